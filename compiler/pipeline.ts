@@ -1,11 +1,31 @@
 /**
- * The compiler pipeline: front end -> lowering -> analysis -> transforms ->
- * emission. (Stub: being written.)
+ * The compiler pipeline, as a named list of passes:
+ *   discover -> lower -> verify -> activity -> recording -> forward/reverse emission -> module.
+ * `compileFiles` runs it over source files and returns the generated text
+ * with located diagnostics; it never writes files and never runs user code.
  */
-import type { Diagnostic } from './frontend/diagnostics.ts';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Node, Project, ts } from 'ts-morph';
+import type { SourceFile } from 'ts-morph';
+import { analyzeActivity, type Activity } from './analysis/activity.ts';
+import { analyzeRecording, type Recording } from './analysis/recording.ts';
+import { gradPathFor } from './emit/header.ts';
+import { addImport, emitModule, emptyImports, type CompiledFunction, type ModuleImports } from './emit/module.ts';
+import { CompileError, diagnosticAt, type Diagnostic } from './frontend/diagnostics.ts';
+import { discover, type Annotated } from './frontend/discover.ts';
+import { Lowerer } from './frontend/lower.ts';
+import { typeText } from './frontend/types.ts';
+import type { IRFunction, Param } from './ir/ir.ts';
+import { printFunction } from './ir/print.ts';
+import { verify } from './ir/verify.ts';
+import { forEachStmt } from './ir/walk.ts';
+import { emitJvp } from './transforms/forward.ts';
+import { emitVjp } from './transforms/reverse.ts';
+import type { EmitContext } from './transforms/common.ts';
 
 export interface CompileOptions {
-  /** tsconfig.json to resolve types and imports with; optional. */
+  /** tsconfig.json to resolve types and imports with; found next to the sources when omitted. */
   tsConfigFilePath?: string;
 }
 
@@ -25,14 +45,241 @@ export interface CompileResult {
   diagnostics: Diagnostic[];
 }
 
-export function compileFiles(_paths: string[], _options: CompileOptions = {}): CompileResult {
-  throw new Error('not implemented yet');
+/** Everything the compiler learned about one function, for `inspect` and tests. */
+export interface FunctionArtifacts {
+  ir: IRFunction;
+  activity: Activity;
+  recording: Recording;
+  jvp: string;
+  vjp: string;
 }
 
-export function compileSourceText(_fileName: string, _text: string): CompileResult {
-  throw new Error('not implemented yet');
+export function createProject(paths: string[], options: CompileOptions = {}): Project {
+  const tsConfigFilePath = options.tsConfigFilePath ?? findTsConfig(paths[0] ?? process.cwd());
+  const project = tsConfigFilePath
+    ? new Project({ tsConfigFilePath, skipAddingFilesFromTsConfig: true })
+    : new Project({ compilerOptions: { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, allowImportingTsExtensions: true, noEmit: true } });
+  for (const p of paths) project.addSourceFileAtPath(p);
+  project.resolveSourceFileDependencies();
+  return project;
 }
 
-export function inspectFunction(_filePath: string, _functionName: string): string {
-  throw new Error('not implemented yet');
+function findTsConfig(start: string): string | undefined {
+  let dir = path.resolve(fs.existsSync(start) && fs.statSync(start).isDirectory() ? start : path.dirname(start));
+  for (;;) {
+    const candidate = path.join(dir, 'tsconfig.json');
+    if (fs.existsSync(candidate)) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+export function compileFiles(paths: string[], options: CompileOptions = {}): CompileResult {
+  const abs = paths.map((p) => path.resolve(p));
+  const project = createProject(abs, options);
+  const result: CompileResult = { files: [], diagnostics: [] };
+  for (const p of abs) {
+    const sf = project.getSourceFileOrThrow(p);
+    const r = compileSourceFile(sf);
+    result.diagnostics.push(...r.diagnostics);
+    if (r.file) result.files.push(r.file);
+  }
+  return result;
+}
+
+/** Compiles source text held in memory (tests, the playground). */
+export function compileSourceText(fileName: string, text: string): CompileResult {
+  const project = new Project({
+    useInMemoryFileSystem: true,
+    compilerOptions: { strict: true, target: ts.ScriptTarget.ES2022, allowImportingTsExtensions: true, noEmit: true },
+  });
+  const sf = project.createSourceFile(fileName, text);
+  const r = compileSourceFile(sf);
+  return { files: r.file ? [r.file] : [], diagnostics: r.diagnostics };
+}
+
+/** Syntax errors of a file, as located diagnostics. */
+function syntaxDiagnostics(sf: SourceFile): Diagnostic[] {
+  const program = sf.getProject().getProgram().compilerObject;
+  const tsSf = program.getSourceFile(sf.getFilePath());
+  if (!tsSf) return [];
+  return program.getSyntacticDiagnostics(tsSf).map((d) => {
+    const { line, character } = tsSf.getLineAndCharacterOfPosition(d.start ?? 0);
+    return {
+      file: sf.getFilePath(),
+      line: line + 1,
+      column: character + 1,
+      message: `syntax error: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`,
+      hint: 'fix the syntax error; wengert builds only files that parse',
+    };
+  });
+}
+
+export function compileSourceFile(sf: SourceFile): { file: GeneratedFile | null; diagnostics: Diagnostic[] } {
+  const syntax = syntaxDiagnostics(sf);
+  if (syntax.length) return { file: null, diagnostics: syntax };
+  const { found, diagnostics } = discover(sf);
+  if (found.length === 0) return { file: null, diagnostics };
+  const imports = emptyImports();
+  const compiled: CompiledFunction[] = [];
+  const sourceSpec = sourceModuleSpecifier(sf);
+  for (const a of found) {
+    try {
+      const { artifacts, lowerer } = compileFunction(a, sf);
+      const ctx = emitContext(a, sf, sourceSpec, imports);
+      const jvp = emitJvp(artifacts.ir, artifacts.activity, artifacts.recording, ctx);
+      const vjp = emitVjp(artifacts.ir, artifacts.activity, artifacts.recording, ctx);
+      collectImports(artifacts.ir, lowerer, jvp + vjp, sourceSpec, imports);
+      compiled.push({ fn: artifacts.ir, ctx, jvp, vjp });
+    } catch (e) {
+      if (e instanceof CompileError) diagnostics.push(e.diagnostic);
+      else diagnostics.push(diagnosticAt(a.annotation, `internal compiler error while differentiating ${a.name}: ${(e as Error).message}`, 'please report this with the function that caused it'));
+    }
+  }
+  if (diagnostics.length) return { file: null, diagnostics };
+  const text = emitModule(sf.getBaseName(), compiled, imports);
+  return {
+    file: { sourcePath: sf.getFilePath(), outputPath: gradPathFor(sf.getFilePath()), text, functions: compiled.map((c) => c.fn.name) },
+    diagnostics,
+  };
+}
+
+/** Front end, lowering, verification and analyses for one function. */
+export function compileFunction(a: Annotated, sf: SourceFile): { artifacts: FunctionArtifacts; lowerer: Lowerer } {
+  const node = a.node;
+  if (node.isAsync()) throw new CompileError(diagnosticAt(a.annotation, `${a.name} is async`, 'differentiable functions must be synchronous'));
+  if (!Node.isArrowFunction(node) && node.isGenerator()) {
+    throw new CompileError(diagnosticAt(a.annotation, `${a.name} is a generator`, 'differentiable functions must return a number, not yield'));
+  }
+  const lowerer = new Lowerer(a, sf);
+  const ir = lowerer.lowerBody();
+  verify(ir);
+  const activity = analyzeActivity(ir);
+  checkNonDifferentiableUses(ir, lowerer, activity);
+  const recording = analyzeRecording(ir, activity);
+  const ctx = emitContext(a, sf, sourceModuleSpecifier(sf), emptyImports());
+  return {
+    artifacts: { ir, activity, recording, jvp: emitJvp(ir, activity, recording, ctx), vjp: emitVjp(ir, activity, recording, ctx) },
+    lowerer,
+  };
+}
+
+/** A plain function called with an argument that carries derivative would silently drop it: refuse. */
+function checkNonDifferentiableUses(fn: IRFunction, L: Lowerer, act: Activity): void {
+  const params = fn.params.filter((p) => p.wrt).map((p) => p.name).join(', ');
+  for (const call of L.plainCalls) {
+    const dep = call.deps.find((v) => act.varied.has(v));
+    if (dep) {
+      throw new CompileError(
+        diagnosticAt(call.node, `${call.name} is not differentiable, but its argument depends on ${params}`, `mark ${call.name} @differentiable, or wrap the argument in stopGradient(...) if no derivative should flow through it`),
+      );
+    }
+  }
+  forEachStmt(fn.body, (s) => {
+    if (s.kind !== 'assign' || s.expr.kind !== 'call') return;
+    const e = s.expr;
+    e.args.forEach((a, i) => {
+      if (!e.callee.wrt[i] && a.kind === 'var' && act.isActive(a.name) && act.useful.has(s.target)) {
+        throw new CompileError({
+          file: L.sourceFile.getFilePath(),
+          line: s.loc.line,
+          column: s.loc.column,
+          message: `argument ${i + 1} of ${e.callee.name} depends on ${params}, but ${e.callee.name} does not differentiate that parameter`,
+          hint: `add the parameter to ${e.callee.name}'s wrt(...) list`,
+        });
+      }
+    });
+  });
+}
+
+/** How the generated file imports the source module: './model.ts', './model.js' or './model'. */
+function sourceModuleSpecifier(sf: SourceFile): string {
+  const base = sf.getBaseNameWithoutExtension();
+  const opts = sf.getProject().getCompilerOptions();
+  const relative = sf.getImportDeclarations().map((d) => d.getModuleSpecifierValue()).filter((m) => m.startsWith('.'));
+  if (relative.some((m) => m.endsWith('.ts'))) return `./${base}.ts`;
+  if (relative.some((m) => m.endsWith('.js'))) return `./${base}.js`;
+  if (opts.allowImportingTsExtensions || opts.rewriteRelativeImportExtensions) return `./${base}.ts`;
+  const mr = opts.moduleResolution;
+  if (mr === ts.ModuleResolutionKind.Node16 || mr === ts.ModuleResolutionKind.NodeNext) return `./${base}.js`;
+  return `./${base}`;
+}
+
+/** Parameter types in generated signatures: the user's own type text, importing the names it uses. */
+function emitContext(a: Annotated, sf: SourceFile, sourceSpec: string, imports: ModuleImports): EmitContext {
+  return {
+    paramType(p: Param): string {
+      const decl = a.node.getParameter(p.name);
+      const typeNode = decl?.getTypeNode();
+      if (!typeNode) return typeText(p.type);
+      const names = typeNode.getDescendantsOfKind(ts.SyntaxKind.TypeReference).map((r) => r.getTypeName().getText());
+      if (Node.isTypeReference(typeNode)) names.push(typeNode.getTypeName().getText());
+      const wanted: [string, string][] = [];
+      for (const n of new Set(names)) {
+        if (GLOBAL_TYPES.has(n)) continue;
+        const where = typeHome(sf, n, sourceSpec);
+        if (!where) return typeText(p.type);
+        wanted.push([where, n]);
+      }
+      for (const [m, n] of wanted) addImport(imports, 'types', m, n);
+      return typeNode.getText();
+    },
+  };
+}
+
+const GLOBAL_TYPES = new Set(['Float64Array', 'Float32Array', 'Int32Array', 'Uint8Array', 'Array', 'ReadonlyArray', 'Readonly', 'Record']);
+
+/** Where the generated file can import the type `name` from, or null. */
+function typeHome(sf: SourceFile, name: string, sourceSpec: string): string | null {
+  const local = sf.getInterface(name) ?? sf.getTypeAlias(name) ?? sf.getClass(name);
+  if (local) return local.isExported() ? sourceSpec : null;
+  for (const imp of sf.getImportDeclarations()) {
+    if (imp.getNamedImports().some((n) => (n.getAliasNode()?.getText() ?? n.getName()) === name)) return imp.getModuleSpecifierValue();
+  }
+  return null;
+}
+
+
+function collectImports(fn: IRFunction, L: Lowerer, code: string, sourceSpec: string, imports: ModuleImports): void {
+  if (code.includes('tape.')) addImport(imports, 'values', 'wengert', 'tape');
+  if (code.includes('zerosLike(')) addImport(imports, 'values', 'wengert', 'zerosLike');
+  if (code.includes('addInto(')) addImport(imports, 'values', 'wengert', 'addInto');
+  if (fn.selfType) addImport(imports, 'types', sourceSpec, fn.selfType);
+  for (const imp of L.imports) {
+    const module = imp.module ?? sourceSpec;
+    addImport(imports, 'values', module, imp.exportName === imp.localName ? imp.localName : `${imp.exportName} as ${imp.localName}`);
+  }
+  forEachStmt(fn.body, (s) => {
+    if (s.kind !== 'assign' || s.expr.kind !== 'call') return;
+    const c = s.expr.callee;
+    if (c.gradModule) {
+      addImport(imports, 'values', c.gradModule, `jvp_${c.exportName}`);
+      addImport(imports, 'values', c.gradModule, `valueAndVjp_${c.exportName}`);
+    }
+  });
+}
+
+/** `wengert inspect file.ts#f`: the Wengert list, the forward-mode code and the reverse-mode code. */
+export function inspectFunction(filePath: string, functionName: string): string {
+  const abs = path.resolve(filePath);
+  const project = createProject([abs]);
+  const sf = project.getSourceFileOrThrow(abs);
+  const { found, diagnostics } = discover(sf);
+  const a = found.find((f) => f.name === functionName || f.node.getSymbol()?.getName() === functionName);
+  if (!a) {
+    const names = found.map((f) => f.name).join(', ') || '(none)';
+    throw new Error(`${filePath}: no @differentiable function named ${functionName} (found: ${names})${diagnostics.length ? '' : ''}`);
+  }
+  const { artifacts } = compileFunction(a, sf);
+  return [
+    `== Wengert list of ${a.name} ==`,
+    printFunction(artifacts.ir, artifacts.activity),
+    '',
+    '== forward mode ==',
+    artifacts.jvp,
+    '',
+    '== reverse mode ==',
+    artifacts.vjp,
+  ].join('\n');
 }

@@ -1,4 +1,4 @@
 export { F64Stack, I32Stack, RefStack, tape } from './tape.ts';
-export { zerosLike, mapLike, flatten, unflatten } from './structure.ts';
+export { zerosLike, mapLike, flatten, unflatten, addInto } from './structure.ts';
 export type { Differentiable } from './structure.ts';
 export { differentiable, stopGradient } from './differentiable.ts';

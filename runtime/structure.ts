@@ -1,20 +1,23 @@
 /**
- * Helpers for structured parameters (objects, tuples and arrays of numbers
- * and typed arrays): generated code uses them to make adjoint and tangent
- * containers shaped like a parameter.
+ * Helpers for structured parameters (objects, tuples and arrays of numbers,
+ * typed arrays and Tensors): generated code uses them to make adjoint and
+ * tangent containers shaped like a parameter.
  */
+import { Tensor } from './tensor.ts';
 
 /** A value wengert can differentiate with respect to. */
 export type Differentiable =
   | number
   | Float64Array
   | Float32Array
+  | Tensor
   | readonly Differentiable[]
   | { readonly [key: string]: Differentiable };
 
 /**
  * A deep copy of `value` with every number replaced by 0. Arrays keep their
- * length, typed arrays their element type, objects their keys.
+ * length, typed arrays their element type, objects their keys, tensors
+ * their shape, dtype and backend.
  */
 export function zerosLike<T>(value: T): T {
   return mapLike(value, () => 0) as T;
@@ -25,6 +28,7 @@ export function mapLike<T>(value: T, fn: (x: number) => number): T {
   if (typeof value === 'number') return fn(value) as T;
   if (value instanceof Float64Array) return value.map(fn) as T;
   if (value instanceof Float32Array) return value.map(fn) as T;
+  if (value instanceof Tensor) return value.backend.fromValues(value.dataSync().map(fn), value.shape) as T;
   if (Array.isArray(value)) return value.map((v) => mapLike(v, fn)) as T;
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
@@ -39,6 +43,8 @@ export function flatten(value: unknown, out: number[] = []): number[] {
   if (typeof value === 'number') out.push(value);
   else if (value instanceof Float64Array || value instanceof Float32Array) {
     for (const v of value) out.push(v);
+  } else if (value instanceof Tensor) {
+    for (const v of value.dataSync()) out.push(v);
   } else if (Array.isArray(value)) {
     for (const v of value) flatten(v, out);
   } else if (value !== null && typeof value === 'object') {
@@ -51,4 +57,32 @@ export function flatten(value: unknown, out: number[] = []): number[] {
 export function unflatten<T>(like: T, flat: ArrayLike<number>): T {
   let k = 0;
   return mapLike(like, () => flat[k++]!) as T;
+}
+
+/**
+ * Adds `src` into `dst` element by element, in place (numbers in arrays,
+ * typed arrays and objects, recursively). Generated reverse-mode code uses
+ * it to accumulate the cotangent a call returns for an array argument.
+ */
+export function addInto<T>(dst: T, src: T): void {
+  if (dst instanceof Float64Array || dst instanceof Float32Array || Array.isArray(dst)) {
+    const d = dst as unknown as unknown[];
+    const s = src as unknown as unknown[];
+    if (d.length !== s.length) throw new Error(`addInto: lengths ${d.length} and ${s.length} differ`);
+    for (let i = 0; i < d.length; i++) {
+      const v = s[i];
+      if (typeof v === 'number') (d as number[])[i] = (d as number[])[i]! + v;
+      else addInto(d[i], v);
+    }
+    return;
+  }
+  if (dst !== null && typeof dst === 'object') {
+    const d = dst as Record<string, unknown>;
+    const s = src as Record<string, unknown>;
+    for (const key of Object.keys(d)) {
+      const v = s[key];
+      if (typeof v === 'number') d[key] = (d[key] as number) + v;
+      else addInto(d[key], v);
+    }
+  }
 }

@@ -1,0 +1,401 @@
+/**
+ * What the reverse sweep must keep ("to-be-recorded" analysis).
+ *
+ * The reverse sweep walks the Wengert list backwards one *block* (a run of
+ * simple statements between control-flow statements) at a time. For each
+ * block it needs some primal values. They come from one of four places:
+ *
+ *   - invariant variables (parameters, single assignments outside loops)
+ *     still hold their value: read them directly;
+ *   - values computed inside the block by pure primitives are recomputed in
+ *     the reverse sweep from the block's inputs (no tape traffic);
+ *   - the block's other inputs are *snapshotted*: pushed on the tape when
+ *     the forward sweep enters the block, popped when the reverse leaves it;
+ *   - loop counters (`i = 0`, `i = i + 1`) are restored by inverting their
+ *     updates (`i = i - 1`), pushing only the value an `i = 0` overwrites;
+ *   - values that cannot be recomputed (loads from local arrays that are
+ *     written later, results of calls) are pushed right after they are made.
+ *
+ * Nothing is recorded that no adjoint statement reads.
+ */
+import type { Expr, IRFunction, SimpleStmt, Stmt } from '../ir/ir.ts';
+import { forEachStmt, refIndexVars, stmtReads, operandVars, pexprReadsRef, pexprVars } from '../ir/walk.ts';
+import { scalarRules } from '../rules/scalar.ts';
+import type { Rule } from '../rules/types.ts';
+import { literal } from '../rules/algebra.ts';
+import type { Activity } from './activity.ts';
+
+export type BlockStmt = SimpleStmt | Extract<Stmt, { kind: 'return' }>;
+
+/** Which version of a variable a statement reads: the block's input, or the value defined by statement k of the block. */
+export type Version = 'entry' | number;
+
+export interface BlockPlan {
+  stmts: BlockStmt[];
+  /** For each statement, the version of each variable it reads. */
+  reads: Map<string, Version>[];
+  /** Block inputs pushed when the forward sweep enters the block, in push order. */
+  snapshots: string[];
+  /** Statements whose result is pushed right after it is computed. */
+  tapedAtDef: Set<number>;
+  /** Statements recomputed at the start of the block's reverse sweep. */
+  recompute: Set<number>;
+  /** Statements `i = c` of restored counters: the old value is pushed before. */
+  counterInits: Set<number>;
+  /** Statements `i = i ± c` of restored counters: undone by the inverse update. */
+  counterSteps: Set<number>;
+  /** Array allocations inside loops: the previous adjoint array is pushed before. */
+  reallocations: Set<number>;
+  /** Calls that receive a local array that is written later: a copy is pushed. */
+  argCopies: Map<number, string[]>;
+  /** Does the reverse sweep have anything to do for this block? */
+  hasReverse: boolean;
+}
+
+export interface Recording {
+  /** Parameters never reassigned, and locals assigned once outside loops. */
+  invariant: ReadonlySet<string>;
+  /** Locals whose every assignment and read is in one block, after their single assignment. */
+  blockLocal: ReadonlySet<string>;
+  /** Loop counters restored by inverting their updates. */
+  restoredCounters: ReadonlySet<string>;
+  /** Local arrays that are written (stores, pushes) somewhere. */
+  mutableArrays: ReadonlySet<string>;
+  /** Local arrays allocated inside a loop. */
+  reallocated: ReadonlySet<string>;
+  plans: Map<BlockStmt[], BlockPlan>;
+  /** Blocks of a statement list, in order, each keyed by its first statement. */
+  blocksOf(list: readonly Stmt[]): (BlockStmt[] | Stmt)[];
+  /** Does this control statement (or list) need anything in the reverse sweep? */
+  hasReverse(s: Stmt | readonly Stmt[]): boolean;
+}
+
+/** Splits a statement list into runs of simple statements (blocks) and control statements. */
+function splitBlocks(list: readonly Stmt[]): (BlockStmt[] | Stmt)[] {
+  const out: (BlockStmt[] | Stmt)[] = [];
+  let run: BlockStmt[] | null = null;
+  for (const s of list) {
+    if (s.kind === 'if' || s.kind === 'loop') {
+      run = null;
+      out.push(s);
+    } else {
+      if (!run) {
+        run = [];
+        out.push(run);
+      }
+      run.push(s);
+    }
+  }
+  return out;
+}
+
+/** Placeholder names used to see which operands a rule's VJP mentions. */
+const argMark = (i: number) => `__arg${i}__`;
+const OUT = '__out__';
+const G = '__g__';
+
+/** Operand indexes (and whether the result) a VJP reads, for the active operands. */
+export function vjpReads(rule: Rule, args: Expr & { kind: 'prim' }, isActive: (v: string) => boolean): { args: Set<number>; out: boolean } {
+  const texts = args.args.map((a, i) => (a.kind === 'var' ? argMark(i) : literal(a.value)));
+  const reads = new Set<number>();
+  let out = false;
+  args.args.forEach((a, i) => {
+    if (a.kind !== 'var' || !isActive(a.name)) return;
+    const t = rule.vjp({ args: texts, out: OUT, g: G }, i);
+    if (t === null) return;
+    texts.forEach((_, j) => {
+      if (t.includes(argMark(j))) reads.add(j);
+    });
+    if (t.includes(OUT)) out = true;
+  });
+  return { args: reads, out };
+}
+
+export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
+  // ---- static facts about variables ----
+  const defCount = new Map<string, number>();
+  const defInLoop = new Set<string>();
+  const defStmts = new Map<string, SimpleStmt[]>();
+  const condReads = new Set<string>();
+  const mutableArrays = new Set<string>();
+  forEachStmt(fn.body, (s, depth) => {
+    if (s.kind === 'assign') {
+      defCount.set(s.target, (defCount.get(s.target) ?? 0) + 1);
+      if (depth > 0) defInLoop.add(s.target);
+      defStmts.set(s.target, [...(defStmts.get(s.target) ?? []), s]);
+    }
+    if (s.kind === 'store' || s.kind === 'push') mutableArrays.add(s.ref.base);
+    if (s.kind === 'if' || s.kind === 'loop') pexprVars(s.cond).forEach((v) => condReads.add(v));
+  });
+  const isParam = (v: string) => fn.params.some((p) => p.name === v) || v === 'self';
+  const invariant = new Set<string>();
+  for (const p of fn.params) if (!defCount.has(p.name)) invariant.add(p.name);
+  invariant.add('self');
+  for (const [v, n] of defCount) if (n === 1 && !defInLoop.has(v) && !isParam(v)) invariant.add(v);
+  const reallocated = new Set<string>();
+  for (const [v] of defCount) {
+    const t = fn.locals.get(v);
+    if (t?.kind === 'array' && defInLoop.has(v)) reallocated.add(v);
+  }
+
+  const counters = new Set<string>();
+  for (const [v, defs] of defStmts) {
+    if (fn.locals.get(v)?.kind !== 'number') continue;
+    const kinds = defs.map((d) => counterDefKind(d, v));
+    if (kinds.every((k) => k !== null) && kinds.includes('step')) counters.add(v);
+  }
+
+  // ---- blocks ----
+  const allBlocks: BlockStmt[][] = [];
+  const blockCache = new Map<readonly Stmt[], (BlockStmt[] | Stmt)[]>();
+  const blocksOf = (list: readonly Stmt[]) => {
+    let b = blockCache.get(list);
+    if (!b) {
+      b = splitBlocks(list);
+      blockCache.set(list, b);
+    }
+    return b;
+  };
+  const collect = (list: readonly Stmt[]) => {
+    for (const item of blocksOf(list)) {
+      if (Array.isArray(item)) allBlocks.push(item);
+      else if (item.kind === 'if') {
+        collect(item.then);
+        collect(item.else);
+      } else if (item.kind === 'loop') collect(item.body);
+    }
+  };
+  collect(fn.body);
+
+  // Block-local variables: one assignment, every read in the same block after it, never in a condition.
+  const readBlocks = new Map<string, Set<BlockStmt[]>>();
+  const defBlock = new Map<string, BlockStmt[]>();
+  for (const b of allBlocks) {
+    for (const s of b) {
+      for (const v of stmtReads(s)) {
+        if (!readBlocks.has(v)) readBlocks.set(v, new Set());
+        readBlocks.get(v)!.add(b);
+      }
+      if (s.kind === 'assign') defBlock.set(s.target, b);
+    }
+  }
+  const blockLocal = new Set<string>();
+  for (const [v, n] of defCount) {
+    if (n !== 1 || isParam(v) || condReads.has(v)) continue;
+    if (fn.locals.get(v)?.kind !== 'number') continue;
+    const b = defBlock.get(v)!;
+    const readers = readBlocks.get(v) ?? new Set();
+    if ([...readers].some((r) => r !== b)) continue;
+    const defIndex = b.findIndex((s) => s.kind === 'assign' && s.target === v);
+    const readBefore = b.slice(0, defIndex + 1).some((s) => stmtReads(s).includes(v));
+    if (!readBefore) blockLocal.add(v);
+  }
+
+  // Top-level first assignments: nothing before them reads the variable, so an `i = 0` there overwrites nothing.
+  const firstDefs = new Set<Stmt>();
+  {
+    const touched = new Set<string>();
+    for (const s of fn.body) {
+      if (s.kind === 'assign' && !touched.has(s.target)) firstDefs.add(s);
+      forEachStmt([s], (inner) => {
+        if (inner.kind === 'assign') touched.add(inner.target);
+        if (inner.kind === 'if' || inner.kind === 'loop') pexprVars(inner.cond).forEach((v) => touched.add(v));
+        else stmtReads(inner).forEach((v) => touched.add(v));
+      });
+    }
+  }
+
+  // ---- per-block plans ----
+  const plans = new Map<BlockStmt[], BlockPlan>();
+  const entryNeeds = new Map<BlockStmt[], Set<string>>();
+  for (const b of allBlocks) {
+    const plan = planBlock(b, fn, act, mutableArrays);
+    plans.set(b, plan.plan);
+    entryNeeds.set(b, plan.entryNeeds);
+  }
+  const restoredCounters = new Set<string>();
+  for (const needs of entryNeeds.values()) for (const v of needs) if (counters.has(v) && !invariant.has(v)) restoredCounters.add(v);
+
+  for (const b of allBlocks) {
+    const plan = plans.get(b)!;
+    for (const v of entryNeeds.get(b)!) {
+      if (invariant.has(v) || restoredCounters.has(v)) continue;
+      const t = fn.locals.get(v) ?? fn.params.find((p) => p.name === v)?.type;
+      if (t?.kind === 'number') plan.snapshots.push(v);
+    }
+    b.forEach((s, k) => {
+      if (s.kind !== 'assign') return;
+      if (restoredCounters.has(s.target)) {
+        if (counterDefKind(s, s.target) === 'init') {
+          if (!firstDefs.has(s)) plan.counterInits.add(k);
+        }
+        else plan.counterSteps.add(k);
+      }
+      if ((s.expr.kind === 'newArray' || s.expr.kind === 'copyArray') && reallocated.has(s.target) && act.isActive(s.target)) {
+        plan.reallocations.add(k);
+      }
+      if (s.expr.kind === 'call' && act.isActive(s.target)) {
+        const copies = operandVars(s.expr.args).filter((a) => mutableArrays.has(a) || reallocated.has(a));
+        if (copies.length) plan.argCopies.set(k, copies);
+      }
+    });
+    plan.hasReverse =
+      plan.hasReverse || plan.snapshots.length > 0 || plan.tapedAtDef.size > 0 || plan.counterInits.size > 0 || plan.counterSteps.size > 0 || plan.reallocations.size > 0;
+  }
+
+  const reverseCache = new Map<object, boolean>();
+  const hasReverse = (s: Stmt | readonly Stmt[]): boolean => {
+    const key = s as object;
+    const cached = reverseCache.get(key);
+    if (cached !== undefined) return cached;
+    let r: boolean;
+    if (Array.isArray(s)) {
+      r = blocksOf(s as readonly Stmt[]).some((item) => (Array.isArray(item) ? plans.get(item)!.hasReverse : hasReverse(item)));
+    } else {
+      const st = s as Stmt;
+      r = st.kind === 'if' ? hasReverse(st.then) || hasReverse(st.else) : st.kind === 'loop' ? hasReverse(st.body) : false;
+    }
+    reverseCache.set(key, r);
+    return r;
+  };
+
+  return { invariant, blockLocal, restoredCounters, mutableArrays, reallocated, plans, blocksOf, hasReverse };
+}
+
+/** `i = <integer>` is an init, `i = i ± <integer>` a step; anything else disqualifies a counter. */
+function counterDefKind(s: SimpleStmt, v: string): 'init' | 'step' | null {
+  if (s.kind !== 'assign') return null;
+  const e = s.expr;
+  if (e.kind === 'copy' && e.src.kind === 'const' && Number.isInteger(e.src.value)) return 'init';
+  if (e.kind === 'prim' && (e.prim === 'add' || e.prim === 'sub')) {
+    const [a, b] = e.args;
+    if (a?.kind === 'var' && a.name === v && b?.kind === 'const' && Number.isInteger(b.value)) return 'step';
+    if (e.prim === 'add' && b?.kind === 'var' && b.name === v && a?.kind === 'const' && Number.isInteger(a.value)) return 'step';
+  }
+  return null;
+}
+
+/** Versions, needs and recomputation for one block. */
+function planBlock(
+  b: BlockStmt[],
+  fn: IRFunction,
+  act: Activity,
+  mutableArrays: ReadonlySet<string>,
+): { plan: BlockPlan; entryNeeds: Set<string> } {
+  // SSA versions inside the block.
+  const current = new Map<string, Version>();
+  const reads: Map<string, Version>[] = b.map((s, k) => {
+    const m = new Map<string, Version>();
+    for (const v of stmtReads(s)) m.set(v, current.get(v) ?? 'entry');
+    if (s.kind === 'assign') current.set(s.target, k);
+    return m;
+  });
+  const isLocalArray = (base: string) => fn.locals.get(base)?.kind === 'array';
+
+  // What each statement's adjoint reads.
+  const needed = new Set<string>(); // `${var}@${version}`
+  const queue: [string, Version][] = [];
+  const need = (v: string, ver: Version) => {
+    const key = `${v}@${ver}`;
+    if (needed.has(key)) return;
+    needed.add(key);
+    queue.push([v, ver]);
+  };
+  let hasReverse = false;
+  b.forEach((s, k) => {
+    const r = reads[k]!;
+    const at = (v: string) => need(v, r.get(v)!);
+    if (s.kind === 'return') {
+      if (s.value.kind === 'var' && act.isActive(s.value.name)) hasReverse = true;
+      return;
+    }
+    if (s.kind === 'store' || s.kind === 'push') {
+      if (act.isActive(s.ref.base)) {
+        hasReverse = true;
+        refIndexVars(s.ref).forEach(at);
+      }
+      return;
+    }
+    if (!act.isActive(s.target)) return;
+    const e = s.expr;
+    switch (e.kind) {
+      case 'prim': {
+        const rule = scalarRules[e.prim] as Rule;
+        const r2 = vjpReads(rule, e, act.isActive);
+        hasReverse = true;
+        for (const i of r2.args) at((e.args[i] as { name: string }).name);
+        if (r2.out) need(s.target, k);
+        return;
+      }
+      case 'copy':
+        hasReverse = true;
+        return;
+      case 'load':
+        hasReverse = true;
+        refIndexVars(e.ref).forEach(at);
+        return;
+      case 'call':
+        hasReverse = true;
+        operandVars(e.args).forEach(at);
+        return;
+      case 'copyArray':
+        hasReverse = true;
+        refIndexVars(e.src).forEach(at);
+        return;
+      case 'newArray':
+        hasReverse = true;
+        return;
+      case 'pure':
+      case 'opaqueCall':
+        return;
+      default:
+        e satisfies never;
+    }
+  });
+
+  // Close over recomputation: a needed value defined in the block is recomputed from its own inputs, or taped.
+  const recompute = new Set<number>();
+  const tapedAtDef = new Set<number>();
+  const entryNeeds = new Set<string>();
+  while (queue.length) {
+    const [v, ver] = queue.pop()!;
+    if (ver === 'entry') {
+      entryNeeds.add(v);
+      continue;
+    }
+    const s = b[ver] as Extract<SimpleStmt, { kind: 'assign' }>;
+    const e = s.expr;
+    const r = reads[ver]!;
+    const recomputable =
+      e.kind === 'prim' ||
+      e.kind === 'copy' ||
+      (e.kind === 'load' && !isLocalArray(e.ref.base)) ||
+      (e.kind === 'pure' &&
+        !pexprReadsRef(e.expr, (base) => isLocalArray(base) && mutableArrays.has(base)) &&
+        pexprVars(e.expr).every((v) => (fn.locals.get(v) ?? fn.params.find((p) => p.name === v)?.type)?.kind !== 'bool'));
+    if (recomputable) {
+      recompute.add(ver);
+      for (const [rv, rver] of r) {
+        if (fn.locals.get(rv)?.kind === 'array' || fn.params.some((p) => p.name === rv && p.type.kind !== 'number')) continue;
+        need(rv, rver);
+      }
+    } else {
+      tapedAtDef.add(ver);
+    }
+  }
+  return {
+    plan: {
+      stmts: b,
+      reads,
+      snapshots: [],
+      tapedAtDef,
+      recompute,
+      counterInits: new Set(),
+      counterSteps: new Set(),
+      reallocations: new Set(),
+      argCopies: new Map(),
+      hasReverse,
+    },
+    entryNeeds,
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Prints IR operands, references, conditions and primal expressions as
+ * TypeScript. `name` maps an IR variable to the name it has at the point of
+ * printing (the reverse sweep renames recomputed values).
+ */
+import type { Expr, Operand, PExpr, Ref } from '../ir/ir.ts';
+import { literal } from '../rules/algebra.ts';
+import { scalarRules } from '../rules/scalar.ts';
+import type { Rule } from '../rules/types.ts';
+
+export type NameOf = (v: string) => string;
+
+export const identity: NameOf = (v) => v;
+
+export function operand(o: Operand, name: NameOf): string {
+  return o.kind === 'var' ? name(o.name) : literal(o.value);
+}
+
+export function ref(r: Ref, name: NameOf, base?: string): string {
+  let text = base ?? name(r.base);
+  for (const step of r.path) text += step.kind === 'prop' ? `.${step.name}` : `[${operand(step.index, name)}]`;
+  return text;
+}
+
+const precedence: Record<string, number> = {
+  '||': 1, '&&': 2, '|': 3, '^': 4, '&': 5, '==': 6, '!=': 6, '===': 6, '!==': 6,
+  '<': 7, '<=': 7, '>': 7, '>=': 7, '<<': 8, '>>': 8, '>>>': 8, '+': 9, '-': 9, '*': 10, '/': 10, '%': 10, '**': 11,
+};
+
+export function pexpr(p: PExpr, name: NameOf, parentPrec = 0): string {
+  switch (p.kind) {
+    case 'operand':
+      return operand(p.op, name);
+    case 'bool':
+      return String(p.value);
+    case 'binary': {
+      const prec = precedence[p.op] ?? 0;
+      // Right operands of equal precedence, and ** chains, get parentheses to keep the meaning.
+      const text = `${pexpr(p.left, name, prec === 11 ? prec + 1 : prec)} ${p.op} ${pexpr(p.right, name, prec + 1)}`;
+      return prec < parentPrec || (p.op === '**' && parentPrec > 0) ? `(${text})` : text;
+    }
+    case 'unary': {
+      const inner = pexpr(p.expr, name, 12);
+      return `${p.op}${inner}`;
+    }
+    case 'math':
+      return `Math.${p.fn}(${p.args.map((a) => pexpr(a, name)).join(', ')})`;
+    case 'load':
+      return ref(p.ref, name);
+    case 'length':
+      return `${ref(p.ref, name)}.length`;
+    case 'cond': {
+      const text = `${pexpr(p.test, name, 1)} ? ${pexpr(p.whenTrue, name, 1)} : ${pexpr(p.whenFalse, name, 1)}`;
+      return parentPrec > 0 ? `(${text})` : text;
+    }
+    default:
+      return p satisfies never;
+  }
+}
+
+/** The TypeScript expression computing a primal IR expression. */
+export function primal(e: Expr, name: NameOf): string {
+  switch (e.kind) {
+    case 'prim':
+      return (scalarRules[e.prim] as Rule).primal(e.args.map((a) => operand(a, name)));
+    case 'copy':
+      return operand(e.src, name);
+    case 'load':
+      return ref(e.ref, name);
+    case 'pure':
+      return pexpr(e.expr, name);
+    case 'opaqueCall':
+      return `${e.fn}(${e.args.map((a) => operand(a, name)).join(', ')})`;
+    case 'call':
+      return `${e.callee.name}(${e.args.map((a) => operand(a, name)).join(', ')})`;
+    case 'newArray':
+      if (e.ctor === 'Array') return e.size ? `new Array<number>(${operand(e.size, name)}).fill(0)` : '[] as number[]';
+      return `new ${e.ctor}(${e.size ? operand(e.size, name) : '0'})`;
+    case 'copyArray':
+      return e.ctor === 'Array' ? `Array.from(${ref(e.src, name)})` : `new ${e.ctor}(${ref(e.src, name)})`;
+    default:
+      return e satisfies never;
+  }
+}

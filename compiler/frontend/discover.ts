@@ -1,0 +1,139 @@
+/**
+ * Finds the functions marked differentiable in a source file:
+ *   - free functions with a `/** @differentiable *\/` JSDoc tag (read from
+ *     the comment text, because tsc skips JSDoc parsing in .ts files),
+ *     optionally `@differentiable wrt(a, b)`;
+ *   - `export const f = (...) => ...` arrow functions with the same tag;
+ *   - class methods with the `@differentiable` decorator, optionally
+ *     `@differentiable({ wrt: ['a'] })`.
+ * A tag on anything else is reported as an error.
+ */
+import { Node, SyntaxKind } from 'ts-morph';
+import type { ArrowFunction, FunctionDeclaration, MethodDeclaration, SourceFile } from 'ts-morph';
+import { diagnosticAt, type Diagnostic } from './diagnostics.ts';
+
+export type DifferentiableNode = FunctionDeclaration | MethodDeclaration | ArrowFunction;
+
+export interface Annotated {
+  node: DifferentiableNode;
+  /** Name used for the generated exports (`f`, or `Class_method`). */
+  name: string;
+  /** Parameter names from `wrt(...)`, or null for "every differentiable parameter". */
+  wrt: string[] | null;
+  /** The node carrying the annotation, for error positions. */
+  annotation: Node;
+  className: string | null;
+}
+
+const TAG = /@differentiable\b(?:\s+wrt\(([^)]*)\))?/;
+
+/** The `@differentiable` tag in the JSDoc comments right before `node`, if any. */
+export function readTag(node: Node): { wrt: string[] | null } | null {
+  for (const range of node.getLeadingCommentRanges()) {
+    const text = range.getText();
+    if (!text.startsWith('/**')) continue;
+    const m = TAG.exec(text);
+    if (m) return { wrt: m[1] !== undefined ? splitNames(m[1]) : null };
+  }
+  return null;
+}
+
+function splitNames(list: string): string[] {
+  return list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+export function discover(sf: SourceFile): { found: Annotated[]; diagnostics: Diagnostic[] } {
+  const found: Annotated[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const stmt of sf.getStatements()) {
+    const tag = readTag(stmt);
+    if (Node.isFunctionDeclaration(stmt)) {
+      if (tag) {
+        const name = stmt.getName();
+        if (!name) diagnostics.push(diagnosticAt(stmt, '@differentiable function has no name', 'give it a name so its derivatives can be exported'));
+        else if (!stmt.hasBody()) continue; // overload signature: the implementation carries the tag too
+        else found.push({ node: stmt, name, wrt: tag.wrt, annotation: stmt, className: null });
+      }
+    } else if (Node.isVariableStatement(stmt)) {
+      if (!tag) continue;
+      const decls = stmt.getDeclarations();
+      const init = decls.length === 1 ? decls[0]!.getInitializer() : undefined;
+      if (init && Node.isArrowFunction(init)) {
+        found.push({ node: init, name: decls[0]!.getName(), wrt: tag.wrt, annotation: stmt, className: null });
+      } else {
+        diagnostics.push(notAFunction(stmt));
+      }
+    } else if (Node.isClassDeclaration(stmt)) {
+      if (tag) diagnostics.push(notAFunction(stmt));
+      const className = stmt.getName() ?? 'Anonymous';
+      for (const member of stmt.getMembers()) {
+        const memberTag = readTag(member);
+        const decorator = Node.isMethodDeclaration(member) || Node.isPropertyDeclaration(member) || Node.isGetAccessorDeclaration(member) || Node.isSetAccessorDeclaration(member)
+          ? member.getDecorators().find((d) => d.getName() === 'differentiable')
+          : undefined;
+        if (!memberTag && !decorator) continue;
+        if (!Node.isMethodDeclaration(member)) {
+          diagnostics.push(notAFunction(decorator ?? member));
+          continue;
+        }
+        let wrt = memberTag?.wrt ?? null;
+        if (decorator) {
+          const parsed = decoratorWrt(decorator);
+          if ('error' in parsed) {
+            diagnostics.push(parsed.error);
+            continue;
+          }
+          wrt = parsed.wrt;
+        }
+        found.push({ node: member, name: `${className}_${member.getName()}`, wrt, annotation: decorator ?? member, className });
+      }
+    } else if (tag && !Node.isExportDeclaration(stmt) && !Node.isImportDeclaration(stmt)) {
+      diagnostics.push(notAFunction(stmt));
+    }
+  }
+  return { found, diagnostics };
+}
+
+function notAFunction(node: Node): Diagnostic {
+  return diagnosticAt(
+    node,
+    `@differentiable marks a ${describe(node)}, not a function`,
+    'put @differentiable on a function declaration, an arrow function assigned to a const, or a class method',
+  );
+}
+
+function describe(node: Node): string {
+  if (Node.isClassDeclaration(node)) return 'class';
+  if (Node.isVariableStatement(node)) return 'variable';
+  if (Node.isGetAccessorDeclaration(node) || Node.isSetAccessorDeclaration(node)) return 'getter or setter';
+  if (Node.isPropertyDeclaration(node)) return 'property';
+  if (Node.isInterfaceDeclaration(node)) return 'interface';
+  if (Node.isTypeAliasDeclaration(node)) return 'type alias';
+  if (Node.isDecorator(node)) return describe(node.getParentOrThrow());
+  return node.getKindName();
+}
+
+/** `@differentiable` -> null; `@differentiable({ wrt: ['a', 'b'] })` -> ['a', 'b']. */
+function decoratorWrt(decorator: import('ts-morph').Decorator): { wrt: string[] | null } | { error: Diagnostic } {
+  if (!decorator.isDecoratorFactory()) return { wrt: null };
+  const [arg] = decorator.getArguments();
+  if (!arg) return { wrt: null };
+  const obj = arg.asKind(SyntaxKind.ObjectLiteralExpression);
+  const prop = obj?.getProperty('wrt')?.asKind(SyntaxKind.PropertyAssignment);
+  const list = prop?.getInitializer()?.asKind(SyntaxKind.ArrayLiteralExpression);
+  if (!obj || (obj.getProperties().length > 0 && !list)) {
+    return { error: diagnosticAt(arg, 'cannot read the options of @differentiable', "write @differentiable({ wrt: ['x', 'y'] }) with string literals") };
+  }
+  if (!list) return { wrt: null };
+  const names: string[] = [];
+  for (const el of list.getElements()) {
+    if (!Node.isStringLiteral(el)) {
+      return { error: diagnosticAt(el, 'wrt names must be string literals', "write @differentiable({ wrt: ['x'] })") };
+    }
+    names.push(el.getLiteralValue());
+  }
+  return { wrt: names };
+}

@@ -1,0 +1,522 @@
+/**
+ * Lowering of expressions: each arithmetic operator or `Math.*` call
+ * becomes one primitive assigned to a fresh temporary (`t3 = mul(t1, t2)`),
+ * so an expression turns into a run of single-assignment lines. Also here:
+ * memory references (`p.W[i][j]`), array allocations, and conditions as
+ * pure expressions.
+ */
+import { Node, SyntaxKind } from 'ts-morph';
+import type { CallExpression, Expression } from 'ts-morph';
+import { constOp, num, varOp, type ArrayCtor, type Expr, type Operand, type PExpr, type Ref, type Stmt, type VarType } from '../ir/ir.ts';
+import { mathFunctions, type ScalarPrim } from '../rules/scalar.ts';
+import { fail } from './diagnostics.ts';
+import { resolveCall } from './callees.ts';
+import type { Lowerer } from './lower.ts';
+import { classifyType } from './types.ts';
+import { unsupportedExpression } from './unsupported.ts';
+
+const arithmetic: Partial<Record<SyntaxKind, ScalarPrim>> = {
+  [SyntaxKind.PlusToken]: 'add',
+  [SyntaxKind.MinusToken]: 'sub',
+  [SyntaxKind.AsteriskToken]: 'mul',
+  [SyntaxKind.SlashToken]: 'div',
+  [SyntaxKind.AsteriskAsteriskToken]: 'pow',
+  [SyntaxKind.PercentToken]: 'mod',
+};
+
+const compoundAssign: Partial<Record<SyntaxKind, ScalarPrim>> = {
+  [SyntaxKind.PlusEqualsToken]: 'add',
+  [SyntaxKind.MinusEqualsToken]: 'sub',
+  [SyntaxKind.AsteriskEqualsToken]: 'mul',
+  [SyntaxKind.SlashEqualsToken]: 'div',
+  [SyntaxKind.AsteriskAsteriskEqualsToken]: 'pow',
+  [SyntaxKind.PercentEqualsToken]: 'mod',
+};
+
+/** Operators allowed in conditions and index arithmetic (no derivative flows through them). */
+const pureOperators = new Set([
+  '<', '<=', '>', '>=', '==', '===', '!=', '!==', '&&', '||', '+', '-', '*', '/', '%', '**', '&', '|', '^', '<<', '>>', '>>>',
+]);
+
+const mathConstants: Record<string, number> = {
+  PI: Math.PI,
+  E: Math.E,
+  LN2: Math.LN2,
+  LN10: Math.LN10,
+  LOG2E: Math.LOG2E,
+  LOG10E: Math.LOG10E,
+  SQRT2: Math.SQRT2,
+  SQRT1_2: Math.SQRT1_2,
+};
+
+const numberConstants: Record<string, number> = {
+  EPSILON: Number.EPSILON,
+  MAX_VALUE: Number.MAX_VALUE,
+  MIN_VALUE: Number.MIN_VALUE,
+  MAX_SAFE_INTEGER: Number.MAX_SAFE_INTEGER,
+  POSITIVE_INFINITY: Infinity,
+  NEGATIVE_INFINITY: -Infinity,
+};
+
+/**
+ * Lowers a numeric expression into `out` and returns the operand holding
+ * its value. With `target`, the last primitive is assigned to `target`
+ * directly instead of to a temporary.
+ */
+export function lowerExpression(L: Lowerer, e: Expression, out: Stmt[], target: string | null, asStatement = false): Operand {
+  const dest = () => target ?? L.temp();
+  const emit = (expr: Expr) => L.emit(out, dest(), expr, e);
+
+  if (Node.isParenthesizedExpression(e) || Node.isAsExpression(e) || Node.isNonNullExpression(e) || Node.isSatisfiesExpression(e) || Node.isTypeAssertion(e)) {
+    return lowerExpression(L, e.getExpression(), out, target, asStatement);
+  }
+  if (Node.isNumericLiteral(e)) return constOp(e.getLiteralValue());
+  if (Node.isIdentifier(e)) {
+    const text = e.getText();
+    if (text === 'Infinity') return constOp(Infinity);
+    if (text === 'NaN') return constOp(NaN);
+    const b = L.lookup(text);
+    if (!b) {
+      const type = classifyType(e.getType());
+      if (type.kind === 'number') {
+        fail(e, `${text} is not a local variable or parameter`, 'differentiable functions may read only their parameters, locals and literals; pass module-level values in as parameters');
+      }
+      fail(e, `cannot use ${text} here`, 'only numbers, number arrays and objects of them are supported');
+    }
+    if (b.kind === 'alias') {
+      if (b.type.kind === 'number') return emit({ kind: 'load', ref: b.ref });
+      fail(e, `${text} is ${b.type.kind === 'opaque' ? b.type.text : 'an array or object'}, not a number`);
+    }
+    if (b.type.kind !== 'number') fail(e, `${text} is ${typeName(b.type)}, not a number`);
+    return varOp(b.name);
+  }
+  if (Node.isPrefixUnaryExpression(e)) {
+    const op = e.getOperatorToken();
+    const operand = e.getOperand();
+    if (op === SyntaxKind.MinusToken) {
+      const v = lowerExpression(L, operand, out, null);
+      if (v.kind === 'const') return constOp(-v.value);
+      return emit({ kind: 'prim', prim: 'neg', args: [v] });
+    }
+    if (op === SyntaxKind.PlusToken) return lowerExpression(L, operand, out, target);
+    if (op === SyntaxKind.PlusPlusToken || op === SyntaxKind.MinusMinusToken) {
+      return increment(L, operand, op === SyntaxKind.PlusPlusToken ? 'add' : 'sub', out, e, 'new');
+    }
+    fail(e, `the operator ${e.getText()[0]} does not give a number here`, 'use it in a condition');
+  }
+  if (Node.isPostfixUnaryExpression(e)) {
+    const op = e.getOperatorToken() === SyntaxKind.PlusPlusToken ? 'add' : 'sub';
+    return increment(L, e.getOperand(), op, out, e, asStatement ? 'new' : 'old');
+  }
+  if (Node.isBinaryExpression(e)) {
+    const kind = e.getOperatorToken().getKind();
+    if (kind === SyntaxKind.EqualsToken || compoundAssign[kind]) {
+      if (!asStatement) fail(e, 'assignment inside an expression is not supported', 'assign on its own line');
+      return assignment(L, e.getLeft(), compoundAssign[kind] ?? null, e.getRight(), out, e);
+    }
+    const prim = arithmetic[kind];
+    if (prim) {
+      const a = lowerExpression(L, e.getLeft(), out, null);
+      const b = lowerExpression(L, e.getRight(), out, null);
+      if (a.kind === 'const' && b.kind === 'const') return constOp(fold(prim, a.value, b.value));
+      return emit({ kind: 'prim', prim, args: [a, b] });
+    }
+    const text = e.getOperatorToken().getText();
+    if (['&', '|', '^', '<<', '>>', '>>>'].includes(text)) {
+      return emit({ kind: 'pure', expr: toPExpr(L, e, out, 'if') });
+    }
+    fail(e, `${text} gives a boolean, not a number`, 'use it in a condition, or write c ? 1 : 0');
+  }
+  if (Node.isConditionalExpression(e)) {
+    const cond = toPExpr(L, e.getCondition(), out, 'if');
+    const result = target ?? L.temp();
+    const then: Stmt[] = [];
+    const els: Stmt[] = [];
+    L.assignNumber(result, e.getWhenTrue(), then);
+    L.assignNumber(result, e.getWhenFalse(), els);
+    out.push({ kind: 'if', cond, then, else: els, loc: L.loc(e) });
+    return varOp(result);
+  }
+  if (Node.isPropertyAccessExpression(e)) {
+    const obj = e.getExpression();
+    const name = e.getName();
+    if (Node.isIdentifier(obj) && obj.getText() === 'Math' && !L.lookup('Math')) {
+      if (name in mathConstants) return constOp(mathConstants[name]!);
+    }
+    if (Node.isIdentifier(obj) && obj.getText() === 'Number' && !L.lookup('Number') && name in numberConstants) {
+      return constOp(numberConstants[name]!);
+    }
+    if (name === 'length') {
+      const ref = tryLowerRef(L, obj, out);
+      if (ref) return emit({ kind: 'pure', expr: { kind: 'length', ref } });
+    }
+    const ref = lowerRefOrFail(L, e, out);
+    return loadNumber(L, ref, e, out, target);
+  }
+  if (Node.isElementAccessExpression(e)) {
+    const ref = lowerRefOrFail(L, e, out);
+    return loadNumber(L, ref, e, out, target);
+  }
+  if (Node.isCallExpression(e)) return lowerCall(L, e, out, target);
+  unsupportedExpression(e);
+}
+
+function typeName(t: VarType): string {
+  return t.kind === 'opaque' ? t.text : t.kind === 'bool' ? 'a boolean' : `an ${t.kind}`;
+}
+
+function loadNumber(L: Lowerer, ref: Ref, e: Expression, out: Stmt[], target: string | null): Operand {
+  const t = L.refType(ref, e);
+  if (t.kind !== 'number' && t.kind !== 'opaque') fail(e, `${e.getText()} is ${typeName(t)}, not a number`);
+  if (t.kind === 'opaque' && classifyType(e.getType()).kind !== 'number') fail(e, `${e.getText()} is not a number`);
+  return L.emit(out, target ?? L.temp(), { kind: 'load', ref }, e);
+}
+
+function fold(prim: ScalarPrim, a: number, b: number): number {
+  switch (prim) {
+    case 'add':
+      return a + b;
+    case 'sub':
+      return a - b;
+    case 'mul':
+      return a * b;
+    case 'div':
+      return a / b;
+    case 'pow':
+      return a ** b;
+    case 'mod':
+      return a % b;
+    default:
+      throw new Error(`internal: cannot fold ${prim}`);
+  }
+}
+
+/** `x++`, `--x`, `a[i]++`: returns the old or the new value. */
+function increment(L: Lowerer, operand: Expression, prim: 'add' | 'sub', out: Stmt[], at: Node, which: 'old' | 'new'): Operand {
+  const place = lowerPlace(L, operand, out);
+  const old = place.read(out, which === 'old' ? L.temp() : null);
+  const next = place.kind === 'var' ? place.name : L.temp();
+  L.emit(out, next, { kind: 'prim', prim, args: [old, constOp(1)] }, at);
+  if (place.kind === 'ref') place.write(varOp(next), out, at);
+  return which === 'old' ? old : varOp(next);
+}
+
+/** `x = e`, `x += e`, `a[i] = e`, `a[i] *= e`. */
+function assignment(L: Lowerer, left: Expression, prim: ScalarPrim | null, right: Expression, out: Stmt[], at: Node): Operand {
+  const place = lowerPlace(L, left, out);
+  if (place.kind === 'var') {
+    if (!prim) {
+      L.assignNumber(place.name, right, out);
+      return varOp(place.name);
+    }
+    const b = lowerExpression(L, right, out, null);
+    return L.emit(out, place.name, { kind: 'prim', prim, args: [varOp(place.name), b] }, at);
+  }
+  let value: Operand;
+  if (!prim) {
+    value = lowerExpression(L, right, out, null);
+  } else {
+    const old = place.read(out, null);
+    const b = lowerExpression(L, right, out, null);
+    value = L.emit(out, L.temp(), { kind: 'prim', prim, args: [old, b] }, at);
+  }
+  place.write(value, out, at);
+  return value;
+}
+
+type Place =
+  | { kind: 'var'; name: string; read: (out: Stmt[], into: string | null) => Operand }
+  | { kind: 'ref'; ref: Ref; read: (out: Stmt[], into: string | null) => Operand; write: (v: Operand, out: Stmt[], at: Node) => void };
+
+/** Something that can be assigned: a number variable or an element of a local array. */
+function lowerPlace(L: Lowerer, e: Expression, out: Stmt[]): Place {
+  if (Node.isParenthesizedExpression(e)) return lowerPlace(L, e.getExpression(), out);
+  if (Node.isIdentifier(e)) {
+    const b = L.lookup(e.getText());
+    if (!b) fail(e, `${e.getText()} is not a local variable`, 'differentiable functions may assign only their own locals');
+    if (b.kind === 'alias') fail(e, `cannot assign to ${e.getText()}: it refers to part of an array or object`);
+    if (b.type.kind !== 'number') {
+      fail(e, `cannot reassign ${e.getText()} (${typeName(b.type)})`, 'arrays cannot be reassigned in a differentiable function; declare a new const array');
+    }
+    if (b.isConst) fail(e, `cannot assign to const ${e.getText()}`);
+    const name = b.name;
+    return {
+      kind: 'var',
+      name,
+      read: (out2, into) => (into ? L.emit(out2, into, { kind: 'copy', src: varOp(name) }, e) : varOp(name)),
+    };
+  }
+  if (Node.isElementAccessExpression(e) || Node.isPropertyAccessExpression(e)) {
+    const ref = lowerRefOrFail(L, e, out);
+    if (!L.isMutableRef(ref)) {
+      const base = ref.base === 'self' ? 'this' : ref.base;
+      fail(e, `cannot write into ${e.getText()}: ${base} is a parameter`, `writing would change the caller's data; copy it first (const copy = ${base}.slice())`);
+    }
+    const t = L.refType(ref, e);
+    if (t.kind !== 'number') fail(e, `cannot assign to ${e.getText()} (${typeName(t)})`, 'assign array elements one number at a time');
+    return {
+      kind: 'ref',
+      ref,
+      read: (out2, into) => L.emit(out2, into ?? L.temp(), { kind: 'load', ref }, e),
+      write: (v, out2, at) => {
+        out2.push({ kind: 'store', ref, value: v, loc: L.loc(at) });
+      },
+    };
+  }
+  fail(e, `cannot assign to ${e.getText()}`);
+}
+
+/** A call: `Math.*` primitives, other differentiable functions, `stopGradient`, or plain functions. */
+function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | null): Operand {
+  const callee = e.getExpression();
+  const args = e.getArguments() as Expression[];
+  const dest = () => target ?? L.temp();
+  if (args.some((a) => Node.isSpreadElement(a))) fail(e, 'spread arguments are not supported', 'pass the values one by one');
+  if (Node.isPropertyAccessExpression(callee)) {
+    const obj = callee.getExpression();
+    const name = callee.getName();
+    if (Node.isIdentifier(obj) && obj.getText() === 'Math' && !L.lookup('Math')) {
+      if (name === 'random') return L.emit(out, dest(), { kind: 'opaqueCall', fn: 'Math.random', args: [] }, e);
+      const m = mathFunctions[name];
+      if (!m) fail(callee, `Math.${name} is not supported`, 'see docs/supported.md for the Math functions wengert differentiates');
+      const ops = args.map((a) => lowerExpression(L, a, out, null));
+      if (m.variadic) {
+        if (ops.length === 0) fail(e, `Math.${name}() needs arguments`);
+        if (ops.length === 1) {
+          if (name === 'hypot') return L.emit(out, dest(), { kind: 'prim', prim: 'abs', args: [ops[0]!] }, e);
+          return ops[0]!;
+        }
+        let acc = ops[0]!;
+        for (let i = 1; i < ops.length; i++) {
+          const into = i === ops.length - 1 ? dest() : L.temp();
+          acc = L.emit(out, into, { kind: 'prim', prim: m.prim, args: [acc, ops[i]!] }, e);
+        }
+        return acc;
+      }
+      const arity = m.prim === 'pow' || m.prim === 'atan2' ? 2 : 1;
+      if (ops.length !== arity) fail(e, `Math.${name} takes ${arity} argument${arity > 1 ? 's' : ''}`);
+      return L.emit(out, dest(), { kind: 'prim', prim: m.prim, args: ops }, e);
+    }
+    fail(e, `method call ${callee.getText()}(...) is not supported`, 'write the loop out, or move the call into a @differentiable helper function');
+  }
+  if (!Node.isIdentifier(callee)) fail(e, `cannot call ${callee.getText()}`, 'call a named function');
+  if (callee.getText() === L.annotated.name || L.lookup(callee.getText())) {
+    if (L.lookup(callee.getText())) fail(e, `${callee.getText()} is not a function`);
+  }
+  const resolved = resolveCall(e, L.sourceFile);
+  if (resolved.kind === 'unknown') {
+    fail(e, `cannot resolve the function ${callee.getText()}`, 'call a function declared in this file or imported by name');
+  }
+  if (resolved.kind === 'differentiable') {
+    if (resolved.declaration === L.annotated.node) {
+      fail(e, `recursive call to ${callee.getText()} is not supported`, 'rewrite the recursion as a loop');
+    }
+    const { callee: c } = resolved;
+    if (args.length !== c.params.length) fail(e, `${callee.getText()} takes ${c.params.length} arguments, got ${args.length}`, 'pass every argument (default parameters are not supported in calls)');
+    const ops: Operand[] = [];
+    for (let i = 0; i < args.length; i++) {
+      const pt = c.params[i]!;
+      if (pt.kind === 'number') ops.push(lowerExpression(L, args[i]!, out, null));
+      else if (pt.kind === 'array' || pt.kind === 'object' || pt.kind === 'tuple') {
+        const ref = lowerRefOrFail(L, args[i]!, out);
+        ops.push({ kind: 'var', name: refArgName(L, ref, args[i]!, out) });
+      } else {
+        fail(args[i]!, `argument ${i + 1} of ${callee.getText()} has a type wengert cannot pass (${typeName(pt)})`);
+      }
+    }
+    if (!resolved.primalImport.exported) {
+      fail(e, `${callee.getText()} is called from a differentiable function but is not exported`, `export ${callee.getText()} so the generated file can import it`);
+    }
+    L.imports.push(resolved.primalImport);
+    return L.emit(out, dest(), { kind: 'call', callee: c, args: ops }, e);
+  }
+  // A plain function: allowed when no argument depends on the differentiated inputs (checked after activity analysis).
+  if (callee.getText() === 'stopGradient') {
+    if (args.length !== 1) fail(e, 'stopGradient takes one argument');
+    const v = lowerExpression(L, args[0]!, out, null);
+    return L.emit(out, dest(), { kind: 'pure', expr: { kind: 'operand', op: v } }, e);
+  }
+  if (classifyType(e.getType()).kind !== 'number') fail(e, `${callee.getText()}(...) does not return a number`);
+  const deps: string[] = [];
+  const ops: Operand[] = [];
+  for (const a of args) {
+    const t = classifyType(a.getType());
+    if (t.kind === 'number') {
+      const v = lowerExpression(L, a, out, null);
+      if (v.kind === 'var') deps.push(v.name);
+      ops.push(v);
+    } else {
+      fail(a, `cannot pass ${a.getText()} to ${callee.getText()}, which is not differentiable`, `mark ${callee.getText()} @differentiable, or pass numbers only`);
+    }
+  }
+  if (!resolved.primalImport) fail(e, `${callee.getText()} cannot be imported by the generated file`, 'declare or import it by name in this file');
+  if (!resolved.primalImport.exported) {
+    fail(e, `${callee.getText()} is called from a differentiable function but is not exported`, `export ${callee.getText()} so the generated file can import it`);
+  }
+  L.imports.push(resolved.primalImport);
+  L.plainCalls.push({ node: e, name: callee.getText(), deps });
+  return L.emit(out, dest(), { kind: 'opaqueCall', fn: callee.getText(), args: ops }, e);
+}
+
+/** A whole array/object argument: a variable name (materialised when the ref has a path). */
+function refArgName(L: Lowerer, ref: Ref, at: Expression, out: Stmt[]): string {
+  if (ref.path.length === 0) return ref.base;
+  void out;
+  fail(at, `pass ${at.getText()} through a local const first`, `write const part = ${at.getText()}; and pass part`);
+}
+
+/** Lowers an expression that names an array or object (`p`, `p.W`, `rows[i]`), or returns null. */
+export function tryLowerRef(L: Lowerer, e: Expression, out: Stmt[]): Ref | null {
+  if (Node.isParenthesizedExpression(e) || Node.isNonNullExpression(e) || Node.isAsExpression(e)) return tryLowerRef(L, e.getExpression(), out);
+  if (Node.isThisExpression(e)) return { base: 'self', path: [] };
+  if (Node.isIdentifier(e)) {
+    const b = L.lookup(e.getText());
+    if (!b) return null;
+    if (b.kind === 'alias') return b.ref;
+    if (b.type.kind === 'number' || b.type.kind === 'bool') return null;
+    return { base: b.name, path: [] };
+  }
+  if (Node.isPropertyAccessExpression(e)) {
+    const base = tryLowerRef(L, e.getExpression(), out);
+    if (!base) return null;
+    return { base: base.base, path: [...base.path, { kind: 'prop', name: e.getName() }] };
+  }
+  if (Node.isElementAccessExpression(e)) {
+    const base = tryLowerRef(L, e.getExpression(), out);
+    if (!base) return null;
+    const arg = e.getArgumentExpression();
+    if (!arg) return null;
+    if (Node.isStringLiteral(arg)) return { base: base.base, path: [...base.path, { kind: 'prop', name: arg.getLiteralValue() }] };
+    const index = lowerExpression(L, arg, out, null);
+    return { base: base.base, path: [...base.path, { kind: 'index', index }] };
+  }
+  return null;
+}
+
+export function lowerRefOrFail(L: Lowerer, e: Expression, out: Stmt[]): Ref {
+  const ref = tryLowerRef(L, e, out);
+  if (!ref) fail(e, `cannot read ${e.getText()}`, 'read parameters, locals, and elements or fields of them');
+  return ref;
+}
+
+/**
+ * A new local array: `new Float64Array(n)`, `new Array(n).fill(0)`, `[]`,
+ * `[a, b]`, `xs.slice()`, `Array.from(xs)`, `[...xs]`. Returns null when
+ * `init` is not an allocation (it may be an alias such as `p.W[i]`).
+ */
+export function arrayAllocation(L: Lowerer, init: Expression, type: Extract<VarType, { kind: 'array' }>, out: Stmt[]): { expr: Expr; pushes: Operand[] } | null {
+  if (Node.isParenthesizedExpression(init) || Node.isAsExpression(init) || Node.isSatisfiesExpression(init)) {
+    return arrayAllocation(L, init.getExpression(), type, out);
+  }
+  const ctor: ArrayCtor = type.ctor;
+  if (Node.isArrayLiteralExpression(init)) {
+    const elems = init.getElements();
+    if (elems.length === 1 && Node.isSpreadElement(elems[0]!)) {
+      const src = lowerRefOrFail(L, elems[0].getExpression(), out);
+      return { expr: { kind: 'copyArray', ctor, src }, pushes: [] };
+    }
+    const pushes = elems.map((el) => {
+      if (Node.isSpreadElement(el)) fail(el, 'spread is supported only as [...xs]', 'copy with xs.slice()');
+      return lowerExpression(L, el as Expression, out, null);
+    });
+    return { expr: { kind: 'newArray', ctor: 'Array', size: null, elems: [] }, pushes };
+  }
+  if (Node.isNewExpression(init)) {
+    const what = init.getExpression().getText();
+    const args = init.getArguments() as Expression[];
+    if (what === 'Float64Array' || what === 'Float32Array') {
+      if (args.length !== 1) fail(init, `new ${what} needs one argument (a length or an array to copy)`);
+      if (classifyType(args[0]!.getType()).kind === 'number') {
+        return { expr: { kind: 'newArray', ctor: what, size: lowerExpression(L, args[0]!, out, null), elems: [] }, pushes: [] };
+      }
+      return { expr: { kind: 'copyArray', ctor: what, src: lowerRefOrFail(L, args[0]!, out) }, pushes: [] };
+    }
+    if (what === 'Array') fail(init, 'new Array(n) leaves holes', 'write new Array(n).fill(0)');
+  }
+  if (Node.isCallExpression(init)) {
+    const callee = init.getExpression();
+    if (Node.isPropertyAccessExpression(callee)) {
+      const name = callee.getName();
+      const obj = callee.getExpression();
+      if (name === 'fill') {
+        const inner = Node.isNewExpression(obj) || Node.isCallExpression(obj) ? obj : null;
+        if (inner && inner.getExpression().getText() === 'Array') {
+          const [sizeArg] = inner.getArguments() as Expression[];
+          const [fillArg] = init.getArguments() as Expression[];
+          if (!sizeArg || !fillArg) fail(init, 'write new Array(n).fill(0)');
+          const fill = lowerExpression(L, fillArg, out, null);
+          if (fill.kind !== 'const' || fill.value !== 0) fail(fillArg, 'arrays can be filled with 0 only', 'fill with 0, then assign the elements in a loop');
+          return { expr: { kind: 'newArray', ctor: 'Array', size: lowerExpression(L, sizeArg, out, null), elems: [] }, pushes: [] };
+        }
+      }
+      if (name === 'slice' && init.getArguments().length === 0) {
+        return { expr: { kind: 'copyArray', ctor, src: lowerRefOrFail(L, obj, out) }, pushes: [] };
+      }
+      if (name === 'from' && Node.isIdentifier(obj) && ['Array', 'Float64Array', 'Float32Array'].includes(obj.getText()) && init.getArguments().length === 1) {
+        return { expr: { kind: 'copyArray', ctor, src: lowerRefOrFail(L, init.getArguments()[0] as Expression, out) }, pushes: [] };
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * A condition as a pure expression. In an `if` (evaluated once), parts
+ * that are not pure, such as calls, are computed into temporaries first; a
+ * loop condition is re-evaluated every trip, so it must be pure.
+ */
+export function toPExpr(L: Lowerer, e: Expression, out: Stmt[], where: 'if' | 'loop'): PExpr {
+  const rec = (x: Expression): PExpr => toPExpr(L, x, out, where);
+  if (Node.isParenthesizedExpression(e) || Node.isAsExpression(e) || Node.isNonNullExpression(e)) return rec(e.getExpression());
+  if (e.getKind() === SyntaxKind.TrueKeyword) return { kind: 'bool', value: true };
+  if (e.getKind() === SyntaxKind.FalseKeyword) return { kind: 'bool', value: false };
+  if (Node.isNumericLiteral(e)) return { kind: 'operand', op: constOp(e.getLiteralValue()) };
+  if (Node.isIdentifier(e)) {
+    const text = e.getText();
+    if (text === 'Infinity') return { kind: 'operand', op: constOp(Infinity) };
+    const b = L.lookup(text);
+    if (b?.kind === 'var' && (b.type.kind === 'number' || b.type.kind === 'bool')) return { kind: 'operand', op: varOp(b.name) };
+    if (b?.kind === 'alias' && b.type.kind === 'number') return { kind: 'load', ref: b.ref };
+  }
+  if (Node.isPrefixUnaryExpression(e)) {
+    const op = e.getOperatorToken();
+    if (op === SyntaxKind.ExclamationToken) return { kind: 'unary', op: '!', expr: rec(e.getOperand()) };
+    if (op === SyntaxKind.MinusToken) return { kind: 'unary', op: '-', expr: rec(e.getOperand()) };
+    if (op === SyntaxKind.PlusToken) return rec(e.getOperand());
+  }
+  if (Node.isBinaryExpression(e)) {
+    const op = e.getOperatorToken().getText();
+    if (pureOperators.has(op)) return { kind: 'binary', op, left: rec(e.getLeft()), right: rec(e.getRight()) };
+  }
+  if (Node.isConditionalExpression(e)) {
+    return { kind: 'cond', test: rec(e.getCondition()), whenTrue: rec(e.getWhenTrue()), whenFalse: rec(e.getWhenFalse()) };
+  }
+  if (Node.isPropertyAccessExpression(e)) {
+    const obj = e.getExpression();
+    if (Node.isIdentifier(obj) && obj.getText() === 'Math' && e.getName() in mathConstants) {
+      return { kind: 'operand', op: constOp(mathConstants[e.getName()]!) };
+    }
+    if (e.getName() === 'length') {
+      const ref = tryLowerRef(L, obj, out);
+      if (ref) return { kind: 'length', ref };
+    }
+  }
+  if (Node.isPropertyAccessExpression(e) || Node.isElementAccessExpression(e)) {
+    const ref = tryLowerRef(L, e, out);
+    if (ref) return { kind: 'load', ref };
+  }
+  if (Node.isCallExpression(e)) {
+    const callee = e.getExpression();
+    if (Node.isPropertyAccessExpression(callee) && callee.getExpression().getText() === 'Math' && mathFunctions[callee.getName()]) {
+      return { kind: 'math', fn: callee.getName(), args: (e.getArguments() as Expression[]).map(rec) };
+    }
+  }
+  if (where === 'loop') {
+    fail(e, `the loop condition computes ${e.getText()}, which is not a plain comparison`, 'compute it into a variable before the loop and again at the end of the body');
+  }
+  const type = classifyType(e.getType());
+  if (type.kind !== 'number') unsupportedExpression(e);
+  return { kind: 'operand', op: lowerExpression(L, e, out, null) };
+}
+
+export { num };

@@ -1,0 +1,660 @@
+/**
+ * Lowering: the body of a `@differentiable` function becomes a Wengert list
+ * (compiler/ir/ir.ts). Each visitX method transforms one kind of TypeScript
+ * statement into IR statements appended to `out`.
+ *
+ * `break`, `continue` and `return` inside branches and loops are removed
+ * here: each sets a flag variable, the statements after it are guarded by
+ * the flag (or, when one branch of an `if` always leaves, moved into the
+ * other branch), and loops test the flags in their condition. What reaches
+ * the analyses is only sequence, `if` and `loop`, with one final `return`.
+ */
+import { Node, SyntaxKind } from 'ts-morph';
+import type {
+  Block,
+  Expression,
+  ForOfStatement,
+  ForStatement,
+  IfStatement,
+  ReturnStatement,
+  SourceFile,
+  Statement,
+  VariableDeclaration,
+} from 'ts-morph';
+import {
+  constOp,
+  num,
+  varOp,
+  type ArrayCtor,
+  type Expr,
+  type IRFunction,
+  type Loc,
+  type Operand,
+  type Param,
+  type PExpr,
+  type Ref,
+  type Stmt,
+  type VarType,
+} from '../ir/ir.ts';
+import { fail } from './diagnostics.ts';
+import type { Annotated } from './discover.ts';
+import { lowerExpression } from './lower-expr.ts';
+import { classifyType, isDifferentiable } from './types.ts';
+import { unsupportedStatement } from './unsupported.ts';
+import type { PrimalImport } from './callees.ts';
+
+/** What a name in the source refers to while lowering. */
+export type Binding =
+  | { kind: 'var'; name: string; type: VarType; isConst: boolean; isParam: boolean }
+  /** A `const` bound to part of an array or object: `const row = p.W[i]`. */
+  | { kind: 'alias'; ref: Ref; type: VarType; mutable: boolean };
+
+/** Ways control can leave a statement early: 'return', 'break:<loop>', 'continue:<loop>'. */
+interface Exits {
+  may: Set<string>;
+  always: boolean;
+  /** For an `if`: the exits of each branch, so the rest of the block can move into the other branch. */
+  split?: { stmt: Extract<Stmt, { kind: 'if' }>; then: Exits; else: Exits };
+}
+
+interface LoopFrame {
+  id: number;
+  label: string | null;
+  breakFlag: string | null;
+  continueFlag: string | null;
+}
+
+const none = (): Exits => ({ may: new Set(), always: false });
+
+export class Lowerer {
+  readonly fn: IRFunction;
+  private readonly scopes: Map<string, Binding>[] = [new Map()];
+  private readonly used = new Set<string>();
+  private tempCount = 0;
+  private loopCount = 0;
+  private readonly loops: LoopFrame[] = [];
+  private returnVar: string | null = null;
+  private returnFlag: string | null = null;
+  private tailReturn: ReturnStatement | null = null;
+  private tailOperand: Operand | null = null;
+  /** Functions the generated code must import to call. */
+  readonly imports: PrimalImport[] = [];
+  /** Plain (non-differentiable) calls, checked for active arguments after activity analysis. */
+  readonly plainCalls: { node: Node; name: string; deps: string[] }[] = [];
+
+  constructor(
+    readonly annotated: Annotated,
+    readonly sourceFile: SourceFile,
+  ) {
+    const node = annotated.node;
+    const params: Param[] = [];
+    for (const p of node.getParameters()) {
+      const nameNode = p.getNameNode();
+      if (!Node.isIdentifier(nameNode)) {
+        fail(nameNode, 'destructured parameters are not supported', 'take the object as one parameter and read its fields in the body');
+      }
+      if (p.isRestParameter()) fail(p, 'rest parameters are not supported', 'pass an array instead');
+      const type = classifyType(p.getType());
+      const name = p.getName();
+      params.push({ name, type, wrt: false });
+      this.used.add(name);
+      this.scopes[0]!.set(name, { kind: 'var', name, type, isConst: false, isParam: true });
+    }
+    const wrt = annotated.wrt;
+    if (wrt) {
+      for (const w of wrt) {
+        if (!params.some((p) => p.name === w)) {
+          fail(
+            annotated.annotation,
+            `wrt(${w}) names no parameter of ${annotated.name}`,
+            `parameters are: ${params.map((p) => p.name).join(', ') || '(none)'}`,
+          );
+        }
+      }
+    }
+    for (const p of params) p.wrt = wrt ? wrt.includes(p.name) : isDifferentiable(p.type);
+    for (const p of params) {
+      if (p.wrt && !isDifferentiable(p.type)) {
+        fail(annotated.annotation, `parameter ${p.name} has type ${p.type.kind === 'opaque' ? p.type.text : p.type.kind}, which cannot be differentiated`, 'differentiate with respect to numbers, number arrays, Float64Array/Float32Array, or objects and tuples of these');
+      }
+    }
+    if (!params.some((p) => p.wrt)) {
+      fail(annotated.annotation, `${annotated.name} has no parameter to differentiate with respect to`, 'give it a number, number[], Float64Array or object-of-numbers parameter, or name one with wrt(...)');
+    }
+    const sfPos = (n: Node) => this.loc(n);
+    const returnType = classifyType(node.getReturnType());
+    if (returnType.kind !== 'number') {
+      fail(node.getReturnTypeNode() ?? annotated.annotation, `${annotated.name} returns ${node.getReturnType().getText()}, not a number`, 'a differentiable function returns one number (a loss or objective)');
+    }
+    this.fn = {
+      name: annotated.name,
+      sourceFile: sourceFile.getBaseName(),
+      params,
+      selfType: annotated.className,
+      locals: new Map(),
+      body: [],
+      returnType,
+      loc: sfPos(node),
+    };
+    if (annotated.className) this.used.add('self');
+  }
+
+  loc(node: Node): Loc {
+    const { line, column } = this.sourceFile.getLineAndColumnAtPos(node.getStart());
+    return { line, column };
+  }
+
+  // ---- names and bindings ----
+
+  /** Names of the flag variables made for break / continue / return. */
+  private readonly flags = new Set<string>();
+
+  private flag(base: string): string {
+    const name = this.fresh(base, { kind: 'bool' });
+    this.flags.add(name);
+    return name;
+  }
+
+  /** A fresh IR variable name based on `base`, unique in the function. */
+  fresh(base: string, type: VarType): string {
+    let name = base;
+    for (let k = 2; this.used.has(name) || RESERVED.has(name); k++) name = `${base}_${k}`;
+    this.used.add(name);
+    this.fn.locals.set(name, type);
+    return name;
+  }
+
+  /** A new temporary `t1`, `t2`, ... for an intermediate value. */
+  temp(type: VarType = num): string {
+    let name: string;
+    do name = `t${++this.tempCount}`;
+    while (this.used.has(name));
+    this.used.add(name);
+    this.fn.locals.set(name, type);
+    return name;
+  }
+
+  lookup(name: string): Binding | undefined {
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const b = this.scopes[i]!.get(name);
+      if (b) return b;
+    }
+    return undefined;
+  }
+
+  private bind(sourceName: string, binding: Binding): void {
+    this.scopes[this.scopes.length - 1]!.set(sourceName, binding);
+  }
+
+  private withScope<T>(fn: () => T): T {
+    this.scopes.push(new Map());
+    try {
+      return fn();
+    } finally {
+      this.scopes.pop();
+    }
+  }
+
+  // ---- entry ----
+
+  lowerBody(): IRFunction {
+    const node = this.annotated.node;
+    const body = node.getBody();
+    if (!body) fail(node, `${this.annotated.name} has no body`);
+    const out: Stmt[] = [];
+    if (!Node.isBlock(body)) {
+      // Arrow function with an expression body.
+      const value = lowerExpression(this, body as Expression, out, null);
+      out.push({ kind: 'return', value, loc: this.loc(body) });
+      this.fn.body = out;
+      return this.fn;
+    }
+    const statements = body.getStatements();
+    const returns = body.getDescendantsOfKind(SyntaxKind.ReturnStatement);
+    const last = statements[statements.length - 1];
+    if (returns.length === 1 && last && Node.isReturnStatement(last)) {
+      this.tailReturn = last;
+    } else {
+      this.returnVar = this.fresh('result', num);
+    }
+    const exits = this.lowerBlock(statements, out);
+    if (this.tailReturn) {
+      out.push({ kind: 'return', value: this.tailOperand!, loc: this.loc(this.tailReturn) });
+    } else {
+      if (!exits.always && !exits.may.has('return')) {
+        fail(node, `${this.annotated.name} does not return a value on every path`, 'end the function with a return statement');
+      }
+      if (this.returnFlag) out.unshift(this.assignPure(this.returnFlag, { kind: 'bool', value: false }, node));
+      out.push({ kind: 'return', value: varOp(this.returnVar!), loc: this.loc(last ?? node) });
+    }
+    this.fn.body = removeUnreadFlags(out, this.fn, this.flags);
+    return this.fn;
+  }
+
+  // ---- statements ----
+
+  /** Lowers a list of statements, moving or guarding what follows an early exit. */
+  lowerBlock(statements: Statement[], out: Stmt[]): Exits {
+    const may = new Set<string>();
+    for (let i = 0; i < statements.length; i++) {
+      const exits = this.lowerStatement(statements[i]!, out);
+      for (const e of exits.may) may.add(e);
+      if (exits.always) return { may, always: true };
+      if (exits.may.size === 0) continue;
+      const rest = statements.slice(i + 1);
+      if (rest.length === 0) return { may, always: false };
+      const split = exits.split;
+      if (split && split.then.always && split.else.may.size === 0) {
+        const r = this.withScope(() => this.lowerBlock(rest, split.stmt.else));
+        for (const e of r.may) may.add(e);
+        return { may, always: r.always };
+      }
+      if (split && split.else.always && split.then.may.size === 0) {
+        const r = this.withScope(() => this.lowerBlock(rest, split.stmt.then));
+        for (const e of r.may) may.add(e);
+        return { may, always: r.always };
+      }
+      const guarded: Stmt[] = [];
+      const r = this.lowerBlock(rest, guarded);
+      for (const e of r.may) may.add(e);
+      out.push({ kind: 'if', cond: this.notAny(exits.may), then: guarded, else: [], loc: this.loc(statements[i + 1]!) });
+      return { may, always: false };
+    }
+    return { may, always: false };
+  }
+
+  private lowerStatement(s: Statement, out: Stmt[]): Exits {
+    if (Node.isBlock(s)) return this.withScope(() => this.lowerBlock((s as Block).getStatements(), out));
+    if (Node.isVariableStatement(s)) {
+      for (const d of s.getDeclarations()) this.visitDeclaration(d, s.getDeclarationKind() === 'const', out);
+      return none();
+    }
+    if (Node.isExpressionStatement(s)) {
+      this.visitExpressionStatement(s.getExpression(), out);
+      return none();
+    }
+    if (Node.isIfStatement(s)) return this.visitIf(s, out);
+    if (Node.isForStatement(s)) return this.visitFor(s, out, null);
+    if (Node.isForOfStatement(s)) return this.visitForOf(s, out, null);
+    if (Node.isWhileStatement(s)) return this.visitLoop(s.getExpression(), s.getStatement(), 'pre', s, out, null, []);
+    if (Node.isDoStatement(s)) return this.visitLoop(s.getExpression(), s.getStatement(), 'post', s, out, null, []);
+    if (Node.isLabeledStatement(s)) {
+      const label = s.getLabel().getText();
+      const inner = s.getStatement();
+      if (Node.isForStatement(inner)) return this.visitFor(inner, out, label);
+      if (Node.isForOfStatement(inner)) return this.visitForOf(inner, out, label);
+      if (Node.isWhileStatement(inner)) return this.visitLoop(inner.getExpression(), inner.getStatement(), 'pre', inner, out, label, []);
+      if (Node.isDoStatement(inner)) return this.visitLoop(inner.getExpression(), inner.getStatement(), 'post', inner, out, label, []);
+      fail(s, 'labels are supported on loops only');
+    }
+    if (Node.isBreakStatement(s) || Node.isContinueStatement(s)) {
+      const label = s.getLabel()?.getText() ?? null;
+      const frame = label ? [...this.loops].reverse().find((l) => l.label === label) : this.loops[this.loops.length - 1];
+      if (!frame) fail(s, label ? `no enclosing loop labelled ${label}` : `${s.getKindName()} outside a loop`, 'switch statements are not supported; use if/else');
+      const isBreak = Node.isBreakStatement(s);
+      const flag = isBreak
+        ? (frame.breakFlag ??= this.flag(`broke${frame.id}`))
+        : (frame.continueFlag ??= this.flag(`skip${frame.id}`));
+      out.push(this.assignPure(flag, { kind: 'bool', value: true }, s));
+      return { may: new Set([`${isBreak ? 'break' : 'continue'}:${frame.id}`]), always: true };
+    }
+    if (Node.isReturnStatement(s)) return this.visitReturn(s, out);
+    if (Node.isEmptyStatement(s)) return none();
+    unsupportedStatement(s);
+  }
+
+  // Transforms `return e` into `result = e` plus the `returned` flag (or the final return).
+  private visitReturn(s: ReturnStatement, out: Stmt[]): Exits {
+    const expr = s.getExpression();
+    if (!expr) fail(s, 'return without a value', 'a differentiable function returns a number on every path');
+    if (s === this.tailReturn) {
+      this.tailOperand = lowerExpression(this, expr, out, null);
+      return { may: new Set(), always: true };
+    }
+    this.assignNumber(this.returnVar!, expr, out);
+    const inLoop = this.loops.length > 0;
+    if (inLoop || !this.isTopLevelTail(s)) {
+      this.returnFlag ??= this.flag('returned');
+      out.push(this.assignPure(this.returnFlag, { kind: 'bool', value: true }, s));
+    }
+    return { may: new Set(['return']), always: true };
+  }
+
+  private isTopLevelTail(s: ReturnStatement): boolean {
+    const body = this.annotated.node.getBody();
+    return !!body && Node.isBlock(body) && s.getParent() === body;
+  }
+
+  // Transforms `if (c) A else B` into an IR if with lowered branches.
+  private visitIf(s: IfStatement, out: Stmt[]): Exits {
+    const cond = this.condition(s.getExpression(), out, 'if');
+    const stmt: Extract<Stmt, { kind: 'if' }> = { kind: 'if', cond, then: [], else: [], loc: this.loc(s) };
+    const thenExits = this.withScope(() => this.lowerStatement(s.getThenStatement(), stmt.then));
+    const elseNode = s.getElseStatement();
+    const elseExits = elseNode ? this.withScope(() => this.lowerStatement(elseNode, stmt.else)) : none();
+    out.push(stmt);
+    const may = new Set([...thenExits.may, ...elseExits.may]);
+    return { may, always: thenExits.always && elseExits.always, split: { stmt, then: thenExits, else: elseExits } };
+  }
+
+  // Transforms `for (init; cond; update) body` into init + loop(cond) { body; update }.
+  private visitFor(s: ForStatement, out: Stmt[], label: string | null): Exits {
+    return this.withScope(() => {
+      const init = s.getInitializer();
+      if (init) {
+        if (Node.isVariableDeclarationList(init)) {
+          const isConst = init.getDeclarationKind() === 'const';
+          for (const d of init.getDeclarations()) this.visitDeclaration(d, isConst, out);
+        } else {
+          this.visitExpressionStatement(init, out);
+        }
+      }
+      const update = s.getIncrementor();
+      const cond = s.getCondition();
+      return this.visitLoop(cond ?? null, s.getStatement(), 'pre', s, out, label, update ? [update] : []);
+    });
+  }
+
+  // Transforms `for (const e of xs) body` into a counted loop reading xs[k].
+  private visitForOf(s: ForOfStatement, out: Stmt[], label: string | null): Exits {
+    if (s.isAwaited()) fail(s, 'for await is not supported', 'differentiable functions are synchronous');
+    return this.withScope(() => {
+      const ref = lowerRefOrFail(this, s.getExpression(), out);
+      const arrType = this.refType(ref, s.getExpression());
+      if (arrType.kind !== 'array') fail(s.getExpression(), 'for...of needs an array', 'iterate over a number[] or Float64Array');
+      const counter = this.fresh('k', num);
+      out.push({ kind: 'assign', target: counter, expr: { kind: 'copy', src: constOp(0) }, loc: this.loc(s) });
+      const initList = s.getInitializer();
+      if (!Node.isVariableDeclarationList(initList) || initList.getDeclarations().length !== 1) {
+        fail(initList, 'for...of must declare one loop variable', 'write for (const x of xs)');
+      }
+      const decl = initList.getDeclarations()[0]!;
+      const nameNode = decl.getNameNode();
+      if (!Node.isIdentifier(nameNode)) fail(nameNode, 'destructuring in for...of is not supported', 'index the element inside the loop body');
+      const elemRef: Ref = { base: ref.base, path: [...ref.path, { kind: 'index', index: varOp(counter) }] };
+      const cond: PExpr = { kind: 'binary', op: '<', left: { kind: 'operand', op: varOp(counter) }, right: { kind: 'length', ref } };
+      const prologue = (body: Stmt[]) => {
+        if (arrType.elem.kind === 'number') {
+          const name = this.fresh(decl.getName(), num);
+          this.bind(decl.getName(), { kind: 'var', name, type: num, isConst: true, isParam: false });
+          body.push({ kind: 'assign', target: name, expr: { kind: 'load', ref: elemRef }, loc: this.loc(decl) });
+        } else {
+          this.bind(decl.getName(), { kind: 'alias', ref: elemRef, type: arrType.elem, mutable: false });
+        }
+      };
+      const increment: Stmt = {
+        kind: 'assign',
+        target: counter,
+        expr: { kind: 'prim', prim: 'add', args: [varOp(counter), constOp(1)] },
+        loc: this.loc(s),
+      };
+      return this.lowerLoopBody(cond, s.getStatement(), 'pre', s, out, label, prologue, [increment]);
+    });
+  }
+
+  /** Lowers a while / do-while / for loop with optional update expressions. */
+  private visitLoop(
+    condNode: Expression | null,
+    bodyNode: Statement,
+    test: 'pre' | 'post',
+    at: Node,
+    out: Stmt[],
+    label: string | null,
+    updates: Expression[],
+  ): Exits {
+    const cond: PExpr = condNode ? this.condition(condNode, out, 'loop') : { kind: 'bool', value: true };
+    const updateStmts: Stmt[] = [];
+    for (const u of updates) this.visitExpressionStatement(u, updateStmts);
+    return this.lowerLoopBody(cond, bodyNode, test, at, out, label, () => {}, updateStmts);
+  }
+
+  private lowerLoopBody(
+    cond: PExpr,
+    bodyNode: Statement,
+    test: 'pre' | 'post',
+    at: Node,
+    out: Stmt[],
+    label: string | null,
+    prologue: (body: Stmt[]) => void,
+    update: Stmt[],
+  ): Exits {
+    const frame: LoopFrame = { id: ++this.loopCount, label, breakFlag: null, continueFlag: null };
+    this.frameIndex.set(frame.id, frame);
+    this.loops.push(frame);
+    const body: Stmt[] = [];
+    const exits = this.withScope(() => {
+      prologue(body);
+      return this.lowerStatement(bodyNode, body);
+    });
+    this.loops.pop();
+    const own = new Set([`break:${frame.id}`, `continue:${frame.id}`]);
+    const outer = new Set([...exits.may].filter((e) => !own.has(e)));
+    const stopping = [...exits.may].filter((e) => e !== `continue:${frame.id}`);
+    if (frame.continueFlag) body.unshift(this.assignPure(frame.continueFlag, { kind: 'bool', value: false }, at));
+    if (update.length) {
+      if (stopping.length) body.push({ kind: 'if', cond: this.notAny(new Set(stopping)), then: update, else: [], loc: this.loc(at) });
+      else body.push(...update);
+    }
+    if (frame.breakFlag) out.push(this.assignPure(frame.breakFlag, { kind: 'bool', value: false }, at));
+    const fullCond = stopping.length ? and(this.notAny(new Set(stopping)), cond) : cond;
+    out.push({ kind: 'loop', cond: fullCond, body, test, loc: this.loc(at) });
+    return { may: outer, always: false };
+  }
+
+  /** `!(flag1 || flag2 ...)` for the flags of a set of exits. */
+  private notAny(exits: Set<string>): PExpr {
+    const flags = [...exits].map((e) => this.flagOf(e));
+    const uniq = [...new Set(flags)];
+    return uniq
+      .map((f): PExpr => ({ kind: 'unary', op: '!', expr: { kind: 'operand', op: varOp(f) } }))
+      .reduce((a, b) => ({ kind: 'binary', op: '&&', left: a, right: b }));
+  }
+
+  private flagOf(exit: string): string {
+    if (exit === 'return') return (this.returnFlag ??= this.flag('returned'));
+    const [kind, id] = exit.split(':');
+    const frame = this.frameIndex.get(Number(id));
+    if (!frame) throw new Error(`internal: no loop ${id}`);
+    return kind === 'break' ? (frame.breakFlag ??= this.flag(`broke${frame.id}`)) : (frame.continueFlag ??= this.flag(`skip${frame.id}`));
+  }
+
+  private readonly frameIndex = new Map<number, LoopFrame>();
+
+  // Transforms `let x = e` into `x = e` (numbers), an array allocation, or an alias.
+  private visitDeclaration(d: VariableDeclaration, isConst: boolean, out: Stmt[]): void {
+    const nameNode = d.getNameNode();
+    if (!Node.isIdentifier(nameNode)) fail(nameNode, 'destructuring declarations are not supported', 'declare each variable on its own');
+    const sourceName = d.getName();
+    const type = classifyType(d.getType());
+    const init = d.getInitializer();
+    if (type.kind === 'number') {
+      const name = this.fresh(sourceName, num);
+      this.bind(sourceName, { kind: 'var', name, type, isConst, isParam: false });
+      if (init) this.assignNumber(name, init, out);
+      else out.push({ kind: 'assign', target: name, expr: { kind: 'copy', src: constOp(0) }, loc: this.loc(d) });
+      return;
+    }
+    if (type.kind === 'bool') {
+      const name = this.fresh(sourceName, type);
+      this.bind(sourceName, { kind: 'var', name, type, isConst, isParam: false });
+      const value: PExpr = init ? this.condition(init, out, 'if') : { kind: 'bool', value: false };
+      out.push(this.assignPure(name, value, d));
+      return;
+    }
+    if (type.kind === 'array') {
+      if (!init) fail(d, `array ${sourceName} needs an initializer`, 'write const a = new Float64Array(n) or const a: number[] = []');
+      const alloc = arrayAllocation(this, init, type, out);
+      if (alloc) {
+        if (type.elem.kind !== 'number') fail(init, 'local arrays must hold numbers', 'use a flat number[] or Float64Array and compute the index');
+        const name = this.fresh(sourceName, type);
+        this.bind(sourceName, { kind: 'var', name, type, isConst: true, isParam: false });
+        out.push({ kind: 'assign', target: name, expr: alloc.expr, loc: this.loc(d) });
+        for (const v of alloc.pushes) out.push({ kind: 'push', ref: { base: name, path: [] }, value: v, loc: this.loc(d) });
+        return;
+      }
+      if (!isConst) fail(d, `array ${sourceName} must be a const when it refers to another array`, `write const ${sourceName} = ...`);
+      const ref = lowerRefOrFail(this, init, out);
+      this.bind(sourceName, { kind: 'alias', ref, type, mutable: this.isMutableRef(ref) });
+      return;
+    }
+    if ((type.kind === 'object' || type.kind === 'tuple') && isConst && init) {
+      const ref = tryLowerRef(this, init, out);
+      if (ref) {
+        this.bind(sourceName, { kind: 'alias', ref, type, mutable: this.isMutableRef(ref) });
+        return;
+      }
+    }
+    fail(d, `local ${sourceName} of type ${type.kind === 'opaque' ? type.text : type.kind} is not supported`, 'use number variables, number arrays or Float64Array');
+  }
+
+  /** True when writes through `ref` are allowed (it names a local array, not a parameter). */
+  isMutableRef(ref: Ref): boolean {
+    return !this.fn.params.some((p) => p.name === ref.base) && ref.base !== 'self';
+  }
+
+  /** The type reached through `ref`. */
+  refType(ref: Ref, at: Node): VarType {
+    let t: VarType | undefined = this.fn.locals.get(ref.base) ?? this.fn.params.find((p) => p.name === ref.base)?.type;
+    if (ref.base === 'self') return { kind: 'opaque', text: 'this' };
+    if (!t) fail(at, `internal: unknown base ${ref.base}`);
+    for (const step of ref.path) {
+      if (t.kind === 'opaque') return t;
+      if (step.kind === 'prop') {
+        if (t.kind !== 'object') fail(at, `cannot read .${step.name} here`);
+        const field: VarType | undefined = t.fields.find((f) => f.name === step.name)?.type;
+        if (!field) fail(at, `no field ${step.name}`);
+        t = field;
+      } else if (t.kind === 'array') {
+        t = t.elem;
+      } else if (t.kind === 'tuple') {
+        if (step.index.kind !== 'const') fail(at, 'tuples must be indexed with a literal', 'write t[0], t[1], ...');
+        const e: VarType | undefined = t.elems[step.index.value];
+        if (!e) fail(at, `tuple index ${step.index.value} out of range`);
+        t = e;
+      } else {
+        fail(at, 'cannot index this value');
+      }
+    }
+    return t;
+  }
+
+  /** `target = <expr>`, assigning the last primitive straight into `target`. */
+  assignNumber(target: string, expr: Expression, out: Stmt[]): void {
+    const value = lowerExpression(this, expr, out, target);
+    if (value.kind === 'var' && value.name === target) return;
+    out.push({ kind: 'assign', target, expr: { kind: 'copy', src: value }, loc: this.loc(expr) });
+  }
+
+  assignPure(target: string, expr: PExpr, at: Node): Stmt {
+    return { kind: 'assign', target, expr: { kind: 'pure', expr }, loc: this.loc(at) };
+  }
+
+  emit(out: Stmt[], target: string, expr: Expr, at: Node): Operand {
+    out.push({ kind: 'assign', target, expr, loc: this.loc(at) });
+    return varOp(target);
+  }
+
+  // Transforms an expression statement: assignments, ++/--, push, and nothing else.
+  private visitExpressionStatement(e: Expression, out: Stmt[]): void {
+    if (Node.isParenthesizedExpression(e)) return this.visitExpressionStatement(e.getExpression(), out);
+    if (Node.isBinaryExpression(e) && e.getOperatorToken().getKind() === SyntaxKind.CommaToken) {
+      this.visitExpressionStatement(e.getLeft(), out);
+      this.visitExpressionStatement(e.getRight(), out);
+      return;
+    }
+    if (Node.isCallExpression(e)) {
+      const callee = e.getExpression();
+      if (Node.isPropertyAccessExpression(callee) && callee.getName() === 'push') {
+        const ref = lowerRefOrFail(this, callee.getExpression(), out);
+        const t = this.refType(ref, callee.getExpression());
+        if (t.kind !== 'array' || t.elem.kind !== 'number') fail(callee, 'push is supported on local number arrays only');
+        if (!this.isMutableRef(ref) || ref.path.length > 0) {
+          fail(callee, `cannot push onto ${callee.getExpression().getText()}: only local arrays can grow`, 'copy the parameter into a local array first');
+        }
+        for (const a of e.getArguments()) {
+          const v = lowerExpression(this, a as Expression, out, null);
+          out.push({ kind: 'push', ref, value: v, loc: this.loc(e) });
+        }
+        return;
+      }
+      fail(e, `the result of ${callee.getText()}(...) is not used`, 'differentiable functions have no side effects; remove the call or use its value');
+    }
+    lowerExpression(this, e, out, null, /* asStatement */ true);
+  }
+
+  /** A condition as a pure expression; in an `if`, impure parts are computed before it. */
+  condition(e: Expression, out: Stmt[], where: 'if' | 'loop'): PExpr {
+    return toPExpr(this, e, out, where);
+  }
+}
+
+/** Names the emitter uses; user variables get renamed away from them. */
+const RESERVED = new Set(['tape', 'self', 'dy', 'g']);
+
+function and(a: PExpr, b: PExpr): PExpr {
+  if (b.kind === 'bool' && b.value) return a;
+  return { kind: 'binary', op: '&&', left: a, right: b };
+}
+
+/** Drops assignments to break/continue/return flags that no condition reads. */
+function removeUnreadFlags(body: Stmt[], fn: IRFunction, flags: ReadonlySet<string>): Stmt[] {
+  const isFlagName = (name: string) => flags.has(name);
+  const read = new Set<string>();
+  const visitP = (p: PExpr): void => {
+    switch (p.kind) {
+      case 'operand':
+        if (p.op.kind === 'var') read.add(p.op.name);
+        return;
+      case 'binary':
+        visitP(p.left);
+        visitP(p.right);
+        return;
+      case 'unary':
+        visitP(p.expr);
+        return;
+      case 'math':
+        p.args.forEach(visitP);
+        return;
+      case 'cond':
+        visitP(p.test);
+        visitP(p.whenTrue);
+        visitP(p.whenFalse);
+        return;
+      default:
+        return;
+    }
+  };
+  const scan = (list: Stmt[]): void => {
+    for (const s of list) {
+      if (s.kind === 'if') {
+        visitP(s.cond);
+        scan(s.then);
+        scan(s.else);
+      } else if (s.kind === 'loop') {
+        visitP(s.cond);
+        scan(s.body);
+      } else if (s.kind === 'assign' && s.expr.kind === 'pure') {
+        visitP(s.expr.expr);
+      }
+    }
+  };
+  scan(body);
+  const prune = (list: Stmt[]): Stmt[] =>
+    list.flatMap((s): Stmt[] => {
+      if (s.kind === 'assign' && isFlagName(s.target) && fn.locals.get(s.target)?.kind === 'bool' && !read.has(s.target)) return [];
+      if (s.kind === 'if') {
+        const then = prune(s.then);
+        const els = prune(s.else);
+        return [{ ...s, then, else: els }];
+      }
+      if (s.kind === 'loop') return [{ ...s, body: prune(s.body) }];
+      return [s];
+    });
+  const pruned = prune(body);
+  for (const name of [...fn.locals.keys()]) if (isFlagName(name) && fn.locals.get(name)?.kind === 'bool' && !read.has(name)) fn.locals.delete(name);
+  return pruned;
+}
+
+// ---- helpers shared with lower-expr.ts (defined there to keep this file about statements) ----
+import { arrayAllocation, lowerRefOrFail, toPExpr, tryLowerRef } from './lower-expr.ts';
+export type { ArrayCtor };

@@ -1,0 +1,99 @@
+/**
+ * Maps TypeScript types (from the checker) to the IR's `VarType`: numbers,
+ * numeric arrays and typed arrays, tuples and objects of those, booleans,
+ * and `opaque` for everything the compiler does not differentiate.
+ */
+import type { Type } from 'ts-morph';
+import type { ArrayCtor, VarType } from '../ir/ir.ts';
+
+const differentiableArrays: Record<string, ArrayCtor> = {
+  Float64Array: 'Float64Array',
+  Float32Array: 'Float32Array',
+};
+
+export function classifyType(type: Type, depth = 0): VarType {
+  if (depth > 8) return { kind: 'opaque', text: type.getText() };
+  if (type.isNumber() || type.isNumberLiteral()) return { kind: 'number' };
+  if (type.isBoolean() || type.isBooleanLiteral()) return { kind: 'bool' };
+  if (type.isEnumLiteral() && type.isNumberLiteral()) return { kind: 'number' };
+  const symbolName = type.getSymbol()?.getName();
+  if (symbolName && differentiableArrays[symbolName]) {
+    return { kind: 'array', ctor: differentiableArrays[symbolName]!, elem: { kind: 'number' } };
+  }
+  if (type.isTuple()) {
+    return { kind: 'tuple', elems: type.getTupleElements().map((t) => classifyType(t, depth + 1)) };
+  }
+  if (type.isArray() || type.isReadonlyArray?.()) {
+    const elem = type.getArrayElementType() ?? type.getTypeArguments()[0];
+    if (elem) return { kind: 'array', ctor: 'Array', elem: classifyType(elem, depth + 1) };
+  }
+  if (type.isObject() && !type.getCallSignatures().length && !symbolName?.endsWith('Array')) {
+    const props = type.getProperties();
+    const decl = type.getSymbol()?.getDeclarations()[0];
+    // Class instances are opaque: their methods may hide state.
+    if (decl && decl.getKindName() === 'ClassDeclaration') return { kind: 'opaque', text: type.getText() };
+    if (props.length > 0) {
+      const fields = props.map((p) => {
+        const decl0 = p.getValueDeclaration() ?? p.getDeclarations()[0];
+        const t = decl0 ? p.getTypeAtLocation(decl0) : p.getDeclaredType();
+        return { name: p.getName(), type: classifyType(t, depth + 1) };
+      });
+      return { kind: 'object', fields };
+    }
+  }
+  return { kind: 'opaque', text: type.getText() };
+}
+
+/** True when a value of this type holds numbers wengert can differentiate. */
+export function isDifferentiable(t: VarType): boolean {
+  switch (t.kind) {
+    case 'number':
+      return true;
+    case 'array':
+      return isDifferentiable(t.elem);
+    case 'tuple':
+      return t.elems.some(isDifferentiable);
+    case 'object':
+      return t.fields.some((f) => isDifferentiable(f.type));
+    case 'bool':
+    case 'opaque':
+      return false;
+    default:
+      return t satisfies never;
+  }
+}
+
+/** The TypeScript spelling of a type, for generated signatures. */
+export function typeText(t: VarType): string {
+  switch (t.kind) {
+    case 'number':
+      return 'number';
+    case 'bool':
+      return 'boolean';
+    case 'array':
+      return t.ctor === 'Array' ? `${wrapUnion(typeText(t.elem))}[]` : t.ctor;
+    case 'tuple':
+      return `[${t.elems.map(typeText).join(', ')}]`;
+    case 'object':
+      return `{ ${t.fields.map((f) => `${f.name}: ${typeText(f.type)}`).join('; ')} }`;
+    case 'opaque':
+      return t.text;
+    default:
+      return t satisfies never;
+  }
+}
+
+function wrapUnion(s: string): string {
+  return s.includes('|') ? `(${s})` : s;
+}
+
+/** The type reached by following `.prop` / `[i]` steps from `t`, or null when it does not exist. */
+export function stepType(t: VarType, step: { kind: 'prop'; name: string } | { kind: 'index'; at?: number }): VarType | null {
+  if (step.kind === 'prop') {
+    if (t.kind === 'object') return t.fields.find((f) => f.name === step.name)?.type ?? null;
+    return null;
+  }
+  if (t.kind === 'array') return t.elem;
+  if (t.kind === 'tuple') return step.at !== undefined ? (t.elems[step.at] ?? null) : null;
+  return null;
+}

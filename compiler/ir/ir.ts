@@ -1,0 +1,126 @@
+/**
+ * The Wengert-list IR. A function body is a list of statements; simple
+ * statements compute one primitive into one variable (`t3 = mul(t1, t2)`),
+ * structured statements (`if`, `loop`) hold their own lists. Lowering has
+ * already removed `break`, `continue` and early `return` (they became flag
+ * variables), so control flow is only sequence, branch and loop, and the
+ * only `return` is the last statement of the function.
+ *
+ * Conditions are kept as pure expression trees (`PExpr`): no derivative
+ * flows through a comparison, so the reverse sweep never evaluates them; it
+ * replays the branch decisions and trip counts it recorded.
+ */
+import type { ScalarPrim } from '../rules/scalar.ts';
+
+/** 1-based position in the user's source. */
+export interface Loc {
+  line: number;
+  column: number;
+}
+
+export type Operand = { kind: 'var'; name: string } | { kind: 'const'; value: number };
+
+/** One step of a memory access path: `.name` or `[index]`. */
+export type Access = { kind: 'prop'; name: string } | { kind: 'index'; index: Operand };
+
+/** A place in memory: a variable (array, object, tuple) followed by accesses. */
+export interface Ref {
+  base: string;
+  path: Access[];
+}
+
+/** The static type of an IR variable or parameter. */
+export type VarType =
+  | { kind: 'number' }
+  | { kind: 'bool' }
+  | { kind: 'array'; ctor: ArrayCtor; elem: VarType }
+  | { kind: 'tuple'; elems: VarType[] }
+  | { kind: 'object'; fields: { name: string; type: VarType }[] }
+  /** Anything the compiler does not differentiate (strings, labels, class instances). */
+  | { kind: 'opaque'; text: string };
+
+export type ArrayCtor = 'Array' | 'Float64Array' | 'Float32Array';
+
+/** A pure, non-differentiable expression (conditions, flags, lengths). */
+export type PExpr =
+  | { kind: 'operand'; op: Operand }
+  | { kind: 'bool'; value: boolean }
+  | { kind: 'binary'; op: string; left: PExpr; right: PExpr }
+  | { kind: 'unary'; op: '!' | '-' | '+'; expr: PExpr }
+  | { kind: 'math'; fn: string; args: PExpr[] }
+  | { kind: 'load'; ref: Ref }
+  | { kind: 'length'; ref: Ref }
+  | { kind: 'cond'; test: PExpr; whenTrue: PExpr; whenFalse: PExpr };
+
+/** A call to another differentiable function (its derivatives are generated too). */
+export interface Callee {
+  /** Name as written at the call site (local or imported binding). */
+  name: string;
+  /** Module specifier of the generated file holding its derivatives, or null when in this file. */
+  gradModule: string | null;
+  /** Exported base name of the callee (derivatives are `vjp_<exportName>` ...). */
+  exportName: string;
+  /** For each parameter: is it differentiated (in `wrt`)? */
+  wrt: boolean[];
+  /** Parameter types of the callee. */
+  params: VarType[];
+}
+
+export type Expr =
+  | { kind: 'prim'; prim: ScalarPrim; args: Operand[] }
+  | { kind: 'copy'; src: Operand }
+  | { kind: 'load'; ref: Ref }
+  | { kind: 'pure'; expr: PExpr }
+  /** Call of a function the compiler does not differentiate; only allowed with constant arguments. */
+  | { kind: 'opaqueCall'; fn: string; args: Operand[] }
+  | { kind: 'call'; callee: Callee; args: Operand[] }
+  | { kind: 'newArray'; ctor: ArrayCtor; size: Operand | null; elems: Operand[] }
+  | { kind: 'copyArray'; ctor: ArrayCtor; src: Ref };
+
+export type Stmt =
+  | { kind: 'assign'; target: string; expr: Expr; loc: Loc }
+  | { kind: 'store'; ref: Ref; value: Operand; loc: Loc }
+  | { kind: 'push'; ref: Ref; value: Operand; loc: Loc }
+  | { kind: 'if'; cond: PExpr; then: Stmt[]; else: Stmt[]; loc: Loc }
+  | { kind: 'loop'; cond: PExpr; body: Stmt[]; test: 'pre' | 'post'; loc: Loc }
+  | { kind: 'return'; value: Operand; loc: Loc };
+
+export type SimpleStmt = Extract<Stmt, { kind: 'assign' | 'store' | 'push' }>;
+
+export interface Param {
+  name: string;
+  type: VarType;
+  /** Differentiated (named by `wrt`, or every numeric parameter by default). */
+  wrt: boolean;
+}
+
+export interface IRFunction {
+  /** Name used in generated exports: `f`, or `Class_method` for methods. */
+  name: string;
+  /** Source file base name, for comments. */
+  sourceFile: string;
+  params: Param[];
+  /** For methods: the class name of `this` (passed as `self`). */
+  selfType: string | null;
+  /** Every local variable with its type (parameters excluded). */
+  locals: Map<string, VarType>;
+  body: Stmt[];
+  /** Return type: a number (vector outputs come later). */
+  returnType: VarType;
+  loc: Loc;
+}
+
+export const num: VarType = { kind: 'number' };
+export const bool: VarType = { kind: 'bool' };
+
+export function isSimple(s: Stmt): s is SimpleStmt {
+  return s.kind === 'assign' || s.kind === 'store' || s.kind === 'push';
+}
+
+export function varOp(name: string): Operand {
+  return { kind: 'var', name };
+}
+
+export function constOp(value: number): Operand {
+  return { kind: 'const', value };
+}

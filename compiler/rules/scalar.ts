@@ -1,0 +1,182 @@
+/**
+ * Derivative rules of the scalar primitives: arithmetic operators and the
+ * `Math.*` functions. Each entry holds the primal, the JVP and the VJP side
+ * by side. `g` is the cotangent of the result, `out` the result itself.
+ *
+ * Subgradients at kinks are documented in docs/derivatives.md: `abs`, `max`,
+ * `min` and `hypot` pick a finite value there, and no rule produces NaN
+ * where the true derivative is finite (for example `x ** 0` at x = 0).
+ */
+import type { Rule } from './types.ts';
+import { div, isLiteral, literal, literalValue, mul, neg, sum } from './algebra.ts';
+
+/** A rule for a function of one argument whose derivative is `dfdx(x, out)`. */
+function unary(fn: string, dfdx: (x: string, out: string) => string): Rule {
+  return {
+    arity: 1,
+    primal: ([x]) => `${fn}(${x})`,
+    jvp: ({ args: [x], out, dargs: [dx] }) => (dx ? mul(dfdx(x!, out), dx) : null),
+    vjp: ({ args: [x], out, g }) => mul(g, dfdx(x!, out)),
+  };
+}
+
+/** A rule for a piecewise-constant function: zero derivative everywhere it has one. */
+function piecewiseConstant(fn: string): Rule {
+  return { arity: 1, primal: ([x]) => `${fn}(${x})`, jvp: () => null, vjp: () => null };
+}
+
+/** A rule for a function of two arguments with partial derivatives `da`, `db`. */
+function binary(
+  primal: (a: string, b: string) => string,
+  partial: (a: string, b: string, out: string) => [string, string],
+): Rule {
+  return {
+    arity: 2,
+    primal: ([a, b]) => primal(a!, b!),
+    jvp: ({ args: [a, b], out, dargs: [da, db] }) => {
+      const [pa, pb] = partial(a!, b!, out);
+      return sum([da ? mul(pa, da) : null, db ? mul(pb, db) : null]);
+    },
+    vjp: ({ args: [a, b], out, g }, i) => mul(g, partial(a!, b!, out)[i]!),
+  };
+}
+
+/** `a ** b`, with the exponent's common literal cases folded. */
+const pow: Rule = {
+  arity: 2,
+  primal: ([a, b]) => `${a} ** ${b}`,
+  jvp: ({ args: [a, b], out, dargs: [da, db] }) =>
+    sum([da ? mul(powBase(a!, b!), da) : null, db ? mul(powExponent(a!, out), db) : null]),
+  vjp: ({ args: [a, b], out, g }, i) => mul(g, i === 0 ? powBase(a!, b!) : powExponent(a!, out)),
+};
+
+// d (a ** b) / da = b * a ** (b - 1); 0 when b = 0 (also at a = 0, where 0 * 0 ** -1 would be NaN)
+function powBase(a: string, b: string): string {
+  if (isLiteral(b)) {
+    const n = literalValue(b);
+    if (n === 0) return '0';
+    if (n === 1) return '1';
+    if (n === 2) return mul('2', a);
+    return mul(b, `${a} ** ${literal(n - 1)}`);
+  }
+  return `(${b} === 0 ? 0 : ${mul(b, `${a} ** (${b} - 1)`)})`;
+}
+
+// d (a ** b) / db = a ** b * log(a); 0 at a = 0 (the limit from the right for b > 0)
+function powExponent(a: string, out: string): string {
+  return `(${a} === 0 ? 0 : ${mul(out, `Math.log(${a})`)})`;
+}
+
+export const scalarRules = {
+  // d (a + b) = da + db
+  add: binary((a, b) => `${a} + ${b}`, () => ['1', '1']),
+  // d (a - b) = da - db
+  sub: binary((a, b) => `${a} - ${b}`, () => ['1', '-1']),
+  // d (a * b) = b da + a db
+  mul: binary((a, b) => `${a} * ${b}`, (a, b) => [b, a]),
+  // d (a / b) = da / b - a / b^2 db
+  div: binary((a, b) => `${a} / ${b}`, (a, b) => [div('1', b), neg(div(a, `${b} * ${b}`))]),
+  // d (-a) = -da
+  neg: {
+    arity: 1,
+    primal: ([a]) => neg(a!),
+    jvp: ({ dargs: [da] }) => (da ? neg(da) : null),
+    vjp: ({ g }) => neg(g),
+  },
+  pow,
+  // d (a % b) = da - trunc(a / b) db
+  mod: binary((a, b) => `${a} % ${b}`, (a, b) => ['1', neg(`Math.trunc(${a} / ${b})`)]),
+  // d exp(x) = exp(x) dx
+  exp: unary('Math.exp', (_x, out) => out),
+  // d expm1(x) = (expm1(x) + 1) dx
+  expm1: unary('Math.expm1', (_x, out) => `(${out} + 1)`),
+  // d log(x) = dx / x
+  log: unary('Math.log', (x) => div('1', x)),
+  // d log1p(x) = dx / (1 + x)
+  log1p: unary('Math.log1p', (x) => div('1', `1 + ${x}`)),
+  // d sqrt(x) = dx / (2 sqrt(x))
+  sqrt: unary('Math.sqrt', (_x, out) => div('0.5', out)),
+  // d cbrt(x) = dx / (3 cbrt(x)^2)
+  cbrt: unary('Math.cbrt', (_x, out) => div('1', `3 * ${out} * ${out}`)),
+  // d sin(x) = cos(x) dx
+  sin: unary('Math.sin', (x) => `Math.cos(${x})`),
+  // d cos(x) = -sin(x) dx
+  cos: unary('Math.cos', (x) => `-Math.sin(${x})`),
+  // d tan(x) = (1 + tan(x)^2) dx
+  tan: unary('Math.tan', (_x, out) => `(1 + ${out} * ${out})`),
+  // d asin(x) = dx / sqrt(1 - x^2)
+  asin: unary('Math.asin', (x) => div('1', `Math.sqrt(1 - ${x} * ${x})`)),
+  // d acos(x) = -dx / sqrt(1 - x^2)
+  acos: unary('Math.acos', (x) => div('-1', `Math.sqrt(1 - ${x} * ${x})`)),
+  // d atan(x) = dx / (1 + x^2)
+  atan: unary('Math.atan', (x) => div('1', `1 + ${x} * ${x}`)),
+  // d sinh(x) = cosh(x) dx
+  sinh: unary('Math.sinh', (x) => `Math.cosh(${x})`),
+  // d cosh(x) = sinh(x) dx
+  cosh: unary('Math.cosh', (x) => `Math.sinh(${x})`),
+  // d tanh(x) = (1 - tanh(x)^2) dx
+  tanh: unary('Math.tanh', (_x, out) => `(1 - ${out} * ${out})`),
+  // d |x| = sign(x) dx; the subgradient at 0 is 0
+  abs: unary('Math.abs', (x) => `Math.sign(${x})`),
+  // d atan2(a, b) = (b da - a db) / (a^2 + b^2)
+  atan2: binary(
+    (a, b) => `Math.atan2(${a}, ${b})`,
+    (a, b) => [div(b, `${a} * ${a} + ${b} * ${b}`), neg(div(a, `${a} * ${a} + ${b} * ${b}`))],
+  ),
+  // d max(a, b) = da where a >= b, else db (ties go to the first argument)
+  max: binary(
+    (a, b) => `Math.max(${a}, ${b})`,
+    (a, b) => [`(${a} >= ${b} ? 1 : 0)`, `(${a} >= ${b} ? 0 : 1)`],
+  ),
+  // d min(a, b) = da where a <= b, else db (ties go to the first argument)
+  min: binary(
+    (a, b) => `Math.min(${a}, ${b})`,
+    (a, b) => [`(${a} <= ${b} ? 1 : 0)`, `(${a} <= ${b} ? 0 : 1)`],
+  ),
+  // d hypot(a, b) = (a da + b db) / hypot(a, b); 0 at the origin (a subgradient)
+  hypot: binary(
+    (a, b) => `Math.hypot(${a}, ${b})`,
+    (a, b, out) => [`(${out} === 0 ? 0 : ${a} / ${out})`, `(${out} === 0 ? 0 : ${b} / ${out})`],
+  ),
+  // sign, floor, ceil, round, trunc are piecewise constant: zero derivative
+  sign: piecewiseConstant('Math.sign'),
+  floor: piecewiseConstant('Math.floor'),
+  ceil: piecewiseConstant('Math.ceil'),
+  round: piecewiseConstant('Math.round'),
+  trunc: piecewiseConstant('Math.trunc'),
+} satisfies Record<string, Rule>;
+
+export type ScalarPrim = keyof typeof scalarRules;
+
+/** Primitives whose derivative is zero everywhere: their results carry no derivative. */
+export const zeroDerivativePrims: ReadonlySet<ScalarPrim> = new Set(['sign', 'floor', 'ceil', 'round', 'trunc']);
+
+/** `Math.<name>` functions that are primitives, with their arity (`variadic` folds pairwise). */
+export const mathFunctions: Readonly<Record<string, { prim: ScalarPrim; variadic?: boolean }>> = {
+  exp: { prim: 'exp' },
+  expm1: { prim: 'expm1' },
+  log: { prim: 'log' },
+  log1p: { prim: 'log1p' },
+  sqrt: { prim: 'sqrt' },
+  cbrt: { prim: 'cbrt' },
+  pow: { prim: 'pow' },
+  sin: { prim: 'sin' },
+  cos: { prim: 'cos' },
+  tan: { prim: 'tan' },
+  asin: { prim: 'asin' },
+  acos: { prim: 'acos' },
+  atan: { prim: 'atan' },
+  atan2: { prim: 'atan2' },
+  sinh: { prim: 'sinh' },
+  cosh: { prim: 'cosh' },
+  tanh: { prim: 'tanh' },
+  abs: { prim: 'abs' },
+  max: { prim: 'max', variadic: true },
+  min: { prim: 'min', variadic: true },
+  hypot: { prim: 'hypot', variadic: true },
+  sign: { prim: 'sign' },
+  floor: { prim: 'floor' },
+  ceil: { prim: 'ceil' },
+  round: { prim: 'round' },
+  trunc: { prim: 'trunc' },
+};

@@ -1,0 +1,138 @@
+/**
+ * Forward mode: `jvp_f(...args, ...dargs)` returns `[f(args), tangent]`.
+ * Each active statement is followed by its tangent statement (`dt3 = ...`
+ * from the rule table); control flow is kept as it is.
+ */
+import type { IRFunction, Operand, SimpleStmt, Stmt } from '../ir/ir.ts';
+import type { Activity } from '../analysis/activity.ts';
+import type { Recording } from '../analysis/recording.ts';
+import { hoistedDeclaration, planDeclarations, type Declarations } from '../emit/declarations.ts';
+import { identity, operand, pexpr, primal, ref } from '../emit/expr.ts';
+import { Naming } from '../emit/naming.ts';
+import { Writer } from '../emit/writer.ts';
+import { scalarRules } from '../rules/scalar.ts';
+import type { Rule } from '../rules/types.ts';
+import { calleeExport, signatureParams, sourceComment, tangentArg, type EmitContext } from './common.ts';
+
+export function emitJvp(fn: IRFunction, act: Activity, rec: Recording, ctx: EmitContext): string {
+  const naming = new Naming([...fn.locals.keys(), ...fn.params.map((p) => p.name)]);
+  const d = (v: string) => naming.deriv(v);
+  const decls = planDeclarations(fn, rec.blockLocal);
+  const w = new Writer();
+  const wrt = fn.params.filter((p) => p.wrt);
+  const params = [...signatureParams(fn, ctx), ...wrt.map((p) => `${d(p.name)}: ${ctx.paramType(p)}`)];
+  w.line(`/** Forward mode: [${fn.name}(...), its directional derivative along (${wrt.map((p) => d(p.name)).join(', ')})]. */`);
+  w.block(`export function jvp_${fn.name}(${params.join(', ')}): [number, number]`, () => {
+    emitHoisted(fn, act, decls, w, d);
+    emitList(fn.body, { fn, act, decls, w, d, ctx });
+  });
+  return w.toString();
+}
+
+interface Env {
+  fn: IRFunction;
+  act: Activity;
+  decls: Declarations;
+  w: Writer;
+  d: (v: string) => string;
+  ctx: EmitContext;
+}
+
+function emitHoisted(fn: IRFunction, act: Activity, decls: Declarations, w: Writer, d: (v: string) => string): void {
+  for (const v of decls.hoisted) {
+    const t = fn.locals.get(v)!;
+    w.line(hoistedDeclaration(v, t));
+    if (act.isActive(v)) w.line(hoistedDeclaration(d(v), t));
+  }
+}
+
+function emitList(list: readonly Stmt[], env: Env): void {
+  let lastLine = -1;
+  for (const s of list) {
+    if (s.loc.line !== lastLine && (s.kind === 'if' || s.kind === 'loop' || lastLine === -1 || s.loc.line !== lastLine)) {
+      env.w.line(sourceComment(env.fn, s.loc));
+      lastLine = s.loc.line;
+    }
+    emitStmt(s, env);
+  }
+}
+
+function emitStmt(s: Stmt, env: Env): void {
+  const { w, act, d } = env;
+  const tan = (o: Operand) => (o.kind === 'var' && act.isActive(o.name) ? d(o.name) : '0');
+  switch (s.kind) {
+    case 'if':
+      w.block(`if (${pexpr(s.cond, identity)})`, () => emitList(s.then, env), s.else.length ? '} else {' : '}');
+      if (s.else.length) w.indent(() => emitList(s.else, env)).line('}');
+      return;
+    case 'loop':
+      if (s.test === 'pre') w.block(`while (${pexpr(s.cond, identity)})`, () => emitList(s.body, env));
+      else w.block('do', () => emitList(s.body, env), `} while (${pexpr(s.cond, identity)});`);
+      return;
+    case 'return': {
+      w.line(`return [${operand(s.value, identity)}, ${tan(s.value)}];`);
+      return;
+    }
+    case 'store':
+      w.line(`${ref(s.ref, identity)} = ${operand(s.value, identity)};`);
+      if (act.isActive(s.ref.base)) w.line(`${ref(s.ref, identity, d(s.ref.base))} = ${tan(s.value)};`);
+      return;
+    case 'push':
+      w.line(`${ref(s.ref, identity)}.push(${operand(s.value, identity)});`);
+      if (act.isActive(s.ref.base)) w.line(`${ref(s.ref, identity, d(s.ref.base))}.push(${tan(s.value)});`);
+      return;
+    case 'assign':
+      emitAssign(s, env);
+      return;
+    default:
+      s satisfies never;
+  }
+}
+
+function emitAssign(s: Extract<SimpleStmt, { kind: 'assign' }>, env: Env): void {
+  const { w, act, d, decls } = env;
+  const decl = decls.declaredAt.get(s);
+  const kw = decl ? `${decl} ` : '';
+  const active = act.isActive(s.target);
+  const e = s.expr;
+  if (e.kind === 'call' && active) {
+    const args = e.args.map((a) => operand(a, identity));
+    const dargs = e.args.flatMap((a, i) => (e.callee.wrt[i] ? [tangentArg(a, e.callee.params[i]!, act, d)] : []));
+    w.line(`${kw}[${s.target}, ${d(s.target)}] = ${calleeExport(e.callee, 'jvp')}(${[...args, ...dargs].join(', ')});`);
+    return;
+  }
+  w.line(`${kw}${s.target} = ${primal(e, identity)};`);
+  if (!active) return;
+  const tangent = tangentOf(s, env);
+  w.line(`${kw}${d(s.target)} = ${tangent};`);
+}
+
+/** The tangent expression of an active assignment. */
+function tangentOf(s: Extract<SimpleStmt, { kind: 'assign' }>, env: Env): string {
+  const { act, d } = env;
+  const e = s.expr;
+  const tan = (o: Operand) => (o.kind === 'var' && act.isActive(o.name) ? d(o.name) : null);
+  switch (e.kind) {
+    case 'prim': {
+      const rule = scalarRules[e.prim] as Rule;
+      return rule.jvp({ args: e.args.map((a) => operand(a, identity)), out: s.target, dargs: e.args.map(tan) }) ?? '0';
+    }
+    case 'copy':
+      return tan(e.src) ?? '0';
+    case 'load':
+      return act.isActive(e.ref.base) ? ref(e.ref, identity, d(e.ref.base)) : '0';
+    case 'newArray':
+      return primal(e, identity);
+    case 'copyArray':
+      return act.isActive(e.src.base)
+        ? primal({ ...e, src: { ...e.src, base: d(e.src.base) } }, identity)
+        : primal({ kind: 'newArray', ctor: e.ctor, size: null, elems: [] }, identity).replace('(0)', `(${ref(e.src, identity)}.length)`).replace('[] as number[]', `new Array<number>(${ref(e.src, identity)}.length).fill(0)`);
+    case 'pure':
+    case 'opaqueCall':
+      return '0';
+    case 'call':
+      throw new Error('internal: calls are emitted with their tangent');
+    default:
+      return e satisfies never;
+  }
+}

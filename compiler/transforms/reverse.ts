@@ -1,0 +1,415 @@
+/**
+ * Reverse mode: `valueAndVjp_f(...args, dy)` returns `[f(args), cotangents]`.
+ *
+ * The function runs a forward sweep (the primal code plus the tape pushes
+ * the recording analysis asked for, and one entry per branch / loop on the
+ * control tape), then an adjoint sweep that visits the blocks backwards.
+ * Each block's reverse code:
+ *   1. pops what the forward sweep pushed for it (in reverse order);
+ *   2. restores loop counters by undoing their updates;
+ *   3. recomputes the block's intermediate values it needs;
+ *   4. walks the block's statements backwards, accumulating adjoints
+ *      (`dt1 += g * t2`) with the rules of compiler/rules.
+ */
+import type { IRFunction, Operand, Stmt } from '../ir/ir.ts';
+import type { Activity } from '../analysis/activity.ts';
+import { vjpReads, type BlockPlan, type BlockStmt, type Recording } from '../analysis/recording.ts';
+import { hoistedDeclaration, planDeclarations, type Declarations } from '../emit/declarations.ts';
+import { identity, operand, pexpr, primal, ref, type NameOf } from '../emit/expr.ts';
+import { Naming } from '../emit/naming.ts';
+import { Writer } from '../emit/writer.ts';
+import { typeText } from '../frontend/types.ts';
+import { scalarRules } from '../rules/scalar.ts';
+import type { Rule } from '../rules/types.ts';
+import { calleeExport, gradsType, signatureParams, sourceComment, type EmitContext } from './common.ts';
+
+/** One thing the forward sweep of a block pushes, in order. */
+type PushEvent =
+  | { kind: 'snapshot'; v: string }
+  | { kind: 'counterInit'; k: number; v: string }
+  | { kind: 'realloc'; k: number; v: string }
+  | { kind: 'argCopy'; k: number; v: string }
+  | { kind: 'def'; k: number; v: string };
+
+function pushEvents(plan: BlockPlan): PushEvent[] {
+  const events: PushEvent[] = plan.snapshots.map((v) => ({ kind: 'snapshot', v }));
+  plan.stmts.forEach((s, k) => {
+    if (s.kind !== 'assign') return;
+    if (plan.counterInits.has(k)) events.push({ kind: 'counterInit', k, v: s.target });
+    if (plan.reallocations.has(k)) events.push({ kind: 'realloc', k, v: s.target });
+    for (const a of plan.argCopies.get(k) ?? []) events.push({ kind: 'argCopy', k, v: a });
+    if (plan.tapedAtDef.has(k)) events.push({ kind: 'def', k, v: s.target });
+  });
+  return events;
+}
+
+interface Env {
+  fn: IRFunction;
+  act: Activity;
+  rec: Recording;
+  decls: Declarations;
+  naming: Naming;
+  w: Writer;
+  d: (v: string) => string;
+  valueName: string;
+  defCount: Map<string, number>;
+}
+
+export function emitVjp(fn: IRFunction, act: Activity, rec: Recording, ctx: EmitContext): string {
+  const naming = new Naming([...fn.locals.keys(), ...fn.params.map((p) => p.name), 'self']);
+  const d = (v: string) => naming.deriv(v);
+  const decls = planDeclarations(fn, rec.blockLocal);
+  const defCount = new Map<string, number>();
+  const countDefs = (list: readonly Stmt[]) => {
+    for (const s of list) {
+      if (s.kind === 'assign') defCount.set(s.target, (defCount.get(s.target) ?? 0) + 1);
+      else if (s.kind === 'if') {
+        countDefs(s.then);
+        countDefs(s.else);
+      } else if (s.kind === 'loop') countDefs(s.body);
+    }
+  };
+  countDefs(fn.body);
+  const w = new Writer();
+  const env: Env = { fn, act, rec, decls, naming, w, d, valueName: naming.fresh('value'), defCount };
+  const wrt = fn.params.filter((p) => p.wrt);
+  const grads = gradsType(fn, ctx);
+  const params = [...signatureParams(fn, ctx), 'dy: number'];
+  w.line(`/** Reverse mode: [${fn.name}(...), dy times its gradient with respect to (${wrt.map((p) => p.name).join(', ')})]. */`);
+  w.block(`export function valueAndVjp_${fn.name}(${params.join(', ')}): [number, ${grads}]`, () => {
+    for (const v of decls.hoisted) {
+      const t = fn.locals.get(v)!;
+      w.line(hoistedDeclaration(v, t));
+      if (t.kind === 'array' && act.isActive(v)) w.line(hoistedDeclaration(d(v), t));
+    }
+    w.line('// forward sweep');
+    forwardList(fn.body, env);
+    w.line('// adjoint sweep');
+    for (const p of wrt) {
+      w.line(p.type.kind === 'number' ? `let ${d(p.name)} = 0;` : `const ${d(p.name)} = zerosLike(${p.name});`);
+    }
+    const localAdjoints = [...fn.locals.entries()].filter(
+      ([v, t]) => t.kind === 'number' && act.isActive(v) && !rec.blockLocal.has(v),
+    );
+    if (localAdjoints.length) w.line(`let ${localAdjoints.map(([v]) => `${d(v)} = 0`).join(', ')};`);
+    reverseList(fn.body, env);
+    const result = wrt.length === 1 ? d(wrt[0]!.name) : `[${wrt.map((p) => d(p.name)).join(', ')}]`;
+    w.line(`return [${env.valueName}, ${result}];`);
+  });
+  return w.toString();
+}
+
+// ---- forward sweep ----
+
+function forwardList(list: readonly Stmt[], env: Env): void {
+  for (const item of env.rec.blocksOf(list)) {
+    if (Array.isArray(item)) forwardBlock(env.rec.plans.get(item)!, env);
+    else forwardControl(item, env);
+  }
+}
+
+function forwardControl(s: Stmt, env: Env): void {
+  const { w, rec } = env;
+  const record = rec.hasReverse(s);
+  w.line(sourceComment(env.fn, s.loc));
+  if (s.kind === 'if') {
+    w.block(`if (${pexpr(s.cond, identity)})`, () => {
+      forwardList(s.then, env);
+      if (record) w.line('tape.control.push(1);');
+    }, s.else.length || record ? '} else {' : '}');
+    if (s.else.length || record) {
+      w.indent(() => {
+        forwardList(s.else, env);
+        if (record) w.line('tape.control.push(0);');
+      });
+      w.line('}');
+    }
+    return;
+  }
+  if (s.kind === 'loop') {
+    const trips = record ? env.naming.fresh('trips') : null;
+    if (trips) w.line(`let ${trips} = 0;`);
+    const body = () => {
+      forwardList(s.body, env);
+      if (trips) w.line(`${trips}++;`);
+    };
+    if (s.test === 'pre') w.block(`while (${pexpr(s.cond, identity)})`, body);
+    else w.block('do', body, `} while (${pexpr(s.cond, identity)});`);
+    if (trips) w.line(`tape.control.push(${trips});`);
+  }
+}
+
+function forwardBlock(plan: BlockPlan, env: Env): void {
+  const { w, act, d, decls } = env;
+  const first = plan.stmts[0]!;
+  w.line(sourceComment(env.fn, first.loc) + lineRange(plan, env));
+  for (const v of plan.snapshots) w.line(`tape.values.push(${v});`);
+  plan.stmts.forEach((s, k) => {
+    if (s.kind === 'return') {
+      w.line(`const ${env.valueName} = ${operand(s.value, identity)};`);
+      return;
+    }
+    if (s.kind === 'store') {
+      w.line(`${ref(s.ref, identity)} = ${operand(s.value, identity)};`);
+      return;
+    }
+    if (s.kind === 'push') {
+      w.line(`${ref(s.ref, identity)}.push(${operand(s.value, identity)});`);
+      if (act.isActive(s.ref.base)) w.line(`${ref(s.ref, identity, d(s.ref.base))}.push(0);`);
+      return;
+    }
+    if (plan.counterInits.has(k)) w.line(`tape.values.push(${s.target});`);
+    if (plan.reallocations.has(k)) w.line(`tape.refs.push(${d(s.target)});`);
+    for (const a of plan.argCopies.get(k) ?? []) w.line(`tape.refs.push(${a}.slice());`);
+    const decl = decls.declaredAt.get(s);
+    const kw = decl ? `${decl} ` : '';
+    w.line(`${kw}${s.target} = ${primal(s.expr, identity)};`);
+    const e = s.expr;
+    if ((e.kind === 'newArray' || e.kind === 'copyArray') && act.isActive(s.target)) {
+      w.line(`${kw}${d(s.target)} = ${zerosOfSameShape(s.target, e.kind === 'newArray' ? e : null, env)};`);
+    }
+    if (plan.tapedAtDef.has(k)) w.line(`tape.values.push(${s.target});`);
+  });
+}
+
+function zerosOfSameShape(target: string, alloc: { ctor: string; size: Operand | null } | null, env: Env): string {
+  const t = env.fn.locals.get(target)!;
+  if (t.kind !== 'array') throw new Error('internal: not an array');
+  if (alloc && alloc.ctor === 'Array' && !alloc.size) return '[] as number[]';
+  if (t.ctor === 'Array') return `new Array<number>(${target}.length).fill(0)`;
+  return `new ${t.ctor}(${target}.length)`;
+}
+
+function lineRange(plan: BlockPlan, env: Env): string {
+  const lines = plan.stmts.map((s) => s.loc.line);
+  const lo = Math.min(...lines);
+  const hi = Math.max(...lines);
+  void env;
+  return hi > lo ? `-${hi}` : '';
+}
+
+// ---- adjoint sweep ----
+
+function reverseList(list: readonly Stmt[], env: Env): void {
+  const items = env.rec.blocksOf(list);
+  for (let i = items.length - 1; i >= 0; i--) {
+    const item = items[i]!;
+    if (Array.isArray(item)) {
+      const plan = env.rec.plans.get(item)!;
+      if (plan.hasReverse) reverseBlock(plan, env);
+    } else if (env.rec.hasReverse(item)) {
+      reverseControl(item, env);
+    }
+  }
+}
+
+function reverseControl(s: Stmt, env: Env): void {
+  const { w } = env;
+  w.line(sourceComment(env.fn, s.loc));
+  if (s.kind === 'if') {
+    const hasElse = env.rec.hasReverse(s.else);
+    w.block('if (tape.control.pop() === 1)', () => reverseList(s.then, env), hasElse ? '} else {' : '}');
+    if (hasElse) w.indent(() => reverseList(s.else, env)).line('}');
+    return;
+  }
+  if (s.kind === 'loop') {
+    const n = env.naming.fresh('trip');
+    w.block(`for (let ${n} = tape.control.pop(); ${n} > 0; ${n}--)`, () => reverseList(s.body, env));
+  }
+}
+
+function reverseBlock(plan: BlockPlan, env: Env): void {
+  const { w, rec, naming } = env;
+  const stmts = plan.stmts;
+  w.line(sourceComment(env.fn, stmts[0]!.loc) + lineRange(plan, env));
+  w.block('', () => {
+    // Names of the values defined in this block that the reverse code uses.
+    const versionName = new Map<number, string>();
+    const defName = (k: number): string => {
+      let n = versionName.get(k);
+      if (!n) {
+        const target = (stmts[k] as Extract<BlockStmt, { kind: 'assign' }>).target;
+        n = rec.blockLocal.has(target) ? target : naming.version(target);
+        versionName.set(k, n);
+      }
+      return n;
+    };
+    const nameAt = (k: number): NameOf => (v) => {
+      const ver = plan.reads[k]!.get(v);
+      return ver === undefined || ver === 'entry' ? v : defName(ver);
+    };
+    // 1. pop what the forward sweep pushed, newest first
+    const popped = new Map<string, string>();
+    const events = pushEvents(plan);
+    for (let i = events.length - 1; i >= 0; i--) {
+      const e = events[i]!;
+      switch (e.kind) {
+        case 'snapshot':
+          w.line(`const ${e.v} = tape.values.pop();`);
+          break;
+        case 'def':
+          w.line(`const ${defName(e.k)} = tape.values.pop();`);
+          break;
+        case 'counterInit': {
+          const n = naming.fresh(`${e.v}_before`);
+          popped.set(`init:${e.k}`, n);
+          w.line(`const ${n} = tape.values.pop();`);
+          break;
+        }
+        case 'realloc': {
+          const n = naming.fresh(`${env.d(e.v)}_before`);
+          popped.set(`realloc:${e.k}`, n);
+          w.line(`const ${n} = tape.refs.pop<${typeText(env.fn.locals.get(e.v)!)}>();`);
+          break;
+        }
+        case 'argCopy': {
+          const n = naming.fresh(`${e.v}_atCall`);
+          popped.set(`arg:${e.k}:${e.v}`, n);
+          w.line(`const ${n} = tape.refs.pop<${typeText(env.fn.locals.get(e.v)!)}>();`);
+          break;
+        }
+        default:
+          e satisfies never;
+      }
+    }
+    // 2. restore loop counters to their values when the block was entered
+    for (let k = stmts.length - 1; k >= 0; k--) {
+      const s = stmts[k]!;
+      if (s.kind !== 'assign') continue;
+      if (plan.counterInits.has(k)) w.line(`${s.target} = ${popped.get(`init:${k}`)};`);
+      if (plan.counterSteps.has(k)) w.line(`${s.target} = ${undoStep(s)};`);
+    }
+    // 3. recompute the block's intermediate values
+    for (const k of [...plan.recompute].sort((a, b) => a - b)) {
+      const s = stmts[k] as Extract<BlockStmt, { kind: 'assign' }>;
+      w.line(`const ${defName(k)} = ${primal(s.expr, nameAt(k))};`);
+    }
+    // 4. adjoints, last statement first
+    const locals = stmts.flatMap((s) =>
+      s.kind === 'assign' && rec.blockLocal.has(s.target) && env.act.isActive(s.target) ? [s.target] : [],
+    );
+    if (locals.length) w.line(`let ${locals.map((v) => `${env.d(v)} = 0`).join(', ')};`);
+    for (let k = stmts.length - 1; k >= 0; k--) adjoint(stmts[k]!, k, plan, env, nameAt(k), defName, popped);
+  }, '}');
+}
+
+/** `i = i + 1` -> `i - 1` */
+function undoStep(s: Extract<BlockStmt, { kind: 'assign' }>): string {
+  const e = s.expr as Extract<typeof s.expr, { kind: 'prim' }>;
+  const [a, b] = e.args;
+  const c = a!.kind === 'const' ? a!.value : (b as { value: number }).value;
+  if (e.prim === 'add') return c >= 0 ? `${s.target} - ${c}` : `${s.target} + ${-c}`;
+  return c >= 0 ? `${s.target} + ${c}` : `${s.target} - ${-c}`;
+}
+
+function adjoint(
+  s: BlockStmt,
+  k: number,
+  plan: BlockPlan,
+  env: Env,
+  name: NameOf,
+  defName: (k: number) => string,
+  popped: Map<string, string>,
+): void {
+  const { w, act, d, rec } = env;
+  const isActive = (o: Operand): o is { kind: 'var'; name: string } => o.kind === 'var' && act.isActive(o.name);
+  if (s.kind === 'return') {
+    if (isActive(s.value)) w.line(`${d(s.value.name)} += dy;`);
+    return;
+  }
+  if (s.kind === 'store') {
+    if (!act.isActive(s.ref.base)) return;
+    const dref = ref(s.ref, name, d(s.ref.base));
+    if (isActive(s.value)) w.line(`${d(s.value.name)} += ${dref};`);
+    w.line(`${dref} = 0;`);
+    return;
+  }
+  if (s.kind === 'push') {
+    if (!act.isActive(s.ref.base)) return;
+    const dref = ref(s.ref, name, d(s.ref.base));
+    w.line(isActive(s.value) ? `${d(s.value.name)} += ${dref}.pop()!;` : `${dref}.pop();`);
+    return;
+  }
+  const target = s.target;
+  if (!act.isActive(target)) return;
+  const dt = d(target);
+  const e = s.expr;
+  const needsZero = !rec.blockLocal.has(target) && !rec.invariant.has(target);
+  // Contributions to operand adjoints, given the name of the result's cotangent.
+  let contributions: (g: string) => [string, string][] = () => [];
+  let selfRef = false;
+  switch (e.kind) {
+    case 'prim': {
+      const rule = scalarRules[e.prim] as Rule;
+      const args = e.args.map((a) => operand(a, name));
+      const readsOut = vjpReads(rule, e, act.isActive).out;
+      const out = readsOut ? defName(k) : target;
+      selfRef = e.args.some((a) => a.kind === 'var' && a.name === target);
+      contributions = (g) =>
+        e.args.flatMap((a, i): [string, string][] => {
+          if (!isActive(a)) return [];
+          const c = rule.vjp({ args, out, g }, i);
+          return c === null ? [] : [[d(a.name), c]];
+        });
+      break;
+    }
+    case 'copy':
+      selfRef = e.src.kind === 'var' && e.src.name === target;
+      if (selfRef) return;
+      contributions = (g) => (isActive(e.src) ? [[d((e.src as { name: string }).name), g]] : []);
+      break;
+    case 'load':
+      if (act.isActive(e.ref.base)) contributions = (g) => [[ref(e.ref, name, d(e.ref.base)), g]];
+      break;
+    case 'call': {
+      const wrtArgs = e.args.map((a, i) => ({ a, i })).filter(({ i }) => e.callee.wrt[i]);
+      const args = e.args.map((a) => (a.kind === 'var' && popped.has(`arg:${k}:${a.name}`) ? popped.get(`arg:${k}:${a.name}`)! : operand(a, name)));
+      const c = env.naming.fresh(`${e.callee.exportName}_bar`);
+      w.line(`const [, ${c}] = ${calleeExport(e.callee, 'valueAndVjp')}(${[...args, dt].join(', ')});`);
+      wrtArgs.forEach(({ a, i }, j) => {
+        if (!isActive(a)) return;
+        const part = wrtArgs.length === 1 ? c : `${c}[${j}]`;
+        if (e.callee.params[i]!.kind === 'number') w.line(`${d(a.name)} += ${part};`);
+        else w.line(`addInto(${d(a.name)}, ${part});`);
+      });
+      if (needsZero) w.line(`${dt} = 0;`);
+      return;
+    }
+    case 'copyArray':
+      if (act.isActive(e.src.base)) w.line(`addInto(${ref(e.src, name, d(e.src.base))}, ${dt});`);
+      if (plan.reallocations.has(k)) w.line(`${dt} = ${popped.get(`realloc:${k}`)};`);
+      return;
+    case 'newArray':
+      if (plan.reallocations.has(k)) w.line(`${dt} = ${popped.get(`realloc:${k}`)};`);
+      return;
+    case 'pure':
+    case 'opaqueCall':
+      break;
+    default:
+      e satisfies never;
+  }
+  if (!selfRef) {
+    for (const [da, c] of contributions(dt)) w.line(accumulate(da, c));
+    if (needsZero) w.line(`${dt} = 0;`);
+    return;
+  }
+  // The result overwrites one of its operands (`s = s + t`): take the cotangent first.
+  const list = contributions('g');
+  const own = list.filter(([da]) => da === dt);
+  if (own.length === 1 && own[0]![1] === 'g') {
+    // d(s) passes through unchanged: only the other operands get contributions.
+    for (const [da, c] of contributions(dt)) if (da !== dt) w.line(accumulate(da, c));
+    return;
+  }
+  const g = env.naming.fresh('g');
+  w.line(`const ${g} = ${dt};`);
+  w.line(`${dt} = 0;`);
+  for (const [da, c] of contributions(g)) w.line(accumulate(da, c));
+}
+
+/** `da += c`, written `da -= x` when `c` is `-x`. */
+function accumulate(da: string, c: string): string {
+  if (/^-[\w$.]+$/.test(c) || /^-\(.*\)$/.test(c)) return `${da} -= ${c.slice(1)};`;
+  if (/^-[\w$.]+ \* /.test(c) && !/[+-]/.test(c.slice(1))) return `${da} -= ${c.slice(1)};`;
+  return `${da} += ${c};`;
+}

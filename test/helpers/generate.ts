@@ -1,0 +1,39 @@
+/**
+ * Test helper: writes a TypeScript source into test/.generated/, runs the
+ * compiler on it, writes the generated `.grad.ts` next to it and imports
+ * both modules, so tests execute the real emitted code.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compileFiles, formatDiagnostic, type CompileResult } from 'wengert/compiler';
+
+export const generatedDir = fileURLToPath(new URL('../.generated/', import.meta.url));
+
+export interface Built<M, G> {
+  source: M;
+  grad: G;
+  text: string;
+  sourcePath: string;
+}
+
+/** Writes `code` as test/.generated/<name>.ts and compiles it (no import). */
+export function compileFixture(name: string, code: string): { result: CompileResult; sourcePath: string } {
+  fs.mkdirSync(generatedDir, { recursive: true });
+  const sourcePath = path.join(generatedDir, `${name}.ts`);
+  fs.writeFileSync(sourcePath, code);
+  return { result: compileFiles([sourcePath]), sourcePath };
+}
+
+/** Compiles `code`, writes the generated file and imports both modules. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function buildFixture<M = any, G = any>(name: string, code: string): Promise<Built<M, G>> {
+  const { result, sourcePath } = compileFixture(name, code);
+  if (result.diagnostics.length) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
+  const file = result.files[0];
+  if (!file) throw new Error(`no differentiable function in ${name}`);
+  fs.writeFileSync(file.outputPath, file.text);
+  const source = (await import(/* @vite-ignore */ sourcePath)) as M;
+  const grad = (await import(/* @vite-ignore */ file.outputPath)) as G;
+  return { source, grad, text: file.text, sourcePath };
+}
