@@ -25,7 +25,7 @@ export function planDeclarations(fn: IRFunction, blockLocal: ReadonlySet<string>
   const seen = new Set<string>();
   const readSoFar = new Set<string>();
   for (const s of fn.body) {
-    if (s.kind === 'assign' && !seen.has(s.target) && !readSoFar.has(s.target)) {
+    if (s.kind === 'assign' && fn.locals.has(s.target) && !seen.has(s.target) && !readSoFar.has(s.target)) {
       const single = defCount.get(s.target) === 1;
       declaredAt.set(s, single ? 'const' : 'let');
     }
@@ -38,7 +38,7 @@ export function planDeclarations(fn: IRFunction, blockLocal: ReadonlySet<string>
   }
   // Block-local values nested in control flow are `const` at their assignment too.
   forEachStmt(fn.body, (s) => {
-    if (s.kind === 'assign' && blockLocal.has(s.target)) declaredAt.set(s, 'const');
+    if (s.kind === 'assign' && blockLocal.has(s.target) && fn.locals.has(s.target)) declaredAt.set(s, 'const');
   });
   const declared = new Set([...declaredAt.keys()].map((s) => (s as Extract<Stmt, { kind: 'assign' }>).target));
   const hoisted = [...fn.locals.keys()].filter((v) => !declared.has(v));

@@ -6,6 +6,7 @@
 import type { IRFunction } from '../ir/ir.ts';
 import { gradsType, signatureParams, type EmitContext } from '../transforms/common.ts';
 import { generatedHeader } from './header.ts';
+import { seedName } from './naming.ts';
 
 export interface CompiledFunction {
   fn: IRFunction;
@@ -58,11 +59,12 @@ function wrappers(fn: IRFunction, ctx: EmitContext): string {
   const params = signatureParams(fn, ctx);
   const names = [...(fn.selfType ? ['self'] : []), ...fn.params.map((p) => p.name)];
   const grads = gradsType(fn, ctx);
+  const seed = seedName(new Set([...fn.locals.keys(), ...fn.params.map((p) => p.name)]));
   const call = (dy: string) => `valueAndVjp_${fn.name}(${[...names, dy].join(', ')})`;
   return [
-    `/** Reverse mode: the cotangent dy pulled back to (${fn.params.filter((p) => p.wrt).map((p) => p.name).join(', ')}). */`,
-    `export function vjp_${fn.name}(${[...params, 'dy: number'].join(', ')}): ${grads} {`,
-    `  return ${call('dy')}[1];`,
+    `/** Reverse mode: the cotangent ${seed} pulled back to (${fn.params.filter((p) => p.wrt).map((p) => p.name).join(', ')}). */`,
+    `export function vjp_${fn.name}(${[...params, `${seed}: number`].join(', ')}): ${grads} {`,
+    `  return ${call(seed)}[1];`,
     '}',
     '',
     `/** The gradient of ${fn.name}. */`,

@@ -10,9 +10,13 @@ export class Naming {
   private readonly taken: Set<string>;
   private readonly derivs = new Map<string, string>();
 
+  /** The name of the output cotangent parameter of reverse-mode functions. */
+  readonly seed: string;
+
   constructor(irNames: Iterable<string>) {
     this.taken = new Set(irNames);
-    for (const reserved of ['tape', 'dy', 'zerosLike', 'addInto']) this.taken.add(reserved);
+    this.seed = seedName(this.taken);
+    for (const reserved of ['tape', this.seed, 'zerosLike', 'addInto']) this.taken.add(reserved);
   }
 
   /** A fresh name starting with `base`. */
@@ -37,4 +41,13 @@ export class Naming {
   version(v: string): string {
     return this.fresh(`${v}_`);
   }
+}
+
+/** `dy`, unless the function has a `y` (whose adjoint is `dy`) or a `dy` of its own. */
+export function seedName(names: ReadonlySet<string>): string {
+  for (const candidate of ['dy', 'dout', 'dresult', 'seed']) {
+    const clash = names.has(candidate) || (candidate.startsWith('d') && names.has(candidate.slice(1)));
+    if (!clash) return candidate;
+  }
+  return 'cotangent';
 }

@@ -70,7 +70,7 @@ export function lowerExpression(L: Lowerer, e: Expression, out: Stmt[], target: 
   if (Node.isParenthesizedExpression(e) || Node.isAsExpression(e) || Node.isNonNullExpression(e) || Node.isSatisfiesExpression(e) || Node.isTypeAssertion(e)) {
     return lowerExpression(L, e.getExpression(), out, target, asStatement);
   }
-  if (Node.isNumericLiteral(e)) return constOp(e.getLiteralValue());
+  if (Node.isNumericLiteral(e)) return constOp(numericValue(e.getText()));
   if (Node.isIdentifier(e)) {
     const text = e.getText();
     if (text === 'Infinity') return constOp(Infinity);
@@ -282,10 +282,8 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
       const ops = args.map((a) => lowerExpression(L, a, out, null));
       if (m.variadic) {
         if (ops.length === 0) fail(e, `Math.${name}() needs arguments`);
-        if (ops.length === 1) {
-          if (name === 'hypot') return L.emit(out, dest(), { kind: 'prim', prim: 'abs', args: [ops[0]!] }, e);
-          return ops[0]!;
-        }
+        if (name === 'hypot') return L.emit(out, dest(), { kind: 'prim', prim: 'hypot', args: ops }, e);
+        if (ops.length === 1) return ops[0]!;
         let acc = ops[0]!;
         for (let i = 1; i < ops.length; i++) {
           const into = i === ops.length - 1 ? dest() : L.temp();
@@ -470,7 +468,7 @@ export function toPExpr(L: Lowerer, e: Expression, out: Stmt[], where: 'if' | 'l
   if (Node.isParenthesizedExpression(e) || Node.isAsExpression(e) || Node.isNonNullExpression(e)) return rec(e.getExpression());
   if (e.getKind() === SyntaxKind.TrueKeyword) return { kind: 'bool', value: true };
   if (e.getKind() === SyntaxKind.FalseKeyword) return { kind: 'bool', value: false };
-  if (Node.isNumericLiteral(e)) return { kind: 'operand', op: constOp(e.getLiteralValue()) };
+  if (Node.isNumericLiteral(e)) return { kind: 'operand', op: constOp(numericValue(e.getText())) };
   if (Node.isIdentifier(e)) {
     const text = e.getText();
     if (text === 'Infinity') return { kind: 'operand', op: constOp(Infinity) };
@@ -520,3 +518,8 @@ export function toPExpr(L: Lowerer, e: Expression, out: Stmt[], where: 'if' | 'l
 }
 
 export { num };
+
+/** The value of a numeric literal's source text (`1e-12`, `0x1f`, `1_000`). */
+function numericValue(text: string): number {
+  return Number(text.replace(/_/g, ''));
+}

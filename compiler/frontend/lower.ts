@@ -485,6 +485,8 @@ export class Lowerer {
       if (!init) fail(d, `array ${sourceName} needs an initializer`, 'write const a = new Float64Array(n) or const a: number[] = []');
       const alloc = arrayAllocation(this, init, type, out);
       if (alloc) {
+        // `new Array(n).fill(0)` is typed any[]: its elements are numbers.
+        if (type.elem.kind === 'opaque' && type.elem.text === 'any') type.elem = num;
         if (type.elem.kind !== 'number') fail(init, 'local arrays must hold numbers', 'use a flat number[] or Float64Array and compute the index');
         const name = this.fresh(sourceName, type);
         this.bind(sourceName, { kind: 'var', name, type, isConst: true, isParam: false });

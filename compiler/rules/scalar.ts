@@ -64,6 +64,7 @@ function powBase(a: string, b: string): string {
 
 // d (a ** b) / db = a ** b * log(a); 0 at a = 0 (the limit from the right for b > 0)
 function powExponent(a: string, out: string): string {
+  if (isLiteral(a)) return literalValue(a) === 0 ? '0' : mul(out, `Math.log(${a})`);
   return `(${a} === 0 ? 0 : ${mul(out, `Math.log(${a})`)})`;
 }
 
@@ -133,11 +134,13 @@ export const scalarRules = {
     (a, b) => `Math.min(${a}, ${b})`,
     (a, b) => [`(${a} <= ${b} ? 1 : 0)`, `(${a} <= ${b} ? 0 : 1)`],
   ),
-  // d hypot(a, b) = (a da + b db) / hypot(a, b); 0 at the origin (a subgradient)
-  hypot: binary(
-    (a, b) => `Math.hypot(${a}, ${b})`,
-    (a, b, out) => [`(${out} === 0 ? 0 : ${a} / ${out})`, `(${out} === 0 ? 0 : ${b} / ${out})`],
-  ),
+  // d hypot(a, b, ...) = (a da + b db + ...) / hypot(a, b, ...); 0 at the origin (a subgradient)
+  hypot: {
+    arity: -1,
+    primal: (args) => `Math.hypot(${args.join(', ')})`,
+    jvp: ({ args, out, dargs }) => sum(dargs.map((d, i) => (d ? mul(`(${out} === 0 ? 0 : ${args[i]} / ${out})`, d) : null))),
+    vjp: ({ args, out, g }, i) => mul(g, `(${out} === 0 ? 0 : ${args[i]} / ${out})`),
+  },
   // sign, floor, ceil, round, trunc are piecewise constant: zero derivative
   sign: piecewiseConstant('Math.sign'),
   floor: piecewiseConstant('Math.floor'),

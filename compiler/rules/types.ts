@@ -17,7 +17,7 @@ export interface RuleContext {
 }
 
 export interface Rule {
-  /** Number of operands. */
+  /** Number of operands, or -1 for any number (`Math.hypot`). */
   arity: number;
   /** The primal expression, for example `Math.exp(${a})`. */
   primal(args: readonly string[]): string;

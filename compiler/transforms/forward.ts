@@ -24,12 +24,13 @@ export function emitJvp(fn: IRFunction, act: Activity, rec: Recording, ctx: Emit
   w.line(`/** Forward mode: [${fn.name}(...), its directional derivative along (${wrt.map((p) => d(p.name)).join(', ')})]. */`);
   w.block(`export function jvp_${fn.name}(${params.join(', ')}): [number, number]`, () => {
     emitHoisted(fn, act, decls, w, d);
-    emitList(fn.body, { fn, act, decls, w, d, ctx });
+    emitList(fn.body, { naming, fn, act, decls, w, d, ctx });
   });
   return w.toString();
 }
 
 interface Env {
+  naming: Naming;
   fn: IRFunction;
   act: Activity;
   decls: Declarations;
@@ -101,21 +102,29 @@ function emitAssign(s: Extract<SimpleStmt, { kind: 'assign' }>, env: Env): void 
     w.line(`${kw}[${s.target}, ${d(s.target)}] = ${calleeExport(e.callee, 'jvp')}(${[...args, ...dargs].join(', ')});`);
     return;
   }
+  if (active && e.kind === 'prim' && e.args.some((a) => a.kind === 'var' && a.name === s.target)) {
+    // `x = x * y`: the tangent needs the old x, so the new value waits in a temporary.
+    const next = env.naming.fresh(`${s.target}_next`);
+    w.line(`const ${next} = ${primal(e, identity)};`);
+    w.line(`${d(s.target)} = ${tangentOf(s, env, next)};`);
+    w.line(`${s.target} = ${next};`);
+    return;
+  }
   w.line(`${kw}${s.target} = ${primal(e, identity)};`);
   if (!active) return;
-  const tangent = tangentOf(s, env);
+  const tangent = tangentOf(s, env, s.target);
   w.line(`${kw}${d(s.target)} = ${tangent};`);
 }
 
 /** The tangent expression of an active assignment. */
-function tangentOf(s: Extract<SimpleStmt, { kind: 'assign' }>, env: Env): string {
+function tangentOf(s: Extract<SimpleStmt, { kind: 'assign' }>, env: Env, out: string): string {
   const { act, d } = env;
   const e = s.expr;
   const tan = (o: Operand) => (o.kind === 'var' && act.isActive(o.name) ? d(o.name) : null);
   switch (e.kind) {
     case 'prim': {
       const rule = scalarRules[e.prim] as Rule;
-      return rule.jvp({ args: e.args.map((a) => operand(a, identity)), out: s.target, dargs: e.args.map(tan) }) ?? '0';
+      return rule.jvp({ args: e.args.map((a) => operand(a, identity)), out, dargs: e.args.map(tan) }) ?? '0';
     }
     case 'copy':
       return tan(e.src) ?? '0';

@@ -74,8 +74,8 @@ export function emitVjp(fn: IRFunction, act: Activity, rec: Recording, ctx: Emit
   const env: Env = { fn, act, rec, decls, naming, w, d, valueName: naming.fresh('value'), defCount };
   const wrt = fn.params.filter((p) => p.wrt);
   const grads = gradsType(fn, ctx);
-  const params = [...signatureParams(fn, ctx), 'dy: number'];
-  w.line(`/** Reverse mode: [${fn.name}(...), dy times its gradient with respect to (${wrt.map((p) => p.name).join(', ')})]. */`);
+  const params = [...signatureParams(fn, ctx), `${naming.seed}: number`];
+  w.line(`/** Reverse mode: [${fn.name}(...), ${naming.seed} times its gradient with respect to (${wrt.map((p) => p.name).join(', ')})]. */`);
   w.block(`export function valueAndVjp_${fn.name}(${params.join(', ')}): [number, ${grads}]`, () => {
     for (const v of decls.hoisted) {
       const t = fn.locals.get(v)!;
@@ -314,7 +314,7 @@ function adjoint(
   const { w, act, d, rec } = env;
   const isActive = (o: Operand): o is { kind: 'var'; name: string } => o.kind === 'var' && act.isActive(o.name);
   if (s.kind === 'return') {
-    if (isActive(s.value)) w.line(`${d(s.value.name)} += dy;`);
+    if (isActive(s.value)) w.line(`${d(s.value.name)} += ${env.naming.seed};`);
     return;
   }
   if (s.kind === 'store') {

@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { buildFixture, type Built } from '../helpers/generate.ts';
 import { checkDerivatives } from '../helpers/check.ts';
+import { typecheck } from '../helpers/typecheck.ts';
 
 const source = `
 /** @differentiable */
@@ -80,5 +81,9 @@ describe('lecture examples', () => {
       expect(m.grad.grad_logisticMap(0.3, n)).toBeCloseTo(dv, 9);
       checkDerivatives(m, 'logisticMap', [0.3, n], { wrt: [0] });
     }
+  });
+
+  test('the generated file type-checks under strict', () => {
+    expect(typecheck([m.sourcePath.replace(/\.ts$/, '.grad.ts')]).join('\n')).toBe('');
   });
 });
