@@ -11,11 +11,11 @@ import type { SourceFile } from 'ts-morph';
 import { analyzeActivity, type Activity } from './analysis/activity.ts';
 import { analyzeRecording, type Recording } from './analysis/recording.ts';
 import { gradPathFor } from './emit/header.ts';
-import { addImport, emitModule, emptyImports, type CompiledFunction, type ModuleImports } from './emit/module.ts';
+import { addImport, emitModule, emptyImports, wrappers, type CompiledFunction, type ModuleImports } from './emit/module.ts';
 import { CompileError, diagnosticAt, type Diagnostic } from './frontend/diagnostics.ts';
 import { discover, type Annotated } from './frontend/discover.ts';
 import { Lowerer } from './frontend/lower.ts';
-import { typeText } from './frontend/types.ts';
+import { classifyType, typeText } from './frontend/types.ts';
 import type { IRFunction, Param } from './ir/ir.ts';
 import { printFunction } from './ir/print.ts';
 import { verify } from './ir/verify.ts';
@@ -130,7 +130,7 @@ export function compileSourceFile(sf: SourceFile): { file: GeneratedFile | null;
       const ctx = emitContext(a, sf, sourceSpec, imports);
       const jvp = emitJvp(artifacts.ir, artifacts.activity, artifacts.recording, ctx);
       const vjp = emitVjp(artifacts.ir, artifacts.activity, artifacts.recording, ctx);
-      collectImports(artifacts.ir, lowerer, jvp + vjp, sourceSpec, imports);
+      collectImports(artifacts.ir, lowerer, jvp + vjp + wrappers(artifacts.ir, ctx), sourceSpec, imports);
       compiled.push({ fn: artifacts.ir, ctx, jvp, vjp });
     } catch (e) {
       if (e instanceof CompileError) diagnostics.push(e.diagnostic);
@@ -208,24 +208,32 @@ function sourceModuleSpecifier(sf: SourceFile): string {
 
 /** Parameter types in generated signatures: the user's own type text, importing the names it uses. */
 function emitContext(a: Annotated, sf: SourceFile, sourceSpec: string, imports: ModuleImports): EmitContext {
+  const returnTypeNode = a.node.getReturnTypeNode();
   return {
+    get returnType(): string {
+      return returnTypeNode ? typeNodeText(returnTypeNode, classifyType(a.node.getReturnType())) : typeText(classifyType(a.node.getReturnType()));
+    },
     paramType(p: Param): string {
       const decl = a.node.getParameter(p.name);
-      const typeNode = decl?.getTypeNode();
-      if (!typeNode) return typeText(p.type);
+      return typeNodeText(decl?.getTypeNode(), p.type);
+    },
+  };
+
+  /** The user's spelling of a type, importing the names it uses, or the structural type when they cannot be imported. */
+  function typeNodeText(typeNode: import('ts-morph').TypeNode | undefined, fallback: import('./ir/ir.ts').VarType): string {
+      if (!typeNode) return typeText(fallback);
       const names = typeNode.getDescendantsOfKind(ts.SyntaxKind.TypeReference).map((r) => r.getTypeName().getText());
       if (Node.isTypeReference(typeNode)) names.push(typeNode.getTypeName().getText());
       const wanted: [string, string][] = [];
       for (const n of new Set(names)) {
         if (GLOBAL_TYPES.has(n)) continue;
         const where = typeHome(sf, n, sourceSpec);
-        if (!where) return typeText(p.type);
+        if (!where) return typeText(fallback);
         wanted.push([where, n]);
       }
       for (const [m, n] of wanted) addImport(imports, 'types', m, n);
       return typeNode.getText();
-    },
-  };
+  }
 }
 
 const GLOBAL_TYPES = new Set(['Float64Array', 'Float32Array', 'Int32Array', 'Uint8Array', 'Array', 'ReadonlyArray', 'Readonly', 'Record']);
@@ -244,7 +252,9 @@ function typeHome(sf: SourceFile, name: string, sourceSpec: string): string | nu
 function collectImports(fn: IRFunction, L: Lowerer, code: string, sourceSpec: string, imports: ModuleImports): void {
   if (code.includes('tape.')) addImport(imports, 'values', 'wengert', 'tape');
   if (code.includes('zerosLike(')) addImport(imports, 'values', 'wengert', 'zerosLike');
-  if (code.includes('addInto(')) addImport(imports, 'values', 'wengert', 'addInto');
+  for (const helper of ['addInto', 'addArrayInto', 'jacobianByRows', 'jacobianByColumns', 'basisLike', 'countNumbers', 'flatten']) {
+    if (code.includes(`${helper}(`)) addImport(imports, 'values', 'wengert', helper);
+  }
   if (fn.selfType) addImport(imports, 'types', sourceSpec, fn.selfType);
   for (const imp of L.imports) {
     const module = imp.module ?? sourceSpec;

@@ -231,7 +231,8 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
         }
         else plan.counterSteps.add(k);
       }
-      if ((s.expr.kind === 'newArray' || s.expr.kind === 'copyArray') && reallocated.has(s.target) && act.isActive(s.target)) {
+      const allocates = s.expr.kind === 'newArray' || s.expr.kind === 'copyArray' || (s.expr.kind === 'call' && fn.locals.get(s.target)?.kind === 'array');
+      if (allocates && reallocated.has(s.target) && act.isActive(s.target)) {
         plan.reallocations.add(k);
       }
       if (s.expr.kind === 'call' && act.isActive(s.target)) {

@@ -4,7 +4,7 @@
  * `jvp_f`, `valueAndVjp_f`, `vjp_f`, `grad_f` and `valueAndGrad_f`.
  */
 import type { IRFunction } from '../ir/ir.ts';
-import { gradsType, signatureParams, type EmitContext } from '../transforms/common.ts';
+import { gradsType, isVectorValued, signatureParams, type EmitContext } from '../transforms/common.ts';
 import { generatedHeader } from './header.ts';
 import { seedName } from './naming.ts';
 
@@ -54,8 +54,9 @@ function compareModules(a: string, b: string): number {
   return rank(a) - rank(b) || a.localeCompare(b);
 }
 
-/** `vjp_f`, `grad_f`, `valueAndGrad_f` in terms of `valueAndVjp_f`. */
-function wrappers(fn: IRFunction, ctx: EmitContext): string {
+/** `vjp_f`, `grad_f`, `valueAndGrad_f` (or `jacobian_f`) in terms of `valueAndVjp_f` and `jvp_f`. */
+export function wrappers(fn: IRFunction, ctx: EmitContext): string {
+  if (isVectorValued(fn)) return vectorWrappers(fn, ctx);
   const params = signatureParams(fn, ctx);
   const names = [...(fn.selfType ? ['self'] : []), ...fn.params.map((p) => p.name)];
   const grads = gradsType(fn, ctx);
@@ -75,6 +76,40 @@ function wrappers(fn: IRFunction, ctx: EmitContext): string {
     `/** [${fn.name}(...), its gradient] from one forward and one reverse sweep. */`,
     `export function valueAndGrad_${fn.name}(${params.join(', ')}): [number, ${grads}] {`,
     `  return ${call('1')};`,
+    '}',
+  ].join('\n');
+}
+
+/** For a vector-valued `f`: `vjp_f` and `jacobian_f` (reverse sweeps by rows or forward sweeps by columns, whichever is fewer). */
+function vectorWrappers(fn: IRFunction, ctx: EmitContext): string {
+  const params = signatureParams(fn, ctx);
+  const names = [...(fn.selfType ? ['self'] : []), ...fn.params.map((p) => p.name)];
+  const wrt = fn.params.filter((p) => p.wrt);
+  const seed = seedName(new Set([...fn.locals.keys(), ...fn.params.map((p) => p.name)]));
+  const grads = gradsType(fn, ctx);
+  const inputs = `[${wrt.map((p) => p.name).join(', ')}]`;
+  const tangents = wrt.map((_, i) => `t[${i}]`).join(', ');
+  return [
+    `/** Reverse mode: the output cotangent ${seed} pulled back to (${wrt.map((p) => p.name).join(', ')}). */`,
+    `export function vjp_${fn.name}(${[...params, `${seed}: ArrayLike<number>`].join(', ')}): ${grads} {`,
+    `  return valueAndVjp_${fn.name}(${[...names, seed].join(', ')})[1];`,
+    '}',
+    '',
+    `/**`,
+    ` * The Jacobian of ${fn.name}: one row per output, one column per number of (${wrt.map((p) => p.name).join(', ')}), flattened in order.`,
+    ` * Uses one reverse sweep per output or one forward sweep per input, whichever is fewer.`,
+    ` */`,
+    `export function jacobian_${fn.name}(${params.join(', ')}): number[][] {`,
+    `  const inputs = ${inputs} as const;`,
+    `  const nIn = countNumbers(inputs);`,
+    `  const zero = basisLike(inputs, -1);`,
+    `  const [value] = jvp_${fn.name}(${[...names, ...wrt.map((_, i) => `zero[${i}]`)].join(', ')});`,
+    `  const nOut = value.length;`,
+    `  if (nOut <= nIn) return jacobianByRows(nOut, (row) => flatten(vjp_${fn.name}(${[...names, 'row'].join(', ')})));`,
+    `  return jacobianByColumns(nOut, nIn, (j) => {`,
+    `    const t = basisLike(inputs, j);`,
+    `    return Array.from(jvp_${fn.name}(${[...names, tangents].join(', ')})[1]);`,
+    `  });`,
     '}',
   ].join('\n');
 }

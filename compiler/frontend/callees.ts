@@ -75,6 +75,7 @@ export function resolveCall(call: CallExpression, sf: SourceFile): ResolvedCall 
     exportName,
     wrt,
     params: types,
+    returns: classifyType((fnNode as import('ts-morph').FunctionDeclaration).getReturnType()),
   };
   return { kind: 'differentiable', callee, declaration: fnNode, primalImport };
 }

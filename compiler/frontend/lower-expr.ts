@@ -326,6 +326,9 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
       fail(e, `${callee.getText()} is called from a differentiable function but is not exported`, `export ${callee.getText()} so the generated file can import it`);
     }
     L.imports.push(resolved.primalImport);
+    if (c.returns.kind !== 'number' && !target) {
+      fail(e, `${callee.getText()} returns an array; store it in a const first`, `write const r = ${callee.getText()}(...) or const [a, b] = ${callee.getText()}(...)`);
+    }
     return L.emit(out, dest(), { kind: 'call', callee: c, args: ops }, e);
   }
   // A plain function: allowed when no argument depends on the differentiated inputs (checked after activity analysis).

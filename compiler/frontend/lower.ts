@@ -66,6 +66,16 @@ interface LoopFrame {
 
 const none = (): Exits => ({ may: new Set(), always: false });
 
+/** The type of array values made inside a function (literals, call results). */
+const VECTOR: Extract<VarType, { kind: 'array' }> = { kind: 'array', ctor: 'Array', elem: num };
+
+/** A tuple of numbers, number[], Float64Array or Float32Array. */
+export function isNumberVector(t: VarType): boolean {
+  if (t.kind === 'array') return t.elem.kind === 'number';
+  if (t.kind === 'tuple') return t.elems.length > 0 && t.elems.every((e) => e.kind === 'number');
+  return false;
+}
+
 export class Lowerer {
   readonly fn: IRFunction;
   private readonly scopes: Map<string, Binding>[] = [new Map()];
@@ -74,6 +84,8 @@ export class Lowerer {
   private loopCount = 0;
   private readonly loops: LoopFrame[] = [];
   private returnVar: string | null = null;
+  /** For tuple results, their length (several returns store into one result array). */
+  private vectorLength: number | null = null;
   private returnFlag: string | null = null;
   private tailReturn: ReturnStatement | null = null;
   private tailOperand: Operand | null = null;
@@ -123,9 +135,14 @@ export class Lowerer {
     }
     const sfPos = (n: Node) => this.loc(n);
     const returnType = classifyType(node.getReturnType());
-    if (returnType.kind !== 'number') {
-      fail(node.getReturnTypeNode() ?? annotated.annotation, `${annotated.name} returns ${node.getReturnType().getText()}, not a number`, 'a differentiable function returns one number (a loss or objective)');
+    if (returnType.kind !== 'number' && !isNumberVector(returnType)) {
+      fail(
+        node.getReturnTypeNode() ?? annotated.annotation,
+        `${annotated.name} returns ${node.getReturnType().getText()}, not a number or an array of numbers`,
+        'a differentiable function returns one number (a loss), a tuple of numbers, number[] or Float64Array',
+      );
     }
+    this.vectorLength = returnType.kind === 'tuple' ? returnType.elems.length : null;
     this.fn = {
       name: annotated.name,
       sourceFile: sourceFile.getBaseName(),
@@ -202,9 +219,10 @@ export class Lowerer {
     const body = node.getBody();
     if (!body) fail(node, `${this.annotated.name} has no body`);
     const out: Stmt[] = [];
+    const vector = this.fn.returnType.kind !== 'number';
     if (!Node.isBlock(body)) {
       // Arrow function with an expression body.
-      const value = lowerExpression(this, body as Expression, out, null);
+      const value = vector ? varOp(this.lowerArrayValue(body as Expression, out)) : lowerExpression(this, body as Expression, out, null);
       out.push({ kind: 'return', value, loc: this.loc(body) });
       this.fn.body = out;
       return this.fn;
@@ -214,6 +232,12 @@ export class Lowerer {
     const last = statements[statements.length - 1];
     if (returns.length === 1 && last && Node.isReturnStatement(last)) {
       this.tailReturn = last;
+    } else if (vector) {
+      if (this.vectorLength === null) {
+        fail(returns[0] ?? node, `${this.annotated.name} returns an array from several places`, 'declare a tuple return type such as [number, number], or return once at the end');
+      }
+      this.returnVar = this.fresh('result', VECTOR);
+      out.push({ kind: 'assign', target: this.returnVar, expr: { kind: 'newArray', ctor: 'Array', size: constOp(this.vectorLength), elems: [] }, loc: this.loc(node) });
     } else {
       this.returnVar = this.fresh('result', num);
     }
@@ -308,10 +332,11 @@ export class Lowerer {
     const expr = s.getExpression();
     if (!expr) fail(s, 'return without a value', 'a differentiable function returns a number on every path');
     if (s === this.tailReturn) {
-      this.tailOperand = lowerExpression(this, expr, out, null);
+      this.tailOperand = this.fn.returnType.kind === 'number' ? lowerExpression(this, expr, out, null) : varOp(this.lowerArrayValue(expr, out));
       return { may: new Set(), always: true };
     }
-    this.assignNumber(this.returnVar!, expr, out);
+    if (this.fn.returnType.kind === 'number') this.assignNumber(this.returnVar!, expr, out);
+    else this.storeVector(this.returnVar!, expr, out);
     const inLoop = this.loops.length > 0;
     if (inLoop || !this.isTopLevelTail(s)) {
       this.returnFlag ??= this.flag('returned');
@@ -323,6 +348,49 @@ export class Lowerer {
   private isTopLevelTail(s: ReturnStatement): boolean {
     const body = this.annotated.node.getBody();
     return !!body && Node.isBlock(body) && s.getParent() === body;
+  }
+
+  /** An array-valued expression (literal, local array, call, copy) as an array variable. */
+  lowerArrayValue(e: Expression, out: Stmt[]): string {
+    while (Node.isParenthesizedExpression(e) || Node.isAsExpression(e) || Node.isSatisfiesExpression(e)) e = e.getExpression();
+    if (Node.isCallExpression(e) && !Node.isPropertyAccessExpression(e.getExpression())) {
+      const t = this.temp(VECTOR);
+      lowerExpression(this, e, out, t);
+      return t;
+    }
+    const alloc = arrayAllocation(this, e, VECTOR, out);
+    if (alloc) {
+      const t = this.temp(VECTOR);
+      out.push({ kind: 'assign', target: t, expr: alloc.expr, loc: this.loc(e) });
+      for (const v of alloc.pushes) out.push({ kind: 'push', ref: { base: t, path: [] }, value: v, loc: this.loc(e) });
+      return t;
+    }
+    const ref = lowerRefOrFail(this, e, out);
+    if (ref.path.length === 0 && this.isMutableRef(ref)) return ref.base;
+    const t = this.temp(VECTOR);
+    out.push({ kind: 'assign', target: t, expr: { kind: 'copyArray', ctor: 'Array', src: ref }, loc: this.loc(e) });
+    return t;
+  }
+
+  /** `result[k] = e[k]` for each element of a tuple being returned. */
+  private storeVector(result: string, e: Expression, out: Stmt[]): void {
+    const n = this.vectorLength!;
+    const inner = Node.isParenthesizedExpression(e) ? e.getExpression() : e;
+    if (Node.isArrayLiteralExpression(inner)) {
+      const elems = inner.getElements();
+      if (elems.length !== n) fail(inner, `returns ${elems.length} values, the declared tuple has ${n}`);
+      elems.forEach((el, k) => {
+        const v = lowerExpression(this, el as Expression, out, null);
+        out.push({ kind: 'store', ref: { base: result, path: [{ kind: 'index', index: constOp(k) }] }, value: v, loc: this.loc(el) });
+      });
+      return;
+    }
+    const src = this.lowerArrayValue(e, out);
+    for (let k = 0; k < n; k++) {
+      const v = this.temp();
+      out.push({ kind: 'assign', target: v, expr: { kind: 'load', ref: { base: src, path: [{ kind: 'index', index: constOp(k) }] } }, loc: this.loc(e) });
+      out.push({ kind: 'store', ref: { base: result, path: [{ kind: 'index', index: constOp(k) }] }, value: varOp(v), loc: this.loc(e) });
+    }
   }
 
   // Transforms `if (c) A else B` into an IR if with lowered branches.
@@ -463,8 +531,31 @@ export class Lowerer {
   // Transforms `let x = e` into `x = e` (numbers), an array allocation, or an alias.
   private visitDeclaration(d: VariableDeclaration, isConst: boolean, out: Stmt[]): void {
     const nameNode = d.getNameNode();
-    if (!Node.isIdentifier(nameNode)) fail(nameNode, 'destructuring declarations are not supported', 'declare each variable on its own');
+    if (Node.isArrayBindingPattern(nameNode)) {
+      // `const [a, b] = g(x)`: the array, then one load per element.
+      const init = d.getInitializer();
+      if (!init) fail(d, 'destructuring needs an initializer');
+      const arr = this.lowerArrayValue(init, out);
+      nameNode.getElements().forEach((el, k) => {
+        if (Node.isOmittedExpression(el)) return;
+        const elName = el.getNameNode();
+        if (!Node.isIdentifier(elName) || el.getDotDotDotToken()) fail(el, 'only simple names are supported in array destructuring');
+        const name = this.fresh(elName.getText(), num);
+        this.bind(elName.getText(), { kind: 'var', name, type: num, isConst, isParam: false });
+        out.push({ kind: 'assign', target: name, expr: { kind: 'load', ref: { base: arr, path: [{ kind: 'index', index: constOp(k) }] } }, loc: this.loc(el) });
+      });
+      return;
+    }
+    if (!Node.isIdentifier(nameNode)) fail(nameNode, 'object destructuring is not supported', 'read the fields one by one: const a = obj.a');
     const sourceName = d.getName();
+    const initNode = d.getInitializer();
+    if (initNode && isNumberVector(classifyType(d.getType())) && Node.isCallExpression(initNode) && !Node.isPropertyAccessExpression(initNode.getExpression())) {
+      // `const r = g(x)` where g returns an array: a call into a new array variable.
+      const name = this.fresh(sourceName, VECTOR);
+      this.bind(sourceName, { kind: 'var', name, type: VECTOR, isConst: true, isParam: false });
+      lowerExpression(this, initNode, out, name);
+      return;
+    }
     const type = classifyType(d.getType());
     const init = d.getInitializer();
     if (type.kind === 'number') {

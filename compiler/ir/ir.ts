@@ -64,6 +64,8 @@ export interface Callee {
   wrt: boolean[];
   /** Parameter types of the callee. */
   params: VarType[];
+  /** What it returns: a number, or a tuple/array of numbers. */
+  returns: VarType;
 }
 
 export type Expr =
@@ -105,7 +107,7 @@ export interface IRFunction {
   /** Every local variable with its type (parameters excluded). */
   locals: Map<string, VarType>;
   body: Stmt[];
-  /** Return type: a number (vector outputs come later). */
+  /** Return type: a number, or a tuple / array of numbers (vector-valued functions). */
   returnType: VarType;
   loc: Loc;
 }

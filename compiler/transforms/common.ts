@@ -9,6 +9,18 @@ import { operand, identity } from '../emit/expr.ts';
 export interface EmitContext {
   /** The TypeScript type text of a parameter in generated signatures. */
   paramType(p: Param): string;
+  /** The TypeScript type text of the function's result. */
+  returnType: string;
+}
+
+/** Does the function return a tuple or array of numbers rather than one number? */
+export function isVectorValued(fn: IRFunction): boolean {
+  return fn.returnType.kind !== 'number';
+}
+
+/** Type of the output cotangent parameter of reverse-mode functions. */
+export function seedType(fn: IRFunction): string {
+  return isVectorValued(fn) ? 'ArrayLike<number>' : 'number';
 }
 
 export function signatureParams(fn: IRFunction, ctx: EmitContext): string[] {

@@ -12,7 +12,7 @@ import { Naming } from '../emit/naming.ts';
 import { Writer } from '../emit/writer.ts';
 import { scalarRules } from '../rules/scalar.ts';
 import type { Rule } from '../rules/types.ts';
-import { calleeExport, signatureParams, sourceComment, tangentArg, type EmitContext } from './common.ts';
+import { calleeExport, isVectorValued, signatureParams, sourceComment, tangentArg, type EmitContext } from './common.ts';
 
 export function emitJvp(fn: IRFunction, act: Activity, rec: Recording, ctx: EmitContext): string {
   const naming = new Naming([...fn.locals.keys(), ...fn.params.map((p) => p.name)]);
@@ -22,7 +22,8 @@ export function emitJvp(fn: IRFunction, act: Activity, rec: Recording, ctx: Emit
   const wrt = fn.params.filter((p) => p.wrt);
   const params = [...signatureParams(fn, ctx), ...wrt.map((p) => `${d(p.name)}: ${ctx.paramType(p)}`)];
   w.line(`/** Forward mode: [${fn.name}(...), its directional derivative along (${wrt.map((p) => d(p.name)).join(', ')})]. */`);
-  w.block(`export function jvp_${fn.name}(${params.join(', ')}): [number, number]`, () => {
+  const ret = ctx.returnType;
+  w.block(`export function jvp_${fn.name}(${params.join(', ')}): [${ret}, ${ret}]`, () => {
     emitHoisted(fn, act, decls, w, d);
     emitList(fn.body, { naming, fn, act, decls, w, d, ctx });
   });
@@ -71,7 +72,14 @@ function emitStmt(s: Stmt, env: Env): void {
       else w.block('do', () => emitList(s.body, env), `} while (${pexpr(s.cond, identity)});`);
       return;
     case 'return': {
-      w.line(`return [${operand(s.value, identity)}, ${tan(s.value)}];`);
+      if (!isVectorValued(env.fn)) {
+        w.line(`return [${operand(s.value, identity)}, ${tan(s.value)}];`);
+        return;
+      }
+      const a = operand(s.value, identity);
+      const t = env.ctx.returnType;
+      const da = tan(s.value) === '0' ? `new Array<number>(${a}.length).fill(0)` : tan(s.value);
+      w.line(`return [${a} as ${t}, ${da} as ${t}];`);
       return;
     }
     case 'store':

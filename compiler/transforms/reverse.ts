@@ -21,7 +21,7 @@ import { Writer } from '../emit/writer.ts';
 import { typeText } from '../frontend/types.ts';
 import { scalarRules } from '../rules/scalar.ts';
 import type { Rule } from '../rules/types.ts';
-import { calleeExport, gradsType, signatureParams, sourceComment, type EmitContext } from './common.ts';
+import { calleeExport, gradsType, isVectorValued, seedType, signatureParams, sourceComment, type EmitContext } from './common.ts';
 
 /** One thing the forward sweep of a block pushes, in order. */
 type PushEvent =
@@ -53,6 +53,7 @@ interface Env {
   d: (v: string) => string;
   valueName: string;
   defCount: Map<string, number>;
+  returnType: string;
 }
 
 export function emitVjp(fn: IRFunction, act: Activity, rec: Recording, ctx: EmitContext): string {
@@ -71,12 +72,13 @@ export function emitVjp(fn: IRFunction, act: Activity, rec: Recording, ctx: Emit
   };
   countDefs(fn.body);
   const w = new Writer();
-  const env: Env = { fn, act, rec, decls, naming, w, d, valueName: naming.fresh('value'), defCount };
+  const env: Env = { fn, act, rec, decls, naming, w, d, valueName: naming.fresh('value'), defCount, returnType: 'number' };
   const wrt = fn.params.filter((p) => p.wrt);
   const grads = gradsType(fn, ctx);
-  const params = [...signatureParams(fn, ctx), `${naming.seed}: number`];
+  const params = [...signatureParams(fn, ctx), `${naming.seed}: ${seedType(fn)}`];
   w.line(`/** Reverse mode: [${fn.name}(...), ${naming.seed} times its gradient with respect to (${wrt.map((p) => p.name).join(', ')})]. */`);
-  w.block(`export function valueAndVjp_${fn.name}(${params.join(', ')}): [number, ${grads}]`, () => {
+  env.returnType = ctx.returnType;
+  w.block(`export function valueAndVjp_${fn.name}(${params.join(', ')}): [${ctx.returnType}, ${grads}]`, () => {
     for (const v of decls.hoisted) {
       const t = fn.locals.get(v)!;
       w.line(hoistedDeclaration(v, t));
@@ -146,7 +148,8 @@ function forwardBlock(plan: BlockPlan, env: Env): void {
   for (const v of plan.snapshots) w.line(`tape.values.push(${v});`);
   plan.stmts.forEach((s, k) => {
     if (s.kind === 'return') {
-      w.line(`const ${env.valueName} = ${operand(s.value, identity)};`);
+      const cast = isVectorValued(env.fn) ? ` as ${env.returnType}` : '';
+      w.line(`const ${env.valueName} = ${operand(s.value, identity)}${cast};`);
       return;
     }
     if (s.kind === 'store') {
@@ -165,7 +168,7 @@ function forwardBlock(plan: BlockPlan, env: Env): void {
     const kw = decl ? `${decl} ` : '';
     w.line(`${kw}${s.target} = ${primal(s.expr, identity)};`);
     const e = s.expr;
-    if ((e.kind === 'newArray' || e.kind === 'copyArray') && act.isActive(s.target)) {
+    if ((e.kind === 'newArray' || e.kind === 'copyArray' || (e.kind === 'call' && e.callee.returns.kind !== 'number')) && act.isActive(s.target)) {
       w.line(`${kw}${d(s.target)} = ${zerosOfSameShape(s.target, e.kind === 'newArray' ? e : null, env)};`);
     }
     if (plan.tapedAtDef.has(k)) w.line(`tape.values.push(${s.target});`);
@@ -314,7 +317,9 @@ function adjoint(
   const { w, act, d, rec } = env;
   const isActive = (o: Operand): o is { kind: 'var'; name: string } => o.kind === 'var' && act.isActive(o.name);
   if (s.kind === 'return') {
-    if (isActive(s.value)) w.line(`${d(s.value.name)} += ${env.naming.seed};`);
+    if (!isActive(s.value)) return;
+    if (isVectorValued(env.fn)) w.line(`addArrayInto(${d(s.value.name)}, ${env.naming.seed});`);
+    else w.line(`${d(s.value.name)} += ${env.naming.seed};`);
     return;
   }
   if (s.kind === 'store') {
@@ -334,7 +339,7 @@ function adjoint(
   if (!act.isActive(target)) return;
   const dt = d(target);
   const e = s.expr;
-  const needsZero = !rec.blockLocal.has(target) && !rec.invariant.has(target);
+  const needsZero = !rec.blockLocal.has(target) && !rec.invariant.has(target) && env.fn.locals.get(target)?.kind === 'number';
   // Contributions to operand adjoints, given the name of the result's cotangent.
   let contributions: (g: string) => [string, string][] = () => [];
   let selfRef = false;
@@ -373,6 +378,7 @@ function adjoint(
         else w.line(`addInto(${d(a.name)}, ${part});`);
       });
       if (needsZero) w.line(`${dt} = 0;`);
+      if (plan.reallocations.has(k)) w.line(`${dt} = ${popped.get(`realloc:${k}`)};`);
       return;
     }
     case 'copyArray':

@@ -1,0 +1,50 @@
+/**
+ * Helpers the generated `jacobian_f` and vector-valued `vjp_f` use:
+ * building a Jacobian from reverse sweeps (one per output row) or forward
+ * sweeps (one per input column), and unit tangents shaped like the inputs.
+ */
+import { flatten, unflatten } from './structure.ts';
+
+/** How many numbers a value holds (numbers in arrays, typed arrays, objects). */
+export function countNumbers(value: unknown): number {
+  return flatten(value).length;
+}
+
+/**
+ * A copy of `inputs` that is zero everywhere except 1 at the `j`-th number
+ * (in `flatten` order); `j = -1` gives all zeros.
+ */
+export function basisLike<T>(inputs: T, j: number): T {
+  const flat = new Array<number>(countNumbers(inputs)).fill(0);
+  if (j >= 0) flat[j] = 1;
+  return unflatten(inputs, flat);
+}
+
+/** Jacobian rows from reverse mode: `row(e_i)` is row i (the pullback of the i-th unit cotangent). */
+export function jacobianByRows(nOut: number, row: (seed: number[]) => number[]): number[][] {
+  const rows: number[][] = [];
+  for (let i = 0; i < nOut; i++) {
+    const seed = new Array<number>(nOut).fill(0);
+    seed[i] = 1;
+    rows.push(row(seed));
+  }
+  return rows;
+}
+
+/** Jacobian from forward mode: `column(j)` is column j (the pushforward of the j-th unit tangent). */
+export function jacobianByColumns(nOut: number, nIn: number, column: (j: number) => number[]): number[][] {
+  const rows = Array.from({ length: nOut }, () => new Array<number>(nIn).fill(0));
+  for (let j = 0; j < nIn; j++) {
+    const c = column(j);
+    for (let i = 0; i < nOut; i++) rows[i]![j] = c[i]!;
+  }
+  return rows;
+}
+
+/** `dst[i] += src[i]` for the output cotangent of a vector-valued function. */
+export function addArrayInto(dst: { length: number; [i: number]: number }, src: ArrayLike<number>): void {
+  if (src.length !== dst.length) {
+    throw new Error(`vjp: the output cotangent has length ${src.length}, but the function returns ${dst.length} values`);
+  }
+  for (let i = 0; i < dst.length; i++) dst[i] = dst[i]! + src[i]!;
+}
