@@ -19,6 +19,7 @@ import { classifyType, typeText } from './frontend/types.ts';
 import type { IRFunction, Param } from './ir/ir.ts';
 import { printFunction } from './ir/print.ts';
 import { verify } from './ir/verify.ts';
+import { tensorRules, tensorRuntimeNames } from './rules/tensor.ts';
 import { forEachStmt } from './ir/walk.ts';
 import { emitJvp } from './transforms/forward.ts';
 import { emitVjp } from './transforms/reverse.ts';
@@ -252,9 +253,16 @@ function typeHome(sf: SourceFile, name: string, sourceSpec: string): string | nu
 function collectImports(fn: IRFunction, L: Lowerer, code: string, sourceSpec: string, imports: ModuleImports): void {
   if (code.includes('tape.')) addImport(imports, 'values', 'wengert', 'tape');
   if (code.includes('zerosLike(')) addImport(imports, 'values', 'wengert', 'zerosLike');
-  for (const helper of ['addInto', 'addArrayInto', 'jacobianByRows', 'jacobianByColumns', 'basisLike', 'countNumbers', 'flatten']) {
-    if (code.includes(`${helper}(`)) addImport(imports, 'values', 'wengert', helper);
+  let usesTensors = false;
+  forEachStmt(fn.body, (s) => {
+    if (s.kind === 'assign' && s.expr.kind === 'tensorOp') usesTensors = true;
+  });
+  const taken = new Set(L.imports.filter((i) => i.module !== 'wengert').map((i) => i.localName));
+  for (const helper of usesTensors ? [...RUNTIME_HELPERS, ...TENSOR_HELPERS] : RUNTIME_HELPERS) {
+    if (taken.has(helper)) continue;
+    if (new RegExp(`(?<![\\w.$])${helper}\\(`).test(code)) addImport(imports, 'values', 'wengert', helper);
   }
+  if (/: Tensor\b|<Tensor>/.test(code)) addImport(imports, 'types', 'wengert', 'Tensor');
   if (fn.selfType) addImport(imports, 'types', sourceSpec, fn.selfType);
   for (const imp of L.imports) {
     const module = imp.module ?? sourceSpec;
@@ -269,6 +277,11 @@ function collectImports(fn: IRFunction, L: Lowerer, code: string, sourceSpec: st
     }
   });
 }
+
+/** Runtime functions generated code may call (imported from 'wengert' when the code mentions them). */
+const RUNTIME_HELPERS = ['addInto', 'addArrayInto', 'jacobianByRows', 'jacobianByColumns', 'basisLike', 'countNumbers', 'flatten', 'zerosLike'];
+/** ... and those the tensor rules' templates call. */
+const TENSOR_HELPERS = ['asTensor', 'addTensor', ...tensorRuntimeNames, ...Object.keys(tensorRules)];
 
 /** `wengert inspect file.ts#f`: the Wengert list, the forward-mode code and the reverse-mode code. */
 export function inspectFunction(filePath: string, functionName: string): string {

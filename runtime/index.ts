@@ -1,5 +1,18 @@
 export { F64Stack, I32Stack, RefStack, tape } from './tape.ts';
 export { zerosLike, mapLike, flatten, unflatten, addInto } from './structure.ts';
 export type { Differentiable } from './structure.ts';
+export { asTensor, addTensor } from './typed.ts';
 export { addArrayInto, basisLike, countNumbers, jacobianByColumns, jacobianByRows } from './jacobian.ts';
 export { differentiable, stopGradient } from './differentiable.ts';
+
+// Tensors, ops and backends (issue #4).
+export { Tensor, isTensor } from './tensor.ts';
+export type { DType, NestedArray, Shape, TypedArray } from './tensor.ts';
+export { ShapeError } from './shape.ts';
+export { Rng } from './rng.ts';
+export * from './ops/index.ts';
+export { cpu, defaultBackend, setDefaultBackend, setSimdEnabled, simdAvailable } from './backends/index.ts';
+export type { Backend, BackendName } from './backends/index.ts';
+export * from './optim/index.ts';
+export { checkGrad } from './checkgrad.ts';
+export type { CheckGradOptions, CheckGradReport, ParameterError } from './checkgrad.ts';

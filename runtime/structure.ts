@@ -20,7 +20,19 @@ export type Differentiable =
  * their shape, dtype and backend.
  */
 export function zerosLike<T>(value: T): T {
-  return mapLike(value, () => 0) as T;
+  if (typeof value === 'number') return 0 as T;
+  // Fresh zeroed storage: no pass over the values.
+  if (value instanceof Float64Array) return new Float64Array(value.length) as T;
+  if (value instanceof Float32Array) return new Float32Array(value.length) as T;
+  if (value instanceof Int32Array) return new Int32Array(value.length) as T;
+  if (value instanceof Tensor) return value.backend.fill(value.shape, 0, value.dtype) as T;
+  if (Array.isArray(value)) return value.map((v) => zerosLike(v)) as T;
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = zerosLike(v);
+    return out as T;
+  }
+  return value;
 }
 
 /** A deep copy of `value` with every number replaced by `fn(number)`. */

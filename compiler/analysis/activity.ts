@@ -10,7 +10,7 @@
  */
 import type { IRFunction, Stmt } from '../ir/ir.ts';
 import { operandVars, forEachStmt } from '../ir/walk.ts';
-import { zeroDerivativePrims } from '../rules/scalar.ts';
+import { differentiablePositions, hasZeroDerivative } from '../rules/index.ts';
 
 export interface Activity {
   varied: ReadonlySet<string>;
@@ -24,7 +24,11 @@ function flowEdges(s: Stmt): { target: string; sources: string[] }[] {
     const e = s.expr;
     switch (e.kind) {
       case 'prim':
-        return zeroDerivativePrims.has(e.prim) ? [] : [{ target: s.target, sources: operandVars(e.args) }];
+      case 'tensorOp': {
+        if (hasZeroDerivative(e)) return [];
+        const positions = differentiablePositions(e);
+        return [{ target: s.target, sources: operandVars(e.args.filter((_, i) => positions.includes(i))) }];
+      }
       case 'copy':
         return [{ target: s.target, sources: operandVars([e.src]) }];
       case 'load':

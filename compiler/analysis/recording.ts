@@ -20,8 +20,8 @@
  */
 import type { Expr, IRFunction, SimpleStmt, Stmt } from '../ir/ir.ts';
 import { forEachStmt, refIndexVars, stmtReads, operandVars, pexprReadsRef, pexprVars } from '../ir/walk.ts';
-import { scalarRules } from '../rules/scalar.ts';
 import type { Rule } from '../rules/types.ts';
+import { ruleOf, type RuleExpr } from '../rules/index.ts';
 import { literal } from '../rules/algebra.ts';
 import type { Activity } from './activity.ts';
 
@@ -40,6 +40,8 @@ export interface BlockPlan {
   tapedAtDef: Set<number>;
   /** Statements recomputed at the start of the block's reverse sweep. */
   recompute: Set<number>;
+  /** Statements whose result is still in its variable during the reverse sweep (assigned once, at top level). */
+  available: Set<number>;
   /** Statements `i = c` of restored counters: the old value is pushed before. */
   counterInits: Set<number>;
   /** Statements `i = i ± c` of restored counters: undone by the inverse update. */
@@ -95,8 +97,8 @@ const OUT = '__out__';
 const G = '__g__';
 
 /** Operand indexes (and whether the result) a VJP reads, for the active operands. */
-export function vjpReads(rule: Rule, args: Expr & { kind: 'prim' }, isActive: (v: string) => boolean): { args: Set<number>; out: boolean } {
-  const texts = args.args.map((a, i) => (a.kind === 'var' ? argMark(i) : literal(a.value)));
+export function vjpReads(rule: Rule, args: RuleExpr, isActive: (v: string) => boolean): { args: Set<number>; out: boolean } {
+  const texts = args.args.map((a, i) => (a.kind === 'var' ? argMark(i) : a.kind === 'const' ? literal(a.value) : a.text));
   const reads = new Set<number>();
   let out = false;
   args.args.forEach((a, i) => {
@@ -182,7 +184,8 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
   const blockLocal = new Set<string>();
   for (const [v, n] of defCount) {
     if (n !== 1 || isParam(v) || condReads.has(v)) continue;
-    if (fn.locals.get(v)?.kind !== 'number') continue;
+    const kind = fn.locals.get(v)?.kind;
+    if (kind !== 'number' && kind !== 'tensor') continue;
     const b = defBlock.get(v)!;
     const readers = readBlocks.get(v) ?? new Set();
     if ([...readers].some((r) => r !== b)) continue;
@@ -205,11 +208,13 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
     }
   }
 
+  const topLevel = new Set<Stmt>(fn.body);
+
   // ---- per-block plans ----
   const plans = new Map<BlockStmt[], BlockPlan>();
   const entryNeeds = new Map<BlockStmt[], Set<string>>();
   for (const b of allBlocks) {
-    const plan = planBlock(b, fn, act, mutableArrays);
+    const plan = planBlock(b, fn, act, mutableArrays, (s) => s.kind === 'assign' && invariant.has(s.target) && topLevel.has(s));
     plans.set(b, plan.plan);
     entryNeeds.set(b, plan.entryNeeds);
   }
@@ -221,7 +226,7 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
     for (const v of entryNeeds.get(b)!) {
       if (invariant.has(v) || restoredCounters.has(v)) continue;
       const t = fn.locals.get(v) ?? fn.params.find((p) => p.name === v)?.type;
-      if (t?.kind === 'number') plan.snapshots.push(v);
+      if (t?.kind === 'number' || t?.kind === 'tensor') plan.snapshots.push(v);
     }
     b.forEach((s, k) => {
       if (s.kind !== 'assign') return;
@@ -282,6 +287,7 @@ function planBlock(
   fn: IRFunction,
   act: Activity,
   mutableArrays: ReadonlySet<string>,
+  isAvailable: (s: BlockStmt) => boolean,
 ): { plan: BlockPlan; entryNeeds: Set<string> } {
   // SSA versions inside the block.
   const current = new Map<string, Version>();
@@ -320,8 +326,9 @@ function planBlock(
     if (!act.isActive(s.target)) return;
     const e = s.expr;
     switch (e.kind) {
-      case 'prim': {
-        const rule = scalarRules[e.prim] as Rule;
+      case 'prim':
+      case 'tensorOp': {
+        const rule = ruleOf(e);
         const r2 = vjpReads(rule, e, act.isActive);
         hasReverse = true;
         for (const i of r2.args) at((e.args[i] as { name: string }).name);
@@ -357,6 +364,7 @@ function planBlock(
   // Close over recomputation: a needed value defined in the block is recomputed from its own inputs, or taped.
   const recompute = new Set<number>();
   const tapedAtDef = new Set<number>();
+  const available = new Set<number>();
   const entryNeeds = new Set<string>();
   while (queue.length) {
     const [v, ver] = queue.pop()!;
@@ -365,6 +373,10 @@ function planBlock(
       continue;
     }
     const s = b[ver] as Extract<SimpleStmt, { kind: 'assign' }>;
+    if (isAvailable(s)) {
+      available.add(ver);
+      continue;
+    }
     const e = s.expr;
     const r = reads[ver]!;
     const recomputable =
@@ -391,6 +403,7 @@ function planBlock(
       snapshots: [],
       tapedAtDef,
       recompute,
+      available,
       counterInits: new Set(),
       counterSteps: new Set(),
       reallocations: new Set(),

@@ -6,6 +6,7 @@
 import type { Expr, Operand, PExpr, Ref } from '../ir/ir.ts';
 import { literal } from '../rules/algebra.ts';
 import { scalarRules } from '../rules/scalar.ts';
+import { tensorRules } from '../rules/tensor.ts';
 import type { Rule } from '../rules/types.ts';
 
 export type NameOf = (v: string) => string;
@@ -13,7 +14,7 @@ export type NameOf = (v: string) => string;
 export const identity: NameOf = (v) => v;
 
 export function operand(o: Operand, name: NameOf): string {
-  return o.kind === 'var' ? name(o.name) : literal(o.value);
+  return o.kind === 'var' ? name(o.name) : o.kind === 'const' ? literal(o.value) : o.text;
 }
 
 export function ref(r: Ref, name: NameOf, base?: string): string {
@@ -63,6 +64,8 @@ export function primal(e: Expr, name: NameOf): string {
   switch (e.kind) {
     case 'prim':
       return (scalarRules[e.prim] as Rule).primal(e.args.map((a) => operand(a, name)));
+    case 'tensorOp':
+      return tensorRules[e.op].primal(e.args.map((a) => operand(a, name)));
     case 'copy':
       return operand(e.src, name);
     case 'load':

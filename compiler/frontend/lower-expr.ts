@@ -9,6 +9,7 @@ import { Node, SyntaxKind } from 'ts-morph';
 import type { CallExpression, Expression } from 'ts-morph';
 import { constOp, num, varOp, type ArrayCtor, type Expr, type Operand, type PExpr, type Ref, type Stmt, type VarType } from '../ir/ir.ts';
 import { mathFunctions, type ScalarPrim } from '../rules/scalar.ts';
+import { isTensorPrim, tensorRules, type TensorPrim } from '../rules/tensor.ts';
 import { fail } from './diagnostics.ts';
 import { resolveCall } from './callees.ts';
 import type { Lowerer } from './lower.ts';
@@ -204,6 +205,11 @@ function increment(L: Lowerer, operand: Expression, prim: 'add' | 'sub', out: St
 /** `x = e`, `x += e`, `a[i] = e`, `a[i] *= e`. */
 function assignment(L: Lowerer, left: Expression, prim: ScalarPrim | null, right: Expression, out: Stmt[], at: Node): Operand {
   const place = lowerPlace(L, left, out);
+  if (place.kind === 'var' && L.fn.locals.get(place.name)?.kind === 'tensor') {
+    if (prim) fail(at, 'compound assignment is not supported for tensors', 'write t = add(t, u)');
+    assignTensor(L, place.name, right, out);
+    return varOp(place.name);
+  }
   if (place.kind === 'var') {
     if (!prim) {
       L.assignNumber(place.name, right, out);
@@ -235,7 +241,7 @@ function lowerPlace(L: Lowerer, e: Expression, out: Stmt[]): Place {
     const b = L.lookup(e.getText());
     if (!b) fail(e, `${e.getText()} is not a local variable`, 'differentiable functions may assign only their own locals');
     if (b.kind === 'alias') fail(e, `cannot assign to ${e.getText()}: it refers to part of an array or object`);
-    if (b.type.kind !== 'number') {
+    if (b.type.kind !== 'number' && b.type.kind !== 'tensor') {
       fail(e, `cannot reassign ${e.getText()} (${typeName(b.type)})`, 'arrays cannot be reassigned in a differentiable function; declare a new const array');
     }
     if (b.isConst) fail(e, `cannot assign to const ${e.getText()}`);
@@ -301,6 +307,8 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
   if (callee.getText() === L.annotated.name || L.lookup(callee.getText())) {
     if (L.lookup(callee.getText())) fail(e, `${callee.getText()} is not a function`);
   }
+  const runtimeName = wengertImportName(callee);
+  if (runtimeName && isTensorPrim(runtimeName)) return lowerTensorOp(L, e, runtimeName, out, target);
   const resolved = resolveCall(e, L.sourceFile);
   if (resolved.kind === 'unknown') {
     fail(e, `cannot resolve the function ${callee.getText()}`, 'call a function declared in this file or imported by name');
@@ -334,8 +342,10 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
   // A plain function: allowed when no argument depends on the differentiated inputs (checked after activity analysis).
   if (callee.getText() === 'stopGradient') {
     if (args.length !== 1) fail(e, 'stopGradient takes one argument');
-    const v = lowerExpression(L, args[0]!, out, null);
-    return L.emit(out, dest(), { kind: 'pure', expr: { kind: 'operand', op: v } }, e);
+    const type = classifyType(args[0]!.getType());
+    const v = lowerOperand(L, args[0]!, out);
+    L.imports.push({ module: 'wengert', exportName: 'stopGradient', localName: 'stopGradient', exported: true });
+    return L.emit(out, target ?? L.temp(type), { kind: 'opaqueCall', fn: 'stopGradient', args: [v] }, e);
   }
   if (classifyType(e.getType()).kind !== 'number') fail(e, `${callee.getText()}(...) does not return a number`);
   const deps: string[] = [];
@@ -525,4 +535,84 @@ export { num };
 /** The value of a numeric literal's source text (`1e-12`, `0x1f`, `1_000`). */
 function numericValue(text: string): number {
   return Number(text.replace(/_/g, ''));
+}
+
+/** A call of a runtime tensor op: `matmul(x, p.W)`, `sum(t, [1], true)`, `softmaxCrossEntropy(logits, labels)`. */
+function lowerTensorOp(L: Lowerer, e: CallExpression, op: TensorPrim, out: Stmt[], target: string | null): Operand {
+  const rule = tensorRules[op];
+  const args = e.getArguments() as Expression[];
+  if (args.length > rule.arity) fail(e, `${op} takes at most ${rule.arity} arguments, got ${args.length}`);
+  const ops = args.map((a) => lowerOperand(L, a, out));
+  while (ops.length < rule.arity) ops.push({ kind: 'text', text: 'undefined' });
+  const resultType = classifyType(e.getType());
+  if (resultType.kind !== 'number' && resultType.kind !== 'tensor') fail(e, `${op}(...) gives ${e.getType().getText()}, which wengert does not differentiate`);
+  L.imports.push({ module: 'wengert', exportName: op, localName: op, exported: true });
+  return L.emit(out, target ?? L.temp(resultType), { kind: 'tensorOp', op, args: ops }, e);
+}
+
+/** Any value an op can take: a number, a tensor, an opaque parameter (labels), or a constant expression (`[1]`, `true`). */
+export function lowerOperand(L: Lowerer, e: Expression, out: Stmt[]): Operand {
+  const type = classifyType(e.getType());
+  if (type.kind === 'number') return lowerExpression(L, e, out, null);
+  if (type.kind === 'tensor') return lowerTensor(L, e, out, null);
+  if (Node.isIdentifier(e)) {
+    const b = L.lookup(e.getText());
+    if (b?.kind === 'var') return varOp(b.name);
+    if (e.getText() === 'undefined') return { kind: 'text', text: 'undefined' };
+  }
+  if (isConstantExpression(e)) return { kind: 'text', text: e.getText() };
+  fail(e, `cannot pass ${e.getText()} here`, 'pass numbers, tensors, parameters, or constants such as [0, 1] and true');
+}
+
+/** Literals only: numbers, strings, booleans, undefined, and arrays of them. */
+function isConstantExpression(e: Expression): boolean {
+  if (Node.isNumericLiteral(e) || Node.isStringLiteral(e) || Node.isNoSubstitutionTemplateLiteral(e)) return true;
+  const k = e.getKind();
+  if (k === SyntaxKind.TrueKeyword || k === SyntaxKind.FalseKeyword || k === SyntaxKind.NullKeyword) return true;
+  if (Node.isPrefixUnaryExpression(e) && e.getOperatorToken() === SyntaxKind.MinusToken) return Node.isNumericLiteral(e.getOperand());
+  if (Node.isArrayLiteralExpression(e)) return e.getElements().every((x) => isConstantExpression(x as Expression));
+  return false;
+}
+
+/** A tensor-valued expression: a variable, an op call, a field of a parameter, a ternary. */
+export function lowerTensor(L: Lowerer, e: Expression, out: Stmt[], target: string | null): Operand {
+  if (Node.isParenthesizedExpression(e) || Node.isAsExpression(e) || Node.isNonNullExpression(e) || Node.isSatisfiesExpression(e)) {
+    return lowerTensor(L, e.getExpression(), out, target);
+  }
+  if (Node.isIdentifier(e)) {
+    const b = L.lookup(e.getText());
+    if (b?.kind === 'var' && b.type.kind === 'tensor') return varOp(b.name);
+    if (b?.kind === 'alias' && b.type.kind === 'tensor') return L.emit(out, target ?? L.temp({ kind: 'tensor' }), { kind: 'load', ref: b.ref }, e);
+    fail(e, `${e.getText()} is not a tensor variable or parameter`);
+  }
+  if (Node.isCallExpression(e)) return lowerCall(L, e, out, target);
+  if (Node.isPropertyAccessExpression(e) || Node.isElementAccessExpression(e)) {
+    const ref = lowerRefOrFail(L, e, out);
+    return L.emit(out, target ?? L.temp({ kind: 'tensor' }), { kind: 'load', ref }, e);
+  }
+  if (Node.isConditionalExpression(e)) {
+    const cond = toPExpr(L, e.getCondition(), out, 'if');
+    const result = target ?? L.temp({ kind: 'tensor' });
+    const then: Stmt[] = [];
+    const els: Stmt[] = [];
+    assignTensor(L, result, e.getWhenTrue(), then);
+    assignTensor(L, result, e.getWhenFalse(), els);
+    out.push({ kind: 'if', cond, then, else: els, loc: L.loc(e) });
+    return varOp(result);
+  }
+  unsupportedExpression(e);
+}
+
+/** `target = <tensor expression>`. */
+export function assignTensor(L: Lowerer, target: string, e: Expression, out: Stmt[]): void {
+  const v = lowerTensor(L, e, out, target);
+  if (v.kind === 'var' && v.name === target) return;
+  out.push({ kind: 'assign', target, expr: { kind: 'copy', src: v }, loc: L.loc(e) });
+}
+
+/** The exported name, when `id` is imported from the 'wengert' runtime. */
+function wengertImportName(id: Node): string | null {
+  const spec = id.getSymbol()?.getDeclarations().find((d) => Node.isImportSpecifier(d));
+  if (!spec || !Node.isImportSpecifier(spec)) return null;
+  return spec.getImportDeclaration().getModuleSpecifierValue() === 'wengert' ? spec.getName() : null;
 }

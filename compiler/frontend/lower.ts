@@ -565,6 +565,13 @@ export class Lowerer {
       else out.push({ kind: 'assign', target: name, expr: { kind: 'copy', src: constOp(0) }, loc: this.loc(d) });
       return;
     }
+    if (type.kind === 'tensor') {
+      const name = this.fresh(sourceName, type);
+      this.bind(sourceName, { kind: 'var', name, type, isConst, isParam: false });
+      if (!init) fail(d, `tensor ${sourceName} needs an initializer`);
+      assignTensor(this, name, init, out);
+      return;
+    }
     if (type.kind === 'bool') {
       const name = this.fresh(sourceName, type);
       this.bind(sourceName, { kind: 'var', name, type, isConst, isParam: false });
@@ -749,5 +756,5 @@ function removeUnreadFlags(body: Stmt[], fn: IRFunction, flags: ReadonlySet<stri
 }
 
 // ---- helpers shared with lower-expr.ts (defined there to keep this file about statements) ----
-import { arrayAllocation, lowerRefOrFail, toPExpr, tryLowerRef } from './lower-expr.ts';
+import { arrayAllocation, assignTensor, lowerRefOrFail, toPExpr, tryLowerRef } from './lower-expr.ts';
 export type { ArrayCtor };

@@ -14,6 +14,7 @@ const differentiableArrays: Record<string, ArrayCtor> = {
 export function classifyType(type: Type, depth = 0): VarType {
   if (depth > 8) return { kind: 'opaque', text: type.getText() };
   if (type.isNumber() || type.isNumberLiteral()) return { kind: 'number' };
+  if (isTensorType(type)) return { kind: 'tensor' };
   if (type.isBoolean() || type.isBooleanLiteral()) return { kind: 'bool' };
   if (type.isEnumLiteral() && type.isNumberLiteral()) return { kind: 'number' };
   const symbolName = type.getSymbol()?.getName();
@@ -45,9 +46,20 @@ export function classifyType(type: Type, depth = 0): VarType {
 }
 
 /** True when a value of this type holds numbers wengert can differentiate. */
+/** The runtime's Tensor class, or `Tensor | number` (an operand of the ops). */
+function isTensorType(type: Type): boolean {
+  if (type.getSymbol()?.getName() === 'Tensor') return true;
+  if (type.isUnion()) {
+    const parts = type.getUnionTypes();
+    return parts.some((p) => p.getSymbol()?.getName() === 'Tensor') && parts.every((p) => p.getSymbol()?.getName() === 'Tensor' || p.isNumber() || p.isNumberLiteral());
+  }
+  return false;
+}
+
 export function isDifferentiable(t: VarType): boolean {
   switch (t.kind) {
     case 'number':
+    case 'tensor':
       return true;
     case 'array':
       return isDifferentiable(t.elem);
@@ -68,6 +80,8 @@ export function typeText(t: VarType): string {
   switch (t.kind) {
     case 'number':
       return 'number';
+    case 'tensor':
+      return 'Tensor';
     case 'bool':
       return 'boolean';
     case 'array':

@@ -11,6 +11,7 @@
  * replays the branch decisions and trip counts it recorded.
  */
 import type { ScalarPrim } from '../rules/scalar.ts';
+import type { TensorPrim } from '../rules/tensor.ts';
 
 /** 1-based position in the user's source. */
 export interface Loc {
@@ -18,7 +19,11 @@ export interface Loc {
   column: number;
 }
 
-export type Operand = { kind: 'var'; name: string } | { kind: 'const'; value: number };
+/**
+ * An operand: a variable, a number, or (for tensor ops only) a constant
+ * expression passed through as written, such as an axis list `[1]` or `true`.
+ */
+export type Operand = { kind: 'var'; name: string } | { kind: 'const'; value: number } | { kind: 'text'; text: string };
 
 /** One step of a memory access path: `.name` or `[index]`. */
 export type Access = { kind: 'prop'; name: string } | { kind: 'index'; index: Operand };
@@ -35,6 +40,8 @@ export type VarType =
   | { kind: 'bool' }
   | { kind: 'array'; ctor: ArrayCtor; elem: VarType }
   | { kind: 'tuple'; elems: VarType[] }
+  /** A runtime Tensor (immutable: ops return new tensors). */
+  | { kind: 'tensor' }
   | { kind: 'object'; fields: { name: string; type: VarType }[] }
   /** Anything the compiler does not differentiate (strings, labels, class instances). */
   | { kind: 'opaque'; text: string };
@@ -70,6 +77,8 @@ export interface Callee {
 
 export type Expr =
   | { kind: 'prim'; prim: ScalarPrim; args: Operand[] }
+  /** A runtime tensor op imported from 'wengert' (matmul, tanh, softmaxCrossEntropy, ...). */
+  | { kind: 'tensorOp'; op: TensorPrim; args: Operand[] }
   | { kind: 'copy'; src: Operand }
   | { kind: 'load'; ref: Ref }
   | { kind: 'pure'; expr: PExpr }

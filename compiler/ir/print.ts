@@ -13,6 +13,8 @@ export function printExpr(e: Expr): string {
   switch (e.kind) {
     case 'prim':
       return `${e.prim}(${ops(e.args)})`;
+    case 'tensorOp':
+      return `${e.op}(${ops(e.args)})`;
     case 'copy':
       return operand(e.src, identity);
     case 'load':

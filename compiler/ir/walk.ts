@@ -67,6 +67,7 @@ export function pexprReadsRef(p: PExpr, pred: (base: string) => boolean): boolea
 export function exprReads(e: Expr): string[] {
   switch (e.kind) {
     case 'prim':
+    case 'tensorOp':
       return operandVars(e.args);
     case 'copy':
       return operandVars([e.src]);

@@ -10,8 +10,7 @@ import { hoistedDeclaration, planDeclarations, type Declarations } from '../emit
 import { identity, operand, pexpr, primal, ref } from '../emit/expr.ts';
 import { Naming } from '../emit/naming.ts';
 import { Writer } from '../emit/writer.ts';
-import { scalarRules } from '../rules/scalar.ts';
-import type { Rule } from '../rules/types.ts';
+import { ruleOf } from '../rules/index.ts';
 import { calleeExport, isVectorValued, signatureParams, sourceComment, tangentArg, type EmitContext } from './common.ts';
 
 export function emitJvp(fn: IRFunction, act: Activity, rec: Recording, ctx: EmitContext): string {
@@ -110,7 +109,7 @@ function emitAssign(s: Extract<SimpleStmt, { kind: 'assign' }>, env: Env): void 
     w.line(`${kw}[${s.target}, ${d(s.target)}] = ${calleeExport(e.callee, 'jvp')}(${[...args, ...dargs].join(', ')});`);
     return;
   }
-  if (active && e.kind === 'prim' && e.args.some((a) => a.kind === 'var' && a.name === s.target)) {
+  if (active && (e.kind === 'prim' || e.kind === 'tensorOp') && e.args.some((a) => a.kind === 'var' && a.name === s.target)) {
     // `x = x * y`: the tangent needs the old x, so the new value waits in a temporary.
     const next = env.naming.fresh(`${s.target}_next`);
     w.line(`const ${next} = ${primal(e, identity)};`);
@@ -129,15 +128,23 @@ function tangentOf(s: Extract<SimpleStmt, { kind: 'assign' }>, env: Env, out: st
   const { act, d } = env;
   const e = s.expr;
   const tan = (o: Operand) => (o.kind === 'var' && act.isActive(o.name) ? d(o.name) : null);
+  const zeroLike = (o: Operand) => {
+    const t = o.kind === 'var' ? (env.fn.locals.get(o.name) ?? env.fn.params.find((p) => p.name === o.name)?.type) : undefined;
+    return t?.kind === 'tensor' ? `zerosLike(${operand(o, identity)})` : '0';
+  };
   switch (e.kind) {
-    case 'prim': {
-      const rule = scalarRules[e.prim] as Rule;
-      return rule.jvp({ args: e.args.map((a) => operand(a, identity)), out, dargs: e.args.map(tan) }) ?? '0';
+    case 'prim':
+    case 'tensorOp': {
+      const rule = ruleOf(e);
+      const isTensor = env.fn.locals.get(s.target)?.kind === 'tensor';
+      const t = rule.jvp({ args: e.args.map((a) => operand(a, identity)), out, dargs: e.args.map(tan) });
+      if (t === null) return isTensor ? `zerosLike(${out})` : '0';
+      return isTensor && e.kind === 'tensorOp' ? `asTensor(${t})` : t;
     }
     case 'copy':
-      return tan(e.src) ?? '0';
+      return tan(e.src) ?? zeroLike(e.src);
     case 'load':
-      return act.isActive(e.ref.base) ? ref(e.ref, identity, d(e.ref.base)) : '0';
+      return act.isActive(e.ref.base) ? ref(e.ref, identity, d(e.ref.base)) : env.fn.locals.get(s.target)?.kind === 'tensor' ? `zerosLike(${s.target})` : '0';
     case 'newArray':
       return primal(e, identity);
     case 'copyArray':

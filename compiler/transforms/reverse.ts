@@ -19,8 +19,7 @@ import { identity, operand, pexpr, primal, ref, type NameOf } from '../emit/expr
 import { Naming } from '../emit/naming.ts';
 import { Writer } from '../emit/writer.ts';
 import { typeText } from '../frontend/types.ts';
-import { scalarRules } from '../rules/scalar.ts';
-import type { Rule } from '../rules/types.ts';
+import { ruleOf } from '../rules/index.ts';
 import { calleeExport, gradsType, isVectorValued, seedType, signatureParams, sourceComment, type EmitContext } from './common.ts';
 
 /** One thing the forward sweep of a block pushes, in order. */
@@ -30,6 +29,12 @@ type PushEvent =
   | { kind: 'realloc'; k: number; v: string }
   | { kind: 'argCopy'; k: number; v: string }
   | { kind: 'def'; k: number; v: string };
+
+/** Tensors (immutable) are recorded by reference on the refs tape, numbers on the values tape. */
+function stackOf(fn: IRFunction, v: string): 'values' | 'refs' {
+  const t = fn.locals.get(v) ?? fn.params.find((p) => p.name === v)?.type;
+  return t?.kind === 'tensor' ? 'refs' : 'values';
+}
 
 function pushEvents(plan: BlockPlan): PushEvent[] {
   const events: PushEvent[] = plan.snapshots.map((v) => ({ kind: 'snapshot', v }));
@@ -88,14 +93,18 @@ export function emitVjp(fn: IRFunction, act: Activity, rec: Recording, ctx: Emit
     forwardList(fn.body, env);
     w.line('// adjoint sweep');
     for (const p of wrt) {
-      w.line(p.type.kind === 'number' ? `let ${d(p.name)} = 0;` : `const ${d(p.name)} = zerosLike(${p.name});`);
+      if (p.type.kind === 'number') w.line(`let ${d(p.name)} = 0;`);
+      else if (p.type.kind === 'tensor') w.line(`let ${d(p.name)}: Tensor | null = null;`);
+      else w.line(`const ${d(p.name)} = zerosLike(${p.name});`);
     }
-    const localAdjoints = [...fn.locals.entries()].filter(
-      ([v, t]) => t.kind === 'number' && act.isActive(v) && !rec.blockLocal.has(v),
-    );
-    if (localAdjoints.length) w.line(`let ${localAdjoints.map(([v]) => `${d(v)} = 0`).join(', ')};`);
+    const localAdjoints = [...fn.locals.entries()].filter(([v, t]) => act.isActive(v) && !rec.blockLocal.has(v));
+    const numberAdjoints = localAdjoints.filter(([, t]) => t.kind === 'number');
+    const tensorAdjoints = localAdjoints.filter(([, t]) => t.kind === 'tensor');
+    if (numberAdjoints.length) w.line(`let ${numberAdjoints.map(([v]) => `${d(v)} = 0`).join(', ')};`);
+    if (tensorAdjoints.length) w.line(`let ${tensorAdjoints.map(([v]) => `${d(v)}: Tensor | null = null`).join(', ')};`);
     reverseList(fn.body, env);
-    const result = wrt.length === 1 ? d(wrt[0]!.name) : `[${wrt.map((p) => d(p.name)).join(', ')}]`;
+    const gradOf = (p: (typeof wrt)[number]) => (p.type.kind === 'tensor' ? `${d(p.name)} ?? zerosLike(${p.name})` : d(p.name));
+    const result = wrt.length === 1 ? gradOf(wrt[0]!) : `[${wrt.map(gradOf).join(', ')}]`;
     w.line(`return [${env.valueName}, ${result}];`);
   });
   return w.toString();
@@ -145,7 +154,7 @@ function forwardBlock(plan: BlockPlan, env: Env): void {
   const { w, act, d, decls } = env;
   const first = plan.stmts[0]!;
   w.line(sourceComment(env.fn, first.loc) + lineRange(plan, env));
-  for (const v of plan.snapshots) w.line(`tape.values.push(${v});`);
+  for (const v of plan.snapshots) w.line(`tape.${stackOf(env.fn, v)}.push(${v});`);
   plan.stmts.forEach((s, k) => {
     if (s.kind === 'return') {
       const cast = isVectorValued(env.fn) ? ` as ${env.returnType}` : '';
@@ -171,7 +180,7 @@ function forwardBlock(plan: BlockPlan, env: Env): void {
     if ((e.kind === 'newArray' || e.kind === 'copyArray' || (e.kind === 'call' && e.callee.returns.kind !== 'number')) && act.isActive(s.target)) {
       w.line(`${kw}${d(s.target)} = ${zerosOfSameShape(s.target, e.kind === 'newArray' ? e : null, env)};`);
     }
-    if (plan.tapedAtDef.has(k)) w.line(`tape.values.push(${s.target});`);
+    if (plan.tapedAtDef.has(k)) w.line(`tape.${stackOf(env.fn, s.target)}.push(${s.target});`);
   });
 }
 
@@ -232,7 +241,7 @@ function reverseBlock(plan: BlockPlan, env: Env): void {
       let n = versionName.get(k);
       if (!n) {
         const target = (stmts[k] as Extract<BlockStmt, { kind: 'assign' }>).target;
-        n = rec.blockLocal.has(target) ? target : naming.version(target);
+        n = rec.blockLocal.has(target) || plan.available.has(k) ? target : naming.version(target);
         versionName.set(k, n);
       }
       return n;
@@ -248,10 +257,10 @@ function reverseBlock(plan: BlockPlan, env: Env): void {
       const e = events[i]!;
       switch (e.kind) {
         case 'snapshot':
-          w.line(`const ${e.v} = tape.values.pop();`);
+          w.line(`const ${e.v} = ${popFrom(env.fn, e.v)};`);
           break;
         case 'def':
-          w.line(`const ${defName(e.k)} = tape.values.pop();`);
+          w.line(`const ${defName(e.k)} = ${popFrom(env.fn, e.v)};`);
           break;
         case 'counterInit': {
           const n = naming.fresh(`${e.v}_before`);
@@ -291,9 +300,17 @@ function reverseBlock(plan: BlockPlan, env: Env): void {
     const locals = stmts.flatMap((s) =>
       s.kind === 'assign' && rec.blockLocal.has(s.target) && env.act.isActive(s.target) ? [s.target] : [],
     );
-    if (locals.length) w.line(`let ${locals.map((v) => `${env.d(v)} = 0`).join(', ')};`);
+    const isTensor = (v: string) => env.fn.locals.get(v)?.kind === 'tensor';
+    const numberLocals = locals.filter((v) => !isTensor(v));
+    const tensorLocals = locals.filter(isTensor);
+    if (numberLocals.length) w.line(`let ${numberLocals.map((v) => `${env.d(v)} = 0`).join(', ')};`);
+    if (tensorLocals.length) w.line(`let ${tensorLocals.map((v) => `${env.d(v)}: Tensor | null = null`).join(', ')};`);
     for (let k = stmts.length - 1; k >= 0; k--) adjoint(stmts[k]!, k, plan, env, nameAt(k), defName, popped);
   }, '}');
+}
+
+function popFrom(fn: IRFunction, v: string): string {
+  return stackOf(fn, v) === 'refs' ? 'tape.refs.pop<Tensor>()' : 'tape.values.pop()';
 }
 
 /** `i = i + 1` -> `i - 1` */
@@ -339,33 +356,67 @@ function adjoint(
   if (!act.isActive(target)) return;
   const dt = d(target);
   const e = s.expr;
-  const needsZero = !rec.blockLocal.has(target) && !rec.invariant.has(target) && env.fn.locals.get(target)?.kind === 'number';
-  // Contributions to operand adjoints, given the name of the result's cotangent.
-  let contributions: (g: string) => [string, string][] = () => [];
-  let selfRef = false;
+  const typeOf = (v: string) => (env.fn.locals.get(v) ?? env.fn.params.find((p) => p.name === v)?.type)?.kind;
+  const targetIsTensor = typeOf(target) === 'tensor';
+  const zeroAfter = !rec.blockLocal.has(target) && !rec.invariant.has(target) && (typeOf(target) === 'number' || targetIsTensor);
+  const reset = targetIsTensor ? `${dt} = null;` : `${dt} = 0;`;
+  /** `da += c` for numbers, `da = accumulate(da, c)` for tensors. */
+  const into = (v: string, c: string) => (typeOf(v) === 'tensor' ? `${d(v)} = addTensor(${d(v)}, ${c});` : accumulate(d(v), c));
+  // Tensor adjoints start as null (no contribution yet): skip the statement's adjoint while it is.
+  const body = (emit: () => void) => {
+    if (targetIsTensor) w.block(`if (${dt} !== null)`, emit);
+    else emit();
+  };
   switch (e.kind) {
-    case 'prim': {
-      const rule = scalarRules[e.prim] as Rule;
+    case 'prim':
+    case 'tensorOp': {
+      const rule = ruleOf(e);
       const args = e.args.map((a) => operand(a, name));
       const readsOut = vjpReads(rule, e, act.isActive).out;
       const out = readsOut ? defName(k) : target;
-      selfRef = e.args.some((a) => a.kind === 'var' && a.name === target);
-      contributions = (g) =>
+      const contributions = (g: string) =>
         e.args.flatMap((a, i): [string, string][] => {
           if (!isActive(a)) return [];
           const c = rule.vjp({ args, out, g }, i);
-          return c === null ? [] : [[d(a.name), c]];
+          return c === null ? [] : [[a.name, c]];
         });
-      break;
+      const selfRef = e.args.some((a) => a.kind === 'var' && a.name === target);
+      body(() => {
+        if (!selfRef) {
+          for (const [a, c] of contributions(dt)) w.line(into(a, c));
+          if (zeroAfter) w.line(reset);
+          return;
+        }
+        // The result overwrites one of its operands (`s = s + t`): take the cotangent first.
+        const own = contributions('g').filter(([a]) => a === target);
+        if (!targetIsTensor && own.length === 1 && own[0]![1] === 'g') {
+          // d(s) passes through unchanged: only the other operands get contributions.
+          for (const [a, c] of contributions(dt)) if (a !== target) w.line(into(a, c));
+          return;
+        }
+        const g = env.naming.fresh('g');
+        w.line(`const ${g} = ${dt};`);
+        w.line(reset);
+        for (const [a, c] of contributions(g)) w.line(into(a, c));
+      });
+      return;
     }
     case 'copy':
-      selfRef = e.src.kind === 'var' && e.src.name === target;
-      if (selfRef) return;
-      contributions = (g) => (isActive(e.src) ? [[d((e.src as { name: string }).name), g]] : []);
-      break;
+      if (e.src.kind === 'var' && e.src.name === target) return;
+      body(() => {
+        if (isActive(e.src)) w.line(into(e.src.name, dt));
+        if (zeroAfter) w.line(reset);
+      });
+      return;
     case 'load':
-      if (act.isActive(e.ref.base)) contributions = (g) => [[ref(e.ref, name, d(e.ref.base)), g]];
-      break;
+      body(() => {
+        if (act.isActive(e.ref.base)) {
+          const dref = ref(e.ref, name, d(e.ref.base));
+          w.line(targetIsTensor ? `${dref} = addTensor(${dref}, ${dt});` : accumulate(dref, dt));
+        }
+        if (zeroAfter) w.line(reset);
+      });
+      return;
     case 'call': {
       const wrtArgs = e.args.map((a, i) => ({ a, i })).filter(({ i }) => e.callee.wrt[i]);
       const args = e.args.map((a) => (a.kind === 'var' && popped.has(`arg:${k}:${a.name}`) ? popped.get(`arg:${k}:${a.name}`)! : operand(a, name)));
@@ -374,10 +425,11 @@ function adjoint(
       wrtArgs.forEach(({ a, i }, j) => {
         if (!isActive(a)) return;
         const part = wrtArgs.length === 1 ? c : `${c}[${j}]`;
-        if (e.callee.params[i]!.kind === 'number') w.line(`${d(a.name)} += ${part};`);
+        const kind = e.callee.params[i]!.kind;
+        if (kind === 'number' || kind === 'tensor') w.line(into(a.name, part));
         else w.line(`addInto(${d(a.name)}, ${part});`);
       });
-      if (needsZero) w.line(`${dt} = 0;`);
+      if (zeroAfter) w.line(reset);
       if (plan.reallocations.has(k)) w.line(`${dt} = ${popped.get(`realloc:${k}`)};`);
       return;
     }
@@ -390,27 +442,11 @@ function adjoint(
       return;
     case 'pure':
     case 'opaqueCall':
-      break;
+      if (zeroAfter) w.line(reset);
+      return;
     default:
       e satisfies never;
   }
-  if (!selfRef) {
-    for (const [da, c] of contributions(dt)) w.line(accumulate(da, c));
-    if (needsZero) w.line(`${dt} = 0;`);
-    return;
-  }
-  // The result overwrites one of its operands (`s = s + t`): take the cotangent first.
-  const list = contributions('g');
-  const own = list.filter(([da]) => da === dt);
-  if (own.length === 1 && own[0]![1] === 'g') {
-    // d(s) passes through unchanged: only the other operands get contributions.
-    for (const [da, c] of contributions(dt)) if (da !== dt) w.line(accumulate(da, c));
-    return;
-  }
-  const g = env.naming.fresh('g');
-  w.line(`const ${g} = ${dt};`);
-  w.line(`${dt} = 0;`);
-  for (const [da, c] of contributions(g)) w.line(accumulate(da, c));
 }
 
 /** `da += c`, written `da -= x` when `c` is `-x`. */

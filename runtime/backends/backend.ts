@@ -1,0 +1,140 @@
+/**
+ * The backend interface: where tensor storage lives and the kernels that
+ * compute on it. Ops (runtime/ops/) validate arguments, work out result
+ * shapes and dtypes, and then call exactly one of these methods, so a new
+ * backend (WebGPU next) implements this interface and nothing else. The CPU
+ * backend is the reference: other backends are tested against it.
+ *
+ * Conventions: every kernel returns a new tensor unless its name ends in
+ * `InPlace`; shapes handed to kernels are already validated; `axes` are
+ * sorted and non-negative; int32 index arrays are host `Int32Array`s.
+ */
+import type { DType, Shape, Tensor, TypedArray } from '../tensor.ts';
+
+export type BackendName = 'cpu' | 'webgpu';
+
+/** Elementwise functions of one operand. `leakyRelu` reads `param` (alpha). */
+export type UnaryOp =
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'abs'
+  | 'sign'
+  | 'tanh'
+  | 'sigmoid'
+  | 'relu'
+  | 'leakyRelu'
+  | 'softplus';
+
+/**
+ * `g * f'(v)` for activations, fused: `tanh` and `sigmoid` read the output
+ * y (f' = 1 - y^2, y (1 - y)); `relu` and `leakyRelu` read the input x.
+ */
+export type UnaryGradOp = 'tanh' | 'sigmoid' | 'relu' | 'leakyRelu';
+
+/**
+ * Elementwise functions of two broadcast operands. Comparisons give int32
+ * 0/1. `maxMask` is 1 where a > b, 0.5 where a == b, 0 elsewhere (how
+ * `maximum` splits its cotangent). `prelu` is a > 0 ? a : b * a.
+ */
+export type BinaryOp =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'maximum'
+  | 'minimum'
+  | 'prelu'
+  | 'maxMask'
+  | 'greater'
+  | 'greaterEqual'
+  | 'less'
+  | 'lessEqual'
+  | 'equal'
+  | 'notEqual';
+
+export type ReduceOp = 'sum' | 'max' | 'min';
+
+/** An operand of an elementwise kernel: a tensor or a scalar. */
+export type Operand = Tensor | number;
+
+export interface Backend {
+  readonly name: BackendName;
+
+  // ---- storage ---------------------------------------------------------
+  /** A tensor that adopts `values` (no copy) as its storage. */
+  fromValues(values: TypedArray, shape: Shape): Tensor;
+  /** A tensor filled with `value`. */
+  fill(shape: Shape, value: number, dtype: DType): Tensor;
+  /** The values on the host; throws if the backend cannot read synchronously. */
+  readSync(t: Tensor): TypedArray;
+  read(t: Tensor): Promise<TypedArray>;
+  /** Same storage, new shape (sizes equal). */
+  reshape(x: Tensor, shape: Shape): Tensor;
+  cast(x: Tensor, dtype: DType): Tensor;
+
+  // ---- elementwise -----------------------------------------------------
+  unary(op: UnaryOp, x: Tensor, param: number): Tensor;
+  /** `g * f'(v)`; g and v have the same shape. */
+  unaryGrad(op: UnaryGradOp, g: Tensor, v: Tensor, param: number): Tensor;
+  /** a op b with NumPy broadcasting to `outShape`. */
+  binary(op: BinaryOp, a: Operand, b: Operand, outShape: Shape, outDtype: DType): Tensor;
+  /** cond != 0 ? a : b, broadcast to `outShape`. */
+  where(cond: Operand, a: Operand, b: Operand, outShape: Shape, outDtype: DType): Tensor;
+  /** Broadcast to a bigger shape (materialised). */
+  broadcastTo(x: Tensor, shape: Shape): Tensor;
+
+  // ---- reductions ------------------------------------------------------
+  reduce(op: ReduceOp, x: Tensor, axes: readonly number[], keepdims: boolean): Tensor;
+  /** int32 index of the largest element along `axis` (first one on ties); the axis is removed. */
+  argmax(x: Tensor, axis: number): Tensor;
+
+  // ---- linear algebra and layout --------------------------------------
+  /**
+   * Batched matrix product of a [..., m, k] (or [..., k, m] if transposeA)
+   * and b [..., k, n] (or [..., n, k]); batch dimensions broadcast to
+   * `batchShape`.
+   */
+  matmul(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean, batchShape: Shape): Tensor;
+  transpose(x: Tensor, perm: readonly number[]): Tensor;
+  slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor;
+  /** Zeros of `shape` with `g` written at `begin` (adjoint of slice). */
+  sliceAdjoint(g: Tensor, shape: Shape, begin: readonly number[]): Tensor;
+  concat(xs: readonly Tensor[], axis: number): Tensor;
+  /** Rows `indices` of `x` along axis 0: result shape indexShape ++ x.shape[1:]. */
+  gather(x: Tensor, indices: Int32Array, indexShape: Shape): Tensor;
+  /** A copy of `target` with `updates` rows added at `indices` (along axis 0). */
+  scatterAdd(target: Tensor, indices: Int32Array, updates: Tensor): Tensor;
+
+  // ---- nn ----------------------------------------------------------------
+  /** softmax (or log-softmax) along `axis`. */
+  softmax(x: Tensor, axis: number, log: boolean): Tensor;
+  /** mean over rows of -log softmax(logits)[label]; logits [n, c]. */
+  softmaxCrossEntropy(logits: Tensor, labels: Int32Array): number;
+  /** scale * (softmax(logits) - onehot(labels)): the fused gradient. */
+  softmaxCrossEntropyGrad(logits: Tensor, labels: Int32Array, scale: number): Tensor;
+  /** x * mask / (1 - rate) with mask_i = uniform(seed, i) >= rate. */
+  dropout(x: Tensor, rate: number, seed: number): Tensor;
+  /** Uniform [lo, hi) or normal(mean = lo, std = hi) values from `seed`. */
+  random(kind: 'uniform' | 'normal', shape: Shape, a: number, b: number, seed: number, dtype: DType): Tensor;
+
+  // ---- optimizers (in place) -------------------------------------------
+  /** p -= lr * (g + weightDecay * p) */
+  sgdInPlace(p: Tensor, g: Tensor, lr: number, weightDecay: number): void;
+  /** v = mu v + g; p -= lr * (nesterov ? g + mu v : v) */
+  momentumInPlace(p: Tensor, g: Tensor, v: Tensor, lr: number, mu: number, nesterov: boolean): void;
+  /** Adam with bias correction; t counts steps from 1. */
+  adamInPlace(
+    p: Tensor,
+    g: Tensor,
+    m: Tensor,
+    v: Tensor,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    t: number,
+  ): void;
+}

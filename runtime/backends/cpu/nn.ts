@@ -1,0 +1,106 @@
+/**
+ * CPU kernels for softmax, fused softmax cross-entropy (value and gradient
+ * in one pass over each row), dropout and the optimizer updates.
+ */
+import type { TypedArray } from '../../tensor.ts';
+import { hashUniform } from '../../rng.ts';
+
+/** softmax or log-softmax over the middle dimension of [outer, r, inner]. */
+export function softmaxKernel(x: TypedArray, out: TypedArray, outer: number, r: number, inner: number, log: boolean): void {
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * r * inner + i;
+      let m = -Infinity;
+      for (let k = 0, p = base; k < r; k++, p += inner) if (x[p]! > m) m = x[p]!;
+      let s = 0;
+      for (let k = 0, p = base; k < r; k++, p += inner) s += Math.exp(x[p]! - m);
+      if (log) {
+        const lse = m + Math.log(s);
+        for (let k = 0, p = base; k < r; k++, p += inner) out[p] = x[p]! - lse;
+      } else {
+        const inv = 1 / s;
+        for (let k = 0, p = base; k < r; k++, p += inner) out[p] = Math.exp(x[p]! - m) * inv;
+      }
+    }
+  }
+}
+
+/** mean over rows of logsumexp(row) - row[label]. */
+export function softmaxCrossEntropyKernel(x: TypedArray, n: number, c: number, labels: Int32Array): number {
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const base = i * c;
+    let m = -Infinity;
+    for (let j = 0; j < c; j++) if (x[base + j]! > m) m = x[base + j]!;
+    let s = 0;
+    for (let j = 0; j < c; j++) s += Math.exp(x[base + j]! - m);
+    total += m + Math.log(s) - x[base + labels[i]!]!;
+  }
+  return total / n;
+}
+
+/** out = scale * (softmax(x) - onehot(labels)) */
+export function softmaxCrossEntropyGradKernel(
+  x: TypedArray,
+  n: number,
+  c: number,
+  labels: Int32Array,
+  scale: number,
+  out: TypedArray,
+): void {
+  for (let i = 0; i < n; i++) {
+    const base = i * c;
+    let m = -Infinity;
+    for (let j = 0; j < c; j++) if (x[base + j]! > m) m = x[base + j]!;
+    let s = 0;
+    for (let j = 0; j < c; j++) {
+      const e = Math.exp(x[base + j]! - m);
+      out[base + j] = e;
+      s += e;
+    }
+    const k = scale / s;
+    for (let j = 0; j < c; j++) out[base + j] = out[base + j]! * k;
+    out[base + labels[i]!] = out[base + labels[i]!]! - scale;
+  }
+}
+
+export function dropoutKernel(x: TypedArray, out: TypedArray, rate: number, seed: number): void {
+  const keep = 1 / (1 - rate);
+  for (let i = 0; i < x.length; i++) out[i] = hashUniform(seed, i) >= rate ? x[i]! * keep : 0;
+}
+
+export function sgdKernel(p: TypedArray, g: TypedArray, lr: number, wd: number): void {
+  if (wd === 0) for (let i = 0; i < p.length; i++) p[i] = p[i]! - lr * g[i]!;
+  else for (let i = 0; i < p.length; i++) p[i] = p[i]! - lr * (g[i]! + wd * p[i]!);
+}
+
+export function momentumKernel(p: TypedArray, g: TypedArray, v: TypedArray, lr: number, mu: number, nesterov: boolean): void {
+  for (let i = 0; i < p.length; i++) {
+    const vi = mu * v[i]! + g[i]!;
+    v[i] = vi;
+    p[i] = p[i]! - lr * (nesterov ? g[i]! + mu * vi : vi);
+  }
+}
+
+export function adamKernel(
+  p: TypedArray,
+  g: TypedArray,
+  m: TypedArray,
+  v: TypedArray,
+  lr: number,
+  b1: number,
+  b2: number,
+  eps: number,
+  t: number,
+): void {
+  const c1 = 1 / (1 - Math.pow(b1, t));
+  const c2 = 1 / (1 - Math.pow(b2, t));
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i]!;
+    const mi = b1 * m[i]! + (1 - b1) * gi;
+    const vi = b2 * v[i]! + (1 - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p[i]! - (lr * mi * c1) / (Math.sqrt(vi * c2) + eps);
+  }
+}

@@ -1,0 +1,164 @@
+// ADBench BA: the reprojection error against a rotation-matrix form of the
+// same camera model, then the per-observation Jacobians wengert generates
+// against central finite differences at every entry, forward mode against
+// reverse mode, and the assembled sparse Jacobian against finite differences
+// of the whole residual vector of ba/test.txt.
+import { describe, expect, test } from 'vitest';
+import { baReprojectionError, baWeightError, rodriguesRotate } from '../../examples/adbench/ba.ts';
+import { type BaDerivatives, baJacobian, baObjective } from '../../examples/adbench/ba-sparse.ts';
+import { type BaInput, adbenchPath, readBa } from '../../examples/adbench/io.ts';
+import {
+  concat,
+  dot,
+  finiteDifferenceJacobian,
+  generatedModule,
+  generatedTitle,
+  loadGenerated,
+  mismatches,
+  randomArray,
+  seededRandom,
+  split,
+} from './helpers.ts';
+
+/** What ba.grad.ts exports for the vector-valued functions (and the weight error's gradient). */
+interface BaGrad extends BaDerivatives {
+  jvp_baReprojectionError(
+    ...args: [Float64Array, Float64Array, number, number, number, Float64Array, Float64Array, number]
+  ): [[number, number], [number, number]];
+  vjp_baReprojectionError(
+    ...args: [Float64Array, Float64Array, number, number, number, number[]]
+  ): [Float64Array, Float64Array, number];
+  jacobian_rodriguesRotate(rot: Float64Array, pt: Float64Array): number[][];
+}
+
+const ba = readBa(adbenchPath('ba/test.txt'));
+const fileCam = ba.cams.slice(0, 11);
+const filePoint = ba.points.slice(0, 3);
+const feature: [number, number] = [ba.features[0]!, ba.features[1]!];
+
+/** A second camera and point with other values, and one with a zero rotation (the other branch). */
+const random = seededRandom(3);
+const otherCam = Float64Array.from(fileCam, (v, i) => (i < 3 ? 0.4 * random() : v * (1 + 0.1 * random())));
+const otherPoint = Float64Array.from(filePoint, (v) => v + random());
+const zeroRotationCam = Float64Array.from(fileCam, (v, i) => (i < 3 ? 0 : v));
+const cases: [string, Float64Array, Float64Array, number][] = [
+  ['ba/test.txt observation', fileCam, filePoint, ba.weights[0]!],
+  ['perturbed camera and point', otherCam, otherPoint, 0.8],
+  ['zero rotation', zeroRotationCam, filePoint, 1.3],
+];
+
+/** R p by the matrix form of Rodrigues' formula: R = cos I + sin [k]x + (1 - cos) k k^T. */
+function rotateByMatrix(r: ArrayLike<number>, p: ArrayLike<number>): number[] {
+  const theta = Math.hypot(r[0]!, r[1]!, r[2]!);
+  if (theta === 0) return [p[0]!, p[1]!, p[2]!];
+  const [k0, k1, k2] = [r[0]! / theta, r[1]! / theta, r[2]! / theta];
+  const c = Math.cos(theta);
+  const s = Math.sin(theta);
+  const R = [
+    [c + k0 * k0 * (1 - c), k0 * k1 * (1 - c) - k2 * s, k0 * k2 * (1 - c) + k1 * s],
+    [k1 * k0 * (1 - c) + k2 * s, c + k1 * k1 * (1 - c), k1 * k2 * (1 - c) - k0 * s],
+    [k2 * k0 * (1 - c) - k1 * s, k2 * k1 * (1 - c) + k0 * s, c + k2 * k2 * (1 - c)],
+  ];
+  return R.map((row) => row[0]! * p[0]! + row[1]! * p[1]! + row[2]! * p[2]!);
+}
+
+function reprojectionByMatrix(cam: Float64Array, x: Float64Array, w: number): [number, number] {
+  const xcam = rotateByMatrix(cam, [x[0]! - cam[3]!, x[1]! - cam[4]!, x[2]! - cam[5]!]);
+  const px = xcam[0]! / xcam[2]!;
+  const py = xcam[1]! / xcam[2]!;
+  const rsq = px * px + py * py;
+  const distortion = 1 + cam[9]! * rsq + cam[10]! * rsq * rsq;
+  return [w * (px * distortion * cam[6]! + cam[7]! - feature[0]), w * (py * distortion * cam[6]! + cam[8]! - feature[1])];
+}
+
+/** Every residual of a BA problem, reprojection errors then weight errors. */
+function residuals(input: BaInput): Float64Array {
+  const reproj = new Float64Array(2 * input.p);
+  const weight = new Float64Array(input.p);
+  baObjective(input, reproj, weight);
+  return concat(reproj, weight);
+}
+
+describe('BA objective', () => {
+  test.each(cases)('%s: reprojection error equals the rotation-matrix form', (_name, cam, x, w) => {
+    const err = baReprojectionError(cam, x, w, ...feature);
+    expect(err.every(Number.isFinite)).toBe(true);
+    expect(mismatches(err, reprojectionByMatrix(cam, x, w), 1e-9, 1e-12)).toEqual([]);
+  });
+
+  test('rotation keeps lengths; a zero rotation is the identity', () => {
+    const p = new Float64Array([0.3, -2, 1.5]);
+    const rotated = rodriguesRotate(otherCam, p);
+    expect(Math.hypot(...rotated)).toBeCloseTo(Math.hypot(...p), 14);
+    expect(rodriguesRotate(new Float64Array(3), p)).toEqual(Array.from(p));
+  });
+
+  test('ba/test.txt residuals: 2p reprojection errors, p weight errors 1 - w^2', () => {
+    const r = residuals(ba);
+    expect(r.length).toBe(3 * ba.p);
+    expect(r.every(Number.isFinite)).toBe(true);
+    const w = ba.weights[0]!;
+    for (let i = 0; i < ba.p; i++) expect(r[2 * ba.p + i]).toBe(baWeightError(w));
+    expect(baWeightError(w)).toBeCloseTo(1 - 0.417022 ** 2, 15);
+  });
+});
+
+const generated = await loadGenerated<BaGrad>('ba');
+
+describe.skipIf(generated.status === 'skipped')(generatedTitle('BA Jacobian generated by wengert', generated), () => {
+  const grad = (): BaGrad => generatedModule(generated);
+
+  test.each(cases)('%s: 2 x 15 Jacobian equals central differences at every entry', (_name, cam, x, w) => {
+    const jac = grad().jacobian_baReprojectionError(cam, x, w, ...feature);
+    const fd = finiteDifferenceJacobian((flat) => {
+      const [c, p, wv] = split(flat, 11, 3, 1) as [Float64Array, Float64Array, Float64Array];
+      return baReprojectionError(c, p, wv[0]!, ...feature);
+    }, concat(cam, x, [w]));
+    expect(jac.length).toBe(2);
+    expect(mismatches(jac.flat(), fd.flat(), 1e-6, 1e-6)).toEqual([]);
+  });
+
+  test.each(cases)('%s: forward mode and reverse mode give the Jacobian', (_name, cam, x, w) => {
+    const jac = grad().jacobian_baReprojectionError(cam, x, w, ...feature);
+    // Reverse: one sweep per output gives a row.
+    for (let row = 0; row < 2; row++) {
+      const dy = row === 0 ? [1, 0] : [0, 1];
+      const [dcam, dx, dw] = grad().vjp_baReprojectionError(cam, x, w, ...feature, dy);
+      expect(mismatches(concat(dcam, dx, [dw]), jac[row]!, 1e-12, 1e-10, `row ${row} column`)).toEqual([]);
+    }
+    // Forward: a random direction gives J v; compare with the Jacobian and with <v, J^T u>.
+    const v = randomArray(15, seededRandom(17));
+    const [dcam, dx, dw] = split(v, 11, 3, 1) as [Float64Array, Float64Array, Float64Array];
+    const [primal, jv] = grad().jvp_baReprojectionError(cam, x, w, ...feature, dcam, dx, dw[0]!);
+    expect(mismatches(primal, baReprojectionError(cam, x, w, ...feature), 1e-13, 1e-13)).toEqual([]);
+    expect(mismatches(jv, jac.map((row) => dot(row, v)), 1e-12, 1e-10)).toEqual([]);
+  });
+
+  test('rodriguesRotate: 3 x 6 Jacobian equals central differences', () => {
+    for (const rot of [otherCam.slice(0, 3), new Float64Array(3)]) {
+      const p = new Float64Array([0.3, -2, 1.5]);
+      const jac = grad().jacobian_rodriguesRotate(rot, p);
+      const fd = finiteDifferenceJacobian((flat) => {
+        const [r, q] = split(flat, 3, 3) as [Float64Array, Float64Array];
+        return rodriguesRotate(r, q);
+      }, concat(rot, p));
+      expect(mismatches(jac.flat(), fd.flat(), 1e-7, 1e-6)).toEqual([]);
+    }
+  });
+
+  test('ba/test.txt: the sparse Jacobian equals central differences of all residuals', () => {
+    const J = baJacobian(ba, grad());
+    expect(J.rows).toBe(3 * ba.p);
+    expect(J.cols).toBe(11 * ba.n + 3 * ba.m + ba.p);
+    expect(J.rowStart[J.rows]).toBe(31 * ba.p);
+    const dense: number[][] = Array.from({ length: J.rows }, () => new Array<number>(J.cols).fill(0));
+    for (let r = 0; r < J.rows; r++) {
+      for (let e = J.rowStart[r]!; e < J.rowStart[r + 1]!; e++) dense[r]![J.colIndex[e]!] = J.values[e]!;
+    }
+    const fd = finiteDifferenceJacobian((flat) => {
+      const [cams, points, weights] = split(flat, 11 * ba.n, 3 * ba.m, ba.p) as [Float64Array, Float64Array, Float64Array];
+      return residuals({ ...ba, cams, points, weights });
+    }, concat(ba.cams, ba.points, ba.weights));
+    expect(mismatches(dense.flat(), fd.flat(), 1e-6, 1e-6)).toEqual([]);
+  });
+});
