@@ -140,12 +140,53 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
     if (t?.kind === 'array' && defInLoop.has(v)) reallocated.add(v);
   }
 
+  // Integer-valued locals (greatest fixpoint): every assignment gives an integer, so `i + 1 - 1 === i` exactly.
+  const integers = new Set([...defStmts.keys()].filter((v) => fn.locals.get(v)?.kind === 'number'));
+  const isIntegerOperand = (o: import('../ir/ir.ts').Operand) => (o.kind === 'const' ? Number.isInteger(o.value) : o.kind === 'var' && integers.has(o.name));
+  const isIntegerExpr = (e: Expr): boolean =>
+    (e.kind === 'copy' && isIntegerOperand(e.src)) ||
+    (e.kind === 'prim' && (e.prim === 'add' || e.prim === 'sub' || e.prim === 'mul') && e.args.every(isIntegerOperand)) ||
+    (e.kind === 'pure' && e.expr.kind === 'length');
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const v of [...integers]) {
+      if (!defStmts.get(v)!.every((d) => d.kind === 'assign' && isIntegerExpr(d.expr))) {
+        integers.delete(v);
+        changed = true;
+      }
+    }
+  }
   const counters = new Set<string>();
   for (const [v, defs] of defStmts) {
-    if (fn.locals.get(v)?.kind !== 'number') continue;
+    if (!integers.has(v)) continue;
     const kinds = defs.map((d) => counterDefKind(d, v));
-    if (kinds.every((k) => k !== null) && kinds.includes('step')) counters.add(v);
+    if (kinds.includes('step')) counters.add(v);
   }
+
+  // Where each statement sits: its order in the function and the loops around it.
+  const order = new Map<Stmt, number>();
+  const loopsAround = new Map<Stmt, Stmt[]>();
+  const place = (list: readonly Stmt[], loops: Stmt[]) => {
+    for (const s of list) {
+      order.set(s, order.size);
+      loopsAround.set(s, loops);
+      if (s.kind === 'if') {
+        place(s.then, loops);
+        place(s.else, loops);
+      } else if (s.kind === 'loop') place(s.body, [...loops, s]);
+    }
+  };
+  place(fn.body, []);
+  const writes = new Map<string, Stmt[]>();
+  forEachStmt(fn.body, (s) => {
+    const base = s.kind === 'store' || s.kind === 'push' ? s.ref.base : s.kind === 'assign' && fn.locals.get(s.target)?.kind === 'array' ? s.target : null;
+    if (base) writes.set(base, [...(writes.get(base) ?? []), s]);
+  });
+  /** Is local array `base` never written again once `at` has run (so the reverse sweep can read it as it was)? */
+  const frozenAt = (base: string, at: Stmt): boolean => {
+    const loops = loopsAround.get(at) ?? [];
+    return (writes.get(base) ?? []).every((w) => w !== at && order.get(w)! < order.get(at)! && !(loopsAround.get(w) ?? []).some((l) => loops.includes(l)));
+  };
 
   // ---- blocks ----
   const allBlocks: BlockStmt[][] = [];
@@ -214,7 +255,7 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
   const plans = new Map<BlockStmt[], BlockPlan>();
   const entryNeeds = new Map<BlockStmt[], Set<string>>();
   for (const b of allBlocks) {
-    const plan = planBlock(b, fn, act, mutableArrays, (s) => s.kind === 'assign' && invariant.has(s.target) && topLevel.has(s));
+    const plan = planBlock(b, fn, act, mutableArrays, (s) => s.kind === 'assign' && invariant.has(s.target) && topLevel.has(s), frozenAt);
     plans.set(b, plan.plan);
     entryNeeds.set(b, plan.entryNeeds);
   }
@@ -241,7 +282,7 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
         plan.reallocations.add(k);
       }
       if (s.expr.kind === 'call' && act.isActive(s.target)) {
-        const copies = operandVars(s.expr.args).filter((a) => mutableArrays.has(a) || reallocated.has(a));
+        const copies = operandVars(s.expr.args).filter((a) => (mutableArrays.has(a) || reallocated.has(a)) && !frozenAt(a, s));
         if (copies.length) plan.argCopies.set(k, copies);
       }
     });
@@ -268,17 +309,16 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
   return { invariant, blockLocal, restoredCounters, mutableArrays, reallocated, plans, blocksOf, hasReverse };
 }
 
-/** `i = <integer>` is an init, `i = i ± <integer>` a step; anything else disqualifies a counter. */
+/** `i = i ± <integer>` is a step (undone by the inverse update); any other assignment of an integer counter is an init. */
 function counterDefKind(s: SimpleStmt, v: string): 'init' | 'step' | null {
   if (s.kind !== 'assign') return null;
   const e = s.expr;
-  if (e.kind === 'copy' && e.src.kind === 'const' && Number.isInteger(e.src.value)) return 'init';
   if (e.kind === 'prim' && (e.prim === 'add' || e.prim === 'sub')) {
     const [a, b] = e.args;
     if (a?.kind === 'var' && a.name === v && b?.kind === 'const' && Number.isInteger(b.value)) return 'step';
     if (e.prim === 'add' && b?.kind === 'var' && b.name === v && a?.kind === 'const' && Number.isInteger(a.value)) return 'step';
   }
-  return null;
+  return 'init';
 }
 
 /** Versions, needs and recomputation for one block. */
@@ -288,6 +328,7 @@ function planBlock(
   act: Activity,
   mutableArrays: ReadonlySet<string>,
   isAvailable: (s: BlockStmt) => boolean,
+  frozenAt: (base: string, at: Stmt) => boolean,
 ): { plan: BlockPlan; entryNeeds: Set<string> } {
   // SSA versions inside the block.
   const current = new Map<string, Version>();
@@ -382,7 +423,7 @@ function planBlock(
     const recomputable =
       e.kind === 'prim' ||
       e.kind === 'copy' ||
-      (e.kind === 'load' && !isLocalArray(e.ref.base)) ||
+      (e.kind === 'load' && (!isLocalArray(e.ref.base) || frozenAt(e.ref.base, s))) ||
       (e.kind === 'pure' &&
         !pexprReadsRef(e.expr, (base) => isLocalArray(base) && mutableArrays.has(base)) &&
         pexprVars(e.expr).every((v) => (fn.locals.get(v) ?? fn.params.find((p) => p.name === v)?.type)?.kind !== 'bool'));

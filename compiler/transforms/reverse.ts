@@ -152,8 +152,7 @@ function forwardControl(s: Stmt, env: Env): void {
 
 function forwardBlock(plan: BlockPlan, env: Env): void {
   const { w, act, d, decls } = env;
-  const first = plan.stmts[0]!;
-  w.line(sourceComment(env.fn, first.loc) + lineRange(plan, env));
+  w.line(blockComment(plan, env));
   for (const v of plan.snapshots) w.line(`tape.${stackOf(env.fn, v)}.push(${v});`);
   plan.stmts.forEach((s, k) => {
     if (s.kind === 'return') {
@@ -192,12 +191,12 @@ function zerosOfSameShape(target: string, alloc: { ctor: string; size: Operand |
   return `new ${t.ctor}(${target}.length)`;
 }
 
-function lineRange(plan: BlockPlan, env: Env): string {
+/** `// model.ts:3-5`: the source lines a block derives from. */
+function blockComment(plan: BlockPlan, env: Env): string {
   const lines = plan.stmts.map((s) => s.loc.line);
   const lo = Math.min(...lines);
   const hi = Math.max(...lines);
-  void env;
-  return hi > lo ? `-${hi}` : '';
+  return `// ${env.fn.sourceFile}:${lo}${hi > lo ? `-${hi}` : ''}`;
 }
 
 // ---- adjoint sweep ----
@@ -233,7 +232,7 @@ function reverseControl(s: Stmt, env: Env): void {
 function reverseBlock(plan: BlockPlan, env: Env): void {
   const { w, rec, naming } = env;
   const stmts = plan.stmts;
-  w.line(sourceComment(env.fn, stmts[0]!.loc) + lineRange(plan, env));
+  w.line(blockComment(plan, env));
   w.block('', () => {
     // Names of the values defined in this block that the reverse code uses.
     const versionName = new Map<number, string>();
