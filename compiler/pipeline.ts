@@ -23,6 +23,7 @@ import { tensorRules, tensorRuntimeNames } from './rules/tensor.ts';
 import { forEachStmt } from './ir/walk.ts';
 import { emitJvp } from './transforms/forward.ts';
 import { emitVjp } from './transforms/reverse.ts';
+import { emitCustom } from './transforms/custom.ts';
 import type { EmitContext } from './transforms/common.ts';
 
 export interface CompileOptions {
@@ -120,13 +121,26 @@ function syntaxDiagnostics(sf: SourceFile): Diagnostic[] {
 export function compileSourceFile(sf: SourceFile): { file: GeneratedFile | null; diagnostics: Diagnostic[] } {
   const syntax = syntaxDiagnostics(sf);
   if (syntax.length) return { file: null, diagnostics: syntax };
-  const { found, diagnostics } = discover(sf);
+  const { found, diagnostics, custom } = discover(sf);
   if (found.length === 0) return { file: null, diagnostics };
   const imports = emptyImports();
   const compiled: CompiledFunction[] = [];
   const sourceSpec = sourceModuleSpecifier(sf);
   for (const a of found) {
     try {
+      const userDerivatives = custom.get(a.name);
+      if (userDerivatives) {
+        // The user wrote the derivatives: the body is not differentiated.
+        const fn = new Lowerer(a, sf).fn;
+        const ctx = emitContext(a, sf, sourceSpec, imports);
+        const { jvp, vjp } = emitCustom(fn, userDerivatives, ctx);
+        const code = jvp + vjp + wrappers(fn, ctx);
+        for (const name of [userDerivatives.vjp, userDerivatives.jvp, fn.selfType ? null : a.name]) if (name) addImport(imports, 'values', sourceSpec, name);
+        for (const helper of ['dotAll', 'pullbackFromJvp']) if (code.includes(`${helper}(`)) addImport(imports, 'values', 'wengert', helper);
+        if (fn.selfType) addImport(imports, 'types', sourceSpec, fn.selfType);
+        compiled.push({ fn, ctx, jvp, vjp });
+        continue;
+      }
       const { artifacts, lowerer } = compileFunction(a, sf);
       const ctx = emitContext(a, sf, sourceSpec, imports);
       const jvp = emitJvp(artifacts.ir, artifacts.activity, artifacts.recording, ctx);

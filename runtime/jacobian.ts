@@ -48,3 +48,24 @@ export function addArrayInto(dst: { length: number; [i: number]: number }, src: 
   }
   for (let i = 0; i < dst.length; i++) dst[i] = dst[i]! + src[i]!;
 }
+
+/** The dot product of two values of the same structure (all their numbers, in `flatten` order). */
+export function dotAll(a: unknown, b: unknown): number {
+  const x = flatten(a);
+  const y = flatten(b);
+  if (x.length !== y.length) throw new Error(`dotAll: ${x.length} numbers against ${y.length}`);
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i]! * y[i]!;
+  return s;
+}
+
+/**
+ * Reverse mode of a scalar function from its forward mode: `dy` times the
+ * directional derivative along each unit input, shaped like `inputs`.
+ */
+export function pullbackFromJvp<T>(inputs: T, tangent: (t: T) => number, dy: number): T {
+  const n = countNumbers(inputs);
+  const out = new Array<number>(n);
+  for (let j = 0; j < n; j++) out[j] = dy * tangent(basisLike(inputs, j));
+  return unflatten(inputs, out);
+}

@@ -45,9 +45,36 @@ function splitNames(list: string): string[] {
     .filter((s) => s.length > 0);
 }
 
-export function discover(sf: SourceFile): { found: Annotated[]; diagnostics: Diagnostic[] } {
+/** User-written derivatives: `/** @derivative vjp(f) *\/` and `/** @derivative jvp(f) *\/`, by the name of f. */
+export type CustomDerivatives = Map<string, { vjp?: string; jvp?: string; node: Node }>;
+
+const CUSTOM = /@derivative\s+(vjp|jvp)\((\w+)\)/;
+
+function readCustom(node: Node): { mode: 'vjp' | 'jvp'; of: string } | null {
+  for (const range of node.getLeadingCommentRanges()) {
+    const m = CUSTOM.exec(range.getText());
+    if (m) return { mode: m[1] as 'vjp' | 'jvp', of: m[2]! };
+  }
+  return null;
+}
+
+export function discover(sf: SourceFile): { found: Annotated[]; diagnostics: Diagnostic[]; custom: CustomDerivatives } {
   const found: Annotated[] = [];
   const diagnostics: Diagnostic[] = [];
+  const custom: CustomDerivatives = new Map();
+  for (const stmt of sf.getStatements()) {
+    const c = readCustom(stmt);
+    if (!c) continue;
+    const name = Node.isFunctionDeclaration(stmt) ? stmt.getName() : Node.isVariableStatement(stmt) ? stmt.getDeclarations()[0]?.getName() : undefined;
+    const exported = Node.isFunctionDeclaration(stmt) || Node.isVariableStatement(stmt) ? stmt.isExported() : false;
+    if (!name || !exported) {
+      diagnostics.push(diagnosticAt(stmt, `@derivative ${c.mode}(${c.of}) must mark an exported function`, 'export the function so the generated file can call it'));
+      continue;
+    }
+    const entry = custom.get(c.of) ?? { node: stmt };
+    entry[c.mode] = name;
+    custom.set(c.of, entry);
+  }
   for (const stmt of sf.getStatements()) {
     const tag = readTag(stmt);
     if (Node.isFunctionDeclaration(stmt)) {
@@ -94,7 +121,12 @@ export function discover(sf: SourceFile): { found: Annotated[]; diagnostics: Dia
       diagnostics.push(notAFunction(stmt));
     }
   }
-  return { found, diagnostics };
+  for (const [of, entry] of custom) {
+    if (!found.some((f) => f.name === of)) {
+      diagnostics.push(diagnosticAt(entry.node, `@derivative names ${of}, which is not a @differentiable function of this file`, `mark ${of} /** @differentiable */ in the same file`));
+    }
+  }
+  return { found, diagnostics, custom };
 }
 
 function notAFunction(node: Node): Diagnostic {
