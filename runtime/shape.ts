@@ -84,3 +84,13 @@ export function checkShape(op: string, shape: Shape): void {
     if (!Number.isInteger(d) || d < 0) throw new ShapeError(`${op}: invalid shape ${fmt(shape)}`);
   }
 }
+
+/** Start indices for slicing `shape`: missing entries are 0; each must lie in [0, dim]. */
+export function resolveBegin(op: string, shape: Shape, begin: readonly number[]): number[] {
+  if (begin.length > shape.length) throw new ShapeError(`${op}: begin [${begin.join(',')}] has more entries than shape ${fmt(shape)}`);
+  return shape.map((d, i) => {
+    const v = begin[i] ?? 0;
+    if (!Number.isInteger(v) || v < 0 || v > d) throw new ShapeError(`${op}: begin [${begin.join(',')}] is out of range for shape ${fmt(shape)}`);
+    return v;
+  });
+}

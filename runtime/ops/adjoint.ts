@@ -7,12 +7,12 @@
  */
 import { Tensor } from '../tensor.ts';
 import type { DType } from '../tensor.ts';
-import { ShapeError, fmt, normalizeAxes, shapesEqual } from '../shape.ts';
+import { ShapeError, fmt, normalizeAxes, resolveBegin, shapesEqual } from '../shape.ts';
 import { backendOf, type Operand } from './util.ts';
 import { add, cast, div, equal, exp, mul, sub } from './elementwise.ts';
 import { sum, type Axes } from './reductions.ts';
 import { matmul } from './linalg.ts';
-import { broadcastTo, reshape, resolveBegin, slice } from './indexing.ts';
+import { broadcastTo, reshape, slice } from './indexing.ts';
 
 /**
  * Sums a cotangent `g` down to the shape of `like` (the operand a

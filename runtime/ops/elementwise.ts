@@ -7,7 +7,7 @@ import type { BinaryOp, UnaryGradOp, UnaryOp } from '../backends/backend.ts';
 import { binaryScalar, unaryScalar } from '../backends/cpu/elementwise.ts';
 import { Tensor } from '../tensor.ts';
 import type { DType } from '../tensor.ts';
-import { ShapeError, broadcastShapes, fmt, shapesEqual } from '../shape.ts';
+import { broadcastShapes, shapesEqual } from '../shape.ts';
 import { backendOf, promote, type Operand } from './util.ts';
 
 /** A function of one operand: numbers give numbers, tensors give tensors. */
@@ -183,8 +183,4 @@ export function cast(x: Operand, dtype: DType): Operand {
   if (typeof x === 'number') return dtype === 'int32' ? Math.trunc(x) : dtype === 'float32' ? Math.fround(x) : x;
   if (x.dtype === dtype) return x;
   return backendOf('cast', x).cast(x, dtype);
-}
-
-export function checkSameShape(op: string, a: Tensor, b: Tensor): void {
-  if (!shapesEqual(a.shape, b.shape)) throw new ShapeError(`${op}: shapes ${fmt(a.shape)} and ${fmt(b.shape)} must be equal`);
 }

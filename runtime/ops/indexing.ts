@@ -4,7 +4,7 @@
  */
 import { Tensor, shapeSize } from '../tensor.ts';
 import type { Shape } from '../tensor.ts';
-import { ShapeError, broadcastShapes, fmt, normalizeAxis, shapesEqual } from '../shape.ts';
+import { ShapeError, broadcastShapes, fmt, normalizeAxis, resolveBegin, shapesEqual } from '../shape.ts';
 import { backendOf, expectTensor, indexArray, type Operand } from './util.ts';
 
 /** Same values, new shape; one entry may be -1 (inferred). Shares storage. */
@@ -74,15 +74,6 @@ export function slice(x: Tensor, begin: readonly number[], size?: readonly numbe
   return backendOf('slice', x).slice(x, b, s);
 }
 
-function resolveBegin(op: string, shape: Shape, begin: readonly number[]): number[] {
-  if (begin.length > shape.length) throw new ShapeError(`${op}: begin [${begin.join(',')}] has more entries than shape ${fmt(shape)}`);
-  return shape.map((d, i) => {
-    const v = begin[i] ?? 0;
-    if (!Number.isInteger(v) || v < 0 || v > d) throw new ShapeError(`${op}: begin [${begin.join(',')}] is out of range for shape ${fmt(shape)}`);
-    return v;
-  });
-}
-
 /** Rows of `x` (axis 0) picked by `indices`: result shape indices.shape ++ x.shape[1:]. */
 export function gather(x: Tensor, indices: Int32Array | Tensor | readonly number[]): Tensor {
   expectTensor('gather', 'the table', x);
@@ -116,4 +107,3 @@ function checkIndices(op: string, idx: Int32Array, rows: number, shape: Shape): 
   }
 }
 
-export { resolveBegin };

@@ -198,7 +198,7 @@ function checkRule(name: TensorPrim, rule: Rule, args: Arg[]): void {
   }
 
   // Non-differentiable operands get no cotangent.
-  args.forEach((a, i) => {
+  args.forEach((_, i) => {
     if (!diff.includes(i)) expect(rule.vjp({ ...ctx, g }, i), `${name}: vjp of constant operand ${i}`).toBeNull();
   });
 }
