@@ -34,6 +34,14 @@ export function printExpr(e: Expr): string {
   }
 }
 
+/** `: Tensor` after tensor-valued variables, `: number[]` after arrays (numbers are unmarked). */
+function typeNote(locals: ReadonlyMap<string, import('./ir.ts').VarType> | null, v: string): string {
+  const t = locals?.get(v);
+  return t && t.kind !== 'number' && t.kind !== 'bool' ? `: ${typeText(t)}` : '';
+}
+
+let fnLocals: ReadonlyMap<string, import('./ir.ts').VarType> | null = null;
+
 export function printStmts(list: readonly Stmt[], act: Activity | null, indent = ''): string[] {
   const lines: string[] = [];
   const mark = (v: string) => (act && act.isActive(v) ? '  # active' : '');
@@ -41,7 +49,7 @@ export function printStmts(list: readonly Stmt[], act: Activity | null, indent =
     const at = `  @${s.loc.line}`;
     switch (s.kind) {
       case 'assign':
-        lines.push(`${indent}${s.target} = ${printExpr(s.expr)}${mark(s.target)}${at}`);
+        lines.push(`${indent}${s.target}${typeNote(fnLocals, s.target)} = ${printExpr(s.expr)}${mark(s.target)}${at}`);
         break;
       case 'store':
         lines.push(`${indent}store ${ref(s.ref, identity)} = ${operand(s.value, identity)}${at}`);
@@ -78,6 +86,7 @@ export function printStmts(list: readonly Stmt[], act: Activity | null, indent =
 }
 
 export function printFunction(fn: IRFunction, act: Activity | null = null): string {
+  fnLocals = fn.locals;
   const params = fn.params.map((p) => `${p.name}: ${typeText(p.type)}${p.wrt ? ' (wrt)' : ''}`).join(', ');
   return [`function ${fn.name}(${params})`, ...printStmts(fn.body, act, '  ')].join('\n');
 }
