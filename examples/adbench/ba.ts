@@ -1,7 +1,7 @@
 /**
  * ADBench bundle adjustment: the reprojection error of one observation of a
  * point by a camera, and the weight error, written as plain TypeScript
- * (definition in /work/shared/adbench/README.md). wengert generates their
+ * (definition in examples/adbench/data/DEFINITIONS.md). wengert generates their
  * Jacobians into ba.grad.ts; ba-sparse.ts assembles the full sparse Jacobian.
  *
  * A camera is 11 values: Rodrigues rotation (3), centre (3), focal length,

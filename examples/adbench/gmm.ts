@@ -1,7 +1,7 @@
 /**
  * ADBench GMM objective: the log-likelihood of a Gaussian mixture with a
  * Wishart prior on the inverse covariances, written as plain loops over
- * Float64Arrays (definition in /work/shared/adbench/README.md). wengert
+ * Float64Arrays (definition in examples/adbench/data/DEFINITIONS.md). wengert
  * generates its gradient into gmm.grad.ts.
  */
 

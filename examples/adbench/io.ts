@@ -1,8 +1,8 @@
 /**
  * Readers for the ADBench input files (GMM, LSTM, BA) in the formats that
- * /work/shared/adbench/README.md describes. The data stays where it is: paths
- * resolve to `../shared/adbench` seen from the repository root, found from this
- * module's location (or from the ADBENCH_DATA environment variable).
+ * /work/shared/adbench/README.md describes. The data is the copy in
+ * examples/adbench/data (or the folder named by the ADBENCH_DATA environment
+ * variable).
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -10,9 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The ADBench data folder: `$ADBENCH_DATA`, else `<repo>/../shared/adbench`. */
-export const adbenchDataDir: string =
-  process.env['ADBENCH_DATA'] ?? path.resolve(repoRoot, '..', 'shared', 'adbench');
+/** The ADBench data folder: `$ADBENCH_DATA`, else the copy in examples/adbench/data (MIT, from ADBench). */
+export const adbenchDataDir: string = process.env['ADBENCH_DATA'] ?? path.resolve(repoRoot, 'examples', 'adbench', 'data');
 
 /** Absolute path of a data file given relative to the data folder, e.g. `gmm/test.txt`. */
 export function adbenchPath(relative: string): string {

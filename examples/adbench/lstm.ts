@@ -1,7 +1,7 @@
 /**
  * ADBench LSTM objective: the next-character loss of a diagonal LSTM with l
  * layers of width b over a sequence of c steps, written as plain loops over
- * Float64Arrays (definition in /work/shared/adbench/README.md). wengert
+ * Float64Arrays (definition in examples/adbench/data/DEFINITIONS.md). wengert
  * generates its gradient into lstm.grad.ts.
  */
 

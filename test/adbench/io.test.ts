@@ -4,8 +4,8 @@ import { describe, expect, test } from 'vitest';
 import { adbenchDataDir, adbenchPath, readBa, readGmm, readLstm } from '../../examples/adbench/io.ts';
 
 describe('ADBench readers', () => {
-  test('data folder is ../shared/adbench seen from the repository root', () => {
-    expect(adbenchDataDir.endsWith('/shared/adbench') || process.env['ADBENCH_DATA'] !== undefined).toBe(true);
+  test('the data folder is the copy in examples/adbench/data (or $ADBENCH_DATA)', () => {
+    expect(adbenchDataDir.endsWith('examples/adbench/data') || process.env['ADBENCH_DATA'] !== undefined).toBe(true);
   });
 
   test('GMM: gmm/test.txt sizes and first, last values', () => {
