@@ -1,0 +1,146 @@
+/**
+ * Hostile inputs: sources the compiler must refuse with a located
+ * diagnostic, each with the exact first line it prints today
+ * (`<name>.ts:LINE:COL: error: message`). A change of position or wording
+ * shows up as a test failure, to be accepted deliberately.
+ *
+ * Cases where the compiler accepts what it should refuse, or refuses with
+ * a misleading message, are listed in `knownGaps` with their entry in
+ * docs/fuzz-findings.md.
+ */
+
+export interface HostileCase {
+  /** File name without `.ts`. */
+  name: string;
+  source: string;
+  /** The first line of the first diagnostic, with the file's base name. */
+  expected: string;
+}
+
+const fn = (body: string, params = 'x: number', tag = '@differentiable'): string =>
+  `/** ${tag} */\nexport function f(${params}): number {\n${body}\n}\n`;
+
+export const hostileCases: HostileCase[] = [
+  // ---- malformed source ----
+  { name: 'syntax-error', source: fn('  return x + ;'), expected: 'syntax-error.ts:3:14: error: syntax error: Expression expected.' },
+  {
+    name: 'syntax-error-crlf',
+    source: '/** @differentiable */\r\nexport function f(x: number): number {\r\n  if (x > 0) {\r\n    return x;\r\n  }\r\n  return 0 + ;\r\n}\r\n',
+    expected: 'syntax-error-crlf.ts:6:14: error: syntax error: Expression expected.',
+  },
+  { name: 'with', source: fn('  with (Math) {\n    return sin(x);\n  }'), expected: 'with.ts:3:3: error: with is not supported in a differentiable function' },
+
+  // ---- the annotation on something that is not a function ----
+  { name: 'on-class', source: '/** @differentiable */\nexport class C {\n  x = 1;\n}\n', expected: 'on-class.ts:2:1: error: @differentiable marks a class, not a function' },
+  { name: 'on-variable', source: '/** @differentiable */\nexport const k = 3;\n', expected: 'on-variable.ts:2:1: error: @differentiable marks a variable, not a function' },
+  {
+    name: 'on-getter',
+    source: 'export class C {\n  w = 2;\n  /** @differentiable */\n  get v(): number {\n    return this.w * 2;\n  }\n}\n',
+    expected: 'on-getter.ts:4:3: error: @differentiable marks a getter or setter, not a function',
+  },
+  { name: 'on-type-alias', source: '/** @differentiable */\nexport type P = { x: number };\n', expected: 'on-type-alias.ts:2:1: error: @differentiable marks a type alias, not a function' },
+  {
+    name: 'default-export',
+    source: '/** @differentiable */\nexport default function (x: number): number {\n  return x * x;\n}\n',
+    expected: 'default-export.ts:2:1: error: @differentiable function has no name',
+  },
+
+  // ---- what to differentiate ----
+  { name: 'wrt-missing', source: fn('  return x * y;', 'x: number, y: number', '@differentiable wrt(z)'), expected: 'wrt-missing.ts:2:1: error: wrt(z) names no parameter of f' },
+  { name: 'wrt-string', source: fn('  return x * s.length;', 'x: number, s: string', '@differentiable wrt(s)'), expected: 'wrt-string.ts:2:1: error: parameter s has type string, which cannot be differentiated' },
+  { name: 'no-numeric-params', source: fn('  return flag ? s.length : 0;', 's: string, flag: boolean'), expected: 'no-numeric-params.ts:2:1: error: f has no parameter to differentiate with respect to' },
+  { name: 'no-params', source: fn('  return 1;', ''), expected: 'no-params.ts:2:1: error: f has no parameter to differentiate with respect to' },
+  { name: 'destructured-param', source: fn('  return a * b;', '{ a, b }: { a: number; b: number }'), expected: 'destructured-param.ts:2:19: error: destructured parameters are not supported' },
+  { name: 'rest-param', source: fn('  return xs[0];', '...xs: number[]'), expected: 'rest-param.ts:2:19: error: rest parameters are not supported' },
+  { name: 'return-string', source: fn('  return String(x);').replace('): number', '): string'), expected: 'return-string.ts:2:31: error: f returns string, not a number or an array of numbers' },
+  { name: 'return-boolean', source: fn('  return x > 0;').replace('): number', '): boolean'), expected: 'return-boolean.ts:2:31: error: f returns boolean, not a number or an array of numbers' },
+
+  // ---- control flow and function kinds ----
+  { name: 'recursion', source: fn('  if (x < 1) return x;\n  return x * f(x - 1);'), expected: 'recursion.ts:4:14: error: recursive call to f is not supported' },
+  { name: 'generator', source: '/** @differentiable */\nexport function* f(x: number): Generator<number> {\n  yield x;\n}\n', expected: 'generator.ts:2:1: error: f is a generator' },
+  { name: 'async', source: '/** @differentiable */\nexport async function f(x: number): Promise<number> {\n  return x;\n}\n', expected: 'async.ts:2:1: error: f is async' },
+  { name: 'try-catch', source: fn('  try {\n    return Math.log(x);\n  } catch {\n    return 0;\n  }'), expected: 'try-catch.ts:3:3: error: try/catch is not supported in a differentiable function' },
+  { name: 'throw', source: fn("  if (x < 0) throw new Error('negative');\n  return Math.sqrt(x);"), expected: 'throw.ts:3:14: error: throw is not supported in a differentiable function' },
+  { name: 'switch', source: fn('  switch (k) {\n    case 0:\n      return x;\n    default:\n      return x * x;\n  }', 'x: number, k: number'), expected: 'switch.ts:3:3: error: switch is not supported in a differentiable function' },
+  { name: 'for-in', source: fn('  let s = 0;\n  for (const k in xs) s += xs[k];\n  return s;', 'xs: number[]'), expected: 'for-in.ts:4:3: error: for...in is not supported in a differentiable function' },
+  { name: 'for-await', source: fn('  let s = 0;\n  for await (const x of xs) s += x;\n  return s;', 'xs: number[]'), expected: 'for-await.ts:4:3: error: for await is not supported' },
+  { name: 'label-on-block', source: fn('  let y = x;\n  blk: {\n    if (x > 0) break blk;\n    y = -x;\n  }\n  return y;'), expected: 'label-on-block.ts:4:3: error: labels are supported on loops only' },
+  { name: 'return-without-value', source: fn('  if (x > 0) return;\n  return x;'), expected: 'return-without-value.ts:3:14: error: return without a value' },
+  {
+    name: 'loop-condition-call',
+    source: '/** @differentiable */\nexport function g(x: number): number {\n  return x * 0.5;\n}\n\n' + fn('  let v = x;\n  let n = 0;\n  while (g(v) > 0.1 && n < 10) {\n    v = g(v);\n    n++;\n  }\n  return v;'),
+    expected: 'loop-condition-call.ts:10:10: error: the loop condition computes g(v), which is not a plain comparison',
+  },
+
+  // ---- closures, eval and calls ----
+  { name: 'closure', source: fn('  const g = (y: number) => y * x;\n  return g(x);'), expected: 'closure.ts:3:9: error: local g of type (y: number) => number is not supported' },
+  { name: 'closure-called-inline', source: fn('  return ((y: number) => y * 2)(x);'), expected: 'closure-called-inline.ts:3:10: error: cannot call ((y: number) => y * 2)' },
+  { name: 'closure-in-method-call', source: fn('  return xs.reduce((a, b) => a + b, 0);', 'xs: number[]'), expected: 'closure-in-method-call.ts:3:10: error: method call xs.reduce(...) is not supported' },
+  { name: 'nested-function', source: fn('  function g(y: number): number {\n    return y * y;\n  }\n  return g(x);'), expected: 'nested-function.ts:3:3: error: a nested function is not supported in a differentiable function' },
+  { name: 'eval', source: fn("  return x * (eval('2') as number);"), expected: 'eval.ts:3:15: error: eval(...) does not return a number' },
+  {
+    name: 'declared-function',
+    source: 'declare function mystery(x: number): number;\n\n' + fn('  return mystery(x) * 2;'),
+    expected: 'declared-function.ts:5:10: error: mystery is called from a differentiable function but is not exported',
+  },
+  {
+    name: 'plain-function',
+    source: 'export function plain(x: number): number {\n  return x * 3;\n}\n\n' + fn('  return plain(x * x) + 1;'),
+    expected: 'plain-function.ts:7:10: error: plain is not differentiable, but its argument depends on x',
+  },
+  { name: 'undeclared-function', source: fn('  return nowhere(x);'), expected: 'undeclared-function.ts:3:10: error: cannot resolve the function nowhere' },
+  {
+    name: 'helper-not-exported',
+    source: '/** @differentiable */\nfunction g(x: number): number {\n  return x * x;\n}\n\n' + fn('  return g(x) + 1;'),
+    expected: 'helper-not-exported.ts:8:10: error: g is called from a differentiable function but is not exported',
+  },
+  { name: 'math-log2', source: fn('  return Math.log2(x);'), expected: 'math-log2.ts:3:10: error: Math.log2 is not supported' },
+  { name: 'console-log', source: fn('  console.log(x);\n  return x;'), expected: 'console-log.ts:3:3: error: the result of console.log(...) is not used' },
+
+  // ---- writes the compiler refuses ----
+  { name: 'write-param-array', source: fn('  xs[0] = 1;\n  return xs[0] * xs[1];', 'xs: Float64Array'), expected: 'write-param-array.ts:3:3: error: cannot write into xs[0]: xs is a parameter' },
+  { name: 'push-param-array', source: fn('  xs.push(1);\n  return xs[0];', 'xs: number[]'), expected: 'push-param-array.ts:3:3: error: cannot push onto xs: only local arrays can grow' },
+  { name: 'reassign-local-array', source: fn('  let a = new Float64Array(3);\n  a = new Float64Array(4);\n  return a[0] + xs[0];', 'xs: Float64Array'), expected: 'reassign-local-array.ts:4:3: error: cannot reassign a (an array)' },
+  { name: 'reassign-param-array', source: fn('  xs = [1, 2];\n  return xs[0];', 'xs: number[]'), expected: 'reassign-param-array.ts:3:3: error: cannot reassign xs (an array)' },
+  { name: 'write-param-field', source: fn('  p.w = x;\n  return p.w * x;', 'p: { w: number }, x: number'), expected: 'write-param-field.ts:3:3: error: cannot write into p.w: p is a parameter' },
+  { name: 'assign-in-expression', source: fn('  let y = 0;\n  return (y = x * 2) + y;'), expected: 'assign-in-expression.ts:4:11: error: assignment inside an expression is not supported' },
+  { name: 'delete', source: fn('  const a = xs.slice();\n  delete a[0];\n  return a[1];', 'xs: number[]'), expected: 'delete.ts:4:3: error: delete is not supported in a differentiable function' },
+
+  // ---- values that are not numbers ----
+  { name: 'module-constant', source: 'const K = 2;\n\n' + fn('  return K * x;'), expected: 'module-constant.ts:5:10: error: K is not a local variable or parameter' },
+  { name: 'object-literal', source: fn('  const o = { a: x };\n  return o.a;'), expected: 'object-literal.ts:3:9: error: local o of type object is not supported' },
+  { name: 'string-local', source: fn("  const s = 'abc';\n  return x * s.length;"), expected: 'string-local.ts:3:9: error: local s of type "abc" is not supported' },
+  { name: 'typeof', source: fn("  if (typeof x === 'number') return x;\n  return 0;"), expected: 'typeof.ts:3:7: error: typeof is not supported in a differentiable function' },
+  { name: 'arguments', source: fn('  return x * arguments.length;'), expected: 'arguments.ts:3:14: error: cannot read arguments.length' },
+  { name: 'void', source: fn('  void x;\n  return x;'), expected: 'void.ts:3:3: error: void x (VoidExpression) is not supported in a differentiable function' },
+];
+
+/** Inputs the compiler handles poorly today, each with its entry in docs/fuzz-findings.md. */
+export interface KnownGap {
+  name: string;
+  source: string;
+  /** What should happen. */
+  wanted: string;
+  finding: string;
+}
+
+export const knownGaps: KnownGap[] = [
+  {
+    name: 'missing-return',
+    source: fn('  if (x > 0) return x;'),
+    wanted: 'a diagnostic: f does not return a value on every path (today it builds, and valueAndGrad_f(-1) gives 0 where f(-1) is undefined)',
+    finding: 'D1',
+  },
+  {
+    name: 'this-parameter',
+    source: fn('  return this.k * x;', 'this: { k: number }, x: number'),
+    wanted: 'a diagnostic on the `this` parameter (today the generated code reads an undeclared `self`)',
+    finding: 'D2',
+  },
+  {
+    name: 'dangling-annotation',
+    source: 'export const a = 1;\n/** @differentiable */\n',
+    wanted: 'a diagnostic: @differentiable marks nothing (today it is ignored silently)',
+    finding: 'D3',
+  },
+];

@@ -1,0 +1,123 @@
+/**
+ * The shape of a fuzzed program, before it is rendered to TypeScript.
+ *
+ * The tree is context-free: a variable, array or loop is named by an index
+ * that the renderer (render.ts) resolves modulo what is in scope at that
+ * point. Any tree fast-check generates or shrinks to therefore renders to
+ * a valid program, and a shrunk tree stays meaningful.
+ */
+
+/** Math functions of one argument, each rendered in forms that keep it in its domain. */
+export const MATH_UNARY = [
+  'exp', 'expm1', 'log', 'log1p', 'sqrt', 'cbrt', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan',
+  'sinh', 'cosh', 'tanh', 'abs', 'sign', 'floor', 'ceil', 'round', 'trunc',
+] as const;
+/** Math functions of two (or, for max/min/hypot, two or three) arguments. */
+export const MATH_BINARY = ['pow', 'atan2', 'max', 'min', 'hypot'] as const;
+
+export type MathUnary = (typeof MATH_UNARY)[number];
+export type MathBinary = (typeof MATH_BINARY)[number];
+export type MathFn = MathUnary | MathBinary;
+
+/** An array index: a literal, a loop counter plus a literal, or a value computed from data. */
+export type Index =
+  | { k: 'lit'; value: number }
+  | { k: 'counter'; ref: number; plus: number }
+  | { k: 'data'; e: Expr };
+
+export type Expr =
+  /** A number variable in scope (parameter, local, loop counter or for...of element). */
+  | { k: 'num'; ref: number }
+  | { k: 'lit'; value: number }
+  /** An element of an array in scope. */
+  | { k: 'read'; arr: number; index: Index }
+  /** `arr.length` (no derivative). */
+  | { k: 'len'; arr: number }
+  | { k: 'neg'; e: Expr }
+  | { k: 'bin'; op: '+' | '-' | '*'; l: Expr; r: Expr }
+  /** Division by something kept away from 0; `form` picks the divisor's shape. */
+  | { k: 'div'; form: number; l: Expr; r: Expr }
+  /** `e ** n` or `Math.pow(e, n)` with a small integer literal n. */
+  | { k: 'powi'; e: Expr; n: number; call: boolean }
+  /** A Math function; `form` picks how its arguments are kept in its domain. */
+  | { k: 'math'; fn: MathFn; form: number; args: Expr[] }
+  /** `e % m` with a positive literal m. */
+  | { k: 'mod'; e: Expr; m: number }
+  | { k: 'cond'; c: Cond; t: Expr; f: Expr }
+  /** A call of a helper defined earlier in the file; `arrs` pick its array arguments. */
+  | { k: 'call'; helper: number; args: Expr[]; arrs: number[] };
+
+export type Cond =
+  | { k: 'cmp'; op: '<' | '<=' | '>' | '>='; l: Expr; r: Expr }
+  | { k: 'and' | 'or'; a: Cond; b: Cond }
+  | { k: 'not'; a: Cond }
+  /** A boolean local in scope (`const b = x > y`), or `true` when there is none. */
+  | { k: 'flag'; ref: number };
+
+export type ArrayInit =
+  /** `new Float64Array(size)` */
+  | { k: 'f64'; size: Size }
+  /** `new Array(size).fill(0)`, with or without a `number[]` annotation */
+  | { k: 'fill'; size: Size; annotate: boolean }
+  /** `const a: number[] = []` then `a.push(...)`, or the literal `[e0, e1]` */
+  | { k: 'push'; elems: Expr[]; literal: boolean }
+  /** a copy of a parameter array: `xs.slice()`, `Array.from(xs)`, `[...xs]`, `new Float64Array(xs)` */
+  | { k: 'copy'; from: number; how: number };
+
+/** A size: a literal (1..4) or the length of a parameter array. */
+export type Size = { k: 'lit'; n: number } | { k: 'len'; arr: number };
+
+export type Stmt =
+  | { k: 'assign'; target: number; op: '=' | '+=' | '-=' | '*=' | '/=' | '**='; e: Expr }
+  | { k: 'incr'; target: number; op: '++' | '--'; prefix: boolean }
+  | { k: 'store'; arr: number; index: Index; op: '=' | '+=' | '-=' | '*='; e: Expr }
+  | { k: 'push'; arr: number; e: Expr }
+  /** `let vN = e` (mutable) or `const vN = e`: a new number variable for the rest of the block. */
+  | { k: 'let'; e: Expr; mutable: boolean }
+  /** `const bN = cond`: a new boolean local. */
+  | { k: 'flag'; c: Cond }
+  /** A new local array for the rest of the block. */
+  | { k: 'array'; init: ArrayInit; f64Write: boolean }
+  | { k: 'if'; c: Cond; then: Stmt[]; else: Stmt[] | null }
+  | { k: 'for'; bound: Size; body: Stmt[] }
+  /** `while (c && n < max) { n++; ... }`: a data-dependent trip count, bounded. */
+  | { k: 'while'; c: Cond; max: number; body: Stmt[] }
+  | { k: 'do'; c: Cond; max: number; body: Stmt[] }
+  | { k: 'forOf'; arr: number; body: Stmt[] }
+  /** `break` / `continue`, guarded by `c` when given; `loop` picks the target among the enclosing loops. */
+  | { k: 'jump'; kind: 'break' | 'continue'; c: Cond | null; loop: number }
+  /** `return e`, guarded by `c` when given. */
+  | { k: 'return'; c: Cond | null; e: Expr };
+
+export type ParamType = 'number' | 'number[]' | 'Float64Array';
+
+export interface Param {
+  type: ParamType;
+  /** Length of the array given as input (arrays only). */
+  length: number;
+}
+
+export interface Fn {
+  params: Param[];
+  /** Which parameters `wrt(...)` names; null for no wrt clause (every parameter). */
+  wrt: boolean[] | null;
+  body: Stmt[];
+  result: Expr;
+}
+
+export interface Program {
+  /** Functions the main function may call; helper j may call helpers before it. */
+  helpers: Fn[];
+  main: Fn;
+  /** Numbers the input points are drawn from (cyclically). */
+  pool: number[];
+  /** Constructs the renderer steers around (open compiler bugs; see RENDER_SWITCHES). */
+  avoid: RenderSwitch[];
+}
+
+/**
+ * Constructs that are switched off while rendering, not while generating:
+ * the tree keeps its shape and the renderer writes a near-equivalent.
+ */
+export const RENDER_SWITCHES = ['assignNonWrtParam', 'arrayInLoopToHelper', 'negatedNegativeLiteral', 'copyArrayKind', 'arrayInBranch', 'lengthAssignInBranch', 'negatedPowBaseInCond', 'assignCallResult'] as const;
+export type RenderSwitch = (typeof RENDER_SWITCHES)[number];

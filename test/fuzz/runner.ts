@@ -1,0 +1,109 @@
+/**
+ * Runs a batch of fuzzed programs end to end: render each to
+ * test/.generated/fuzz/<dir>/p<n>.ts, build them all with one
+ * `compileFiles` call, write the `.grad.ts` files, import both modules,
+ * check them with the oracle, and type-check all generated files with one
+ * TypeScript program.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { compileFiles, formatDiagnostic } from 'wengert/compiler';
+import type { Program } from './ast.ts';
+import { checkProgram, describeThrow, type OracleOptions } from './oracle.ts';
+import { renderProgram } from './render.ts';
+import { bump, emptyTally, type Failure, type Tally } from './report.ts';
+import { tracedMain } from './traced.ts';
+import { typecheck } from './typecheck.ts';
+
+export const fuzzDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../.generated/fuzz');
+
+export interface BatchItem {
+  /** Index of the program in its run (its fast-check path). */
+  n: number;
+  program: Program;
+}
+
+export interface ProgramOutcome {
+  n: number;
+  sourcePath: string;
+  failures: Failure[];
+}
+
+export interface RunOptions extends OracleOptions {
+  /** Type-check the generated files. */
+  tsc: boolean;
+}
+
+export interface BatchResult {
+  tally: Tally;
+  outcomes: ProgramOutcome[];
+  /** Wall time of each phase, in ms. */
+  timing: { compile: number; check: number; tsc: number };
+}
+
+/** Builds and checks a batch of programs whose files go to `dir` (under test/.generated/fuzz/). */
+export async function runBatch(items: readonly BatchItem[], dir: string, opts: RunOptions): Promise<BatchResult> {
+  const tally = emptyTally();
+  const outDir = path.join(fuzzDir, dir);
+  fs.mkdirSync(outDir, { recursive: true });
+  const entries = items.map((it) => {
+    const sourcePath = path.join(outDir, `p${it.n}.ts`);
+    fs.writeFileSync(sourcePath, renderProgram(it.program));
+    return { ...it, sourcePath, failures: [] as Failure[], gradPath: null as string | null };
+  });
+
+  const t0 = performance.now();
+  const result = compileFiles(entries.map((e) => e.sourcePath));
+  const t1 = performance.now();
+  const bySource = new Map(entries.map((e) => [e.sourcePath, e]));
+  for (const d of result.diagnostics) {
+    const e = bySource.get(path.resolve(d.file));
+    const kind = d.message.startsWith('internal compiler error') ? 'internal-error' : 'compile-error';
+    const failure: Failure = { kind, message: formatDiagnostic(d) };
+    if (e) e.failures.push(failure);
+    else throw new Error(`diagnostic for a file outside the batch: ${formatDiagnostic(d)}`);
+  }
+  for (const file of result.files) {
+    const e = bySource.get(path.resolve(file.sourcePath));
+    if (!e) continue;
+    fs.writeFileSync(file.outputPath, file.text);
+    e.gradPath = file.outputPath;
+  }
+
+  for (const e of entries) {
+    tally.programs++;
+    bump(tally.checks, 'compile');
+    if (!e.gradPath) {
+      if (e.failures.length === 0) e.failures.push({ kind: 'compile-error', message: 'no generated file and no diagnostic' });
+      bump(tally.skipped, 'not compiled');
+      continue;
+    }
+    try {
+      const source = (await import(/* @vite-ignore */ pathToFileURL(e.sourcePath).href)) as Record<string, unknown>;
+      const grad = (await import(/* @vite-ignore */ pathToFileURL(e.gradPath).href)) as Record<string, unknown>;
+      e.failures.push(...checkProgram(e.program, { source, grad }, tracedMain(e.program), tally, opts));
+    } catch (err) {
+      e.failures.push({ kind: 'runtime-exception', message: describeThrow('loading or checking', err) });
+    }
+  }
+  const t2 = performance.now();
+
+  if (opts.tsc) {
+    const grads = entries.flatMap((e) => (e.gradPath ? [e.gradPath] : []));
+    const errors = grads.length > 0 ? typecheck(grads) : new Map<string, string[]>();
+    for (const e of entries) {
+      if (!e.gradPath) continue;
+      bump(tally.checks, 'tsc');
+      const own = errors.get(path.resolve(e.gradPath));
+      if (own) e.failures.push({ kind: 'tsc', message: `${path.basename(e.gradPath)} fails tsc --strict:\n${own.join('\n')}` });
+      const src = errors.get(path.resolve(e.sourcePath));
+      if (src) e.failures.push({ kind: 'fuzzer', message: `the generated source fails tsc --strict:\n${src.join('\n')}` });
+    }
+  }
+  const t3 = performance.now();
+
+  const outcomes = entries.map((e) => ({ n: e.n, sourcePath: e.sourcePath, failures: e.failures }));
+  tally.failures = outcomes.filter((o) => o.failures.length > 0).length;
+  return { tally, outcomes, timing: { compile: t1 - t0, check: t2 - t1, tsc: t3 - t2 } };
+}
