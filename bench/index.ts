@@ -8,10 +8,11 @@
  */
 import { benchOptions, parseBenchArgs, sinkValue, writeJsonResults, type BenchModule, type BenchResult } from './harness.ts';
 import { adbenchBench } from './adbench/index.ts';
+import { compileBench } from './compile/index.ts';
 import { scalarBench } from './scalar.ts';
 import { mlpBench } from './mlp/index.ts';
 
-const modules: readonly BenchModule[] = [scalarBench, adbenchBench, mlpBench];
+const modules: readonly BenchModule[] = [scalarBench, adbenchBench, mlpBench, compileBench];
 
 async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2));

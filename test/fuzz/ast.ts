@@ -119,5 +119,8 @@ export interface Program {
  * Constructs that are switched off while rendering, not while generating:
  * the tree keeps its shape and the renderer writes a near-equivalent.
  */
-export const RENDER_SWITCHES = ['assignNonWrtParam', 'arrayInLoopToHelper', 'negatedNegativeLiteral', 'copyArrayKind', 'arrayInBranch', 'lengthAssignInBranch', 'negatedPowBaseInCond', 'assignCallResult'] as const;
+export const RENDER_SWITCHES = [
+  'assignNonWrtParam', 'arrayInLoopToHelper', 'negatedNegative', 'copyArrayKind', 'arrayInBranch', 'lengthAssignInBranch', 'negatedPowBaseInCond', 'assignCallResult',
+  'computedIndexInLoopCond', 'literalUnionLocal',
+] as const;
 export type RenderSwitch = (typeof RENDER_SWITCHES)[number];

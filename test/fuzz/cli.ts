@@ -97,7 +97,7 @@ async function main(): Promise<number> {
   const started = performance.now();
   for (let i = 0; i < items.length; i += args.batch) {
     const batch = items.slice(i, i + args.batch);
-    const r = await runBatch(batch, dir, { points: args.points, tsc: args.tsc });
+    const r = await runBatch(batch, dir, { points: args.points, tsc: args.tsc, isolate: { timeoutMs: 20_000, heapMb: 4096 } });
     mergeTally(tally, r.tally);
     for (const o of r.outcomes) if (o.failures.length > 0) failing.push(o);
     timing.compile += r.timing.compile;
@@ -131,6 +131,10 @@ async function main(): Promise<number> {
     if (shrunk >= args.shrink) break;
     shrunk++;
     const { n, failure } = hits[0]!;
+    if (failure.kind === 'hang') {
+      console.log(`\nprogram ${n} hangs; not shrunk (candidates run in-process): test/.generated/fuzz/${dir}/p${n}.ts`);
+      continue;
+    }
     console.log(`\nshrinking program ${n} (${sig.slice(0, 100)}) ...`);
     const result = await shrinkFailure({ seed: args.seed, n, arbitrary, failure, points: args.points, timeLimitMs: args.shrinkTime * 1000 });
     if (!result) {

@@ -193,8 +193,8 @@ function renderStmt(s: Stmt, scope: Scope, ctx: Ctx): { text: string; declares?:
         return { text: line(ctx, `${t} = ${renderExpr(s.e, scope, ctx).s} * 1;`) };
       }
       const e = renderExpr(s.e, scope, ctx);
-      if (s.op === '=' && s.e.k === 'call' && ctx.avoid.has('assignCallResult') && e.s.includes('(')) {
-        return { text: line(ctx, `${t} = 0 + ${e.s};`) };
+      if (s.op === '=' && s.e.k === 'call' && ctx.avoid.has('assignCallResult')) {
+        return { text: line(ctx, `${t} = 0 + ${paren(e)};`) };
       }
       if (s.op === '/=') return { text: line(ctx, `${t} /= 1 + ${paren(e)} * ${paren(e)};`) };
       return { text: line(ctx, `${t} ${s.op} ${e.s};`) };
@@ -220,7 +220,9 @@ function renderStmt(s: Stmt, scope: Scope, ctx: Ctx): { text: string; declares?:
     case 'let': {
       const name = fresh(ctx, 'v');
       const e = renderExpr(s.e, scope, ctx);
-      const annot = ts && e.maybeAny ? ': number' : '';
+      // `c ? 1 : -1` has the type 1 | -1, which the compiler refuses (fuzz-findings #12).
+      const literalUnion = s.e.k === 'cond' && ctx.avoid.has('literalUnionLocal');
+      const annot = ts && (e.maybeAny || literalUnion) ? ': number' : '';
       return {
         text: line(ctx, `${s.mutable ? 'let' : 'const'} ${name}${annot} = ${e.s};`),
         declares: { num: { name, assignable: s.mutable } },
@@ -357,7 +359,10 @@ function traced(ctx: Ctx, cond: string): string {
 
 function renderIndex(index: Index, a: ArrVar, scope: Scope, ctx: Ctx): string {
   let text: string;
-  if (index.k === 'counter' && scope.counters.length > 0) {
+  if (ctx.pure && index.k !== 'lit' && ctx.avoid.has('computedIndexInLoopCond')) {
+    // A computed index in a loop condition is evaluated once, before the loop (fuzz-findings #11).
+    text = '0';
+  } else if (index.k === 'counter' && scope.counters.length > 0) {
     const c = scope.counters[index.ref % scope.counters.length]!;
     text = index.plus === 0 ? `${c} % ${a.name}.length` : `(${c} + ${index.plus}) % ${a.name}.length`;
   } else if (index.k === 'data') {
@@ -408,7 +413,11 @@ function renderExpr(e: Expr, scope: Scope, ctx: Ctx): Rendered {
       return atom(`${scope.arrs[e.arr % scope.arrs.length]!.name}.length`);
     }
     case 'neg': {
-      if (ctx.avoid.has('negatedNegativeLiteral') && e.e.k === 'lit' && e.e.value < 0) return literal(-e.e.value);
+      if (ctx.avoid.has('negatedNegative')) {
+        // -(-c) and -(-x) are written c and x.
+        if (e.e.k === 'lit' && e.e.value < 0) return literal(-e.e.value);
+        if (e.e.k === 'neg') return r(e.e.e);
+      }
       const x = r(e.e);
       return compound(`-${paren(x)}`);
     }

@@ -16,6 +16,8 @@ export type FailureKind =
   | 'reverse-vs-fd'
   | 'forward-vs-reverse'
   | 'vjp-scaling'
+  /** The derivatives did not return in time, or exhausted memory. */
+  | 'hang'
   | 'fuzzer';
 
 export interface Failure {

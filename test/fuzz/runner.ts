@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compileFiles, formatDiagnostic } from 'wengert/compiler';
 import type { Program } from './ast.ts';
+import { checkIsolated } from './isolate.ts';
 import { checkProgram, describeThrow, type OracleOptions } from './oracle.ts';
 import { renderProgram } from './render.ts';
 import { bump, emptyTally, type Failure, type Tally } from './report.ts';
@@ -33,6 +34,8 @@ export interface ProgramOutcome {
 export interface RunOptions extends OracleOptions {
   /** Type-check the generated files. */
   tsc: boolean;
+  /** Check in a worker thread with these limits (a hang is then reported, not suffered). */
+  isolate?: { timeoutMs: number; heapMb: number };
 }
 
 export interface BatchResult {
@@ -77,8 +80,15 @@ export async function runBatch(items: readonly BatchItem[], dir: string, opts: R
     if (!e.gradPath) {
       if (e.failures.length === 0) e.failures.push({ kind: 'compile-error', message: 'no generated file and no diagnostic' });
       bump(tally.skipped, 'not compiled');
-      continue;
     }
+  }
+  if (opts.isolate) {
+    const compiled = entries.flatMap((e) => (e.gradPath ? [{ n: e.n, program: e.program, sourcePath: e.sourcePath, gradPath: e.gradPath }] : []));
+    const found = await checkIsolated(compiled, tally, { points: opts.points, ...opts.isolate });
+    for (const e of entries) e.failures.push(...(found.get(e.n) ?? []));
+  }
+  for (const e of entries) {
+    if (!e.gradPath || opts.isolate) continue;
     try {
       const source = (await import(/* @vite-ignore */ pathToFileURL(e.sourcePath).href)) as Record<string, unknown>;
       const grad = (await import(/* @vite-ignore */ pathToFileURL(e.gradPath).href)) as Record<string, unknown>;
@@ -90,8 +100,9 @@ export async function runBatch(items: readonly BatchItem[], dir: string, opts: R
   const t2 = performance.now();
 
   if (opts.tsc) {
-    const grads = entries.flatMap((e) => (e.gradPath ? [e.gradPath] : []));
-    const errors = grads.length > 0 ? typecheck(grads) : new Map<string, string[]>();
+    // Sources too: a generated file imports its source only when it calls a helper.
+    const roots = entries.flatMap((e) => (e.gradPath ? [e.sourcePath, e.gradPath] : []));
+    const errors = roots.length > 0 ? typecheck(roots) : new Map<string, string[]>();
     for (const e of entries) {
       if (!e.gradPath) continue;
       bump(tally.checks, 'tsc');
