@@ -39,7 +39,7 @@ export function compileCases(): Case[] {
     { name: 'compile/nested-50', files: one('deep.ts', deeplyNested(50)) },
     { name: 'compile/10k-lines', files: projectFiles(50, 200) },
     ...[250, 500, 1000].map((n) => ({ name: `compile/unrolled-${n}`, files: one('long.ts', unrolledFunction(n)) })),
-    ...[1250, 2500, 5000].map((n) => ({ name: `compile/project-${n}`, files: projectFiles(n / 200, 200) })),
+    ...[1250, 2500, 5000].map((n) => ({ name: `compile/project-${n}`, files: projectFiles(Math.round(n / 200), 200) })),
   ];
 }
 

@@ -120,7 +120,16 @@ export interface Program {
  * the tree keeps its shape and the renderer writes a near-equivalent.
  */
 export const RENDER_SWITCHES = [
-  'assignNonWrtParam', 'arrayInLoopToHelper', 'negatedNegative', 'copyArrayKind', 'arrayInBranch', 'lengthAssignInBranch', 'negatedPowBaseInCond', 'assignCallResult',
-  'computedIndexInLoopCond', 'literalUnionLocal',
+  'assignNonWrtParam',
+  'arrayInLoopToHelper',
+  'negatedNegative',
+  'copyArrayKind',
+  'arrayInBranchOrLoop',
+  'lengthAssign',
+  'negatedPowBaseInCond',
+  'assignCallResult',
+  'computedIndexInLoopCond',
+  'literalUnionLocal',
+  'assignArrayElement',
 ] as const;
 export type RenderSwitch = (typeof RENDER_SWITCHES)[number];

@@ -60,7 +60,8 @@ function parseArgs(argv: string[]): Args {
     .option('--replay <n>', 'check only program n of the run', integer)
     .option('--enable <names>', 'constructs to turn back on (comma-separated)', list, [])
     .option('--disable <names>', 'constructs to leave out (comma-separated)', list, [])
-    .option('--out <dir>', 'where reproductions go', path.join(root, 'fuzz-failures'));
+    .option('--out <dir>', 'where reproductions go', path.join(root, 'fuzz-failures'))
+    .addHelpText('after', `\nSwitched off by default (open compiler bugs; --enable turns one back on):\n${[...KNOWN_BUG_SWITCHES].map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
   program.parse(argv, { from: 'user' });
   return program.opts<Args>();
 }

@@ -139,9 +139,9 @@ export function checkProgram(p: Program, mods: Modules, traced: TracedFunction, 
           continue;
         }
         bump(tally.checks, 'reverse-vs-fd');
-        const tol = 1e-5 * Math.max(1, Math.abs(verdict.fd)) + 10 * verdict.spread;
+        const tol = 1e-5 * Math.max(1, Math.abs(verdict.fd)) + 10 * verdict.spread + verdict.roundoff;
         if (!(Math.abs(ad - verdict.fd) <= tol)) {
-          fail('reverse-vs-fd', `d f / d ${argLabel(p, which, k)}: reverse mode ${ad}, finite differences ${verdict.fd} (spread ${verdict.spread.toExponential(2)})`, args);
+          fail('reverse-vs-fd', `d f / d ${argLabel(p, which, k)}: reverse mode ${ad}, finite differences ${verdict.fd} (spread ${verdict.spread.toExponential(2)}, roundoff ${verdict.roundoff.toExponential(2)})`, args);
         }
       }
       offset += n;
@@ -150,7 +150,8 @@ export function checkProgram(p: Program, mods: Modules, traced: TracedFunction, 
   return failures;
 }
 
-type Verdict = { kind: 'ok'; fd: number; spread: number } | { kind: 'skip'; reason: SkipReason };
+/** `roundoff`: the error of the differences from rounding f's values (large |f| over a small step). */
+type Verdict = { kind: 'ok'; fd: number; spread: number; roundoff: number } | { kind: 'skip'; reason: SkipReason };
 
 /** Central differences at steps h and 4h, valid only if all four points follow x's path. */
 function finiteDifference(traced: TracedFunction, args: unknown[], which: number, k: number, trace: string): Verdict {
@@ -160,12 +161,13 @@ function finiteDifference(traced: TracedFunction, args: unknown[], which: number
     a[which] = withComponent(args[which], k, x + step);
     return traced(...a);
   };
-  const estimate = (h: number): { fd: number; samePath: boolean; singular: boolean } => {
+  const estimate = (h: number): { fd: number; roundoff: number; samePath: boolean; singular: boolean } => {
     const up = x + h;
     const down = x - h;
     const plus = at(up - x);
     const minus = at(down - x);
-    return { fd: (plus.value - minus.value) / (up - down), samePath: plus.trace === trace && minus.trace === trace, singular: plus.nearSingular || minus.nearSingular };
+    const roundoff = (16 * Number.EPSILON * Math.max(Math.abs(plus.value), Math.abs(minus.value))) / (up - down);
+    return { fd: (plus.value - minus.value) / (up - down), roundoff, samePath: plus.trace === trace && minus.trace === trace, singular: plus.nearSingular || minus.nearSingular };
   };
   const h = 1e-6 * Math.max(1, Math.abs(x));
   const near = estimate(h);
@@ -174,8 +176,8 @@ function finiteDifference(traced: TracedFunction, args: unknown[], which: number
   if (near.singular || far.singular) return { kind: 'skip', reason: 'near a singular point' };
   if (!Number.isFinite(near.fd) || !Number.isFinite(far.fd)) return { kind: 'skip', reason: 'value not finite or out of range' };
   const spread = Math.abs(near.fd - far.fd);
-  if (spread > 1e-4 * Math.max(1, Math.abs(near.fd))) return { kind: 'skip', reason: 'finite differences unstable' };
-  return { kind: 'ok', fd: near.fd, spread };
+  if (spread > 1e-4 * Math.max(1, Math.abs(near.fd)) + near.roundoff) return { kind: 'skip', reason: 'finite differences unstable' };
+  return { kind: 'ok', fd: near.fd, spread, roundoff: near.roundoff };
 }
 
 function argLabel(p: Program, which: number, k: number): string {

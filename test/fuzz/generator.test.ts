@@ -1,0 +1,190 @@
+/**
+ * Tests of the fuzzer itself: the generator covers every construct and
+ * every Math function it claims to, rendering is deterministic, and the
+ * oracle is not vacuous: hand-made wrong derivatives are caught, each by
+ * the check meant for it, while a kink at the evaluation point is skipped
+ * rather than reported.
+ */
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { MATH_BINARY, MATH_UNARY, type Program } from './ast.ts';
+import { programArbitrary } from './arbitraries.ts';
+import { checkProgram, type Modules } from './oracle.ts';
+import { renderProgram } from './render.ts';
+import { emptyTally, type FailureKind } from './report.ts';
+import { tracedMain } from './traced.ts';
+
+describe('generator', () => {
+  const texts = fc.sample(programArbitrary(), { seed: 7, numRuns: 400 }).map((p) => renderProgram(p));
+  const all = texts.join('\n');
+
+  test('covers every supported Math function', () => {
+    const missing = [...MATH_UNARY, ...MATH_BINARY].filter((fn) => !all.includes(`Math.${fn}(`));
+    expect(missing).toEqual([]);
+  });
+
+  test('covers every construct of the issue', () => {
+    const constructs: Record<string, RegExp> = {
+      'number parameter': /\(x0: number/,
+      'number[] parameter': /xs\d+: number\[\]/,
+      'Float64Array parameter': /xs\d+: Float64Array/,
+      'nested if/else': /^ {4,}if \(.*\) \{$/m,
+      else: /\} else \{/,
+      for: /for \(let i\d+ = 0;/,
+      'while with a bounded counter': /while \(.* && n\d+ < \d\) \{/,
+      'do-while': /\} while \(.* && n\d+ < \d\);/,
+      'for...of': /for \(const e\d+ of /,
+      break: /\bbreak( L\d+)?;/,
+      continue: /\bcontinue( L\d+)?;/,
+      'labelled loop': /^\s*L\d+: (for|while|do)\b/m,
+      'early return': /if \(.*\) return /,
+      '+=': / \+= /,
+      '-=': / -= /,
+      '*=': / \*= /,
+      '/=': / \/= /,
+      '++': /\w\+\+;|\+\+\w/,
+      ternary: /\) \? /,
+      'computed index': /\[Math\.floor\(Math\.abs\(/,
+      'new Float64Array(n)': /new Float64Array\((\d|xs\d+\.length)\)/,
+      'new Array(n).fill(0)': /new Array\(.*\)\.fill\(0\)/,
+      '[] and push': /: number\[\] = \[\];\n\s*a\d+\.push\(/,
+      'element write': /a\d+\[.*\] (=|\+=|-=|\*=) /,
+      'helper call': /\bh\d\(/,
+      'wrt(...)': /@differentiable wrt\(/,
+      '% operator': / % \d/,
+      '** operator': / \*\* \d/,
+    };
+    const missing = Object.entries(constructs).filter(([, re]) => !re.test(all)).map(([name]) => name);
+    expect(missing).toEqual([]);
+  });
+
+  test('is deterministic: the same seed renders the same programs', () => {
+    const again = fc.sample(programArbitrary(), { seed: 7, numRuns: 400 }).map((p) => renderProgram(p));
+    expect(again).toEqual(texts);
+  });
+
+  test('programs stay small enough to shrink and read (median under 40 lines)', () => {
+    const lines = texts.map((t) => t.split('\n').length).sort((a, b) => a - b);
+    expect(lines[Math.floor(lines.length / 2)]!).toBeLessThan(40);
+  });
+});
+
+/** f(x0, xs1) = x0 * sin(x0) + |x0| * xs1[0] + xs1[1 % len]: small enough to differentiate by hand. */
+const program: Program = {
+  helpers: [],
+  main: {
+    params: [
+      { type: 'number', length: 0 },
+      { type: 'Float64Array', length: 2 },
+    ],
+    wrt: null,
+    body: [],
+    result: {
+      k: 'bin',
+      op: '+',
+      l: {
+        k: 'bin',
+        op: '+',
+        l: { k: 'bin', op: '*', l: { k: 'num', ref: 0 }, r: { k: 'math', fn: 'sin', form: 0, args: [{ k: 'num', ref: 0 }] } },
+        r: { k: 'bin', op: '*', l: { k: 'math', fn: 'abs', form: 0, args: [{ k: 'num', ref: 0 }] }, r: { k: 'read', arr: 0, index: { k: 'lit', value: 0 } } },
+      },
+      r: { k: 'read', arr: 0, index: { k: 'lit', value: 1 } },
+    },
+  },
+  pool: [0.7, 1.5, -2, 0.3, 0.9],
+  avoid: [],
+};
+
+type Grad = [number, Float64Array];
+
+/** Hand-written derivatives of `program`, with one of them broken on purpose. */
+function modules(breakIt: (m: Record<string, unknown>) => void = () => {}): Modules {
+  const traced = tracedMain(program);
+  const f = (x: number, xs: Float64Array) => traced(x, xs).value;
+  const grad = (x: number, xs: Float64Array): Grad => [
+    Math.sin(x) + x * Math.cos(x) + Math.sign(x) * xs[0]!,
+    Float64Array.from([Math.abs(x), 1]),
+  ];
+  const g: Record<string, unknown> = {
+    grad_f: grad,
+    valueAndGrad_f: (x: number, xs: Float64Array) => [f(x, xs), grad(x, xs)],
+    vjp_f: (x: number, xs: Float64Array, dy: number) => {
+      const [a, b] = grad(x, xs);
+      return [a * dy, b.map((v) => v * dy)];
+    },
+    jvp_f: (x: number, xs: Float64Array, dx: number, dxs: Float64Array) => {
+      const [a, b] = grad(x, xs);
+      return [f(x, xs), a * dx + b[0]! * dxs[0]! + b[1]! * dxs[1]!];
+    },
+  };
+  breakIt(g);
+  return { source: { f }, grad: g };
+}
+
+function kindsFound(mods: Modules, p: Program = program): FailureKind[] {
+  return [...new Set(checkProgram(p, mods, tracedMain(p), emptyTally(), { points: 2 }).map((f) => f.kind))];
+}
+
+describe('oracle', () => {
+  test('passes correct derivatives', () => {
+    expect(kindsFound(modules())).toEqual([]);
+  });
+
+  test('catches a wrong reverse-mode gradient (and the forward mode that no longer agrees)', () => {
+    const wrong = modules((g) => {
+      const grad = g.grad_f as (x: number, xs: Float64Array) => Grad;
+      g.grad_f = (x: number, xs: Float64Array) => [grad(x, xs)[0] * 1.001, grad(x, xs)[1]];
+    });
+    expect(kindsFound(wrong)).toEqual(expect.arrayContaining(['reverse-vs-fd', 'forward-vs-reverse']));
+  });
+
+  test('catches a wrong forward-mode tangent', () => {
+    const wrong = modules((g) => {
+      const jvp = g.jvp_f as (...a: unknown[]) => [number, number];
+      g.jvp_f = (...a: unknown[]) => [jvp(...a)[0], jvp(...a)[1] + 1e-6];
+    });
+    expect(kindsFound(wrong)).toEqual(['forward-vs-reverse']);
+  });
+
+  test('catches a valueAndGrad value that is not f', () => {
+    const wrong = modules((g) => {
+      const vg = g.valueAndGrad_f as (x: number, xs: Float64Array) => [number, Grad];
+      g.valueAndGrad_f = (x: number, xs: Float64Array) => [vg(x, xs)[0] + 1e-15, vg(x, xs)[1]];
+    });
+    expect(kindsFound(wrong)).toEqual(['value']);
+  });
+
+  test('catches a vjp that is not linear in dy', () => {
+    const wrong = modules((g) => {
+      const vjp = g.vjp_f as (x: number, xs: Float64Array, dy: number) => Grad;
+      g.vjp_f = (x: number, xs: Float64Array, dy: number) => vjp(x, xs, dy + 1e-9);
+    });
+    expect(kindsFound(wrong)).toEqual(['vjp-scaling']);
+  });
+
+  test('catches a gradient that changes an input array, and one of the wrong shape', () => {
+    const mutating = modules((g) => {
+      const grad = g.grad_f as (x: number, xs: Float64Array) => Grad;
+      g.grad_f = (x: number, xs: Float64Array) => {
+        const r = grad(x, xs);
+        xs[0] = 0;
+        return r;
+      };
+    });
+    expect(kindsFound(mutating)).toContain('input-mutated');
+    const misshapen = modules((g) => {
+      const grad = g.grad_f as (x: number, xs: Float64Array) => Grad;
+      g.grad_f = (x: number, xs: Float64Array) => [grad(x, xs)[0], Array.from(grad(x, xs)[1])];
+    });
+    expect(kindsFound(misshapen)).toEqual(['gradient-shape']);
+  });
+
+  test('skips finite differences across the kink of |x0| at x0 = 0 instead of reporting them', () => {
+    const atKink: Program = { ...program, pool: [0, 1.5, -2, 0.3, 0.9] };
+    const tally = emptyTally();
+    const failures = checkProgram(atKink, modules(), tracedMain(atKink), tally, { points: 1 });
+    expect(failures).toEqual([]);
+    expect(tally.skipped.get('near a branch or kink')).toBe(1);
+    expect(tally.checks.get('reverse-vs-fd')).toBe(2);
+  });
+});
