@@ -76,7 +76,7 @@ export function unflatten<T>(like: T, flat: ArrayLike<number>): T {
  * typed arrays and objects, recursively). Generated reverse-mode code uses
  * it to accumulate the cotangent a call returns for an array argument.
  */
-export function addInto<T>(dst: T, src: T): void {
+export function addInto<T>(dst: T, src: T | ArrayLike<number>): void {
   if (dst instanceof Float64Array || dst instanceof Float32Array || Array.isArray(dst)) {
     const d = dst as unknown as unknown[];
     const s = src as unknown as unknown[];

@@ -211,15 +211,23 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
   collect(fn.body);
 
   // Block-local variables: one assignment, every read in the same block after it, never in a condition.
+  // One pass (linear in the code size): where each variable is read first and assigned.
   const readBlocks = new Map<string, Set<BlockStmt[]>>();
   const defBlock = new Map<string, BlockStmt[]>();
+  const readBeforeDef = new Set<string>();
+  const blockIndex = new Map(allBlocks.map((b, i) => [b, i]));
   for (const b of allBlocks) {
+    const defined = new Set<string>();
     for (const s of b) {
       for (const v of stmtReads(s)) {
         if (!readBlocks.has(v)) readBlocks.set(v, new Set());
         readBlocks.get(v)!.add(b);
+        if (!defined.has(v)) readBeforeDef.add(`${v}@${blockIndex.get(b)}`);
       }
-      if (s.kind === 'assign') defBlock.set(s.target, b);
+      if (s.kind === 'assign') {
+        defBlock.set(s.target, b);
+        defined.add(s.target);
+      }
     }
   }
   const blockLocal = new Set<string>();
@@ -230,9 +238,7 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
     const b = defBlock.get(v)!;
     const readers = readBlocks.get(v) ?? new Set();
     if ([...readers].some((r) => r !== b)) continue;
-    const defIndex = b.findIndex((s) => s.kind === 'assign' && s.target === v);
-    const readBefore = b.slice(0, defIndex + 1).some((s) => stmtReads(s).includes(v));
-    if (!readBefore) blockLocal.add(v);
+    if (!readBeforeDef.has(`${v}@${blockIndex.get(b)}`)) blockLocal.add(v);
   }
 
   // Top-level first assignments: nothing before them reads the variable, so an `i = 0` there overwrites nothing.
@@ -344,6 +350,8 @@ function planBlock(
   const needed = new Set<string>(); // `${var}@${version}`
   const queue: [string, Version][] = [];
   const need = (v: string, ver: Version) => {
+    const t = fn.locals.get(v) ?? fn.params.find((p) => p.name === v)?.type;
+    if (t && t.kind !== 'number' && t.kind !== 'tensor' && t.kind !== 'bool') return;
     const key = `${v}@${ver}`;
     if (needed.has(key)) return;
     needed.add(key);
@@ -396,6 +404,8 @@ function planBlock(
         return;
       case 'pure':
       case 'opaqueCall':
+        // The variable is overwritten by a constant: its cotangent is cleared there.
+        hasReverse = true;
         return;
       default:
         e satisfies never;

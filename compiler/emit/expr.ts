@@ -37,17 +37,23 @@ export function pexpr(p: PExpr, name: NameOf, parentPrec = 0): string {
     case 'binary': {
       const prec = precedence[p.op] ?? 0;
       // Right operands of equal precedence, and ** chains, get parentheses to keep the meaning.
-      const text = `${pexpr(p.left, name, prec === 11 ? prec + 1 : prec)} ${p.op} ${pexpr(p.right, name, prec + 1)}`;
+      let left = pexpr(p.left, name, prec === 11 ? prec + 1 : prec);
+      // `(-x) ** 2`: a unary operand on the left of ** must keep its parentheses.
+      if (p.op === '**' && (p.left.kind === 'unary' || /^[-+]/.test(left))) left = `(${left})`;
+      const text = `${left} ${p.op} ${pexpr(p.right, name, prec + 1)}`;
       return prec < parentPrec || (p.op === '**' && parentPrec > 0) ? `(${text})` : text;
     }
     case 'unary': {
       const inner = pexpr(p.expr, name, 12);
-      return `${p.op}${inner}`;
+      // `-(-x)` must not print as the decrement `--x`.
+      return /^[-+]/.test(inner) || (p.expr.kind === 'binary' && p.expr.op === '**') ? `${p.op}(${inner})` : `${p.op}${inner}`;
     }
     case 'math':
       return `Math.${p.fn}(${p.args.map((a) => pexpr(a, name)).join(', ')})`;
     case 'load':
       return ref(p.ref, name);
+    case 'element':
+      return `${ref(p.ref, name)}[${pexpr(p.index, name)}]`;
     case 'length':
       return `${ref(p.ref, name)}.length`;
     case 'cond': {

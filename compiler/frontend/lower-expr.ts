@@ -508,12 +508,28 @@ export function toPExpr(L: Lowerer, e: Expression, out: Stmt[], where: 'if' | 'l
       return { kind: 'operand', op: constOp(mathConstants[e.getName()]!) };
     }
     if (e.getName() === 'length') {
-      const ref = tryLowerRef(L, obj, out);
+      const scratch: Stmt[] = [];
+      const ref = tryLowerRef(L, obj, where === 'loop' ? scratch : out);
+      if (ref && scratch.length > 0) fail(e, `the loop condition computes an index in ${e.getText()}`, 'compute it into a variable before the loop');
       if (ref) return { kind: 'length', ref };
     }
   }
+  if (where === 'loop' && Node.isElementAccessExpression(e)) {
+    // A loop condition is evaluated every trip: a computed index stays in the condition.
+    const arg = e.getArgumentExpression();
+    const scratch: Stmt[] = [];
+    const base = tryLowerRef(L, e.getExpression(), scratch);
+    if (base && arg && scratch.length === 0 && !Node.isStringLiteral(arg)) {
+      return { kind: 'element', ref: base, index: rec(arg) };
+    }
+  }
   if (Node.isPropertyAccessExpression(e) || Node.isElementAccessExpression(e)) {
-    const ref = tryLowerRef(L, e, out);
+    // Anything left that computes an index cannot be re-evaluated on every trip.
+    const scratch: Stmt[] = [];
+    const ref = tryLowerRef(L, e, where === 'loop' ? scratch : out);
+    if (ref && scratch.length > 0) {
+      fail(e, `the loop condition indexes ${e.getText()} with a computed index`, 'compute the index into a variable before the loop and again at the end of the body');
+    }
     if (ref) return { kind: 'load', ref };
   }
   if (Node.isCallExpression(e)) {

@@ -15,6 +15,8 @@ export function classifyType(type: Type, depth = 0): VarType {
   if (depth > 8) return { kind: 'opaque', text: type.getText() };
   if (type.isNumber() || type.isNumberLiteral()) return { kind: 'number' };
   if (isTensorType(type)) return { kind: 'tensor' };
+  // `1 | -1`, `0 | 1 | 2`: unions of number literals are numbers.
+  if (type.isUnion() && type.getUnionTypes().every((t) => t.isNumber() || t.isNumberLiteral())) return { kind: 'number' };
   if (type.isBoolean() || type.isBooleanLiteral()) return { kind: 'bool' };
   if (type.isEnumLiteral() && type.isNumberLiteral()) return { kind: 'number' };
   const symbolName = type.getSymbol()?.getName();

@@ -56,6 +56,8 @@ export type PExpr =
   | { kind: 'unary'; op: '!' | '-' | '+'; expr: PExpr }
   | { kind: 'math'; fn: string; args: PExpr[] }
   | { kind: 'load'; ref: Ref }
+  /** `xs[i % n]` in a loop condition: an element at an index computed every time the condition is tested. */
+  | { kind: 'element'; ref: Ref; index: PExpr }
   | { kind: 'length'; ref: Ref }
   | { kind: 'cond'; test: PExpr; whenTrue: PExpr; whenFalse: PExpr };
 

@@ -33,6 +33,10 @@ export function pexprVars(p: PExpr, out: string[] = []): string[] {
     case 'length':
       out.push(p.ref.base, ...refIndexVars(p.ref));
       break;
+    case 'element':
+      out.push(p.ref.base, ...refIndexVars(p.ref));
+      pexprVars(p.index, out);
+      break;
     case 'cond':
       pexprVars(p.test, out);
       pexprVars(p.whenTrue, out);
@@ -50,6 +54,8 @@ export function pexprReadsRef(p: PExpr, pred: (base: string) => boolean): boolea
     case 'load':
     case 'length':
       return pred(p.ref.base);
+    case 'element':
+      return pred(p.ref.base) || pexprReadsRef(p.index, pred);
     case 'binary':
       return pexprReadsRef(p.left, pred) || pexprReadsRef(p.right, pred);
     case 'unary':

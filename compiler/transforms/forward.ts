@@ -40,6 +40,12 @@ interface Env {
 }
 
 function emitHoisted(fn: IRFunction, act: Activity, decls: Declarations, w: Writer, d: (v: string) => string): void {
+  // A parameter outside wrt(...) that is assigned an active value starts with a zero tangent.
+  for (const p of fn.params) {
+    if (p.wrt || !act.isActive(p.name)) continue;
+    if (p.type.kind === 'number') w.line(`let ${d(p.name)} = 0;`);
+    else if (p.type.kind === 'tensor') w.line(`let ${d(p.name)}: Tensor = zerosLike(${p.name});`);
+  }
   for (const v of decls.hoisted) {
     const t = fn.locals.get(v)!;
     w.line(hoistedDeclaration(v, t));

@@ -11,7 +11,7 @@
  *   4. walks the block's statements backwards, accumulating adjoints
  *      (`dt1 += g * t2`) with the rules of compiler/rules.
  */
-import type { IRFunction, Operand, Stmt } from '../ir/ir.ts';
+import type { IRFunction, Operand, Stmt, VarType } from '../ir/ir.ts';
 import type { Activity } from '../analysis/activity.ts';
 import { vjpReads, type BlockPlan, type BlockStmt, type Recording } from '../analysis/recording.ts';
 import { hoistedDeclaration, planDeclarations, type Declarations } from '../emit/declarations.ts';
@@ -97,7 +97,8 @@ export function emitVjp(fn: IRFunction, act: Activity, rec: Recording, ctx: Emit
       else if (p.type.kind === 'tensor') w.line(`let ${d(p.name)}: Tensor | null = null;`);
       else w.line(`const ${d(p.name)} = zerosLike(${p.name});`);
     }
-    const localAdjoints = [...fn.locals.entries()].filter(([v, t]) => act.isActive(v) && !rec.blockLocal.has(v));
+    const nonWrtParams = fn.params.filter((p) => !p.wrt && act.isActive(p.name)).map((p): [string, VarType] => [p.name, p.type]);
+    const localAdjoints = [...fn.locals.entries(), ...nonWrtParams].filter(([v]) => act.isActive(v) && !rec.blockLocal.has(v));
     const numberAdjoints = localAdjoints.filter(([, t]) => t.kind === 'number');
     const tensorAdjoints = localAdjoints.filter(([, t]) => t.kind === 'tensor');
     if (numberAdjoints.length) w.line(`let ${numberAdjoints.map(([v]) => `${d(v)} = 0`).join(', ')};`);
@@ -247,6 +248,8 @@ function reverseBlock(plan: BlockPlan, env: Env): void {
     };
     const nameAt = (k: number): NameOf => (v) => {
       const ver = plan.reads[k]!.get(v);
+      // Arrays are referred to by their variable: the reverse sweep never recomputes one.
+      if (env.fn.locals.get(v)?.kind === 'array') return v;
       return ver === undefined || ver === 'entry' ? v : defName(ver);
     };
     // 1. pop what the forward sweep pushed, newest first
@@ -420,7 +423,15 @@ function adjoint(
       const wrtArgs = e.args.map((a, i) => ({ a, i })).filter(({ i }) => e.callee.wrt[i]);
       const args = e.args.map((a) => (a.kind === 'var' && popped.has(`arg:${k}:${a.name}`) ? popped.get(`arg:${k}:${a.name}`)! : operand(a, name)));
       const c = env.naming.fresh(`${e.callee.exportName}_bar`);
-      w.line(`const [, ${c}] = ${calleeExport(e.callee, 'valueAndVjp')}(${[...args, dt].join(', ')});`);
+      // `x = h(x)`: take x's cotangent before the call's contributions add to it.
+      const selfRef = zeroAfter && e.args.some((a) => a.kind === 'var' && a.name === target);
+      let seed = dt;
+      if (selfRef) {
+        seed = env.naming.fresh('g');
+        w.line(`const ${seed} = ${dt};`);
+        w.line(reset);
+      }
+      w.line(`const [, ${c}] = ${calleeExport(e.callee, 'valueAndVjp')}(${[...args, seed].join(', ')});`);
       wrtArgs.forEach(({ a, i }, j) => {
         if (!isActive(a)) return;
         const part = wrtArgs.length === 1 ? c : `${c}[${j}]`;
@@ -428,7 +439,7 @@ function adjoint(
         if (kind === 'number' || kind === 'tensor') w.line(into(a.name, part));
         else w.line(`addInto(${d(a.name)}, ${part});`);
       });
-      if (zeroAfter) w.line(reset);
+      if (zeroAfter && !selfRef) w.line(reset);
       if (plan.reallocations.has(k)) w.line(`${dt} = ${popped.get(`realloc:${k}`)};`);
       return;
     }

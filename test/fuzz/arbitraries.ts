@@ -37,17 +37,6 @@ export interface GeneratorOptions {
  * CLI to turn one back on and check whether it is fixed.
  */
 export const KNOWN_BUG_SWITCHES: ReadonlyMap<Feature | MathFn, string> = new Map<Feature | MathFn, string>([
-  ['assignNonWrtParam', 'docs/fuzz-findings.md #1: assigning an active value to a parameter outside wrt(...)'],
-  ['arrayInLoopToHelper', 'docs/fuzz-findings.md #2: an array allocated in a loop and passed to a helper'],
-  ['negatedNegative', 'docs/fuzz-findings.md #3: -(-x) in a condition is emitted as --x (a decrement)'],
-  ['copyArrayKind', 'docs/fuzz-findings.md #4: a local copy of a parameter array of the other kind (Array.from(f64), new Float64Array(numbers))'],
-  ['arrayInBranchOrLoop', 'docs/fuzz-findings.md #5: a local array allocated inside an if or a loop, or after an early exit'],
-  ['lengthAssign', 'docs/fuzz-findings.md #6: v = xs.length inside an if or a loop'],
-  ['negatedPowBaseInCond', 'docs/fuzz-findings.md #7: (-x) ** n in a condition is emitted as -x ** n'],
-  ['assignCallResult', 'docs/fuzz-findings.md #8: v = h(v) drops the derivative through h in reverse mode'],
-  ['computedIndexInLoopCond', 'docs/fuzz-findings.md #11: a computed index in a loop condition is evaluated once'],
-  ['literalUnionLocal', 'docs/fuzz-findings.md #12: const s = c ? 1 : -1 (type 1 | -1) is refused'],
-  ['assignArrayElement', 'docs/fuzz-findings.md #13: v = a[i] overwriting v reads an undeclared snapshot a_'],
   ['powAssign', 'docs/fuzz-findings.md N2: overflow in dead code makes reverse mode NaN (v **= 2 in loops overflows)'],
 ]);
 
