@@ -153,6 +153,7 @@ export function compileSourceFile(sf: SourceFile): { file: GeneratedFile | null;
     }
   }
   if (diagnostics.length) return { file: null, diagnostics };
+  renameClashingRuntimeImports(compiled, imports);
   const text = emitModule(sf.getBaseName(), compiled, imports);
   return {
     file: { sourcePath: sf.getFilePath(), outputPath: gradPathFor(sf.getFilePath()), text, functions: compiled.map((c) => c.fn.name) },
@@ -290,6 +291,29 @@ function collectImports(fn: IRFunction, L: Lowerer, code: string, sourceSpec: st
       addImport(imports, 'values', c.gradModule, `valueAndVjp_${c.exportName}`);
     }
   });
+}
+
+/**
+ * A user variable named like a runtime import (`tape`, `zerosLike`, ...)
+ * would shadow it inside the generated functions: import the runtime one
+ * under another name (`tape as wengertTape`) and use that.
+ */
+function renameClashingRuntimeImports(compiled: CompiledFunction[], imports: ModuleImports): void {
+  const userNames = new Set(compiled.flatMap((c) => [...c.fn.locals.keys(), ...c.fn.params.map((p) => p.name)]));
+  const runtime = imports.values.get('wengert');
+  if (!runtime) return;
+  for (const name of [...runtime]) {
+    if (!userNames.has(name)) continue;
+    const alias = `wengert${name[0]!.toUpperCase()}${name.slice(1)}`;
+    runtime.delete(name);
+    runtime.add(`${name} as ${alias}`);
+    const use = name === 'tape' ? new RegExp(`(?<![\\w.$])tape\\.(?=values|control|refs)`, 'g') : new RegExp(`(?<![\\w.$])${name}(?=\\()`, 'g');
+    for (const c of compiled) {
+      c.jvp = c.jvp.replace(use, name === 'tape' ? `${alias}.` : alias);
+      c.vjp = c.vjp.replace(use, name === 'tape' ? `${alias}.` : alias);
+      c.wrappers = (c.wrappers ?? wrappers(c.fn, c.ctx)).replace(use, name === 'tape' ? `${alias}.` : alias);
+    }
+  }
 }
 
 /** Runtime functions generated code may call (imported from 'wengert' when the code mentions them). */

@@ -13,6 +13,8 @@ export interface CompiledFunction {
   ctx: EmitContext;
   jvp: string;
   vjp: string;
+  /** The vjp/grad/jacobian wrappers, when already emitted (renamed imports). */
+  wrappers?: string;
 }
 
 export interface ModuleImports {
@@ -42,8 +44,8 @@ export function emitModule(sourceBaseName: string, fns: CompiledFunction[], impo
     if (names.length) parts.push(`import { ${names.join(', ')} } from '${m}';`);
   }
   parts.push('');
-  for (const { fn, ctx, jvp, vjp } of fns) {
-    parts.push(`// ---- ${fn.name} (${fn.sourceFile}:${fn.loc.line}) ----`, '', jvp, '', vjp, '', wrappers(fn, ctx), '');
+  for (const { fn, ctx, jvp, vjp, wrappers: emitted } of fns) {
+    parts.push(`// ---- ${fn.name} (${fn.sourceFile}:${fn.loc.line}) ----`, '', jvp, '', vjp, '', emitted ?? wrappers(fn, ctx), '');
   }
   return parts.join('\n');
 }

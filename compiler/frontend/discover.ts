@@ -121,6 +121,16 @@ export function discover(sf: SourceFile): { found: Annotated[]; diagnostics: Dia
       diagnostics.push(notAFunction(stmt));
     }
   }
+  const tail = sf.getStatements().at(-1);
+  // Comments after the last statement belong to no declaration.
+  const text = sf.getFullText();
+  const from = tail ? tail.getEnd() : 0;
+  for (const m of text.slice(from).matchAll(/\/\*\*[\s\S]*?\*\//g)) {
+    if (TAG.test(m[0])) {
+      const { line, column } = sf.getLineAndColumnAtPos(from + m.index!);
+      diagnostics.push({ file: sf.getFilePath(), line, column, message: '@differentiable marks nothing', hint: 'put it right before a function declaration' });
+    }
+  }
   for (const [of, entry] of custom) {
     if (!found.some((f) => f.name === of)) {
       diagnostics.push(diagnosticAt(entry.node, `@derivative names ${of}, which is not a @differentiable function of this file`, `mark ${of} /** @differentiable */ in the same file`));

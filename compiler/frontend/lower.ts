@@ -102,6 +102,9 @@ export class Lowerer {
     const params: Param[] = [];
     for (const p of node.getParameters()) {
       const nameNode = p.getNameNode();
+      if (p.getName() === 'this') {
+        fail(p, 'a `this` parameter is not supported on a differentiable function', 'pass the object as an ordinary parameter, or make the function a @differentiable method');
+      }
       if (!Node.isIdentifier(nameNode)) {
         fail(nameNode, 'destructured parameters are not supported', 'take the object as one parameter and read its fields in the body');
       }
@@ -245,7 +248,7 @@ export class Lowerer {
     if (this.tailReturn) {
       out.push({ kind: 'return', value: this.tailOperand!, loc: this.loc(this.tailReturn) });
     } else {
-      if (!exits.always && !exits.may.has('return')) {
+      if (!exits.always) {
         fail(node, `${this.annotated.name} does not return a value on every path`, 'end the function with a return statement');
       }
       if (this.returnFlag) out.unshift(this.assignPure(this.returnFlag, { kind: 'bool', value: false }, node));
@@ -282,7 +285,8 @@ export class Lowerer {
       const r = this.lowerBlock(rest, guarded);
       for (const e of r.may) may.add(e);
       out.push({ kind: 'if', cond: this.notAny(exits.may), then: guarded, else: [], loc: this.loc(statements[i + 1]!) });
-      return { may, always: false };
+      // Either the statement left early or the guarded rest ran: the block always leaves when the rest does.
+      return { may, always: r.always };
     }
     return { may, always: false };
   }
@@ -556,8 +560,11 @@ export class Lowerer {
       lowerExpression(this, initNode, out, name);
       return;
     }
-    const type = classifyType(d.getType());
     const init = d.getInitializer();
+    let type = classifyType(d.getType());
+    // Values read from `new Array(n).fill(0)` are typed `any`: lower them as numbers
+    // (lowering reports a located error if the initializer is not numeric after all).
+    if (type.kind === 'opaque' && type.text === 'any' && init) type = num;
     if (type.kind === 'number') {
       const name = this.fresh(sourceName, num);
       this.bind(sourceName, { kind: 'var', name, type, isConst, isParam: false });

@@ -66,7 +66,8 @@ describe('unsupported and malformed input gives a located diagnostic', () => {
   });
 });
 
-describe('known gaps (docs/fuzz-findings.md): the compiler accepts these today', () => {
+// Defined only while some gap is open (an empty suite is an error in vitest).
+if (knownGaps.length > 0) describe('known gaps (docs/fuzz-findings.md): the compiler accepts these today', () => {
   for (const gap of knownGaps) {
     // test.fails: passes while the compiler still accepts the input; fix the compiler, then move the case to hostileCases.
     test.fails(`${gap.name} should give ${gap.wanted} [${gap.finding}]`, () => {

@@ -264,7 +264,7 @@ describe('compiler bugs found by fuzzing (open)', () => {
     expect(g.jvp_f(3, 1)[1]).toBe(6);
   });
 
-  test.fails('#10 a local set from an element of new Array(n).fill(0) is refused as any', () => {
+  test('fixed #10 a local set from an element of new Array(n).fill(0) is refused as any', () => {
     expect(diagnostics.get('anyElementLocal') ?? []).toEqual([]);
   });
 
