@@ -115,7 +115,8 @@ export function discover(sf: SourceFile): { found: Annotated[]; diagnostics: Dia
           }
           wrt = parsed.wrt;
         }
-        found.push({ node: member, name: `${className}_${member.getName()}`, wrt, annotation: decorator ?? member, className });
+        const isStatic = member.isStatic();
+        found.push({ node: member, name: `${className}_${member.getName()}`, wrt, annotation: decorator ?? member, className: isStatic ? null : className });
       }
     } else if (tag && !Node.isExportDeclaration(stmt) && !Node.isImportDeclaration(stmt)) {
       diagnostics.push(notAFunction(stmt));
@@ -142,7 +143,7 @@ export function discover(sf: SourceFile): { found: Annotated[]; diagnostics: Dia
 function notAFunction(node: Node): Diagnostic {
   return diagnosticAt(
     node,
-    `@differentiable marks a ${describe(node)}, not a function`,
+    `@differentiable marks ${withArticle(describe(node))}, not a function`,
     'put @differentiable on a function declaration, an arrow function assigned to a const, or a class method',
   );
 }
@@ -154,8 +155,14 @@ function describe(node: Node): string {
   if (Node.isPropertyDeclaration(node)) return 'property';
   if (Node.isInterfaceDeclaration(node)) return 'interface';
   if (Node.isTypeAliasDeclaration(node)) return 'type alias';
+  if (Node.isEnumDeclaration(node)) return 'enum';
+  if (Node.isModuleDeclaration(node)) return 'namespace';
   if (Node.isDecorator(node)) return describe(node.getParentOrThrow());
-  return node.getKindName();
+  return node.getKindName().replace(/Declaration$|Statement$/, '').replace(/[A-Z]/g, (c, i: number) => (i ? ' ' : '') + c.toLowerCase());
+}
+
+function withArticle(noun: string): string {
+  return /^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`;
 }
 
 /** `@differentiable` -> null; `@differentiable({ wrt: ['a', 'b'] })` -> ['a', 'b']. */

@@ -126,6 +126,9 @@ export function lowerExpression(L: Lowerer, e: Expression, out: Stmt[], target: 
     if (['&', '|', '^', '<<', '>>', '>>>'].includes(text)) {
       return emit({ kind: 'pure', expr: toPExpr(L, e, out, 'if') });
     }
+    if (text === ',' || text === '||' || text === '&&' || text === '??') {
+      fail(e, `the operator ${text} is not supported in a number expression`, text === ',' ? 'write each expression on its own line' : 'write a conditional instead: c ? a : b');
+    }
     fail(e, `${text} gives a boolean, not a number`, 'use it in a condition, or write c ? 1 : 0');
   }
   if (Node.isConditionalExpression(e)) {
@@ -256,7 +259,12 @@ function lowerPlace(L: Lowerer, e: Expression, out: Stmt[]): Place {
     const ref = lowerRefOrFail(L, e, out);
     if (!L.isMutableRef(ref)) {
       const base = ref.base === 'self' ? 'this' : ref.base;
-      fail(e, `cannot write into ${e.getText()}: ${base} is a parameter`, `writing would change the caller's data; copy it first (const copy = ${base}.slice())`);
+      const isArray = L.refType({ base: ref.base, path: [] }, e).kind === 'array';
+      fail(
+        e,
+        `cannot write into ${e.getText()}: ${base} is a parameter`,
+        isArray ? `writing would change the caller's data; copy it first (const copy = ${base}.slice())` : "writing would change the caller's data; keep the value in a local variable instead",
+      );
     }
     const t = L.refType(ref, e);
     if (t.kind !== 'number') fail(e, `cannot assign to ${e.getText()} (${typeName(t)})`, 'assign array elements one number at a time');
@@ -304,6 +312,7 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
     fail(e, `method call ${callee.getText()}(...) is not supported`, 'write the loop out, or move the call into a @differentiable helper function');
   }
   if (!Node.isIdentifier(callee)) fail(e, `cannot call ${callee.getText()}`, 'call a named function');
+  if (callee.getText() === 'eval') unsupportedExpression(e);
   if (callee.getText() === L.annotated.name || L.lookup(callee.getText())) {
     if (L.lookup(callee.getText())) fail(e, `${callee.getText()} is not a function`);
   }
@@ -362,7 +371,11 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
   }
   if (!resolved.primalImport) fail(e, `${callee.getText()} cannot be imported by the generated file`, 'declare or import it by name in this file');
   if (!resolved.primalImport.exported) {
-    fail(e, `${callee.getText()} is called from a differentiable function but is not exported`, `export ${callee.getText()} so the generated file can import it`);
+    fail(
+      e,
+      `${callee.getText()} is not a differentiable function, and the generated file cannot import it`,
+      `mark ${callee.getText()} @differentiable and export it, or compute its value outside and pass it in as a parameter`,
+    );
   }
   L.imports.push(resolved.primalImport);
   L.plainCalls.push({ node: e, name: callee.getText(), deps });

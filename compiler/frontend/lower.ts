@@ -40,7 +40,7 @@ import { fail } from './diagnostics.ts';
 import type { Annotated } from './discover.ts';
 import { lowerExpression } from './lower-expr.ts';
 import { classifyType, isDifferentiable } from './types.ts';
-import { unsupportedStatement } from './unsupported.ts';
+import { unsupportedExpression, unsupportedStatement } from './unsupported.ts';
 import type { PrimalImport } from './callees.ts';
 
 /** What a name in the source refers to while lowering. */
@@ -221,6 +221,11 @@ export class Lowerer {
     const node = this.annotated.node;
     const body = node.getBody();
     if (!body) fail(node, `${this.annotated.name} has no body`);
+    const closure = body.getFirstDescendant((n) => Node.isArrowFunction(n) || Node.isFunctionExpression(n) || Node.isFunctionDeclaration(n));
+    if (closure) {
+      if (Node.isFunctionDeclaration(closure)) unsupportedStatement(closure);
+      unsupportedExpression(closure);
+    }
     const out: Stmt[] = [];
     const vector = this.fn.returnType.kind !== 'number';
     if (!Node.isBlock(body)) {

@@ -21,7 +21,10 @@ const fn = (body: string, params = 'x: number', tag = '@differentiable'): string
   `/** ${tag} */\nexport function f(${params}): number {\n${body}\n}\n`;
 
 export const hostileCases: HostileCase[] = [
-  // ---- fixed gaps D1-D3 (docs/fuzz-findings.md) ----
+  // ---- fixed gaps D1-D3, D7, D8 (docs/fuzz-findings.md) ----
+  { name: 'or-operator', source: fn('  return x || 1;'), expected: 'or-operator.ts:3:10: error: the operator || is not supported in a number expression' },
+  { name: 'on-interface', source: '/** @differentiable */\nexport interface I {\n  x: number;\n}\n', expected: 'on-interface.ts:2:1: error: @differentiable marks an interface, not a function' },
+  { name: 'on-enum', source: '/** @differentiable */\nexport enum E {\n  A,\n}\n', expected: 'on-enum.ts:2:1: error: @differentiable marks an enum, not a function' },
   { name: 'missing-return', source: fn('  if (x > 0) return x;'), expected: 'missing-return.ts:2:1: error: f does not return a value on every path' },
   {
     name: 'this-parameter',
@@ -81,15 +84,15 @@ export const hostileCases: HostileCase[] = [
   },
 
   // ---- closures, eval and calls ----
-  { name: 'closure', source: fn('  const g = (y: number) => y * x;\n  return g(x);'), expected: 'closure.ts:3:9: error: local g of type (y: number) => number is not supported' },
-  { name: 'closure-called-inline', source: fn('  return ((y: number) => y * 2)(x);'), expected: 'closure-called-inline.ts:3:10: error: cannot call ((y: number) => y * 2)' },
-  { name: 'closure-in-method-call', source: fn('  return xs.reduce((a, b) => a + b, 0);', 'xs: number[]'), expected: 'closure-in-method-call.ts:3:10: error: method call xs.reduce(...) is not supported' },
+  { name: 'closure', source: fn('  const g = (y: number) => y * x;\n  return g(x);'), expected: 'closure.ts:3:13: error: a closure is not supported in a differentiable function' },
+  { name: 'closure-called-inline', source: fn('  return ((y: number) => y * 2)(x);'), expected: 'closure-called-inline.ts:3:11: error: a closure is not supported in a differentiable function' },
+  { name: 'closure-in-method-call', source: fn('  return xs.reduce((a, b) => a + b, 0);', 'xs: number[]'), expected: 'closure-in-method-call.ts:3:20: error: a closure is not supported in a differentiable function' },
   { name: 'nested-function', source: fn('  function g(y: number): number {\n    return y * y;\n  }\n  return g(x);'), expected: 'nested-function.ts:3:3: error: a nested function is not supported in a differentiable function' },
-  { name: 'eval', source: fn("  return x * (eval('2') as number);"), expected: 'eval.ts:3:15: error: eval(...) does not return a number' },
+  { name: 'eval', source: fn("  return x * (eval('2') as number);"), expected: 'eval.ts:3:15: error: eval is not supported in a differentiable function' },
   {
     name: 'declared-function',
     source: 'declare function mystery(x: number): number;\n\n' + fn('  return mystery(x) * 2;'),
-    expected: 'declared-function.ts:5:10: error: mystery is called from a differentiable function but is not exported',
+    expected: 'declared-function.ts:5:10: error: mystery is not a differentiable function, and the generated file cannot import it',
   },
   {
     name: 'plain-function',
