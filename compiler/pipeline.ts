@@ -56,13 +56,28 @@ export interface FunctionArtifacts {
   vjp: string;
 }
 
+function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && /call stack/i.test(e.message);
+}
+
 export function createProject(paths: string[], options: CompileOptions = {}): Project {
   const tsConfigFilePath = options.tsConfigFilePath ?? findTsConfig(paths[0] ?? process.cwd());
   const project = tsConfigFilePath
     ? new Project({ tsConfigFilePath, skipAddingFilesFromTsConfig: true })
     : new Project({ compilerOptions: { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, allowImportingTsExtensions: true, noEmit: true } });
-  for (const p of paths) project.addSourceFileAtPath(p);
-  project.resolveSourceFileDependencies();
+  for (const p of paths) {
+    try {
+      project.addSourceFileAtPath(p);
+    } catch (e) {
+      // A file the parser cannot take (too deeply nested) is reported by compileFiles; the others still build.
+      if (!isStackOverflow(e)) throw e;
+    }
+  }
+  try {
+    project.resolveSourceFileDependencies();
+  } catch (e) {
+    if (!isStackOverflow(e)) throw e;
+  }
   return project;
 }
 
@@ -82,10 +97,20 @@ export function compileFiles(paths: string[], options: CompileOptions = {}): Com
   const project = createProject(abs, options);
   const result: CompileResult = { files: [], diagnostics: [] };
   for (const p of abs) {
-    const sf = project.getSourceFileOrThrow(p);
-    const r = compileSourceFile(sf);
-    result.diagnostics.push(...r.diagnostics);
-    if (r.file) result.files.push(r.file);
+    const sf = project.getSourceFile(p);
+    if (!sf) {
+      result.diagnostics.push({ file: p, line: 1, column: 1, message: 'the file is nested too deeply for the TypeScript parser (its stack overflowed)', hint: 'split deeply nested expressions or calls into smaller functions' });
+      continue;
+    }
+    try {
+      const r = compileSourceFile(sf);
+      result.diagnostics.push(...r.diagnostics);
+      if (r.file) result.files.push(r.file);
+    } catch (e) {
+      // One file's failure must not take the other files' builds down.
+      const message = isStackOverflow(e) ? 'the file is nested too deeply for the compiler (its stack overflowed)' : `internal compiler error: ${(e as Error).message}`;
+      result.diagnostics.push({ file: p, line: 1, column: 1, message, hint: isStackOverflow(e) ? 'split deeply nested expressions or calls into smaller functions' : 'please report this with the file that caused it' });
+    }
   }
   return result;
 }
@@ -149,6 +174,7 @@ export function compileSourceFile(sf: SourceFile): { file: GeneratedFile | null;
       compiled.push({ fn: artifacts.ir, ctx, jvp, vjp });
     } catch (e) {
       if (e instanceof CompileError) diagnostics.push(e.diagnostic);
+      else if (isStackOverflow(e)) diagnostics.push(diagnosticAt(a.annotation, `${a.name} is nested too deeply for the compiler (its stack overflowed)`, 'split the long expression or the deep nesting into helper functions'));
       else diagnostics.push(diagnosticAt(a.annotation, `internal compiler error while differentiating ${a.name}: ${(e as Error).message}`, 'please report this with the function that caused it'));
     }
   }
