@@ -45,8 +45,12 @@ function binary(
 const pow: Rule = {
   arity: 2,
   primal: ([a, b]) => `${a} ** ${b}`,
+  // A zero tangent contributes 0 even where the partial is infinite (d/da of a ** 0.5 at a = 0).
   jvp: ({ args: [a, b], out, dargs: [da, db] }) =>
-    sum([da ? mul(powBase(a!, b!), da) : null, db ? mul(powExponent(a!, out), db) : null]),
+    sum([
+      da ? (isLiteral(b!) && literalValue(b!) >= 1 ? mul(powBase(a!, b!), da) : `(${da} === 0 ? 0 : ${mul(powBase(a!, b!), da)})`) : null,
+      db ? mul(powExponent(a!, out), db) : null,
+    ]),
   vjp: ({ args: [a, b], out, g }, i) => mul(g, i === 0 ? powBase(a!, b!) : powExponent(a!, out)),
 };
 
