@@ -383,7 +383,11 @@ function adjoint(
           return c === null ? [] : [[a.name, c]];
         });
       const selfRef = e.args.some((a) => a.kind === 'var' && a.name === target);
-      body(() => {
+      // A variable assigned many times may have a zero cotangent here (its value was overwritten
+      // before any use): skip, so that 0 * an overflowed partial cannot make a NaN.
+      const guardZero = zeroAfter && !targetIsTensor && !(selfRef && contributions('g').filter(([a]) => a === target).every(([, c]) => c === 'g'));
+      const guarded = (emit: () => void) => (guardZero ? w.block(`if (${dt} !== 0)`, emit) : body(emit));
+      guarded(() => {
         if (!selfRef) {
           for (const [a, c] of contributions(dt)) w.line(into(a, c));
           if (zeroAfter) w.line(reset);

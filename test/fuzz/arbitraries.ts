@@ -37,7 +37,6 @@ export interface GeneratorOptions {
  * CLI to turn one back on and check whether it is fixed.
  */
 export const KNOWN_BUG_SWITCHES: ReadonlyMap<Feature | MathFn, string> = new Map<Feature | MathFn, string>([
-  ['powAssign', 'docs/fuzz-findings.md N2: overflow in dead code makes reverse mode NaN (v **= 2 in loops overflows)'],
 ]);
 
 export const DEFAULT_OPTIONS: GeneratorOptions = {

@@ -126,8 +126,10 @@ export function valueAndVjp_firstAbove(xs: Float64Array, limit: number, dy: numb
       {
         const acc = tape.values.pop();
         const result_ = Math.sqrt(acc);
-        dacc += dresult * (0.5 / result_);
-        dresult = 0;
+        if (dresult !== 0) {
+          dacc += dresult * (0.5 / result_);
+          dresult = 0;
+        }
       }
     }
     // golden-earlyReturn.ts:6

@@ -60,9 +60,11 @@ export function valueAndVjp_logistic(x: number, n: number, dy: number): [number,
       const t1 = 4 * v;
       const t2 = 1 - v;
       let dt1 = 0, dt2 = 0;
-      dt1 += dv * t2;
-      dt2 += dv * t1;
-      dv = 0;
+      if (dv !== 0) {
+        dt1 += dv * t2;
+        dt2 += dv * t1;
+        dv = 0;
+      }
       dv -= dt2;
       dv += dt1 * 4;
     }
