@@ -34,7 +34,8 @@ function balanced(e: string): boolean {
   return depth === 0;
 }
 
-export function mul(...factors: string[]): string {
+export function mul(...raw: string[]): string {
+  const factors = raw.map((f) => (f === '(-1)' ? '-1' : f));
   if (factors.some((f) => f === '0')) return '0';
   const negative = factors.filter((f) => f === '-1').length % 2 === 1;
   const kept = factors.filter((f) => f !== '1' && f !== '-1');

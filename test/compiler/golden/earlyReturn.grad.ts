@@ -101,14 +101,16 @@ export function valueAndVjp_firstAbove(xs: Float64Array, limit: number, dy: numb
   let dresult = 0, dacc = 0;
   // golden-earlyReturn.ts:9
   {
-    dresult += dy;
+    dresult = dresult + dy;
   }
   // golden-earlyReturn.ts:9
   if (tape.control.pop() === 1) {
     // golden-earlyReturn.ts:9
     {
-      dacc += dresult;
-      dresult = 0;
+      const dresult_new = 0;
+      const dacc_new = dacc + dresult;
+      dresult = dresult_new;
+      dacc = dacc_new;
     }
   }
   // golden-earlyReturn.ts:5
@@ -126,10 +128,11 @@ export function valueAndVjp_firstAbove(xs: Float64Array, limit: number, dy: numb
       {
         const acc = tape.values.pop();
         const result_ = Math.sqrt(acc);
-        if (dresult !== 0) {
-          dacc += dresult * (0.5 / result_);
-          dresult = 0;
-        }
+        const jac = (0.5 / result_);
+        const dresult_new2 = 0;
+        const dacc_new2 = dacc + (dresult === 0 ? 0 : dresult * jac);
+        dresult = dresult_new2;
+        dacc = dacc_new2;
       }
     }
     // golden-earlyReturn.ts:6

@@ -50,7 +50,7 @@ export function valueAndVjp_logistic(x: number, n: number, dy: number): [number,
   let dv = 0;
   // golden-logistic.ts:6
   {
-    dv += dy;
+    dv = dv + dy;
   }
   // golden-logistic.ts:5
   for (let trip = tape.control.pop(); trip > 0; trip--) {
@@ -59,20 +59,16 @@ export function valueAndVjp_logistic(x: number, n: number, dy: number): [number,
       const v = tape.values.pop();
       const t1 = 4 * v;
       const t2 = 1 - v;
-      let dt1 = 0, dt2 = 0;
-      if (dv !== 0) {
-        dt1 += dv * t2;
-        dt2 += dv * t1;
-        dv = 0;
-      }
-      dv -= dt2;
-      dv += dt1 * 4;
+      const jac = -t1 + t2 * 4;
+      dv = (dv === 0 ? 0 : dv * jac);
     }
   }
   // golden-logistic.ts:4-5
   {
-    dx += dv;
-    dv = 0;
+    const dv_new = 0;
+    const dx_new = dx + dv;
+    dv = dv_new;
+    dx = dx_new;
   }
   return [value, dx];
 }

@@ -43,20 +43,13 @@ export function valueAndVjp_f(x1: number, x2: number, dy: number): [number, [num
   let dx2 = 0;
   // golden-seed.ts:4
   {
-    let dt1 = 0, dt2 = 0, dt3 = 0, dt4 = 0, dt5 = 0, dt6 = 0, dt7 = 0, dt8 = 0;
-    dt8 += dy;
-    dt3 += dt8;
-    dt7 -= dt8;
-    dt6 += dt7 * (1 / t6);
-    dt4 += dt6;
-    dt5 += dt6;
-    dx2 += dt5 * (2 * x2);
-    dx1 += dt4 * (2 * x1);
-    dt1 += dt3;
-    dt2 += dt3;
-    dx1 += dt2;
-    dx2 -= dt2;
-    dx1 += dt1 * (2 * x1);
+    const jac = -(1 / t6);
+    const jac2 = jac * (2 * x2) + (-1);
+    const jac3 = jac * (2 * x1) + 1 + (2 * x1);
+    const dx2_new = dx2 + (dy === 0 ? 0 : dy * jac2);
+    const dx1_new = dx1 + (dy === 0 ? 0 : dy * jac3);
+    dx2 = dx2_new;
+    dx1 = dx1_new;
   }
   return [value, [dx1, dx2]];
 }
