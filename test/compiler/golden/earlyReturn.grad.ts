@@ -50,6 +50,7 @@ export function jvp_firstAbove(xs: Float64Array, limit: number, dxs: Float64Arra
 
 /** Reverse mode: [firstAbove(...), dy times its gradient with respect to (xs, limit)]. */
 export function valueAndVjp_firstAbove(xs: Float64Array, limit: number, dy: number): [number, [Float64Array, number]] {
+  const valueTape = tape.values, controlTape = tape.control;
   let result = 0;
   // forward sweep
   // golden-earlyReturn.ts:3-5
@@ -67,31 +68,31 @@ export function valueAndVjp_firstAbove(xs: Float64Array, limit: number, dy: numb
     // golden-earlyReturn.ts:7
     if (acc > limit) {
       // golden-earlyReturn.ts:7
-      tape.values.push(acc);
+      valueTape.push(acc);
       result = Math.sqrt(acc);
       returned = true;
-      tape.control.push(1);
+      controlTape.push(1);
     } else {
-      tape.control.push(0);
+      controlTape.push(0);
     }
     // golden-earlyReturn.ts:5
     if (!returned) {
       // golden-earlyReturn.ts:5
       i = i + 1;
-      tape.control.push(1);
+      controlTape.push(1);
     } else {
-      tape.control.push(0);
+      controlTape.push(0);
     }
     trips++;
   }
-  tape.control.push(trips);
+  controlTape.push(trips);
   // golden-earlyReturn.ts:9
   if (!returned) {
     // golden-earlyReturn.ts:9
     result = acc;
-    tape.control.push(1);
+    controlTape.push(1);
   } else {
-    tape.control.push(0);
+    controlTape.push(0);
   }
   // golden-earlyReturn.ts:9
   const value = result;
@@ -104,7 +105,7 @@ export function valueAndVjp_firstAbove(xs: Float64Array, limit: number, dy: numb
     dresult = dresult + dy;
   }
   // golden-earlyReturn.ts:9
-  if (tape.control.pop() === 1) {
+  if (controlTape.pop() === 1) {
     // golden-earlyReturn.ts:9
     {
       const dresult_new = 0;
@@ -114,19 +115,19 @@ export function valueAndVjp_firstAbove(xs: Float64Array, limit: number, dy: numb
     }
   }
   // golden-earlyReturn.ts:5
-  for (let trip = tape.control.pop(); trip > 0; trip--) {
+  for (let trip = controlTape.pop(); trip > 0; trip--) {
     // golden-earlyReturn.ts:5
-    if (tape.control.pop() === 1) {
+    if (controlTape.pop() === 1) {
       // golden-earlyReturn.ts:5
       {
         i = i - 1;
       }
     }
     // golden-earlyReturn.ts:7
-    if (tape.control.pop() === 1) {
+    if (controlTape.pop() === 1) {
       // golden-earlyReturn.ts:7
       {
-        const acc = tape.values.pop();
+        const acc = valueTape.pop();
         const result_ = Math.sqrt(acc);
         const jac = (0.5 / result_);
         const dresult_new2 = 0;

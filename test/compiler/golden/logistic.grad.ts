@@ -27,6 +27,7 @@ export function jvp_logistic(x: number, n: number, dx: number): [number, number]
 
 /** Reverse mode: [logistic(...), dy times its gradient with respect to (x)]. */
 export function valueAndVjp_logistic(x: number, n: number, dy: number): [number, number] {
+  const valueTape = tape.values, controlTape = tape.control;
   // forward sweep
   // golden-logistic.ts:4-5
   let v = x;
@@ -35,14 +36,14 @@ export function valueAndVjp_logistic(x: number, n: number, dy: number): [number,
   let trips = 0;
   while (i < n) {
     // golden-logistic.ts:5
-    tape.values.push(v);
+    valueTape.push(v);
     const t1 = 4 * v;
     const t2 = 1 - v;
     v = t1 * t2;
     i = i + 1;
     trips++;
   }
-  tape.control.push(trips);
+  controlTape.push(trips);
   // golden-logistic.ts:6
   const value = v;
   // adjoint sweep
@@ -53,10 +54,10 @@ export function valueAndVjp_logistic(x: number, n: number, dy: number): [number,
     dv = dv + dy;
   }
   // golden-logistic.ts:5
-  for (let trip = tape.control.pop(); trip > 0; trip--) {
+  for (let trip = controlTape.pop(); trip > 0; trip--) {
     // golden-logistic.ts:5
     {
-      const v = tape.values.pop();
+      const v = valueTape.pop();
       const t1 = 4 * v;
       const t2 = 1 - v;
       const jac = -t1 + t2 * 4;
