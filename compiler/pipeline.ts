@@ -166,10 +166,8 @@ export function compileSourceFile(sf: SourceFile): { file: GeneratedFile | null;
         compiled.push({ fn, ctx, jvp, vjp });
         continue;
       }
-      const { artifacts, lowerer } = compileFunction(a, sf);
-      const ctx = emitContext(a, sf, sourceSpec, imports);
-      const jvp = emitJvp(artifacts.ir, artifacts.activity, artifacts.recording, ctx);
-      const vjp = emitVjp(artifacts.ir, artifacts.activity, artifacts.recording, ctx);
+      const { artifacts, lowerer, ctx } = compileFunction(a, sf, imports);
+      const { jvp, vjp } = artifacts;
       collectImports(artifacts.ir, lowerer, jvp + vjp + wrappers(artifacts.ir, ctx), sourceSpec, imports);
       compiled.push({ fn: artifacts.ir, ctx, jvp, vjp });
     } catch (e) {
@@ -187,8 +185,15 @@ export function compileSourceFile(sf: SourceFile): { file: GeneratedFile | null;
   };
 }
 
-/** Front end, lowering, verification and analyses for one function. */
-export function compileFunction(a: Annotated, sf: SourceFile): { artifacts: FunctionArtifacts; lowerer: Lowerer } {
+/**
+ * Front end, lowering, verification, analyses and emission for one function;
+ * the names its generated code needs are added to `imports`.
+ */
+export function compileFunction(
+  a: Annotated,
+  sf: SourceFile,
+  imports: ModuleImports = emptyImports(),
+): { artifacts: FunctionArtifacts; lowerer: Lowerer; ctx: EmitContext } {
   const node = a.node;
   if (node.isAsync()) throw new CompileError(diagnosticAt(a.annotation, `${a.name} is async`, 'differentiable functions must be synchronous'));
   if (!Node.isArrowFunction(node) && node.isGenerator()) {
@@ -200,10 +205,11 @@ export function compileFunction(a: Annotated, sf: SourceFile): { artifacts: Func
   const activity = analyzeActivity(ir);
   checkNonDifferentiableUses(ir, lowerer, activity);
   const recording = analyzeRecording(ir, activity);
-  const ctx = emitContext(a, sf, sourceModuleSpecifier(sf), emptyImports());
+  const ctx = emitContext(a, sf, sourceModuleSpecifier(sf), imports);
   return {
     artifacts: { ir, activity, recording, jvp: emitJvp(ir, activity, recording, ctx), vjp: emitVjp(ir, activity, recording, ctx) },
     lowerer,
+    ctx,
   };
 }
 

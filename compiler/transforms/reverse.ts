@@ -58,7 +58,6 @@ interface Env {
   w: Writer;
   d: (v: string) => string;
   valueName: string;
-  defCount: Map<string, number>;
   returnType: string;
 }
 
@@ -66,19 +65,8 @@ export function emitVjp(fn: IRFunction, act: Activity, rec: Recording, ctx: Emit
   const naming = new Naming([...fn.locals.keys(), ...fn.params.map((p) => p.name), 'self']);
   const d = (v: string) => naming.deriv(v);
   const decls = planDeclarations(fn, rec.blockLocal);
-  const defCount = new Map<string, number>();
-  const countDefs = (list: readonly Stmt[]) => {
-    for (const s of list) {
-      if (s.kind === 'assign') defCount.set(s.target, (defCount.get(s.target) ?? 0) + 1);
-      else if (s.kind === 'if') {
-        countDefs(s.then);
-        countDefs(s.else);
-      } else if (s.kind === 'loop') countDefs(s.body);
-    }
-  };
-  countDefs(fn.body);
   const w = new Writer();
-  const env: Env = { fn, act, rec, decls, naming, w, d, valueName: naming.fresh('value'), defCount, returnType: 'number' };
+  const env: Env = { fn, act, rec, decls, naming, w, d, valueName: naming.fresh('value'), returnType: 'number' };
   const wrt = fn.params.filter((p) => p.wrt);
   const grads = gradsType(fn, ctx);
   const params = [...signatureParams(fn, ctx), `${naming.seed}: ${seedType(fn)}`];
