@@ -13,6 +13,7 @@
 import * as path from 'node:path';
 import { CompileError } from '../frontend/diagnostics.ts';
 import { compileFiles } from '../pipeline.ts';
+import { callersForBuild } from './callgraph.ts';
 import { expandSourcePaths, findGeneratedFiles, mayHoldDifferentiable } from './expand.ts';
 import { displayPath, formatBuildMessage, type BuildMessage } from './messages.ts';
 import { groupByTsConfig, projectSourceFiles } from './project.ts';
@@ -31,6 +32,8 @@ export interface BuildOptions {
   quiet?: boolean;
   /** Walk directories for orphaned generated files (source deleted) and remove them; default true. */
   removeOrphans?: boolean;
+  /** Also rebuild the files inside the build roots that import the given ones (callgraph.ts); default true. */
+  rebuildCallers?: boolean;
 }
 
 export interface BuildResult {
@@ -44,8 +47,10 @@ export interface BuildResult {
   diagnostics: BuildMessage[];
   /** 0 clean, 1 errors to fix, 2 internal error. */
   exitCode: number;
-  /** Source files compiled, absolute. */
+  /** Source files compiled, absolute (the callers included). */
   sources: string[];
+  /** Callers of the given files that were rebuilt with them, absolute. */
+  callers: string[];
   /** Wall time in milliseconds. */
   elapsedMs: number;
 }
@@ -74,6 +79,8 @@ export function build(paths: readonly string[], options: BuildOptions = {}): Bui
       hint: 'give the build a .ts file or a folder that holds some (node_modules, dist and *.grad.ts are skipped)',
     });
   }
+  const callers = options.rebuildCallers === false ? [] : callersForBuild(paths, sources, project, cwd);
+  sources.push(...callers.map((c) => c.file));
 
   for (const [tsConfigFilePath, files] of groupByTsConfig(sources, project)) {
     const candidates = files.filter(mayHoldDifferentiable);
@@ -99,6 +106,7 @@ export function build(paths: readonly string[], options: BuildOptions = {}): Bui
   for (const d of diagnostics) logError(formatBuildMessage(d, cwd));
   const elapsedMs = performance.now() - started;
   if (!options.quiet) {
+    for (const c of callers) log(`rebuilt caller ${displayPath(c.file, cwd)}: it imports ${displayPath(c.via, cwd)}`);
     for (const file of report.written) log(`wrote ${displayPath(file, cwd)}`);
     for (const file of report.removed) log(`removed stale ${displayPath(file, cwd)}`);
     log(summaryLine(report.written.length, report.unchanged.length, report.removed.length, diagnostics.length, elapsedMs));
@@ -111,6 +119,7 @@ export function build(paths: readonly string[], options: BuildOptions = {}): Bui
     diagnostics,
     exitCode,
     sources,
+    callers: callers.map((c) => c.file),
     elapsedMs,
   };
 }
