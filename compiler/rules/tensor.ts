@@ -10,8 +10,10 @@
  *   their VJPs with `unbroadcast(..., operand)` (a number for a number
  *   operand) and give JVPs the result's shape with `broadcastLike(..., out)`.
  * - Constant operands (axes, keepdims, shapes, permutations, labels,
- *   indices, seeds, rates, dtypes) are plain expressions passed through to
- *   the helpers; their vjp is null and their tangent is ignored.
+ *   indices, seeds, dtypes) are plain expressions passed through to
+ *   the helpers; their vjp is null and their tangent is ignored. The number
+ *   operands `leakyRelu`'s slope and `dropout`'s rate are differentiated
+ *   when they are variables (a literal has no cotangent).
  * - Optional operands: `args` always holds `arity` entries. When a call
  *   omits trailing optional operands, the compiler passes the literal
  *   `undefined` for them; the templates pass them on unchanged (every
@@ -220,8 +222,22 @@ export const tensorRules: Record<TensorPrim, Rule> = {
   sigmoid: elementwise('sigmoid', 1, (t, _x, out) => call('sigmoidGrad', t, out)),
   // d relu(x) = [x > 0] dx
   relu: elementwise('relu', 1, (t, x) => call('reluGrad', t, x)),
-  // d leakyRelu(x, alpha) = (x > 0 ? 1 : alpha) dx   (alpha a constant)
-  leakyRelu: elementwise('leakyRelu', 2, (t, x, _out, [alpha]) => call('leakyReluGrad', t, x, alpha!)),
+  // d leakyRelu(x, alpha) = (x > 0 ? 1 : alpha) dx + min(x, 0) dalpha   (alpha a number)
+  leakyRelu: {
+    arity: 2,
+    primal: primalOf('leakyRelu'),
+    jvp: ({ args: [x, alpha], dargs: [dx, dalpha] }) => {
+      const viaX = dx ? call('leakyReluGrad', dx, x!, alpha!) : null;
+      const viaAlpha = dalpha ? call('mul', dalpha, call('minimum', x!, '0')) : null;
+      return viaX && viaAlpha ? call('add', viaX, viaAlpha) : (viaX ?? viaAlpha);
+    },
+    vjp: ({ args: [x, alpha], g }, i) =>
+      i === 0
+        ? call('leakyReluGrad', g, x!, alpha!)
+        : i === 1 && !isLiteral(alpha!)
+          ? call('sum', call('mul', g, call('minimum', x!, '0')))
+          : null,
+  },
   // d softplus(x) = sigmoid(x) dx
   softplus: elementwise('softplus', 1, (t, x) => call('mul', t, call('sigmoid', x))),
   // d cast(x, dtype) = cast(dx, dtype); zero when casting to int32
@@ -298,12 +314,12 @@ export const tensorRules: Record<TensorPrim, Rule> = {
     vjp: ({ args: [a, b, ta, tb], g }, i) =>
       i === 0 ? call('matmulGradA', g, a!, b!, ta!, tb!) : i === 1 ? call('matmulGradB', g, a!, b!, ta!, tb!) : null,
   },
-  // d transpose(x, p) = transpose(dx, p);  x_bar = transpose(g, p^-1)
+  // d transpose(x, p) = transpose(dx, p);  x_bar = transpose(g, p^-1)   (p omitted: reversed axes, its own inverse)
   transpose: linearIn0(
     'transpose',
     2,
     (dx, [, perm]) => call('transpose', dx, perm!),
-    (g, [, perm]) => call('transpose', g, call('invertPermutation', perm!)),
+    (g, [, perm]) => call('transposeGrad', g, perm!),
   ),
   // d reshape(x, s) = reshape(dx, s);  x_bar = g reshaped to x's shape
   reshape: linearIn0(
@@ -385,13 +401,23 @@ export const tensorRules: Record<TensorPrim, Rule> = {
     },
     vjp: ({ args: [p, t], g }, i) => (i === 0 ? call('mseGrad', g, p!, t!) : call('neg', call('mseGrad', g, p!, t!))),
   },
-  // d dropout(x, rate, seed) = dropout(dx, rate, seed): the mask depends on the seed only
-  dropout: linearIn0(
-    'dropout',
-    3,
-    (dx, [, rate, seed]) => call('dropout', dx, rate!, seed!),
-    (g, [, rate, seed]) => call('dropout', g, rate!, seed!),
-  ),
+  // d dropout(x, rate, seed) = dropout(dx, rate, seed) + dropout(x, rate, seed) drate / (1 - rate):
+  // the same mask (it changes with the rate only at isolated rates), and the 1 / (1 - rate) scale
+  dropout: {
+    arity: 3,
+    primal: primalOf('dropout'),
+    jvp: ({ args: [, rate, seed], out, dargs: [dx, drate] }) => {
+      const viaX = dx ? call('dropout', dx, rate!, seed!) : null;
+      const viaRate = drate ? call('mul', out, call('div', drate, call('sub', '1', rate!))) : null;
+      return viaX && viaRate ? call('add', viaX, viaRate) : (viaX ?? viaRate);
+    },
+    vjp: ({ args: [, rate, seed], out, g }, i) =>
+      i === 0
+        ? call('dropout', g, rate!, seed!)
+        : i === 1 && !isLiteral(rate!)
+          ? call('div', call('sum', call('mul', g, out)), call('sub', '1', rate!))
+          : null,
+  },
 
   // ---- creation: constants -----------------------------------------------------
   zeros: constant('zeros', 2),
@@ -419,6 +445,11 @@ function linearIn0Out(
 
 function isInt32(dtypeExpr: string): boolean {
   return dtypeExpr === "'int32'" || dtypeExpr === '"int32"';
+}
+
+/** A number literal or `undefined` (an omitted operand): a constant, with no cotangent. */
+function isLiteral(expr: string): boolean {
+  return expr === 'undefined' || /^-?\d[\d_]*(\.\d*)?([eE][-+]?\d+)?$|^-?\.\d+$/.test(expr);
 }
 
 /** Ops whose derivative is zero everywhere it exists (activity analysis can stop at them). */
@@ -461,6 +492,7 @@ export const tensorRuntimeNames: readonly string[] = [
   'matmulGradA',
   'matmulGradB',
   'invertPermutation',
+  'transposeGrad',
   'reshapeLike',
   'castLike',
   'sliceGrad',

@@ -11,7 +11,7 @@ import { ShapeError, fmt, normalizeAxes, resolveBegin, shapesEqual } from '../sh
 import { backendOf, type Operand } from './util.ts';
 import { add, cast, div, equal, exp, mul, sub } from './elementwise.ts';
 import { sum, type Axes } from './reductions.ts';
-import { matmul } from './linalg.ts';
+import { invertPermutation, matmul, transpose } from './linalg.ts';
 import { broadcastTo, reshape, slice } from './indexing.ts';
 
 /**
@@ -70,13 +70,23 @@ export function expandReduced(r: Operand, x: Operand, axes: Axes | undefined, ke
   return reshape(r, shape);
 }
 
-/** The cotangent of a sum over `axes`: g copied along the reduced axes (shape of x). */
+/**
+ * The cotangent of a sum over `axes`: g copied along the reduced axes
+ * (shape of x). Like every cotangent helper here, it gives a number for a
+ * number `x` and a tensor for a tensor `x`.
+ */
+export function reduceGrad(g: Operand, x: number, axes?: Axes, keepdims?: boolean): number;
+export function reduceGrad(g: Operand, x: Tensor, axes?: Axes, keepdims?: boolean): Tensor;
+export function reduceGrad(g: Operand, x: Operand, axes?: Axes, keepdims?: boolean): Operand;
 export function reduceGrad(g: Operand, x: Operand, axes?: Axes, keepdims?: boolean): Operand {
   if (typeof x === 'number') return typeof g === 'number' ? g : sum(g);
   return broadcastLike(expandReduced(g, x, axes, keepdims), x);
 }
 
 /** The cotangent of a mean over `axes`: reduceGrad divided by the count. */
+export function meanGrad(g: Operand, x: number, axes?: Axes, keepdims?: boolean): number;
+export function meanGrad(g: Operand, x: Tensor, axes?: Axes, keepdims?: boolean): Tensor;
+export function meanGrad(g: Operand, x: Operand, axes?: Axes, keepdims?: boolean): Operand;
 export function meanGrad(g: Operand, x: Operand, axes?: Axes, keepdims?: boolean): Operand {
   if (typeof x === 'number') return typeof g === 'number' ? g : sum(g);
   const ax = normalizeAxes('meanGrad', x.shape, axes);
@@ -93,26 +103,42 @@ function maxWeights(x: Tensor, out: Operand, axes: Axes, keepdims: boolean | und
 }
 
 /** Cotangent of max (or min) over `axes`; ties share the cotangent equally. */
+export function maxGrad(g: Operand, x: number, out: Operand, axes?: Axes, keepdims?: boolean): number;
+export function maxGrad(g: Operand, x: Tensor, out: Operand, axes?: Axes, keepdims?: boolean): Tensor;
+export function maxGrad(g: Operand, x: Operand, out: Operand, axes?: Axes, keepdims?: boolean): Operand;
 export function maxGrad(g: Operand, x: Operand, out: Operand, axes?: Axes, keepdims?: boolean): Operand {
-  if (typeof x === 'number') return g;
+  if (typeof x === 'number') return typeof g === 'number' ? g : sum(g);
   return mul(reduceGrad(g, x, axes, keepdims), maxWeights(x, out, axes, keepdims));
 }
 
-/** Tangent of max (or min) over `axes`. */
+/**
+ * Tangent of max (or min) over `axes`. Like the other tangent helpers of
+ * reductions, it has the kind of the result `out`: a number for a
+ * reduction over all axes without keepdims, else a tensor.
+ */
+export function maxJvp(dx: Operand, x: Operand, out: number, axes?: Axes, keepdims?: boolean): number;
+export function maxJvp(dx: Operand, x: Operand, out: Tensor, axes?: Axes, keepdims?: boolean): Tensor;
+export function maxJvp(dx: Operand, x: Operand, out: Operand, axes?: Axes, keepdims?: boolean): Operand;
 export function maxJvp(dx: Operand, x: Operand, out: Operand, axes?: Axes, keepdims?: boolean): Operand {
-  if (typeof x === 'number') return dx;
+  if (typeof x === 'number') return typeof dx === 'number' ? dx : sum(dx);
   return sum(mul(dx, maxWeights(x, out, axes, keepdims)), axes, keepdims ?? false);
 }
 
 /** Cotangent of logsumexp over `axes`: g softmax(x). */
+export function logsumexpGrad(g: Operand, x: number, out: Operand, axes?: Axes, keepdims?: boolean): number;
+export function logsumexpGrad(g: Operand, x: Tensor, out: Operand, axes?: Axes, keepdims?: boolean): Tensor;
+export function logsumexpGrad(g: Operand, x: Operand, out: Operand, axes?: Axes, keepdims?: boolean): Operand;
 export function logsumexpGrad(g: Operand, x: Operand, out: Operand, axes?: Axes, keepdims?: boolean): Operand {
-  if (typeof x === 'number') return g;
+  if (typeof x === 'number') return typeof g === 'number' ? g : sum(g);
   return mul(reduceGrad(g, x, axes, keepdims), exp(sub(x, expandReduced(out, x, axes, keepdims))));
 }
 
-/** Tangent of logsumexp over `axes`: sum(softmax(x) dx). */
+/** Tangent of logsumexp over `axes`: sum(softmax(x) dx), of the kind of `out`. */
+export function logsumexpJvp(dx: Operand, x: Operand, out: number, axes?: Axes, keepdims?: boolean): number;
+export function logsumexpJvp(dx: Operand, x: Operand, out: Tensor, axes?: Axes, keepdims?: boolean): Tensor;
+export function logsumexpJvp(dx: Operand, x: Operand, out: Operand, axes?: Axes, keepdims?: boolean): Operand;
 export function logsumexpJvp(dx: Operand, x: Operand, out: Operand, axes?: Axes, keepdims?: boolean): Operand {
-  if (typeof x === 'number') return dx;
+  if (typeof x === 'number') return typeof dx === 'number' ? dx : sum(dx);
   return sum(mul(exp(sub(x, expandReduced(out, x, axes, keepdims))), dx), axes, keepdims ?? false);
 }
 
@@ -131,16 +157,28 @@ export function matmulGradB(g: Tensor, a: Tensor, b: Tensor, transposeA = false,
 }
 
 /** g reshaped to the shape of x (a number when x is a number). */
+export function reshapeLike(g: Operand, x: number): number;
+export function reshapeLike(g: Operand, x: Tensor): Tensor;
+export function reshapeLike(g: Operand, x: Operand): Operand;
 export function reshapeLike(g: Operand, x: Operand): Operand {
   if (typeof x === 'number') return typeof g === 'number' ? g : g.dataSync()[0]!;
   if (typeof g === 'number') return backendOf('reshapeLike', x).fill(x.shape, g, floatOf(x.dtype));
   return reshape(g, x.shape);
 }
 
-/** g in x's float dtype (the cotangent of a cast). */
+/** g in x's float dtype (the cotangent of a cast); a number when x is a number. */
+export function castLike(g: Operand, x: number): number;
+export function castLike(g: Operand, x: Tensor): Tensor;
+export function castLike(g: Operand, x: Operand): Operand;
 export function castLike(g: Operand, x: Operand): Operand {
   if (typeof x === 'number') return typeof g === 'number' ? g : sum(g);
+  if (typeof g === 'number') return backendOf('castLike', x).fill(x.shape, g, floatOf(x.dtype));
   return cast(g, floatOf(x.dtype));
+}
+
+/** The cotangent of transpose(x, perm): g transposed back (perm omitted: axes reversed, its own inverse). */
+export function transposeGrad(g: Tensor, perm?: readonly number[] | null): Tensor {
+  return transpose(g, invertPermutation(perm));
 }
 
 /** Zeros shaped like x with g placed at `begin`: the cotangent of slice. */

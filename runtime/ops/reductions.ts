@@ -13,9 +13,13 @@ import { add, exp, log, sub, where } from './elementwise.ts';
 /** An axis, a list of axes, or null / undefined for all axes. */
 export type Axes = number | readonly number[] | null | undefined;
 
-/** The same signature for every reduction. */
+/**
+ * The same signature for every reduction: a number over all axes (axes
+ * omitted, null or undefined) without keepdims, else a tensor.
+ */
 export interface ReduceFn {
   (x: Operand): number;
+  (x: Operand, axes: null | undefined, keepdims?: false): number;
   (x: Operand, axes: number | readonly number[], keepdims?: boolean): Tensor;
   (x: Operand, axes: Axes, keepdims: true): Tensor;
   (x: Operand, axes?: Axes, keepdims?: boolean): Operand;
