@@ -5,7 +5,9 @@
  *   wengert inspect src/model.ts#f
  *
  * `main(argv)` parses with commander and returns the exit code: 0 when
- * clean, 1 when there are errors to fix, 2 on an internal error.
+ * clean (warnings allowed), 1 when there are errors to fix, 2 on an
+ * internal error. What it prints names files relative to the working
+ * directory.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -86,7 +88,7 @@ function runInspect(target: string): number {
     return EXIT_ERRORS;
   }
   try {
-    process.stdout.write(inspectFunction(path.resolve(file), functionName).trimEnd() + '\n');
+    process.stdout.write(relativeToCwd(inspectFunction(path.resolve(file), functionName).trimEnd()) + '\n');
     return EXIT_OK;
   } catch (error) {
     if (error instanceof CompileError) {
@@ -95,13 +97,25 @@ function runInspect(target: string): number {
     }
     // A plain Error is a deliberate refusal (e.g. no such function); TypeError and the like are bugs.
     if (error instanceof Error && error.constructor === Error) {
-      process.stderr.write(`wengert inspect: error: ${error.message}\n`);
+      process.stderr.write(`wengert inspect: error: ${relativeToCwd(error.message)}\n`);
       return EXIT_ERRORS;
     }
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    process.stderr.write(`${file}: error: internal compiler error: ${detail}\n`);
+    process.stderr.write(`${file}: error: internal compiler error: ${relativeToCwd(detail)}\n`);
     return EXIT_INTERNAL;
   }
+}
+
+/**
+ * `text` with the absolute paths below the working directory made relative
+ * to it: `/home/me/proj/src/model.ts` -> `src/model.ts`, and in code
+ * `import("/home/me/proj/runtime/tensor")` -> `import("./runtime/tensor")`.
+ * Paths outside it stay as they are.
+ */
+export function relativeToCwd(text: string, cwd: string = process.cwd()): string {
+  const prefix = cwd.endsWith(path.sep) ? cwd : cwd + path.sep;
+  const inImports = text.split(`import("${prefix}`).join('import("./').split(`import('${prefix}`).join("import('./");
+  return inImports.split(prefix).join('');
 }
 
 /** The version in wengert's package.json (found upward from this file, in compiler/ or dist/compiler/). */

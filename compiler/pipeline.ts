@@ -176,7 +176,7 @@ export function compileSourceFile(sf: SourceFile): { file: GeneratedFile | null;
       else diagnostics.push(diagnosticAt(a.annotation, `internal compiler error while differentiating ${a.name}: ${(e as Error).message}`, 'please report this with the function that caused it'));
     }
   }
-  if (diagnostics.length) return { file: null, diagnostics };
+  if (diagnostics.some((d) => d.severity !== 'warning')) return { file: null, diagnostics };
   renameClashingRuntimeImports(compiled, imports);
   const text = emitModule(sf.getBaseName(), compiled, imports);
   return {

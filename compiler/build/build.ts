@@ -15,7 +15,7 @@ import { CompileError } from '../frontend/diagnostics.ts';
 import { compileFiles } from '../pipeline.ts';
 import { callersForBuild } from './callgraph.ts';
 import { expandSourcePaths, findGeneratedFiles, mayHoldDifferentiable } from './expand.ts';
-import { displayPath, formatBuildMessage, type BuildMessage } from './messages.ts';
+import { displayPath, errorCount, formatBuildMessage, warningCount, type BuildMessage } from './messages.ts';
 import { groupByTsConfig, projectSourceFiles } from './project.ts';
 import { emptyReport, removeOrphans, writeOutputs } from './write-outputs.ts';
 
@@ -109,9 +109,9 @@ export function build(paths: readonly string[], options: BuildOptions = {}): Bui
     for (const c of callers) log(`rebuilt caller ${displayPath(c.file, cwd)}: it imports ${displayPath(c.via, cwd)}`);
     for (const file of report.written) log(`wrote ${displayPath(file, cwd)}`);
     for (const file of report.removed) log(`removed stale ${displayPath(file, cwd)}`);
-    log(summaryLine(report.written.length, report.unchanged.length, report.removed.length, diagnostics.length, elapsedMs));
+    log(summaryLine(report.written.length, report.unchanged.length, report.removed.length, errorCount(diagnostics), elapsedMs, warningCount(diagnostics)));
   }
-  const exitCode = internalError ? EXIT_INTERNAL : diagnostics.length > 0 ? EXIT_ERRORS : EXIT_OK;
+  const exitCode = internalError ? EXIT_INTERNAL : errorCount(diagnostics) > 0 ? EXIT_ERRORS : EXIT_OK;
   return {
     written: report.written,
     unchanged: report.unchanged,
@@ -124,10 +124,11 @@ export function build(paths: readonly string[], options: BuildOptions = {}): Bui
   };
 }
 
-/** `wengert: 2 written, 1 unchanged, 0 removed, 0 errors in 412 ms` */
-export function summaryLine(written: number, unchanged: number, removed: number, errors: number, elapsedMs: number): string {
+/** `wengert: 2 written, 1 unchanged, 0 removed, 0 errors in 412 ms` (`0 errors, 1 warning` when there are warnings) */
+export function summaryLine(written: number, unchanged: number, removed: number, errors: number, elapsedMs: number, warnings = 0): string {
   const plural = errors === 1 ? 'error' : 'errors';
-  return `wengert: ${written} written, ${unchanged} unchanged, ${removed} removed, ${errors} ${plural} in ${Math.round(elapsedMs)} ms`;
+  const warned = warnings === 0 ? '' : `, ${warnings} ${warnings === 1 ? 'warning' : 'warnings'}`;
+  return `wengert: ${written} written, ${unchanged} unchanged, ${removed} removed, ${errors} ${plural}${warned} in ${Math.round(elapsedMs)} ms`;
 }
 
 /** The source files to compile: the expanded paths, or the project's files when no path is given. */

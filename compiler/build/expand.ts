@@ -9,6 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { mentionsTagLike } from '../frontend/near-miss-tags.ts';
 
 /** Folders the walk never enters. */
 const SKIPPED_DIRS = new Set(['node_modules', 'dist']);
@@ -103,7 +104,9 @@ export function findGeneratedFiles(directories: readonly string[]): string[] {
  */
 export function mayHoldDifferentiable(filePath: string): boolean {
   try {
-    return fs.readFileSync(filePath, 'utf8').includes('differentiable');
+    const text = fs.readFileSync(filePath, 'utf8');
+    // A misspelled tag (`@differentable`) goes to the compiler too, which warns about it.
+    return text.includes('differentiable') || mentionsTagLike(text);
   } catch {
     return true; // let the compiler report what is wrong with it
   }

@@ -6,11 +6,13 @@
  *   - `export const f = (...) => ...` arrow functions with the same tag;
  *   - class methods with the `@differentiable` decorator, optionally
  *     `@differentiable({ wrt: ['a'] })`.
- * A tag on anything else is reported as an error.
+ * A tag on anything else is reported as an error; a misspelled tag, or one
+ * in a comment that is not JSDoc, as a warning (near-miss-tags.ts).
  */
 import { Node, SyntaxKind } from 'ts-morph';
 import type { ArrowFunction, FunctionDeclaration, MethodDeclaration, SourceFile } from 'ts-morph';
 import { diagnosticAt, type Diagnostic } from './diagnostics.ts';
+import { commentsAfter, nearMissTagWarnings, type CommentSpan } from './near-miss-tags.ts';
 
 export type DifferentiableNode = FunctionDeclaration | MethodDeclaration | ArrowFunction;
 
@@ -137,7 +139,22 @@ export function discover(sf: SourceFile): { found: Annotated[]; diagnostics: Dia
       diagnostics.push(diagnosticAt(entry.node, `@derivative names ${of}, which is not a @differentiable function of this file`, `mark ${of} /** @differentiable */ in the same file`));
     }
   }
+  diagnostics.push(...nearMissTagWarnings(sf, declarationComments(sf)));
   return { found, diagnostics, custom };
+}
+
+/** The comments before each statement and class member, and those after the last statement. */
+function declarationComments(sf: SourceFile): CommentSpan[] {
+  const spans: CommentSpan[] = [];
+  const add = (node: Node) => {
+    for (const range of node.getLeadingCommentRanges()) spans.push({ pos: range.getPos(), end: range.getEnd() });
+  };
+  for (const stmt of sf.getStatements()) {
+    add(stmt);
+    if (Node.isClassDeclaration(stmt)) stmt.getMembers().forEach(add);
+  }
+  spans.push(...commentsAfter(sf, sf.getStatements().at(-1)?.getEnd() ?? 0));
+  return spans;
 }
 
 function notAFunction(node: Node): Diagnostic {

@@ -13,7 +13,7 @@ import { isTensorPrim, tensorRules, type TensorPrim } from '../rules/tensor.ts';
 import { fail } from './diagnostics.ts';
 import { resolveCall } from './callees.ts';
 import type { Lowerer } from './lower.ts';
-import { classifyType } from './types.ts';
+import { classifyType, typeForMessage, varTypeForMessage } from './types.ts';
 import { unsupportedExpression } from './unsupported.ts';
 
 const arithmetic: Partial<Record<SyntaxKind, ScalarPrim>> = {
@@ -86,9 +86,9 @@ export function lowerExpression(L: Lowerer, e: Expression, out: Stmt[], target: 
     }
     if (b.kind === 'alias') {
       if (b.type.kind === 'number') return emit({ kind: 'load', ref: b.ref });
-      fail(e, `${text} is ${b.type.kind === 'opaque' ? b.type.text : 'an array or object'}, not a number`);
+      fail(e, `${text} is ${b.type.kind === 'opaque' ? varTypeForMessage(b.type) : 'an array or object'}, not a number`, 'use a number here: read one element or field of it, such as xs[i] or p.w');
     }
-    if (b.type.kind !== 'number') fail(e, `${text} is ${typeName(b.type)}, not a number`);
+    if (b.type.kind !== 'number') fail(e, `${text} is ${typeName(b.type)}, not a number`, 'use a number here: read one element or field of it, such as xs[i] or p.w');
     return varOp(b.name);
   }
   if (Node.isPrefixUnaryExpression(e)) {
@@ -166,13 +166,14 @@ export function lowerExpression(L: Lowerer, e: Expression, out: Stmt[], target: 
 }
 
 function typeName(t: VarType): string {
-  return t.kind === 'opaque' ? t.text : t.kind === 'bool' ? 'a boolean' : `an ${t.kind}`;
+  if (t.kind === 'opaque') return varTypeForMessage(t);
+  return t.kind === 'bool' ? 'a boolean' : t.kind === 'tensor' ? 'a tensor' : `an ${t.kind}`;
 }
 
 function loadNumber(L: Lowerer, ref: Ref, e: Expression, out: Stmt[], target: string | null): Operand {
   const t = L.refType(ref, e);
-  if (t.kind !== 'number' && t.kind !== 'opaque') fail(e, `${e.getText()} is ${typeName(t)}, not a number`);
-  if (t.kind === 'opaque' && classifyType(e.getType()).kind !== 'number') fail(e, `${e.getText()} is not a number`);
+  if (t.kind !== 'number' && t.kind !== 'opaque') fail(e, `${e.getText()} is ${typeName(t)}, not a number`, 'use a number here: read one element or field of it, such as xs[i] or p.w');
+  if (t.kind === 'opaque' && classifyType(e.getType()).kind !== 'number') fail(e, `${e.getText()} is not a number`, 'use a number here: read one element or field of it, such as xs[i] or p.w');
   return L.emit(out, target ?? L.temp(), { kind: 'load', ref }, e);
 }
 
@@ -243,11 +244,11 @@ function lowerPlace(L: Lowerer, e: Expression, out: Stmt[]): Place {
   if (Node.isIdentifier(e)) {
     const b = L.lookup(e.getText());
     if (!b) fail(e, `${e.getText()} is not a local variable`, 'differentiable functions may assign only their own locals');
-    if (b.kind === 'alias') fail(e, `cannot assign to ${e.getText()}: it refers to part of an array or object`);
+    if (b.kind === 'alias') fail(e, `cannot assign to ${e.getText()}: it refers to part of an array or object`, 'declare a new local with let for the new value');
     if (b.type.kind !== 'number' && b.type.kind !== 'tensor') {
       fail(e, `cannot reassign ${e.getText()} (${typeName(b.type)})`, 'arrays cannot be reassigned in a differentiable function; declare a new const array');
     }
-    if (b.isConst) fail(e, `cannot assign to const ${e.getText()}`);
+    if (b.isConst) fail(e, `cannot assign to const ${e.getText()}`, `declare ${e.getText()} with let instead of const`);
     const name = b.name;
     return {
       kind: 'var',
@@ -277,7 +278,7 @@ function lowerPlace(L: Lowerer, e: Expression, out: Stmt[]): Place {
       },
     };
   }
-  fail(e, `cannot assign to ${e.getText()}`);
+  fail(e, `cannot assign to ${e.getText()}`, 'assign one variable or array element at a time, as in a = ...; b = ...');
 }
 
 /** A call: `Math.*` primitives, other differentiable functions, `stopGradient`, or plain functions. */
@@ -295,7 +296,7 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
       if (!m) fail(callee, `Math.${name} is not supported`, 'see docs/supported.md for the Math functions wengert differentiates');
       const ops = args.map((a) => lowerExpression(L, a, out, null));
       if (m.variadic) {
-        if (ops.length === 0) fail(e, `Math.${name}() needs arguments`);
+        if (ops.length === 0) fail(e, `Math.${name}() needs arguments`, `pass at least one number, as in Math.${name}(a, b)`);
         if (name === 'hypot') return L.emit(out, dest(), { kind: 'prim', prim: 'hypot', args: ops }, e);
         if (ops.length === 1) return ops[0]!;
         let acc = ops[0]!;
@@ -306,7 +307,7 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
         return acc;
       }
       const arity = m.prim === 'pow' || m.prim === 'atan2' ? 2 : 1;
-      if (ops.length !== arity) fail(e, `Math.${name} takes ${arity} argument${arity > 1 ? 's' : ''}`);
+      if (ops.length !== arity) fail(e, `Math.${name} takes ${arity} argument${arity > 1 ? 's' : ''}`, `call it with exactly ${arity}, as in Math.${name}(${arity > 1 ? 'a, b' : 'x'})`);
       return L.emit(out, dest(), { kind: 'prim', prim: m.prim, args: ops }, e);
     }
     fail(e, `method call ${callee.getText()}(...) is not supported`, 'write the loop out, or move the call into a @differentiable helper function');
@@ -314,7 +315,7 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
   if (!Node.isIdentifier(callee)) fail(e, `cannot call ${callee.getText()}`, 'call a named function');
   if (callee.getText() === 'eval') unsupportedExpression(e);
   if (callee.getText() === L.annotated.name || L.lookup(callee.getText())) {
-    if (L.lookup(callee.getText())) fail(e, `${callee.getText()} is not a function`);
+    if (L.lookup(callee.getText())) fail(e, `${callee.getText()} is not a function`, `${callee.getText()} is a local or parameter; call a function declared in this file or imported by name`);
   }
   const runtimeName = wengertImportName(callee);
   if (runtimeName && isTensorPrim(runtimeName)) return lowerTensorOp(L, e, runtimeName, out, target);
@@ -336,7 +337,7 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
         const ref = lowerRefOrFail(L, args[i]!, out);
         ops.push({ kind: 'var', name: refArgName(L, ref, args[i]!, out) });
       } else {
-        fail(args[i]!, `argument ${i + 1} of ${callee.getText()} has a type wengert cannot pass (${typeName(pt)})`);
+        fail(args[i]!, `argument ${i + 1} of ${callee.getText()} has a type wengert cannot pass (${typeName(pt)})`, 'pass numbers, number arrays, or objects and tuples of these');
       }
     }
     if (!resolved.primalImport.exported) {
@@ -350,13 +351,13 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
   }
   // A plain function: allowed when no argument depends on the differentiated inputs (checked after activity analysis).
   if (callee.getText() === 'stopGradient') {
-    if (args.length !== 1) fail(e, 'stopGradient takes one argument');
+    if (args.length !== 1) fail(e, 'stopGradient takes one argument', 'wrap one value: stopGradient(x)');
     const type = classifyType(args[0]!.getType());
     const v = lowerOperand(L, args[0]!, out);
     L.imports.push({ module: 'wengert', exportName: 'stopGradient', localName: 'stopGradient', exported: true });
     return L.emit(out, target ?? L.temp(type), { kind: 'opaqueCall', fn: 'stopGradient', args: [v] }, e);
   }
-  if (classifyType(e.getType()).kind !== 'number') fail(e, `${callee.getText()}(...) does not return a number`);
+  if (classifyType(e.getType()).kind !== 'number') fail(e, `${callee.getText()}(...) does not return a number`, 'call it outside the differentiable function and pass the result in as a parameter');
   const deps: string[] = [];
   const ops: Operand[] = [];
   for (const a of args) {
@@ -449,7 +450,7 @@ export function arrayAllocation(L: Lowerer, init: Expression, type: Extract<VarT
     const what = init.getExpression().getText();
     const args = init.getArguments() as Expression[];
     if (what === 'Float64Array' || what === 'Float32Array') {
-      if (args.length !== 1) fail(init, `new ${what} needs one argument (a length or an array to copy)`);
+      if (args.length !== 1) fail(init, `new ${what} needs one argument (a length or an array to copy)`, `write new ${what}(n) or new ${what}(xs)`);
       if (classifyType(args[0]!.getType()).kind === 'number') {
         return { expr: { kind: 'newArray', ctor: what, size: lowerExpression(L, args[0]!, out, null), elems: [] }, pushes: [] };
       }
@@ -467,7 +468,7 @@ export function arrayAllocation(L: Lowerer, init: Expression, type: Extract<VarT
         if (inner && inner.getExpression().getText() === 'Array') {
           const [sizeArg] = inner.getArguments() as Expression[];
           const [fillArg] = init.getArguments() as Expression[];
-          if (!sizeArg || !fillArg) fail(init, 'write new Array(n).fill(0)');
+          if (!sizeArg || !fillArg) fail(init, 'write new Array(n).fill(0)', 'give both the length and the fill value');
           const fill = lowerExpression(L, fillArg, out, null);
           if (fill.kind !== 'const' || fill.value !== 0) fail(fillArg, 'arrays can be filled with 0 only', 'fill with 0, then assign the elements in a loop');
           return { expr: { kind: 'newArray', ctor: 'Array', size: lowerExpression(L, sizeArg, out, null), elems: [] }, pushes: [] };
@@ -570,11 +571,13 @@ function numericValue(text: string): number {
 function lowerTensorOp(L: Lowerer, e: CallExpression, op: TensorPrim, out: Stmt[], target: string | null): Operand {
   const rule = tensorRules[op];
   const args = e.getArguments() as Expression[];
-  if (args.length > rule.arity) fail(e, `${op} takes at most ${rule.arity} arguments, got ${args.length}`);
+  if (args.length > rule.arity) fail(e, `${op} takes at most ${rule.arity} arguments, got ${args.length}`, `drop the extra arguments; see ${op} in the wengert runtime for its parameters`);
   const ops = args.map((a) => lowerOperand(L, a, out));
   while (ops.length < rule.arity) ops.push({ kind: 'text', text: 'undefined' });
   const resultType = classifyType(e.getType());
-  if (resultType.kind !== 'number' && resultType.kind !== 'tensor') fail(e, `${op}(...) gives ${e.getType().getText()}, which wengert does not differentiate`);
+  if (resultType.kind !== 'number' && resultType.kind !== 'tensor') {
+    fail(e, `${op}(...) gives ${typeForMessage(e.getType(), e)}, which wengert does not differentiate`, 'use the op where its result is a Tensor or a number');
+  }
   L.imports.push({ module: 'wengert', exportName: op, localName: op, exported: true });
   return L.emit(out, target ?? L.temp(resultType), { kind: 'tensorOp', op, args: ops }, e);
 }
@@ -612,7 +615,7 @@ export function lowerTensor(L: Lowerer, e: Expression, out: Stmt[], target: stri
     const b = L.lookup(e.getText());
     if (b?.kind === 'var' && b.type.kind === 'tensor') return varOp(b.name);
     if (b?.kind === 'alias' && b.type.kind === 'tensor') return L.emit(out, target ?? L.temp({ kind: 'tensor' }), { kind: 'load', ref: b.ref }, e);
-    fail(e, `${e.getText()} is not a tensor variable or parameter`);
+    fail(e, `${e.getText()} is not a tensor variable or parameter`, 'pass a Tensor parameter, a Tensor local, or the result of a tensor op');
   }
   if (Node.isCallExpression(e)) return lowerCall(L, e, out, target);
   if (Node.isPropertyAccessExpression(e) || Node.isElementAccessExpression(e)) {

@@ -39,8 +39,8 @@ import {
 import { fail } from './diagnostics.ts';
 import type { Annotated } from './discover.ts';
 import { lowerExpression } from './lower-expr.ts';
-import { classifyType, isDifferentiable } from './types.ts';
-import { unsupportedExpression, unsupportedStatement } from './unsupported.ts';
+import { classifyType, isDifferentiable, typeForMessage, varTypeForMessage } from './types.ts';
+import { propertyHint, unsupportedExpression, unsupportedStatement } from './unsupported.ts';
 import type { PrimalImport } from './callees.ts';
 
 /** What a name in the source refers to while lowering. */
@@ -130,7 +130,7 @@ export class Lowerer {
     for (const p of params) p.wrt = wrt ? wrt.includes(p.name) : isDifferentiable(p.type);
     for (const p of params) {
       if (p.wrt && !isDifferentiable(p.type)) {
-        fail(annotated.annotation, `parameter ${p.name} has type ${p.type.kind === 'opaque' ? p.type.text : p.type.kind}, which cannot be differentiated`, 'differentiate with respect to numbers, number arrays, Float64Array/Float32Array, or objects and tuples of these');
+        fail(annotated.annotation, `parameter ${p.name} has type ${p.type.kind === 'opaque' ? varTypeForMessage(p.type) : p.type.kind}, which cannot be differentiated`, 'differentiate with respect to numbers, number arrays, Float64Array/Float32Array, or objects and tuples of these');
       }
     }
     if (!params.some((p) => p.wrt)) {
@@ -141,7 +141,7 @@ export class Lowerer {
     if (returnType.kind !== 'number' && !isNumberVector(returnType)) {
       fail(
         node.getReturnTypeNode() ?? annotated.annotation,
-        `${annotated.name} returns ${node.getReturnType().getText()}, not a number or an array of numbers`,
+        `${annotated.name} returns ${typeForMessage(node.getReturnType(), node)}, not a number or an array of numbers`,
         'a differentiable function returns one number (a loss), a tuple of numbers, number[] or Float64Array',
       );
     }
@@ -220,7 +220,7 @@ export class Lowerer {
   lowerBody(): IRFunction {
     const node = this.annotated.node;
     const body = node.getBody();
-    if (!body) fail(node, `${this.annotated.name} has no body`);
+    if (!body) fail(node, `${this.annotated.name} has no body`, 'put @differentiable on the implementation, which has a body');
     const closure = body.getFirstDescendant((n) => Node.isArrowFunction(n) || Node.isFunctionExpression(n) || Node.isFunctionDeclaration(n));
     if (closure) {
       if (Node.isFunctionDeclaration(closure)) unsupportedStatement(closure);
@@ -318,7 +318,7 @@ export class Lowerer {
       if (Node.isForOfStatement(inner)) return this.visitForOf(inner, out, label);
       if (Node.isWhileStatement(inner)) return this.visitLoop(inner.getExpression(), inner.getStatement(), 'pre', inner, out, label, []);
       if (Node.isDoStatement(inner)) return this.visitLoop(inner.getExpression(), inner.getStatement(), 'post', inner, out, label, []);
-      fail(s, 'labels are supported on loops only');
+      fail(s, 'labels are supported on loops only', 'remove the label and write the block with if/else, or put the label on a for, while or do loop');
     }
     if (Node.isBreakStatement(s) || Node.isContinueStatement(s)) {
       const label = s.getLabel()?.getText() ?? null;
@@ -387,7 +387,7 @@ export class Lowerer {
     const inner = Node.isParenthesizedExpression(e) ? e.getExpression() : e;
     if (Node.isArrayLiteralExpression(inner)) {
       const elems = inner.getElements();
-      if (elems.length !== n) fail(inner, `returns ${elems.length} values, the declared tuple has ${n}`);
+      if (elems.length !== n) fail(inner, `returns ${elems.length} values, the declared tuple has ${n}`, `return ${n} values here, or change the declared return type`);
       elems.forEach((el, k) => {
         const v = lowerExpression(this, el as Expression, out, null);
         out.push({ kind: 'store', ref: { base: result, path: [{ kind: 'index', index: constOp(k) }] }, value: v, loc: this.loc(el) });
@@ -543,12 +543,12 @@ export class Lowerer {
     if (Node.isArrayBindingPattern(nameNode)) {
       // `const [a, b] = g(x)`: the array, then one load per element.
       const init = d.getInitializer();
-      if (!init) fail(d, 'destructuring needs an initializer');
+      if (!init) fail(d, 'destructuring needs an initializer', 'write const [a, b] = g(x)');
       const arr = this.lowerArrayValue(init, out);
       nameNode.getElements().forEach((el, k) => {
         if (Node.isOmittedExpression(el)) return;
         const elName = el.getNameNode();
-        if (!Node.isIdentifier(elName) || el.getDotDotDotToken()) fail(el, 'only simple names are supported in array destructuring');
+        if (!Node.isIdentifier(elName) || el.getDotDotDotToken()) fail(el, 'only simple names are supported in array destructuring', 'name each element, as in const [a, , c] = g(x), and read further values by index');
         const name = this.fresh(elName.getText(), num);
         this.bind(elName.getText(), { kind: 'var', name, type: num, isConst, isParam: false });
         out.push({ kind: 'assign', target: name, expr: { kind: 'load', ref: { base: arr, path: [{ kind: 'index', index: constOp(k) }] } }, loc: this.loc(el) });
@@ -580,7 +580,7 @@ export class Lowerer {
     if (type.kind === 'tensor') {
       const name = this.fresh(sourceName, type);
       this.bind(sourceName, { kind: 'var', name, type, isConst, isParam: false });
-      if (!init) fail(d, `tensor ${sourceName} needs an initializer`);
+      if (!init) fail(d, `tensor ${sourceName} needs an initializer`, `give ${sourceName} its value where it is declared, as in let ${sourceName} = matmul(x, w)`);
       assignTensor(this, name, init, out);
       return;
     }
@@ -616,7 +616,7 @@ export class Lowerer {
         return;
       }
     }
-    fail(d, `local ${sourceName} of type ${type.kind === 'opaque' ? type.text : type.kind} is not supported`, 'use number variables, number arrays or Float64Array');
+    fail(d, `local ${sourceName} of type ${type.kind === 'opaque' ? varTypeForMessage(type) : type.kind} is not supported`, 'use number variables, number arrays or Float64Array');
   }
 
   /** True when writes through `ref` are allowed (it names a local array, not a parameter). */
@@ -628,23 +628,23 @@ export class Lowerer {
   refType(ref: Ref, at: Node): VarType {
     let t: VarType | undefined = this.fn.locals.get(ref.base) ?? this.fn.params.find((p) => p.name === ref.base)?.type;
     if (ref.base === 'self') return { kind: 'opaque', text: 'this' };
-    if (!t) fail(at, `internal: unknown base ${ref.base}`);
+    if (!t) fail(at, `internal: unknown base ${ref.base}`, 'this is a wengert bug; please report it with the function that triggers it');
     for (const step of ref.path) {
       if (t.kind === 'opaque') return t;
       if (step.kind === 'prop') {
-        if (t.kind !== 'object') fail(at, `cannot read .${step.name} here`);
+        if (t.kind !== 'object') fail(at, `cannot read .${step.name} here`, propertyHint(step.name, t));
         const field: VarType | undefined = t.fields.find((f) => f.name === step.name)?.type;
-        if (!field) fail(at, `no field ${step.name}`);
+        if (!field) fail(at, `no field ${step.name}`, `the fields are: ${t.fields.map((f) => f.name).join(', ')}`);
         t = field;
       } else if (t.kind === 'array') {
         t = t.elem;
       } else if (t.kind === 'tuple') {
         if (step.index.kind !== 'const') fail(at, 'tuples must be indexed with a literal', 'write t[0], t[1], ...');
         const e: VarType | undefined = t.elems[step.index.value];
-        if (!e) fail(at, `tuple index ${step.index.value} out of range`);
+        if (!e) fail(at, `tuple index ${step.index.value} out of range`, `the tuple has ${t.elems.length} elements: index it with 0 to ${t.elems.length - 1}`);
         t = e;
       } else {
-        fail(at, 'cannot index this value');
+        fail(at, 'cannot index this value', 'index arrays and tuples only; a number or a tensor has no elements to read here');
       }
     }
     return t;
@@ -679,7 +679,7 @@ export class Lowerer {
       if (Node.isPropertyAccessExpression(callee) && callee.getName() === 'push') {
         const ref = lowerRefOrFail(this, callee.getExpression(), out);
         const t = this.refType(ref, callee.getExpression());
-        if (t.kind !== 'array' || t.elem.kind !== 'number') fail(callee, 'push is supported on local number arrays only');
+        if (t.kind !== 'array' || t.elem.kind !== 'number') fail(callee, 'push is supported on local number arrays only', 'push onto a local number[], declared as const a: number[] = []');
         if (!this.isMutableRef(ref) || ref.path.length > 0) {
           fail(callee, `cannot push onto ${callee.getExpression().getText()}: only local arrays can grow`, 'copy the parameter into a local array first');
         }

@@ -3,7 +3,8 @@
  * numeric arrays and typed arrays, tuples and objects of those, booleans,
  * and `opaque` for everything the compiler does not differentiate.
  */
-import type { Type } from 'ts-morph';
+import { TypeFormatFlags } from 'ts-morph';
+import type { Node, Type } from 'ts-morph';
 import type { ArrayCtor, VarType } from '../ir/ir.ts';
 
 const differentiableArrays: Record<string, ArrayCtor> = {
@@ -97,6 +98,26 @@ export function typeText(t: VarType): string {
     default:
       return t satisfies never;
   }
+}
+
+/**
+ * A checker type as the user wrote it, for messages: `Tensor`, not
+ * `import("/abs/path/runtime/tensor").Tensor`. Names are printed as seen
+ * from `at`; a qualifier the checker still adds is dropped.
+ */
+export function typeForMessage(type: Type, at: Node): string {
+  const flags = TypeFormatFlags.UseAliasDefinedOutsideCurrentScope | TypeFormatFlags.NoTruncation;
+  return withoutImportQualifiers(type.getText(at, flags));
+}
+
+/** The spelling of an IR type for messages (an opaque type's text without `import("...")` qualifiers). */
+export function varTypeForMessage(t: VarType): string {
+  return withoutImportQualifiers(typeText(t));
+}
+
+/** `import("/abs/runtime/tensor").Tensor[]` -> `Tensor[]`. */
+export function withoutImportQualifiers(text: string): string {
+  return text.replace(/import\((?:"[^"]*"|'[^']*')\)\./g, '');
 }
 
 function wrapUnion(s: string): string {

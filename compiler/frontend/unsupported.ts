@@ -5,6 +5,7 @@
  * located diagnostic with a hint, never a crash.
  */
 import { Node, SyntaxKind } from 'ts-morph';
+import type { VarType } from '../ir/ir.ts';
 import { fail } from './diagnostics.ts';
 
 interface Refusal {
@@ -54,4 +55,15 @@ export function unsupportedExpression(node: Node): never {
   }
   if (Node.isIdentifier(node) && node.getText() === 'undefined') fail(node, 'undefined is not a number', 'use a number');
   fail(node, `${node.getText().slice(0, 40)} (${node.getKindName()}) is not supported in a differentiable function`, 'see docs/supported.md for what wengert accepts');
+}
+
+/** What to do instead of reading `.name` from a value that has no fields wengert knows. */
+export function propertyHint(name: string, on: VarType): string {
+  if (on.kind === 'tensor') {
+    return `a tensor's .${name} cannot be read in a differentiable function; pass the number you need in as a parameter`;
+  }
+  if (on.kind === 'array' || on.kind === 'tuple') {
+    return `an array has no field ${name}: read its elements by index (xs[i]) or its length (xs.length)`;
+  }
+  return `.${name} is read from a ${on.kind === 'bool' ? 'boolean' : on.kind}, which has no fields; read fields of object parameters or of locals bound to them`;
 }

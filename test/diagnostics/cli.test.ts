@@ -1,13 +1,15 @@
 /**
  * Hostile input through the command users run, `node bin/wengert.js build
  * <dir>` (which loads dist/): located errors on stderr, no stack trace, a
- * non-zero exit, and the good files in the folder still built.
+ * non-zero exit, and the good files in the folder still built. `wengert
+ * inspect` names files relative to the working directory.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { relativeToCwd } from '../../compiler/cli.ts';
 import { diagnosticsDir } from './paths.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -51,5 +53,40 @@ describe.skipIf(!built)('wengert build on a folder with hostile files', () => {
     const r = wengert('build', 'src/good.ts');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
+  });
+});
+
+describe.skipIf(!built)('wengert inspect prints paths relative to the working directory', () => {
+  test('a function that is not there: the file as the user named it', () => {
+    const r = wengert('inspect', 'src/good.ts#nope');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('wengert inspect: error: src/good.ts: no @differentiable function named nope (found: f)\n');
+  });
+
+  test('an absolute path below the working directory is printed relative to it', () => {
+    const r = wengert('inspect', `${path.join(dir, 'src', 'good.ts')}#nope`);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('wengert inspect: error: src/good.ts: no @differentiable function named nope (found: f)\n');
+  });
+
+  test('the Wengert list and the generated code hold no absolute path', () => {
+    const r = wengert('inspect', 'src/good.ts#f');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('== Wengert list of f ==');
+    expect(r.stdout).not.toContain(dir);
+  });
+});
+
+describe('relativeToCwd', () => {
+  const cwd = path.join(path.sep, 'home', 'me', 'proj');
+  test('paths below the working directory lose its prefix, import("...") types become ./ specifiers', () => {
+    const text = `${cwd}/src/model.ts: no function\nlet t!: import("${cwd}/runtime/tensor").Tensor;`;
+    expect(relativeToCwd(text, cwd)).toBe('src/model.ts: no function\nlet t!: import("./runtime/tensor").Tensor;');
+  });
+
+  test('paths outside it, and names that only start like it, stay as they are', () => {
+    const text = `/elsewhere/a.ts and ${cwd}-old/b.ts`;
+    expect(relativeToCwd(text, cwd)).toBe(text);
   });
 });

@@ -48,17 +48,15 @@ describe('unsupported and malformed input gives a located diagnostic', () => {
     });
   }
 
-  test('every position lies inside its file, and most diagnostics say what to do instead', () => {
-    let withHint = 0;
+  test('every position lies inside its file, and every diagnostic says what to do instead', () => {
     for (const d of result.diagnostics) {
       const lines = fs.readFileSync(d.file, 'utf8').split(/\r?\n/);
       expect(d.line).toBeGreaterThanOrEqual(1);
       expect(d.line).toBeLessThanOrEqual(lines.length);
       expect(d.column).toBeGreaterThanOrEqual(1);
       expect(d.column).toBeLessThanOrEqual(lines[d.line - 1]!.length + 1);
-      if (d.hint) withHint++;
+      expect(d.hint.trim()).not.toBe('');
     }
-    expect(withHint / result.diagnostics.length).toBeGreaterThan(0.8);
   });
 
   test(`${hostileCases.length + knownGaps.length} hostile files compile in one call well under a minute (no hang)`, () => {
