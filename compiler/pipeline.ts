@@ -11,20 +11,21 @@ import type { SourceFile } from 'ts-morph';
 import { analyzeActivity, type Activity } from './analysis/activity.ts';
 import { analyzeRecording, type Recording } from './analysis/recording.ts';
 import { gradPathFor } from './emit/header.ts';
-import { addImport, emitModule, emptyImports, wrappers, type CompiledFunction, type ModuleImports } from './emit/module.ts';
-import { CompileError, diagnosticAt, type Diagnostic } from './frontend/diagnostics.ts';
+import { emitModule, UserImports, type CompiledFunction } from './emit/module.ts';
+import { ModuleNames } from './emit/names.ts';
+import { printNode } from './emit/printer.ts';
+import { CompileError, diagnosticAt, fail, type Diagnostic } from './frontend/diagnostics.ts';
 import { discover, type Annotated } from './frontend/discover.ts';
 import { Lowerer } from './frontend/lower.ts';
 import { classifyType, typeText } from './frontend/types.ts';
-import type { IRFunction, Param } from './ir/ir.ts';
+import type { Callee, IRFunction, Param } from './ir/ir.ts';
 import { printFunction } from './ir/print.ts';
 import { verify } from './ir/verify.ts';
-import { tensorRules, tensorRuntimeNames } from './rules/tensor.ts';
 import { forEachStmt } from './ir/walk.ts';
 import { emitJvp } from './transforms/forward.ts';
 import { emitVjp } from './transforms/reverse.ts';
 import { emitCustom } from './transforms/custom.ts';
-import type { EmitContext } from './transforms/common.ts';
+import { exportName, type EmitContext } from './transforms/common.ts';
 
 export interface CompileOptions {
   /** tsconfig.json to resolve types and imports with; found next to the sources when omitted. */
@@ -143,57 +144,102 @@ function syntaxDiagnostics(sf: SourceFile): Diagnostic[] {
   });
 }
 
+/** One function of a source file, analysed and ready to emit. */
+type Planned =
+  | { kind: 'derived'; a: Annotated; ir: IRFunction; lowerer: Lowerer; activity: Activity; recording: Recording }
+  | { kind: 'custom'; a: Annotated; ir: IRFunction; lowerer: Lowerer; user: { vjp?: string; jvp?: string; node: import('ts-morph').Node } };
+
 export function compileSourceFile(sf: SourceFile): { file: GeneratedFile | null; diagnostics: Diagnostic[] } {
   const syntax = syntaxDiagnostics(sf);
   if (syntax.length) return { file: null, diagnostics: syntax };
   const { found, diagnostics, custom } = discover(sf);
   if (found.length === 0) return { file: null, diagnostics };
-  const imports = emptyImports();
-  const compiled: CompiledFunction[] = [];
-  const sourceSpec = sourceModuleSpecifier(sf);
+  const planned: Planned[] = [];
   for (const a of found) {
-    try {
+    guarded(a, diagnostics, () => {
       const userDerivatives = custom.get(a.name);
       if (userDerivatives) {
         // The user wrote the derivatives: the body is not differentiated.
-        const fn = new Lowerer(a, sf).fn;
-        const ctx = emitContext(a, sf, sourceSpec, imports);
-        const { jvp, vjp } = emitCustom(fn, userDerivatives, ctx);
-        const code = jvp + vjp + wrappers(fn, ctx);
-        for (const name of [userDerivatives.vjp, userDerivatives.jvp, fn.selfType ? null : a.name]) if (name) addImport(imports, 'values', sourceSpec, name);
-        for (const helper of ['dotAll', 'pullbackFromJvp']) if (code.includes(`${helper}(`)) addImport(imports, 'values', 'wengert', helper);
-        if (fn.selfType) addImport(imports, 'types', sourceSpec, fn.selfType);
-        compiled.push({ fn, ctx, jvp, vjp });
-        continue;
+        const lowerer = new Lowerer(a, sf);
+        planned.push({ kind: 'custom', a, ir: lowerer.fn, lowerer, user: userDerivatives });
+      } else {
+        planned.push({ kind: 'derived', a, ...analyzeFunction(a, sf) });
       }
-      const { artifacts, lowerer, ctx } = compileFunction(a, sf, imports);
-      const { jvp, vjp } = artifacts;
-      collectImports(artifacts.ir, lowerer, jvp + vjp + wrappers(artifacts.ir, ctx), sourceSpec, imports);
-      compiled.push({ fn: artifacts.ir, ctx, jvp, vjp });
-    } catch (e) {
-      if (e instanceof CompileError) diagnostics.push(e.diagnostic);
-      else if (isStackOverflow(e)) diagnostics.push(diagnosticAt(a.annotation, `${a.name} is nested too deeply for the compiler (its stack overflowed)`, 'split the long expression or the deep nesting into helper functions'));
-      else diagnostics.push(diagnosticAt(a.annotation, `internal compiler error while differentiating ${a.name}: ${(e as Error).message}`, 'please report this with the function that caused it'));
-    }
+    });
   }
-  if (diagnostics.some((d) => d.severity !== 'warning')) return { file: null, diagnostics };
-  renameClashingRuntimeImports(compiled, imports);
-  const text = emitModule(sf.getBaseName(), compiled, imports);
+  if (diagnostics.some(isError)) return { file: null, diagnostics };
+  const sourceSpec = sourceModuleSpecifier(sf);
+  const names = moduleNames(planned.map((p) => p.ir));
+  const user = new UserImports();
+  const compiled: CompiledFunction[] = [];
+  for (const p of planned) {
+    guarded(p.a, diagnostics, () => {
+      const ctx = emitContext(p.a, p.ir, p.lowerer, sf, sourceSpec, names, user);
+      if (p.kind === 'custom') {
+        const local = (fnName: string | undefined) => (fnName ? names.imported(sourceSpec, fnName) : undefined);
+        const vjp = local(p.user.vjp);
+        const jvp = local(p.user.jvp);
+        for (const [exported, l] of [[p.user.vjp, vjp], [p.user.jvp, jvp]] as const) if (exported && l) user.add('values', sourceSpec, exported, l);
+        const primalName = p.ir.self ? '' : names.imported(sourceSpec, p.a.name);
+        if (!p.ir.self) user.add('values', sourceSpec, p.a.name, primalName);
+        const emitted = emitCustom(p.ir, { vjp, jvp, vjpSource: p.user.vjp, jvpSource: p.user.jvp, node: p.user.node }, ctx, primalName);
+        compiled.push({ fn: p.ir, ctx, ...emitted });
+      } else {
+        compiled.push({ fn: p.ir, ctx, jvp: emitJvp(p.ir, p.activity, p.recording, ctx), vjp: emitVjp(p.ir, p.activity, p.recording, ctx) });
+      }
+      if (p.ir.self) user.add('types', sourceSpec, p.ir.self.type, p.ir.self.type);
+    });
+  }
+  if (diagnostics.some(isError)) return { file: null, diagnostics };
+  const outputPath = gradPathFor(sf.getFilePath());
+  const text = emitModule(sf.getBaseName(), compiled, names, user);
+  const problems = checkEmitted(text, outputPath);
+  if (problems.length) {
+    // wengert's own output does not parse: an internal error, located at the first function.
+    const at = found[0]!;
+    diagnostics.push(diagnosticAt(at.annotation, `internal error: the generated ${path.basename(outputPath)} does not parse (${problems[0]}); please report this with the source of ${at.name}`, 'this is a wengert bug; the file was not written'));
+    return { file: null, diagnostics };
+  }
   return {
-    file: { sourcePath: sf.getFilePath(), outputPath: gradPathFor(sf.getFilePath()), text, functions: compiled.map((c) => c.fn.name) },
+    file: { sourcePath: sf.getFilePath(), outputPath, text, functions: compiled.map((c) => c.fn.name) },
     diagnostics,
   };
 }
 
-/**
- * Front end, lowering, verification, analyses and emission for one function;
- * the names its generated code needs are added to `imports`.
- */
-export function compileFunction(
-  a: Annotated,
-  sf: SourceFile,
-  imports: ModuleImports = emptyImports(),
-): { artifacts: FunctionArtifacts; lowerer: Lowerer; ctx: EmitContext } {
+function isError(d: Diagnostic): boolean {
+  return (d as { severity?: string }).severity !== 'warning';
+}
+
+/** Runs one function's compilation, turning its failures into located diagnostics. */
+function guarded(a: Annotated, diagnostics: Diagnostic[], work: () => void): void {
+  try {
+    work();
+  } catch (e) {
+    if (e instanceof CompileError) diagnostics.push(e.diagnostic);
+    else if (isStackOverflow(e)) diagnostics.push(diagnosticAt(a.annotation, `${a.name} is nested too deeply for the compiler (its stack overflowed)`, 'split the long expression or the deep nesting into helper functions'));
+    else diagnostics.push(diagnosticAt(a.annotation, `internal compiler error while differentiating ${a.name}: ${(e as Error).message}`, 'please report this with the function that caused it'));
+  }
+}
+
+/** Syntax errors of generated text, as messages (empty when it parses). */
+export function checkEmitted(text: string, fileName: string): string[] {
+  const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
+  const errors = (sf as unknown as { parseDiagnostics: ts.DiagnosticWithLocation[] }).parseDiagnostics;
+  return errors.map((d) => {
+    const { line, character } = sf.getLineAndCharacterOfPosition(d.start);
+    return `${path.basename(fileName)}:${line + 1}:${character + 1}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`;
+  });
+}
+
+/** The module-level naming authority of one generated file. */
+function moduleNames(fns: IRFunction[]): ModuleNames {
+  const declared = fns.flatMap((fn) => [...fn.locals.keys(), ...fn.params.map((p) => p.name), ...(fn.self ? [fn.self.name] : [])]);
+  const exports = fns.flatMap((fn) => (['jvp', 'valueAndVjp', 'vjp', 'grad', 'valueAndGrad', 'jacobian'] as const).map((k) => exportName(fn, k)));
+  return new ModuleNames(declared, exports);
+}
+
+/** Lowering, verification and analyses of one function. */
+export function analyzeFunction(a: Annotated, sf: SourceFile): { ir: IRFunction; lowerer: Lowerer; activity: Activity; recording: Recording } {
   const node = a.node;
   if (node.isAsync()) throw new CompileError(diagnosticAt(a.annotation, `${a.name} is async`, 'differentiable functions must be synchronous'));
   if (!Node.isArrowFunction(node) && node.isGenerator()) {
@@ -205,12 +251,20 @@ export function compileFunction(
   const activity = analyzeActivity(ir);
   checkNonDifferentiableUses(ir, lowerer, activity);
   const recording = analyzeRecording(ir, activity);
-  const ctx = emitContext(a, sf, sourceModuleSpecifier(sf), imports);
-  return {
-    artifacts: { ir, activity, recording, jvp: emitJvp(ir, activity, recording, ctx), vjp: emitVjp(ir, activity, recording, ctx) },
-    lowerer,
-    ctx,
-  };
+  return { ir, lowerer, activity, recording };
+}
+
+/**
+ * Front end, lowering, verification, analyses and emission for one function,
+ * printed as the build prints it (for `inspect` and tests).
+ */
+export function compileFunction(a: Annotated, sf: SourceFile): { artifacts: FunctionArtifacts; lowerer: Lowerer } {
+  const { ir, lowerer, activity, recording } = analyzeFunction(a, sf);
+  const names = moduleNames([ir]);
+  const ctx = emitContext(a, ir, lowerer, sf, sourceModuleSpecifier(sf), names, new UserImports());
+  const jvp = emitJvp(ir, activity, recording, ctx);
+  const vjp = emitVjp(ir, activity, recording, ctx);
+  return { artifacts: { ir, activity, recording, jvp: printNode(jvp), vjp: printNode(vjp) }, lowerer };
 }
 
 /** A plain function called with an argument that carries derivative would silently drop it: refuse. */
@@ -254,10 +308,16 @@ function sourceModuleSpecifier(sf: SourceFile): string {
   return `./${base}`;
 }
 
-/** Parameter types in generated signatures: the user's own type text, importing the names it uses. */
-function emitContext(a: Annotated, sf: SourceFile, sourceSpec: string, imports: ModuleImports): EmitContext {
+/**
+ * What the emitters need to know about one function's module: parameter
+ * types as the user spelled them (importing the names they use), default
+ * values, and the local names of everything the generated code calls.
+ */
+function emitContext(a: Annotated, fn: IRFunction, L: Lowerer, sf: SourceFile, sourceSpec: string, names: ModuleNames, user: UserImports): EmitContext {
   const returnTypeNode = a.node.getReturnTypeNode();
-  return {
+  const plainImports = new Map(L.imports.map((i) => [i.localName, i]));
+  const userNames = [...fn.locals.keys(), ...fn.params.map((p) => p.name), ...(fn.self ? [fn.self.name] : [])];
+  const ctx: EmitContext = {
     get returnType(): string {
       return returnTypeNode ? typeNodeText(returnTypeNode, classifyType(a.node.getReturnType())) : typeText(classifyType(a.node.getReturnType()));
     },
@@ -265,23 +325,66 @@ function emitContext(a: Annotated, sf: SourceFile, sourceSpec: string, imports: 
       const decl = a.node.getParameter(p.name);
       return typeNodeText(decl?.getTypeNode(), p.type);
     },
+    paramDefault(p: Param): string | undefined {
+      const init = a.node.getParameter(p.name)?.getInitializer();
+      if (!init) return undefined;
+      if (!isConstantDefault(init)) {
+        fail(init, `the default value of ${p.name} is not a constant`, `give ${p.name} a literal default (a number, string, boolean or an array of them), or pass the value explicitly`);
+      }
+      return init.getText();
+    },
+    module: names,
+    userNames,
+    callee(c: Callee, kind: 'primal' | 'jvp' | 'valueAndVjp'): string {
+      if (kind === 'primal') {
+        const module = c.module ?? sourceSpec;
+        const local = names.imported(module, c.exportName, c.name);
+        user.add('values', module, c.exportName, local);
+        return local;
+      }
+      const exported = exportName(c, kind);
+      if (c.gradModule === null) return exported;
+      const local = names.imported(c.gradModule, exported);
+      user.add('values', c.gradModule, exported, local);
+      return local;
+    },
+    plain(localName: string): string {
+      const imp = plainImports.get(localName);
+      if (!imp) throw new Error(`internal: no import for ${localName}`);
+      const module = imp.module ?? sourceSpec;
+      const local = names.imported(module, imp.exportName, imp.localName);
+      user.add('values', module, imp.exportName, local);
+      return local;
+    },
   };
+  return ctx;
 
   /** The user's spelling of a type, importing the names it uses, or the structural type when they cannot be imported. */
   function typeNodeText(typeNode: import('ts-morph').TypeNode | undefined, fallback: import('./ir/ir.ts').VarType): string {
-      if (!typeNode) return typeText(fallback);
-      const names = typeNode.getDescendantsOfKind(ts.SyntaxKind.TypeReference).map((r) => r.getTypeName().getText());
-      if (Node.isTypeReference(typeNode)) names.push(typeNode.getTypeName().getText());
-      const wanted: [string, string][] = [];
-      for (const n of new Set(names)) {
-        if (GLOBAL_TYPES.has(n)) continue;
-        const where = typeHome(sf, n, sourceSpec);
-        if (!where) return typeText(fallback);
-        wanted.push([where, n]);
-      }
-      for (const [m, n] of wanted) addImport(imports, 'types', m, n);
-      return typeNode.getText();
+    if (!typeNode) return typeText(fallback);
+    const used = typeNode.getDescendantsOfKind(ts.SyntaxKind.TypeReference).map((r) => r.getTypeName().getText());
+    if (Node.isTypeReference(typeNode)) used.push(typeNode.getTypeName().getText());
+    const wanted: [string, string][] = [];
+    for (const n of new Set(used)) {
+      if (GLOBAL_TYPES.has(n)) continue;
+      const where = typeHome(sf, n, sourceSpec);
+      if (!where) return typeText(fallback);
+      wanted.push([where, n]);
+    }
+    for (const [m, n] of wanted) user.add('types', m, n, n);
+    return typeNode.getText();
   }
+}
+
+/** Literal defaults only (numbers, strings, booleans, arrays of them, `Math.PI`): the generated signatures repeat them. */
+function isConstantDefault(e: import('ts-morph').Node): boolean {
+  if (Node.isNumericLiteral(e) || Node.isStringLiteral(e) || Node.isNoSubstitutionTemplateLiteral(e)) return true;
+  const k = e.getKind();
+  if (k === ts.SyntaxKind.TrueKeyword || k === ts.SyntaxKind.FalseKeyword) return true;
+  if (Node.isPrefixUnaryExpression(e)) return isConstantDefault(e.getOperand());
+  if (Node.isArrayLiteralExpression(e)) return e.getElements().every(isConstantDefault);
+  if (Node.isPropertyAccessExpression(e)) return e.getExpression().getText() === 'Math' || e.getExpression().getText() === 'Number';
+  return false;
 }
 
 const GLOBAL_TYPES = new Set(['Float64Array', 'Float32Array', 'Int32Array', 'Uint8Array', 'Array', 'ReadonlyArray', 'Readonly', 'Record']);
@@ -296,83 +399,40 @@ function typeHome(sf: SourceFile, name: string, sourceSpec: string): string | nu
   return null;
 }
 
-
-function collectImports(fn: IRFunction, L: Lowerer, code: string, sourceSpec: string, imports: ModuleImports): void {
-  if (code.includes('tape.')) addImport(imports, 'values', 'wengert', 'tape');
-  if (code.includes('zerosLike(')) addImport(imports, 'values', 'wengert', 'zerosLike');
-  let usesTensors = false;
-  forEachStmt(fn.body, (s) => {
-    if (s.kind === 'assign' && s.expr.kind === 'tensorOp') usesTensors = true;
-  });
-  const taken = new Set(L.imports.filter((i) => i.module !== 'wengert').map((i) => i.localName));
-  for (const helper of usesTensors ? [...RUNTIME_HELPERS, ...TENSOR_HELPERS] : RUNTIME_HELPERS) {
-    if (taken.has(helper)) continue;
-    if (new RegExp(`(?<![\\w.$])${helper}\\(`).test(code)) addImport(imports, 'values', 'wengert', helper);
-  }
-  if (/: Tensor\b|<Tensor>/.test(code)) addImport(imports, 'types', 'wengert', 'Tensor');
-  if (fn.selfType) addImport(imports, 'types', sourceSpec, fn.selfType);
-  for (const imp of L.imports) {
-    const module = imp.module ?? sourceSpec;
-    addImport(imports, 'values', module, imp.exportName === imp.localName ? imp.localName : `${imp.exportName} as ${imp.localName}`);
-  }
-  forEachStmt(fn.body, (s) => {
-    if (s.kind !== 'assign' || s.expr.kind !== 'call') return;
-    const c = s.expr.callee;
-    if (c.gradModule) {
-      addImport(imports, 'values', c.gradModule, `jvp_${c.exportName}`);
-      addImport(imports, 'values', c.gradModule, `valueAndVjp_${c.exportName}`);
-    }
-  });
-}
-
 /**
- * A user variable named like a runtime import (`tape`, `zerosLike`, ...)
- * would shadow it inside the generated functions: import the runtime one
- * under another name (`tape as wengertTape`) and use that.
+ * `wengert inspect file.ts#f`: the Wengert list, then the generated code of
+ * `f` exactly as the build writes it (custom derivatives included).
  */
-function renameClashingRuntimeImports(compiled: CompiledFunction[], imports: ModuleImports): void {
-  const userNames = new Set(compiled.flatMap((c) => [...c.fn.locals.keys(), ...c.fn.params.map((p) => p.name)]));
-  const runtime = imports.values.get('wengert');
-  if (!runtime) return;
-  for (const name of [...runtime]) {
-    if (!userNames.has(name)) continue;
-    const alias = `wengert${name[0]!.toUpperCase()}${name.slice(1)}`;
-    runtime.delete(name);
-    runtime.add(`${name} as ${alias}`);
-    const use = name === 'tape' ? new RegExp(`(?<![\\w.$])tape\\.(?=values|control|refs)`, 'g') : new RegExp(`(?<![\\w.$])${name}(?=\\()`, 'g');
-    for (const c of compiled) {
-      c.jvp = c.jvp.replace(use, name === 'tape' ? `${alias}.` : alias);
-      c.vjp = c.vjp.replace(use, name === 'tape' ? `${alias}.` : alias);
-      c.wrappers = (c.wrappers ?? wrappers(c.fn, c.ctx)).replace(use, name === 'tape' ? `${alias}.` : alias);
-    }
-  }
-}
-
-/** Runtime functions generated code may call (imported from 'wengert' when the code mentions them). */
-const RUNTIME_HELPERS = ['addInto', 'addArrayInto', 'jacobianByRows', 'jacobianByColumns', 'basisLike', 'countNumbers', 'flatten', 'zerosLike'];
-/** ... and those the tensor rules' templates call. */
-const TENSOR_HELPERS = ['asTensor', 'addTensor', ...tensorRuntimeNames, ...Object.keys(tensorRules)];
-
-/** `wengert inspect file.ts#f`: the Wengert list, the forward-mode code and the reverse-mode code. */
 export function inspectFunction(filePath: string, functionName: string): string {
   const abs = path.resolve(filePath);
   const project = createProject([abs]);
   const sf = project.getSourceFileOrThrow(abs);
-  const { found, diagnostics } = discover(sf);
+  const { found, custom } = discover(sf);
   const a = found.find((f) => f.name === functionName || f.node.getSymbol()?.getName() === functionName);
   if (!a) {
     const names = found.map((f) => f.name).join(', ') || '(none)';
-    throw new Error(`${filePath}: no @differentiable function named ${functionName} (found: ${names})${diagnostics.length ? '' : ''}`);
+    throw new Error(`${filePath}: no @differentiable function named ${functionName} (found: ${names})`);
   }
-  const { artifacts } = compileFunction(a, sf);
-  return [
-    `== Wengert list of ${a.name} ==`,
-    printFunction(artifacts.ir, artifacts.activity),
-    '',
-    '== forward mode ==',
-    artifacts.jvp,
-    '',
-    '== reverse mode ==',
-    artifacts.vjp,
-  ].join('\n');
+  const { file, diagnostics } = compileSourceFile(sf);
+  const errors = diagnostics.filter(isError);
+  if (!file || errors.length) throw new CompileError(errors[0] ?? diagnosticAt(a.annotation, `${a.name} did not build`, 'run wengert build for the full list of errors'));
+  const parts: string[] = [];
+  if (custom.has(a.name)) {
+    parts.push(`== ${a.name} has custom derivatives (${[custom.get(a.name)!.vjp, custom.get(a.name)!.jvp].filter(Boolean).join(', ')}): its body is not differentiated ==`);
+  } else {
+    const { ir, activity } = analyzeFunction(a, sf);
+    parts.push(`== Wengert list of ${a.name} ==`, printFunction(ir, activity));
+  }
+  parts.push('', `== generated code of ${a.name}, as written to ${path.basename(file.outputPath)} ==`, sectionOf(file.text, a.name));
+  return parts.join('\n');
+}
+
+/** The part of a generated file that belongs to function `name` (from its `// ---- name (...) ----` line to the next). */
+function sectionOf(text: string, name: string): string {
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(`// ---- ${name} (`));
+  if (start < 0) return text;
+  let end = lines.findIndex((l, i) => i > start && l.startsWith('// ---- '));
+  if (end < 0) end = lines.length;
+  return lines.slice(start, end).join('\n').trimEnd();
 }

@@ -129,10 +129,10 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
     if (s.kind === 'store' || s.kind === 'push') mutableArrays.add(s.ref.base);
     if (s.kind === 'if' || s.kind === 'loop') pexprVars(s.cond).forEach((v) => condReads.add(v));
   });
-  const isParam = (v: string) => fn.params.some((p) => p.name === v) || v === 'self';
+  const isParam = (v: string) => fn.params.some((p) => p.name === v) || v === fn.self?.name;
   const invariant = new Set<string>();
   for (const p of fn.params) if (!defCount.has(p.name)) invariant.add(p.name);
-  invariant.add('self');
+  if (fn.self) invariant.add(fn.self.name);
   for (const [v, n] of defCount) if (n === 1 && !defInLoop.has(v) && !isParam(v)) invariant.add(v);
   const reallocated = new Set<string>();
   for (const [v] of defCount) {

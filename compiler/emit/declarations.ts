@@ -7,7 +7,9 @@
  */
 import type { IRFunction, Stmt, VarType } from '../ir/ir.ts';
 import { forEachStmt, pexprVars, stmtReads } from '../ir/walk.ts';
-import { typeText } from '../frontend/types.ts';
+import { irType } from './nodes.ts';
+import { stmt } from './template.ts';
+import type { ts } from 'ts-morph';
 
 export interface Declarations {
   /** Variables declared at the top of the function. */
@@ -45,14 +47,14 @@ export function planDeclarations(fn: IRFunction, blockLocal: ReadonlySet<string>
   return { hoisted, declaredAt };
 }
 
-/** `let v = 0;`-style declaration text for a hoisted variable. */
-export function hoistedDeclaration(name: string, type: VarType): string {
+/** `let v = 0;`-style declaration of a hoisted variable. */
+export function hoistedDeclaration(name: string, type: VarType): ts.Statement {
   switch (type.kind) {
     case 'number':
-      return `let ${name} = 0;`;
+      return stmt`let ${name} = 0;`;
     case 'bool':
-      return `let ${name} = false;`;
+      return stmt`let ${name} = false;`;
     default:
-      return `let ${name}!: ${typeText(type)};`;
+      return stmt`let ${name}!: ${irType(type)};`;
   }
 }

@@ -1,53 +1,81 @@
 /**
- * Assembles one generated `*.grad.ts` file: the header, the imports the
- * derivative code needs, and for each differentiable function `f` its
- * `jvp_f`, `valueAndVjp_f`, `vjp_f`, `grad_f` and `valueAndGrad_f`.
+ * Assembles one generated `*.grad.ts` file as a syntax tree: the header,
+ * the imports the derivative code needs, and for each differentiable
+ * function `f` its `jvp_f`, `valueAndVjp_f`, `vjp_f`, `grad_f` and
+ * `valueAndGrad_f` (or `vjp_f` and `jacobian_f` for vector-valued `f`).
+ *
+ * Imports are computed from the tree: every identifier a template marked as
+ * a runtime reference is imported from 'wengert' (renamed when a user name
+ * takes it), and user imports come from the naming authority, which gave
+ * each one its local name.
  */
+import { ts } from 'ts-morph';
 import type { IRFunction } from '../ir/ir.ts';
-import { gradsType, isVectorValued, signatureParams, type EmitContext } from '../transforms/common.ts';
+import { exportName, forwardedArgs, gradsType, isVectorValued, param, signatureParams, type EmitContext } from '../transforms/common.ts';
 import { generatedHeader } from './header.ts';
-import { seedName } from './naming.ts';
+import type { ModuleNames } from './names.ts';
+import { id } from './nodes.ts';
+import { docComment, lineComment, printStatements } from './printer.ts';
+import { RUNTIME_TYPES } from './runtime-names.ts';
+import { expr, runtimeRefOf, stmts, type } from './template.ts';
+
+const f = ts.factory;
 
 export interface CompiledFunction {
   fn: IRFunction;
   ctx: EmitContext;
-  jvp: string;
-  vjp: string;
-  /** The vjp/grad/jacobian wrappers, when already emitted (renamed imports). */
-  wrappers?: string;
+  jvp: ts.FunctionDeclaration;
+  vjp: ts.FunctionDeclaration;
 }
 
-export interface ModuleImports {
-  /** module specifier -> names imported as values */
-  values: Map<string, Set<string>>;
-  /** module specifier -> names imported as types */
-  types: Map<string, Set<string>>;
-}
+/** User imports of the generated file: module specifier -> export name -> local name, and whether only types are used. */
+export class UserImports {
+  readonly values = new Map<string, Map<string, string>>();
+  readonly types = new Map<string, Map<string, string>>();
 
-export function emptyImports(): ModuleImports {
-  return { values: new Map(), types: new Map() };
-}
-
-export function addImport(imports: ModuleImports, kind: 'values' | 'types', module: string, name: string): void {
-  const map = imports[kind];
-  if (!map.has(module)) map.set(module, new Set());
-  map.get(module)!.add(name);
-}
-
-export function emitModule(sourceBaseName: string, fns: CompiledFunction[], imports: ModuleImports): string {
-  const parts: string[] = [generatedHeader(sourceBaseName)];
-  const modules = [...new Set([...imports.values.keys(), ...imports.types.keys()])].sort(compareModules);
-  for (const m of modules) {
-    const values = [...(imports.values.get(m) ?? [])].sort();
-    const types = [...(imports.types.get(m) ?? [])].filter((t) => !values.includes(t)).sort();
-    const names = [...values, ...types.map((t) => `type ${t}`)];
-    if (names.length) parts.push(`import { ${names.join(', ')} } from '${m}';`);
+  add(kind: 'values' | 'types', module: string, exportName: string, local: string): void {
+    const map = this[kind];
+    if (!map.has(module)) map.set(module, new Map());
+    map.get(module)!.set(exportName, local);
   }
-  parts.push('');
-  for (const { fn, ctx, jvp, vjp, wrappers: emitted } of fns) {
-    parts.push(`// ---- ${fn.name} (${fn.sourceFile}:${fn.loc.line}) ----`, '', jvp, '', vjp, '', emitted ?? wrappers(fn, ctx), '');
-  }
-  return parts.join('\n');
+}
+
+const nullContext: ts.TransformationContext = (ts as unknown as { nullTransformationContext: ts.TransformationContext }).nullTransformationContext;
+
+/** Renames runtime references to their local names and records which are used, and how. */
+function resolveRuntime(statements: ts.Statement[], names: ModuleNames): { statements: ts.Statement[]; used: Map<string, 'value' | 'type'> } {
+  const used = new Map<string, 'value' | 'type'>();
+  const visit = (n: ts.Node): ts.Node => {
+    if (ts.isIdentifier(n)) {
+      const runtime = runtimeRefOf(n);
+      if (runtime === undefined) return n;
+      const asType = n.parent === undefined ? false : ts.isTypeReferenceNode(n.parent);
+      const kind = RUNTIME_TYPES.has(runtime) || asType ? 'type' : 'value';
+      if (used.get(runtime) !== 'value') used.set(runtime, kind);
+      const local = names.runtime(runtime);
+      return local === runtime ? n : f.createIdentifier(local);
+    }
+    if (ts.isTypeReferenceNode(n) && ts.isIdentifier(n.typeName) && runtimeRefOf(n.typeName) !== undefined) {
+      const runtime = runtimeRefOf(n.typeName)!;
+      if (!used.has(runtime)) used.set(runtime, 'type');
+      const local = names.runtime(runtime);
+      return local === runtime ? n : f.updateTypeReferenceNode(n, f.createIdentifier(local), n.typeArguments && f.createNodeArray(n.typeArguments.map((t) => visit(t) as ts.TypeNode)));
+    }
+    return ts.visitEachChild(n, visit, nullContext);
+  };
+  return { statements: statements.map((s) => visit(s) as ts.Statement), used };
+}
+
+/** `import { a, b as c, type T } from 'm';` */
+function importDeclaration(module: string, values: [string, string][], types: [string, string][]): ts.ImportDeclaration {
+  const spec = (exported: string, local: string, typeOnly: boolean) =>
+    f.createImportSpecifier(typeOnly, exported === local ? undefined : f.createIdentifier(exported), f.createIdentifier(local));
+  const valueLocals = new Set(values.map(([, l]) => l));
+  const elements = [
+    ...values.sort(([, a], [, b]) => a.localeCompare(b)).map(([e, l]) => spec(e, l, false)),
+    ...types.filter(([, l]) => !valueLocals.has(l)).sort(([, a], [, b]) => a.localeCompare(b)).map(([e, l]) => spec(e, l, true)),
+  ];
+  return f.createImportDeclaration(undefined, f.createImportClause(undefined, undefined, f.createNamedImports(elements)), f.createStringLiteral(module, true));
 }
 
 /** 'wengert' first, then other packages, then relative modules. */
@@ -56,62 +84,96 @@ function compareModules(a: string, b: string): number {
   return rank(a) - rank(b) || a.localeCompare(b);
 }
 
+/** The statements of the generated file (imports first), ready to print. */
+export function moduleStatements(fns: CompiledFunction[], names: ModuleNames, user: UserImports): ts.Statement[] {
+  const body: ts.Statement[] = [];
+  for (const c of fns) {
+    const first = c.jvp;
+    lineComment(first, `---- ${c.fn.name} (${c.fn.sourceFile}:${c.fn.loc.line}) ----`, true);
+    body.push(c.jvp, c.vjp, ...wrappers(c.fn, c.ctx));
+  }
+  const { statements, used } = resolveRuntime(body, names);
+  const runtimeValues: [string, string][] = [];
+  const runtimeTypes: [string, string][] = [];
+  for (const [exported, local] of names.runtimeImports()) {
+    if (!used.has(exported)) continue;
+    (used.get(exported) === 'value' ? runtimeValues : runtimeTypes).push([exported, local]);
+  }
+  const modules = new Set([...user.values.keys(), ...user.types.keys()]);
+  if (runtimeValues.length || runtimeTypes.length) modules.add('wengert');
+  const imports: ts.Statement[] = [];
+  for (const m of [...modules].sort(compareModules)) {
+    const values = [...(user.values.get(m) ?? new Map<string, string>()).entries()];
+    const types = [...(user.types.get(m) ?? new Map<string, string>()).entries()];
+    if (m === 'wengert') {
+      values.push(...runtimeValues.filter(([e]) => !values.some(([v]) => v === e)));
+      types.push(...runtimeTypes.filter(([e]) => !types.some(([t]) => t === e) && !values.some(([v]) => v === e)));
+    }
+    if (values.length || types.length) imports.push(importDeclaration(m, values, types));
+  }
+  return [...imports, ...statements];
+}
+
+/** The text of the generated file. */
+export function emitModule(sourceBaseName: string, fns: CompiledFunction[], names: ModuleNames, user: UserImports): string {
+  const statements = moduleStatements(fns, names, user);
+  return `${generatedHeader(sourceBaseName)}\n${printStatements(statements)}\n`;
+}
+
 /** `vjp_f`, `grad_f`, `valueAndGrad_f` (or `jacobian_f`) in terms of `valueAndVjp_f` and `jvp_f`. */
-export function wrappers(fn: IRFunction, ctx: EmitContext): string {
+export function wrappers(fn: IRFunction, ctx: EmitContext): ts.Statement[] {
   if (isVectorValued(fn)) return vectorWrappers(fn, ctx);
-  const params = signatureParams(fn, ctx);
-  const names = [...(fn.selfType ? ['self'] : []), ...fn.params.map((p) => p.name)];
-  const grads = gradsType(fn, ctx);
-  const seed = seedName(new Set([...fn.locals.keys(), ...fn.params.map((p) => p.name)]));
-  const call = (dy: string) => `valueAndVjp_${fn.name}(${[...names, dy].join(', ')})`;
+  const grads = () => gradsType(fn, ctx);
+  const wrt = fn.params.filter((p) => p.wrt).map((p) => p.name).join(', ');
+  const valueAndVjp = (seed: ts.Expression) => f.createCallExpression(id(exportName(fn, 'valueAndVjp')), undefined, [...forwardedArgs(fn), seed]);
+  const exported = (name: string, params: ts.ParameterDeclaration[], result: ts.TypeNode, body: ts.Statement[], doc: string) =>
+    docComment(f.createFunctionDeclaration([f.createModifier(ts.SyntaxKind.ExportKeyword)], undefined, name, undefined, params, result, f.createBlock(body, true)), doc);
+  const seed = ctx.module.forFunction(ctx.userNames).seed();
   return [
-    `/** Reverse mode: the cotangent ${seed} pulled back to (${fn.params.filter((p) => p.wrt).map((p) => p.name).join(', ')}). */`,
-    `export function vjp_${fn.name}(${[...params, `${seed}: number`].join(', ')}): ${grads} {`,
-    `  return ${call(seed)}[1];`,
-    '}',
-    '',
-    `/** The gradient of ${fn.name}. */`,
-    `export function grad_${fn.name}(${params.join(', ')}): ${grads} {`,
-    `  return ${call('1')}[1];`,
-    '}',
-    '',
-    `/** [${fn.name}(...), its gradient] from one forward and one reverse sweep. */`,
-    `export function valueAndGrad_${fn.name}(${params.join(', ')}): [number, ${grads}] {`,
-    `  return ${call('1')};`,
-    '}',
-  ].join('\n');
+    exported(exportName(fn, 'vjp'), [...signatureParams(fn, ctx), param(seed, type`number`)], grads(), stmts`return ${valueAndVjp(id(seed))}[1];`, `Reverse mode: the cotangent ${seed} pulled back to (${wrt}).`),
+    exported(exportName(fn, 'grad'), signatureParams(fn, ctx), grads(), stmts`return ${valueAndVjp(f.createNumericLiteral(1))}[1];`, `The gradient of ${fn.name}.`),
+    exported(exportName(fn, 'valueAndGrad'), signatureParams(fn, ctx), f.createTupleTypeNode([type`number`, grads()]), stmts`return ${valueAndVjp(f.createNumericLiteral(1))};`, `[${fn.name}(...), its gradient] from one forward and one reverse sweep.`),
+  ];
 }
 
 /** For a vector-valued `f`: `vjp_f` and `jacobian_f` (reverse sweeps by rows or forward sweeps by columns, whichever is fewer). */
-function vectorWrappers(fn: IRFunction, ctx: EmitContext): string {
-  const params = signatureParams(fn, ctx);
-  const names = [...(fn.selfType ? ['self'] : []), ...fn.params.map((p) => p.name)];
+function vectorWrappers(fn: IRFunction, ctx: EmitContext): ts.Statement[] {
   const wrt = fn.params.filter((p) => p.wrt);
-  const seed = seedName(new Set([...fn.locals.keys(), ...fn.params.map((p) => p.name)]));
-  const grads = gradsType(fn, ctx);
-  const inputs = `[${wrt.map((p) => p.name).join(', ')}]`;
-  const tangents = wrt.map((_, i) => `t[${i}]`).join(', ');
-  return [
-    `/** Reverse mode: the output cotangent ${seed} pulled back to (${wrt.map((p) => p.name).join(', ')}). */`,
-    `export function vjp_${fn.name}(${[...params, `${seed}: ArrayLike<number>`].join(', ')}): ${grads} {`,
-    `  return valueAndVjp_${fn.name}(${[...names, seed].join(', ')})[1];`,
-    '}',
-    '',
-    `/**`,
-    ` * The Jacobian of ${fn.name}: one row per output, one column per number of (${wrt.map((p) => p.name).join(', ')}), flattened in order.`,
-    ` * Uses one reverse sweep per output or one forward sweep per input, whichever is fewer.`,
-    ` */`,
-    `export function jacobian_${fn.name}(${params.join(', ')}): number[][] {`,
-    `  const inputs = ${inputs} as const;`,
-    `  const nIn = countNumbers(inputs);`,
-    `  const zero = basisLike(inputs, -1);`,
-    `  const [value] = jvp_${fn.name}(${[...names, ...wrt.map((_, i) => `zero[${i}]`)].join(', ')});`,
-    `  const nOut = value.length;`,
-    `  if (nOut <= nIn) return jacobianByRows(nOut, (row) => flatten(vjp_${fn.name}(${[...names, 'row'].join(', ')})));`,
-    `  return jacobianByColumns(nOut, nIn, (j) => {`,
-    `    const t = basisLike(inputs, j);`,
-    `    return Array.from(jvp_${fn.name}(${[...names, tangents].join(', ')})[1]);`,
-    `  });`,
-    '}',
-  ].join('\n');
+  const wrtList = wrt.map((p) => p.name).join(', ');
+  const exported = (name: string, params: ts.ParameterDeclaration[], result: ts.TypeNode, body: ts.Statement[], doc: string) =>
+    docComment(f.createFunctionDeclaration([f.createModifier(ts.SyntaxKind.ExportKeyword)], undefined, name, undefined, params, result, f.createBlock(body, true)), doc);
+  const call = (kind: 'jvp' | 'vjp' | 'valueAndVjp', extra: ts.Expression[]) => f.createCallExpression(id(exportName(fn, kind)), undefined, [...forwardedArgs(fn), ...extra]);
+
+  const vn = ctx.module.forFunction(ctx.userNames);
+  const seed = vn.seed();
+  const vjp = exported(exportName(fn, 'vjp'), [...signatureParams(fn, ctx), param(seed, type`ArrayLike<number>`)], gradsType(fn, ctx), stmts`return ${call('valueAndVjp', [id(seed)])}[1];`, `Reverse mode: the output cotangent ${seed} pulled back to (${wrtList}).`);
+
+  const jn = ctx.module.forFunction(ctx.userNames);
+  const [inputs, nIn, zero, value, nOut, row, j, t] = ['inputs', 'nIn', 'zero', 'value', 'nOut', 'row', 'j', 't'].map((n) => jn.fresh(n)) as [string, string, string, string, string, string, string, string];
+  const inputList = f.createAsExpression(f.createArrayLiteralExpression(wrt.map((p) => id(p.name))), f.createTypeReferenceNode('const'));
+  // The output count comes from a tuple return type; only arrays of unknown length need a forward sweep to count.
+  const outputs = fn.returnType.kind === 'tuple'
+    ? stmts`const ${nOut} = ${fn.returnType.elems.length};`
+    : stmts`
+        const ${zero} = basisLike(${inputs}, -1);
+        const [${value}] = ${call('jvp', wrt.map((_, i) => expr`${zero}[${i}]`))};
+        const ${nOut} = ${value}.length;`;
+  const byRows = f.createArrowFunction(undefined, undefined, [param(row)], undefined, undefined, expr`flatten(${call('vjp', [id(row)])})`);
+  const byColumns = f.createArrowFunction(undefined, undefined, [param(j)], undefined, undefined, f.createBlock(stmts`
+    const ${t} = basisLike(${inputs}, ${j});
+    return Array.from(${call('jvp', wrt.map((_, i) => expr`${t}[${i}]`))}[1]);`, true));
+  const body = stmts`
+    const ${inputs} = ${inputList};
+    const ${nIn} = countNumbers(${inputs});
+    ${outputs};
+    if (${nOut} <= ${nIn}) return jacobianByRows(${nOut}, ${byRows});
+    return jacobianByColumns(${nOut}, ${nIn}, ${byColumns});`;
+  const jacobian = exported(
+    exportName(fn, 'jacobian'),
+    signatureParams(fn, ctx),
+    type`number[][]`,
+    body,
+    `The Jacobian of ${fn.name}: one row per output, one column per number of (${wrtList}), flattened in order.\nUses one reverse sweep per output or one forward sweep per input, whichever is fewer.`,
+  );
+  return [vjp, jacobian];
 }

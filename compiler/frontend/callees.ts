@@ -7,6 +7,7 @@
 import { Node } from 'ts-morph';
 import type { CallExpression, SourceFile } from 'ts-morph';
 import type { Callee } from '../ir/ir.ts';
+import { gradSpecifierFor } from '../emit/header.ts';
 import { readTag } from './discover.ts';
 import { classifyType, isDifferentiable } from './types.ts';
 
@@ -69,10 +70,14 @@ export function resolveCall(call: CallExpression, sf: SourceFile): ResolvedCall 
   const params = (fnNode as import('ts-morph').FunctionDeclaration).getParameters();
   const types = params.map((p) => classifyType(p.getType()));
   const wrt = params.map((p, i) => (tag.wrt ? tag.wrt.includes(p.getName()) : isDifferentiable(types[i]!)));
+  const declaredName = Node.isFunctionDeclaration(decl) || Node.isVariableDeclaration(decl) ? (decl.getName() ?? exportName) : exportName;
   const callee: Callee = {
     name: localName,
-    gradModule: module === null ? null : gradSpecifier(module),
+    module,
+    // The derivatives live beside the module that declares the callee, not beside a barrel that re-exports it.
+    gradModule: module === null || declSf === sf ? null : gradSpecifierFor(sf.getFilePath(), declSf.getFilePath(), module),
     exportName,
+    derivName: declaredName,
     wrt,
     params: types,
     returns: classifyType((fnNode as import('ts-morph').FunctionDeclaration).getReturnType()),
@@ -80,8 +85,3 @@ export function resolveCall(call: CallExpression, sf: SourceFile): ResolvedCall 
   return { kind: 'differentiable', callee, declaration: fnNode, primalImport };
 }
 
-/** './other.ts' -> './other.grad.ts', './other.js' -> './other.grad.js', './other' -> './other.grad' */
-export function gradSpecifier(spec: string): string {
-  const m = /^(.*?)(\.(?:m|c)?[jt]sx?)?$/.exec(spec)!;
-  return `${m[1]}.grad${m[2] ?? ''}`;
-}

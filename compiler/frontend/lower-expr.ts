@@ -259,7 +259,7 @@ function lowerPlace(L: Lowerer, e: Expression, out: Stmt[]): Place {
   if (Node.isElementAccessExpression(e) || Node.isPropertyAccessExpression(e)) {
     const ref = lowerRefOrFail(L, e, out);
     if (!L.isMutableRef(ref)) {
-      const base = ref.base === 'self' ? 'this' : ref.base;
+      const base = ref.base === L.fn.self?.name ? 'this' : ref.base;
       const isArray = L.refType({ base: ref.base, path: [] }, e).kind === 'array';
       fail(
         e,
@@ -393,7 +393,10 @@ function refArgName(L: Lowerer, ref: Ref, at: Expression, out: Stmt[]): string {
 /** Lowers an expression that names an array or object (`p`, `p.W`, `rows[i]`), or returns null. */
 export function tryLowerRef(L: Lowerer, e: Expression, out: Stmt[]): Ref | null {
   if (Node.isParenthesizedExpression(e) || Node.isNonNullExpression(e) || Node.isAsExpression(e)) return tryLowerRef(L, e.getExpression(), out);
-  if (Node.isThisExpression(e)) return { base: 'self', path: [] };
+  if (Node.isThisExpression(e)) {
+    if (!L.fn.self) fail(e, '`this` is only available in @differentiable methods', 'pass the object as a parameter');
+    return { base: L.fn.self.name, path: [] };
+  }
   if (Node.isIdentifier(e)) {
     const b = L.lookup(e.getText());
     if (!b) return null;

@@ -150,13 +150,19 @@ export class Lowerer {
       name: annotated.name,
       sourceFile: sourceFile.getBaseName(),
       params,
-      selfType: annotated.className,
+      self: null,
       locals: new Map(),
       body: [],
       returnType,
       loc: sfPos(node),
     };
-    if (annotated.className) this.used.add('self');
+    if (annotated.className) {
+      // `this` becomes the first parameter of the generated functions; its name avoids the user's.
+      let selfName = 'self';
+      for (let k = 2; this.used.has(selfName); k++) selfName = `self${k}`;
+      this.used.add(selfName);
+      this.fn.self = { name: selfName, type: annotated.className };
+    }
   }
 
   loc(node: Node): Loc {
@@ -621,13 +627,13 @@ export class Lowerer {
 
   /** True when writes through `ref` are allowed (it names a local array, not a parameter). */
   isMutableRef(ref: Ref): boolean {
-    return !this.fn.params.some((p) => p.name === ref.base) && ref.base !== 'self';
+    return !this.fn.params.some((p) => p.name === ref.base) && ref.base !== this.fn.self?.name;
   }
 
   /** The type reached through `ref`. */
   refType(ref: Ref, at: Node): VarType {
     let t: VarType | undefined = this.fn.locals.get(ref.base) ?? this.fn.params.find((p) => p.name === ref.base)?.type;
-    if (ref.base === 'self') return { kind: 'opaque', text: 'this' };
+    if (ref.base === this.fn.self?.name) return { kind: 'opaque', text: 'this' };
     if (!t) fail(at, `internal: unknown base ${ref.base}`, 'this is a wengert bug; please report it with the function that triggers it');
     for (const step of ref.path) {
       if (t.kind === 'opaque') return t;

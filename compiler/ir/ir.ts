@@ -65,10 +65,14 @@ export type PExpr =
 export interface Callee {
   /** Name as written at the call site (local or imported binding). */
   name: string;
-  /** Module specifier of the generated file holding its derivatives, or null when in this file. */
+  /** Module specifier the primal is imported from (as the user's code imports it), or null when in this file. */
+  module: string | null;
+  /** Module specifier of the generated file of the module that declares the callee, or null when in this file. */
   gradModule: string | null;
-  /** Exported base name of the callee (derivatives are `vjp_<exportName>` ...). */
+  /** The primal's exported name in `module` (or in this file). */
   exportName: string;
+  /** Base name of its generated derivatives (`jvp_<derivName>`): the declared name in the declaring module. */
+  derivName: string;
   /** For each parameter: is it differentiated (in `wrt`)? */
   wrt: boolean[];
   /** Parameter types of the callee. */
@@ -113,8 +117,8 @@ export interface IRFunction {
   /** Source file base name, for comments. */
   sourceFile: string;
   params: Param[];
-  /** For methods: the class name of `this` (passed as `self`). */
-  selfType: string | null;
+  /** For methods: the instance (`this` in the source), passed first as `name`, of class `type`. */
+  self: { name: string; type: string } | null;
   /** Every local variable with its type (parameters excluded). */
   locals: Map<string, VarType>;
   body: Stmt[];

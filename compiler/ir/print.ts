@@ -5,7 +5,7 @@
  */
 import type { Activity } from '../analysis/activity.ts';
 import type { Expr, IRFunction, Stmt } from './ir.ts';
-import { identity, operand, pexpr, ref } from '../emit/expr.ts';
+import { identity, operand, pexpr, ref } from './print-expr.ts';
 import { typeText } from '../frontend/types.ts';
 
 export function printExpr(e: Expr): string {

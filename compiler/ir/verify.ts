@@ -8,7 +8,7 @@ import type { IRFunction, Stmt } from './ir.ts';
 import { forEachStmt, stmtReads, pexprVars } from './walk.ts';
 
 export function verify(fn: IRFunction): void {
-  const known = new Set([...fn.locals.keys(), ...fn.params.map((p) => p.name), 'self']);
+  const known = new Set([...fn.locals.keys(), ...fn.params.map((p) => p.name), ...(fn.self ? [fn.self.name] : [])]);
   const problems: string[] = [];
   const check = (v: string, where: string) => {
     if (!known.has(v)) problems.push(`${where}: unknown variable ${v}`);

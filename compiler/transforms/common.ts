@@ -2,15 +2,30 @@
  * Pieces both derivative emitters share: signatures, source-line comments,
  * how a callee's generated derivatives are named, tangent arguments.
  */
+import { ts } from 'ts-morph';
 import type { Callee, IRFunction, Loc, Operand, Param, VarType } from '../ir/ir.ts';
 import type { Activity } from '../analysis/activity.ts';
-import { operand, identity } from '../emit/expr.ts';
+import { id, identity, operand, type CallNames } from '../emit/nodes.ts';
+import type { FunctionNames, ModuleNames } from '../emit/names.ts';
+import { expr, type, typeFromText } from '../emit/template.ts';
+
+const f = ts.factory;
 
 export interface EmitContext {
   /** The TypeScript type text of a parameter in generated signatures. */
   paramType(p: Param): string;
+  /** The user's default value of a parameter (constant source text), if any. */
+  paramDefault(p: Param): string | undefined;
   /** The TypeScript type text of the function's result. */
   returnType: string;
+  /** Module-level names of the generated file. */
+  module: ModuleNames;
+  /** The local name, in the generated file, of a callee's primal or generated derivative. */
+  callee(c: Callee, kind: 'primal' | 'jvp' | 'valueAndVjp'): string;
+  /** The local name of a plain (non-differentiable) function the body calls, by its name at the call site. */
+  plain(localName: string): string;
+  /** The names of the user's function in the generated file: its IR names and the instance parameter of methods. */
+  userNames: readonly string[];
 }
 
 /** Does the function return a tuple or array of numbers rather than one number? */
@@ -19,34 +34,77 @@ export function isVectorValued(fn: IRFunction): boolean {
 }
 
 /** Type of the output cotangent parameter of reverse-mode functions. */
-export function seedType(fn: IRFunction): string {
-  return isVectorValued(fn) ? 'ArrayLike<number>' : 'number';
+export function seedType(fn: IRFunction): ts.TypeNode {
+  return isVectorValued(fn) ? type`ArrayLike<number>` : type`number`;
 }
 
-export function signatureParams(fn: IRFunction, ctx: EmitContext): string[] {
-  const params = fn.params.map((p) => `${p.name}: ${ctx.paramType(p)}`);
-  return fn.selfType ? [`self: ${fn.selfType}`, ...params] : params;
+export function param(name: string, t?: ts.TypeNode, init?: ts.Expression): ts.ParameterDeclaration {
+  return f.createParameterDeclaration(undefined, undefined, name, undefined, t, init);
+}
+
+/** The user's parameters (the instance first, for methods), with their types and default values. */
+export function signatureParams(fn: IRFunction, ctx: EmitContext): ts.ParameterDeclaration[] {
+  const params = fn.params.map((p) => {
+    const init = ctx.paramDefault(p);
+    return param(p.name, typeFromText(ctx.paramType(p)), init === undefined ? undefined : expr([init]));
+  });
+  return fn.self ? [param(fn.self.name, typeFromText(fn.self.type)), ...params] : params;
+}
+
+/** The arguments that pass the user's parameters on (the instance first, for methods). */
+export function forwardedArgs(fn: IRFunction): ts.Expression[] {
+  return [...(fn.self ? [id(fn.self.name)] : []), ...fn.params.map((p) => id(p.name))];
 }
 
 export function sourceComment(fn: IRFunction, loc: Loc): string {
-  return `// ${fn.sourceFile}:${loc.line}`;
+  return `${fn.sourceFile}:${loc.line}`;
 }
 
-/** `jvp_g` / `valueAndVjp_g` of a called differentiable function. */
-export function calleeExport(c: Callee, kind: 'jvp' | 'vjp' | 'valueAndVjp'): string {
-  return `${kind}_${c.exportName}`;
+/** The exported names of a function's generated derivatives. */
+export function exportName(fn: IRFunction | Callee, kind: 'jvp' | 'valueAndVjp' | 'vjp' | 'grad' | 'valueAndGrad' | 'jacobian'): string {
+  return `${kind}_${'derivName' in fn ? fn.derivName : fn.name}`;
 }
 
 /** The tangent passed for one argument of a call in forward mode. */
-export function tangentArg(a: Operand, type: VarType, act: Activity, d: (v: string) => string): string {
-  if (a.kind === 'var' && act.isActive(a.name)) return d(a.name);
-  if (type.kind === 'number') return '0';
-  return `zerosLike(${operand(a, identity)})`;
+export function tangentArg(a: Operand, t: VarType, act: Activity, d: (v: string) => string): ts.Expression {
+  if (a.kind === 'var' && act.isActive(a.name)) return id(d(a.name));
+  if (t.kind === 'number') return f.createNumericLiteral(0);
+  return expr`zerosLike(${operand(a, identity)})`;
 }
 
-/** The type text of the gradient returned for the wrt parameters. */
-export function gradsType(fn: IRFunction, ctx: EmitContext): string {
+const nullContext: ts.TransformationContext = (ts as unknown as { nullTransformationContext: ts.TransformationContext }).nullTransformationContext;
+
+/** A type with `readonly` removed (`readonly number[]`, `ReadonlyArray<T>`, `Readonly<T>`): gradients are fresh, writable values. */
+export function writableType(t: ts.TypeNode): ts.TypeNode {
+  const visit = (n: ts.Node): ts.Node => {
+    if (ts.isTypeOperatorNode(n) && n.operator === ts.SyntaxKind.ReadonlyKeyword) return visit(n.type);
+    if (ts.isTypeReferenceNode(n) && ts.isIdentifier(n.typeName) && n.typeArguments?.length === 1) {
+      const [arg] = n.typeArguments;
+      if (n.typeName.text === 'ReadonlyArray') return f.createArrayTypeNode(visit(arg!) as ts.TypeNode);
+      if (n.typeName.text === 'Readonly') return visit(arg!);
+    }
+    if (ts.isPropertySignature(n) && n.modifiers?.some((m) => m.kind === ts.SyntaxKind.ReadonlyKeyword)) {
+      const rest = n.modifiers.filter((m) => m.kind !== ts.SyntaxKind.ReadonlyKeyword);
+      return f.updatePropertySignature(n, rest, n.name, n.questionToken, n.type && (visit(n.type) as ts.TypeNode));
+    }
+    return ts.visitEachChild(n, visit, nullContext);
+  };
+  return visit(t) as ts.TypeNode;
+}
+
+/** The type of the gradient returned for the wrt parameters. */
+export function gradsType(fn: IRFunction, ctx: EmitContext): ts.TypeNode {
   const wrt = fn.params.filter((p) => p.wrt);
-  if (wrt.length === 1) return ctx.paramType(wrt[0]!);
-  return `[${wrt.map((p) => ctx.paramType(p)).join(', ')}]`;
+  const types = wrt.map((p) => writableType(typeFromText(ctx.paramType(p))));
+  return types.length === 1 ? types[0]! : f.createTupleTypeNode(types);
+}
+
+/** A fresh naming scope for one generated function, holding the user's names. */
+export function functionNames(ctx: EmitContext): FunctionNames {
+  return ctx.module.forFunction(ctx.userNames);
+}
+
+/** The call-name resolver of primal expressions in generated code. */
+export function callNames(ctx: EmitContext): CallNames {
+  return { callee: (c) => ctx.callee(c, 'primal'), plain: (n) => ctx.plain(n) };
 }

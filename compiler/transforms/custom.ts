@@ -6,46 +6,81 @@
  * the two given, the other is derived from it for scalar-valued f (a dot
  * product for forward mode, one forward sweep per input for reverse mode).
  */
+import { ts, type Node } from 'ts-morph';
 import type { IRFunction } from '../ir/ir.ts';
-import { Naming } from '../emit/naming.ts';
-import { gradsType, isVectorValued, signatureParams, type EmitContext } from './common.ts';
+import { id } from '../emit/nodes.ts';
+import { docComment } from '../emit/printer.ts';
+import { expr, stmts, typeFromText } from '../emit/template.ts';
 import { fail } from '../frontend/diagnostics.ts';
-import type { Node } from 'ts-morph';
+import { exportName, forwardedArgs, functionNames, gradsType, isVectorValued, param, seedType, signatureParams, type EmitContext } from './common.ts';
 
-export function emitCustom(fn: IRFunction, custom: { vjp?: string; jvp?: string; node: Node }, ctx: EmitContext): { jvp: string; vjp: string } {
-  const naming = new Naming(fn.params.map((p) => p.name));
-  const d = (v: string) => naming.deriv(v);
-  const wrt = fn.params.filter((p) => p.wrt);
-  const names = [...(fn.selfType ? ['self'] : []), ...fn.params.map((p) => p.name)];
-  const call = fn.selfType ? `self.${fn.name.slice(fn.selfType.length + 1)}(${fn.params.map((p) => p.name).join(', ')})` : `${fn.name}(${names.join(', ')})`;
-  const params = signatureParams(fn, ctx);
-  const ret = ctx.returnType;
-  const grads = gradsType(fn, ctx);
-  const seed = naming.seed;
+const f = ts.factory;
+
+export interface CustomDerivatives {
+  /** Local names, in the generated file, of the user's derivative functions. */
+  vjp?: string;
+  jvp?: string;
+  /** The user's spelling of them, for comments. */
+  vjpSource?: string;
+  jvpSource?: string;
+  node: Node;
+}
+
+export function emitCustom(fn: IRFunction, custom: CustomDerivatives, ctx: EmitContext, primalName: string): { jvp: ts.FunctionDeclaration; vjp: ts.FunctionDeclaration } {
   if ((!custom.vjp || !custom.jvp) && isVectorValued(fn)) {
     fail(custom.node, `${fn.name} returns several values: give both @derivative vjp(${fn.name}) and @derivative jvp(${fn.name})`, 'the missing mode can be derived from the other only for functions returning one number');
   }
-  const inputs = `[${wrt.map((p) => p.name).join(', ')}] as const`;
+  const wrt = fn.params.filter((p) => p.wrt);
+  const args = () => forwardedArgs(fn);
+  /** The primal call: `f(x, y)`, or `self.method(x, y)` for methods. */
+  const primalCall = (): ts.Expression =>
+    fn.self
+      ? f.createCallExpression(f.createPropertyAccessExpression(id(fn.self.name), fn.name.slice(fn.self.type.length + 1)), undefined, fn.params.map((p) => id(p.name)))
+      : f.createCallExpression(id(primalName), undefined, args());
+  const ret = () => typeFromText(ctx.returnType);
+  const call = (name: string, extra: ts.Expression[]) => f.createCallExpression(id(name), undefined, [...args(), ...extra]);
+
+  // forward mode
+  const jn = functionNames(ctx);
+  const tangents = wrt.map((p) => jn.deriv(p.name));
   const jvpBody = custom.jvp
-    ? `  return ${custom.jvp}(${[...names, ...wrt.map((p) => d(p.name))].join(', ')});`
-    : `  return [${call}, dotAll(${custom.vjp}(${[...names, '1'].join(', ')}), [${wrt.map((p) => d(p.name)).join(', ')}])];`;
-  const vjpBody = custom.vjp
-    ? `  return [${call}, ${custom.vjp}(${[...names, seed].join(', ')})];`
-    : [
-        `  const pulled = pullbackFromJvp(${inputs}, (t) => ${custom.jvp}(${[...names, ...wrt.map((_, i) => `t[${i}]`)].join(', ')})[1], ${seed});`,
-        `  return [${call}, ${wrt.length === 1 ? 'pulled[0]' : '[...pulled]'}];`,
-      ].join('\n');
-  const jvp = [
-    `/** Forward mode of ${fn.name}, from its custom derivative ${custom.jvp ?? `${custom.vjp} (by a dot product)`}. */`,
-    `export function jvp_${fn.name}(${[...params, ...wrt.map((p) => `${d(p.name)}: ${ctx.paramType(p)}`)].join(', ')}): [${ret}, ${ret}] {`,
-    jvpBody,
-    '}',
-  ].join('\n');
-  const vjp = [
-    `/** Reverse mode of ${fn.name}, from its custom derivative ${custom.vjp ?? `${custom.jvp} (one forward sweep per input)`}. */`,
-    `export function valueAndVjp_${fn.name}(${[...params, `${seed}: ${isVectorValued(fn) ? 'ArrayLike<number>' : 'number'}`].join(', ')}): [${ret}, ${grads}] {`,
-    vjpBody,
-    '}',
-  ].join('\n');
+    ? stmts`return ${call(custom.jvp, tangents.map(id))};`
+    : stmts`return [${primalCall()}, dotAll(${call(custom.vjp!, [f.createNumericLiteral(1)])}, ${f.createArrayLiteralExpression(tangents.map(id))})];`;
+  const jvp = f.createFunctionDeclaration(
+    [f.createModifier(ts.SyntaxKind.ExportKeyword)],
+    undefined,
+    exportName(fn, 'jvp'),
+    undefined,
+    [...signatureParams(fn, ctx), ...wrt.map((p, i) => param(tangents[i]!, typeFromText(ctx.paramType(p))))],
+    f.createTupleTypeNode([ret(), ret()]),
+    f.createBlock(jvpBody, true),
+  );
+  docComment(jvp, `Forward mode of ${fn.name}, from its custom derivative ${custom.jvpSource ?? `${custom.vjpSource} (by a dot product)`}.`);
+
+  // reverse mode
+  const vn = functionNames(ctx);
+  const seed = vn.seed();
+  let vjpBody: ts.Statement[];
+  if (custom.vjp) {
+    vjpBody = stmts`return [${primalCall()}, ${call(custom.vjp, [id(seed)])}];`;
+  } else {
+    const pulled = vn.fresh('pulled');
+    const t = vn.fresh('t');
+    const inputs = f.createAsExpression(f.createArrayLiteralExpression(wrt.map((p) => id(p.name))), f.createTypeReferenceNode('const'));
+    const jvpOf = f.createArrowFunction(undefined, undefined, [param(t)], undefined, undefined, expr`${call(custom.jvp!, wrt.map((_, i) => expr`${t}[${i}]`))}[1]`);
+    vjpBody = stmts`
+      const ${pulled} = pullbackFromJvp(${inputs}, ${jvpOf}, ${seed});
+      return [${primalCall()}, ${wrt.length === 1 ? expr`${pulled}[0]` : expr`[...${pulled}]`}];`;
+  }
+  const vjp = f.createFunctionDeclaration(
+    [f.createModifier(ts.SyntaxKind.ExportKeyword)],
+    undefined,
+    exportName(fn, 'valueAndVjp'),
+    undefined,
+    [...signatureParams(fn, ctx), param(seed, seedType(fn))],
+    f.createTupleTypeNode([ret(), gradsType(fn, ctx)]),
+    f.createBlock(vjpBody, true),
+  );
+  docComment(vjp, `Reverse mode of ${fn.name}, from its custom derivative ${custom.vjpSource ?? `${custom.jvpSource} (one forward sweep per input)`}.`);
   return { jvp, vjp };
 }

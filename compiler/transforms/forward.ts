@@ -1,165 +1,185 @@
 /**
  * Forward mode: `jvp_f(...args, ...dargs)` returns `[f(args), tangent]`.
  * Each active statement is followed by its tangent statement (`dt3 = ...`
- * from the rule table); control flow is kept as it is.
+ * from the rule table); control flow is kept as it is. The result is a
+ * syntax tree (compiler/emit/template.ts), printed by the module emitter.
  */
+import { ts } from 'ts-morph';
 import type { IRFunction, Operand, SimpleStmt, Stmt } from '../ir/ir.ts';
 import type { Activity } from '../analysis/activity.ts';
 import type { Recording } from '../analysis/recording.ts';
 import { hoistedDeclaration, planDeclarations, type Declarations } from '../emit/declarations.ts';
-import { identity, operand, pexpr, primal, ref } from '../emit/expr.ts';
-import { Naming } from '../emit/naming.ts';
-import { Writer } from '../emit/writer.ts';
+import type { FunctionNames } from '../emit/names.ts';
+import { id, identity, newArray, operand, pexpr, primal, ref, RuleCall } from '../emit/nodes.ts';
+import { docComment, lineComment } from '../emit/printer.ts';
+import { expr, stmt, stmts, typeFromText } from '../emit/template.ts';
 import { ruleOf } from '../rules/index.ts';
-import { calleeExport, isVectorValued, signatureParams, sourceComment, tangentArg, type EmitContext } from './common.ts';
+import { callNames, exportName, functionNames, isVectorValued, param, signatureParams, sourceComment, tangentArg, type EmitContext } from './common.ts';
 
-export function emitJvp(fn: IRFunction, act: Activity, rec: Recording, ctx: EmitContext): string {
-  const naming = new Naming([...fn.locals.keys(), ...fn.params.map((p) => p.name)]);
-  const d = (v: string) => naming.deriv(v);
+const f = ts.factory;
+
+export function emitJvp(fn: IRFunction, act: Activity, rec: Recording, ctx: EmitContext): ts.FunctionDeclaration {
+  const names = functionNames(ctx);
+  const d = (v: string) => names.deriv(v);
   const decls = planDeclarations(fn, rec.blockLocal);
-  const w = new Writer();
   const wrt = fn.params.filter((p) => p.wrt);
-  const params = [...signatureParams(fn, ctx), ...wrt.map((p) => `${d(p.name)}: ${ctx.paramType(p)}`)];
-  w.line(`/** Forward mode: [${fn.name}(...), its directional derivative along (${wrt.map((p) => d(p.name)).join(', ')})]. */`);
-  const ret = ctx.returnType;
-  w.block(`export function jvp_${fn.name}(${params.join(', ')}): [${ret}, ${ret}]`, () => {
-    emitHoisted(fn, act, decls, w, d);
-    emitList(fn.body, { naming, fn, act, decls, w, d, ctx });
-  });
-  return w.toString();
+  const params = [...signatureParams(fn, ctx), ...wrt.map((p) => param(d(p.name), typeFromText(ctx.paramType(p))))];
+  const env: Env = { names, fn, act, decls, d, ctx };
+  const body = [...hoisted(env), ...list(fn.body, env)];
+  const ret = typeFromText(ctx.returnType);
+  const decl = f.createFunctionDeclaration(
+    [f.createModifier(ts.SyntaxKind.ExportKeyword)],
+    undefined,
+    exportName(fn, 'jvp'),
+    undefined,
+    params,
+    f.createTupleTypeNode([ret, typeFromText(ctx.returnType)]),
+    f.createBlock(body, true),
+  );
+  return docComment(decl, `Forward mode: [${fn.name}(...), its directional derivative along (${wrt.map((p) => d(p.name)).join(', ')})].`);
 }
 
 interface Env {
-  naming: Naming;
+  names: FunctionNames;
   fn: IRFunction;
   act: Activity;
   decls: Declarations;
-  w: Writer;
   d: (v: string) => string;
   ctx: EmitContext;
 }
 
-function emitHoisted(fn: IRFunction, act: Activity, decls: Declarations, w: Writer, d: (v: string) => string): void {
+function hoisted(env: Env): ts.Statement[] {
+  const { fn, act, decls, d } = env;
+  const out: ts.Statement[] = [];
   // A parameter outside wrt(...) that is assigned an active value starts with a zero tangent.
   for (const p of fn.params) {
     if (p.wrt || !act.isActive(p.name)) continue;
-    if (p.type.kind === 'number') w.line(`let ${d(p.name)} = 0;`);
-    else if (p.type.kind === 'tensor') w.line(`let ${d(p.name)}: Tensor = zerosLike(${p.name});`);
+    if (p.type.kind === 'number') out.push(stmt`let ${d(p.name)} = 0;`);
+    else if (p.type.kind === 'tensor') out.push(stmt`let ${d(p.name)}: Tensor = zerosLike(${p.name});`);
   }
   for (const v of decls.hoisted) {
     const t = fn.locals.get(v)!;
-    w.line(hoistedDeclaration(v, t));
-    if (act.isActive(v)) w.line(hoistedDeclaration(d(v), t));
+    out.push(hoistedDeclaration(v, t));
+    if (act.isActive(v)) out.push(hoistedDeclaration(d(v), t));
   }
+  return out;
 }
 
-function emitList(list: readonly Stmt[], env: Env): void {
+function list(items: readonly Stmt[], env: Env): ts.Statement[] {
+  const out: ts.Statement[] = [];
   let lastLine = -1;
-  for (const s of list) {
-    if (s.loc.line !== lastLine && (s.kind === 'if' || s.kind === 'loop' || lastLine === -1 || s.loc.line !== lastLine)) {
-      env.w.line(sourceComment(env.fn, s.loc));
+  for (const s of items) {
+    const emitted = statement(s, env);
+    if (emitted.length && s.loc.line !== lastLine) {
+      lineComment(emitted[0]!, sourceComment(env.fn, s.loc));
       lastLine = s.loc.line;
     }
-    emitStmt(s, env);
+    out.push(...emitted);
   }
+  return out;
 }
 
-function emitStmt(s: Stmt, env: Env): void {
-  const { w, act, d } = env;
-  const tan = (o: Operand) => (o.kind === 'var' && act.isActive(o.name) ? d(o.name) : '0');
+function statement(s: Stmt, env: Env): ts.Statement[] {
+  const { act, d } = env;
+  const tan = (o: Operand): ts.Expression => (o.kind === 'var' && act.isActive(o.name) ? id(d(o.name)) : f.createNumericLiteral(0));
   switch (s.kind) {
-    case 'if':
-      w.block(`if (${pexpr(s.cond, identity)})`, () => emitList(s.then, env), s.else.length ? '} else {' : '}');
-      if (s.else.length) w.indent(() => emitList(s.else, env)).line('}');
-      return;
-    case 'loop':
-      if (s.test === 'pre') w.block(`while (${pexpr(s.cond, identity)})`, () => emitList(s.body, env));
-      else w.block('do', () => emitList(s.body, env), `} while (${pexpr(s.cond, identity)});`);
-      return;
-    case 'return': {
-      if (!isVectorValued(env.fn)) {
-        w.line(`return [${operand(s.value, identity)}, ${tan(s.value)}];`);
-        return;
-      }
-      const a = operand(s.value, identity);
-      const t = env.ctx.returnType;
-      const da = tan(s.value) === '0' ? `new Array<number>(${a}.length).fill(0)` : tan(s.value);
-      w.line(`return [${a} as ${t}, ${da} as ${t}];`);
-      return;
+    case 'if': {
+      const otherwise = list(s.else, env);
+      return [f.createIfStatement(pexpr(s.cond, identity), f.createBlock(list(s.then, env), true), otherwise.length ? f.createBlock(otherwise, true) : undefined)];
     }
-    case 'store':
-      w.line(`${ref(s.ref, identity)} = ${operand(s.value, identity)};`);
-      if (act.isActive(s.ref.base)) w.line(`${ref(s.ref, identity, d(s.ref.base))} = ${tan(s.value)};`);
-      return;
-    case 'push':
-      w.line(`${ref(s.ref, identity)}.push(${operand(s.value, identity)});`);
-      if (act.isActive(s.ref.base)) w.line(`${ref(s.ref, identity, d(s.ref.base))}.push(${tan(s.value)});`);
-      return;
+    case 'loop': {
+      const body = f.createBlock(list(s.body, env), true);
+      return [s.test === 'pre' ? f.createWhileStatement(pexpr(s.cond, identity), body) : f.createDoStatement(body, pexpr(s.cond, identity))];
+    }
+    case 'return': {
+      if (!isVectorValued(env.fn)) return stmts`return [${operand(s.value, identity)}, ${tan(s.value)}];`;
+      const a = operand(s.value, identity);
+      const t = () => typeFromText(env.ctx.returnType);
+      const activeVar = s.value.kind === 'var' && act.isActive(s.value.name);
+      const da = activeVar ? tan(s.value) : expr`new Array<number>(${operand(s.value, identity)}.length).fill(0)`;
+      return stmts`return [${a} as ${t()}, ${da} as ${t()}];`;
+    }
+    case 'store': {
+      const out = stmts`${ref(s.ref, identity)} = ${operand(s.value, identity)};`;
+      if (act.isActive(s.ref.base)) out.push(...stmts`${ref(s.ref, identity, d(s.ref.base))} = ${tan(s.value)};`);
+      return out;
+    }
+    case 'push': {
+      const out = stmts`${ref(s.ref, identity)}.push(${operand(s.value, identity)});`;
+      if (act.isActive(s.ref.base)) out.push(...stmts`${ref(s.ref, identity, d(s.ref.base))}.push(${tan(s.value)});`);
+      return out;
+    }
     case 'assign':
-      emitAssign(s, env);
-      return;
+      return assign(s, env);
     default:
-      s satisfies never;
+      return s satisfies never;
   }
 }
 
-function emitAssign(s: Extract<SimpleStmt, { kind: 'assign' }>, env: Env): void {
-  const { w, act, d, decls } = env;
-  const decl = decls.declaredAt.get(s);
-  const kw = decl ? `${decl} ` : '';
+/** `const x = e;`, `let x = e;` or `x = e;` as the declaration plan says. */
+function define(kw: 'const' | 'let' | undefined, name: string, value: ts.Expression): ts.Statement {
+  if (kw === 'const') return stmt`const ${name} = ${value};`;
+  if (kw === 'let') return stmt`let ${name} = ${value};`;
+  return stmt`${name} = ${value};`;
+}
+
+function assign(s: Extract<SimpleStmt, { kind: 'assign' }>, env: Env): ts.Statement[] {
+  const { act, d, decls, ctx } = env;
+  const kw = decls.declaredAt.get(s);
   const active = act.isActive(s.target);
   const e = s.expr;
+  const calleeName = callNames(ctx);
   if (e.kind === 'call' && active) {
     const args = e.args.map((a) => operand(a, identity));
     const dargs = e.args.flatMap((a, i) => (e.callee.wrt[i] ? [tangentArg(a, e.callee.params[i]!, act, d)] : []));
-    w.line(`${kw}[${s.target}, ${d(s.target)}] = ${calleeExport(e.callee, 'jvp')}(${[...args, ...dargs].join(', ')});`);
-    return;
+    const call = f.createCallExpression(id(ctx.callee(e.callee, 'jvp')), undefined, [...args, ...dargs]);
+    const pattern = f.createArrayBindingPattern([f.createBindingElement(undefined, undefined, s.target), f.createBindingElement(undefined, undefined, d(s.target))]);
+    if (kw) return [f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(pattern, undefined, undefined, call)], kw === 'const' ? ts.NodeFlags.Const : ts.NodeFlags.Let))];
+    return stmts`[${s.target}, ${d(s.target)}] = ${call};`;
   }
   if (active && (e.kind === 'prim' || e.kind === 'tensorOp') && e.args.some((a) => a.kind === 'var' && a.name === s.target)) {
     // `x = x * y`: the tangent needs the old x, so the new value waits in a temporary.
-    const next = env.naming.fresh(`${s.target}_next`);
-    w.line(`const ${next} = ${primal(e, identity)};`);
-    w.line(`${d(s.target)} = ${tangentOf(s, env, next)};`);
-    w.line(`${s.target} = ${next};`);
-    return;
+    const next = env.names.fresh(`${s.target}_next`);
+    return [stmt`const ${next} = ${primal(e, identity, calleeName)};`, stmt`${d(s.target)} = ${tangentOf(s, env, next)};`, stmt`${s.target} = ${next};`];
   }
-  w.line(`${kw}${s.target} = ${primal(e, identity)};`);
-  if (!active) return;
-  const tangent = tangentOf(s, env, s.target);
-  w.line(`${kw}${d(s.target)} = ${tangent};`);
+  const out = [define(kw, s.target, primal(e, identity, calleeName))];
+  if (active) out.push(define(kw, d(s.target), tangentOf(s, env, s.target)));
+  return out;
 }
 
 /** The tangent expression of an active assignment. */
-function tangentOf(s: Extract<SimpleStmt, { kind: 'assign' }>, env: Env, out: string): string {
+function tangentOf(s: Extract<SimpleStmt, { kind: 'assign' }>, env: Env, out: string): ts.Expression {
   const { act, d } = env;
   const e = s.expr;
-  const tan = (o: Operand) => (o.kind === 'var' && act.isActive(o.name) ? d(o.name) : null);
-  const zeroLike = (o: Operand) => {
-    const t = o.kind === 'var' ? (env.fn.locals.get(o.name) ?? env.fn.params.find((p) => p.name === o.name)?.type) : undefined;
-    return t?.kind === 'tensor' ? `zerosLike(${operand(o, identity)})` : '0';
-  };
+  const isTensor = env.fn.locals.get(s.target)?.kind === 'tensor';
+  const zero = () => (isTensor ? expr`zerosLike(${out})` : f.createNumericLiteral(0));
   switch (e.kind) {
     case 'prim':
     case 'tensorOp': {
       const rule = ruleOf(e);
-      const isTensor = env.fn.locals.get(s.target)?.kind === 'tensor';
-      const t = rule.jvp({ args: e.args.map((a) => operand(a, identity)), out, dargs: e.args.map(tan) });
-      if (t === null) return isTensor ? `zerosLike(${out})` : '0';
-      return isTensor && e.kind === 'tensorOp' ? `asTensor(${t})` : t;
+      const call = new RuleCall(e.args, identity);
+      const dargs = e.args.map((a, i) => (a.kind === 'var' && act.isActive(a.name) ? call.named(`__darg${i}__`, d(a.name)) : null));
+      const t = rule.jvp({ args: call.args, out: call.named('__out__', out), dargs });
+      if (t === null) return zero();
+      const tangent = call.tree(t);
+      return isTensor && e.kind === 'tensorOp' ? expr`asTensor(${tangent})` : tangent;
     }
-    case 'copy':
-      return tan(e.src) ?? zeroLike(e.src);
+    case 'copy': {
+      if (e.src.kind === 'var' && act.isActive(e.src.name)) return id(d(e.src.name));
+      const src = e.src;
+      const t = src.kind === 'var' ? (env.fn.locals.get(src.name) ?? env.fn.params.find((p) => p.name === src.name)?.type) : undefined;
+      return t?.kind === 'tensor' ? expr`zerosLike(${operand(e.src, identity)})` : f.createNumericLiteral(0);
+    }
     case 'load':
-      return act.isActive(e.ref.base) ? ref(e.ref, identity, d(e.ref.base)) : env.fn.locals.get(s.target)?.kind === 'tensor' ? `zerosLike(${s.target})` : '0';
+      return act.isActive(e.ref.base) ? ref(e.ref, identity, d(e.ref.base)) : zero();
     case 'newArray':
       return primal(e, identity);
     case 'copyArray':
-      return act.isActive(e.src.base)
-        ? primal({ ...e, src: { ...e.src, base: d(e.src.base) } }, identity)
-        : primal({ kind: 'newArray', ctor: e.ctor, size: null, elems: [] }, identity).replace('(0)', `(${ref(e.src, identity)}.length)`).replace('[] as number[]', `new Array<number>(${ref(e.src, identity)}.length).fill(0)`);
+      if (act.isActive(e.src.base)) return primal({ ...e, src: { ...e.src, base: d(e.src.base) } }, identity);
+      return newArray(e.ctor, expr`${ref(e.src, identity)}.length`);
     case 'pure':
     case 'opaqueCall':
-      return '0';
+      return f.createNumericLiteral(0);
     case 'call':
       throw new Error('internal: calls are emitted with their tangent');
     default:

@@ -1,13 +1,10 @@
 /**
- * Prints IR operands, references, conditions and primal expressions as
- * TypeScript. `name` maps an IR variable to the name it has at the point of
- * printing (the reverse sweep renames recomputed values).
+ * Text of IR operands, references and conditions, for the printed Wengert
+ * list (`wengert inspect`, IR snapshots). Generated code is built as syntax
+ * trees instead (compiler/emit/nodes.ts).
  */
-import type { Expr, Operand, PExpr, Ref } from '../ir/ir.ts';
+import type { Operand, PExpr, Ref } from './ir.ts';
 import { literal } from '../rules/algebra.ts';
-import { scalarRules } from '../rules/scalar.ts';
-import { tensorRules } from '../rules/tensor.ts';
-import type { Rule } from '../rules/types.ts';
 
 export type NameOf = (v: string) => string;
 
@@ -62,32 +59,5 @@ export function pexpr(p: PExpr, name: NameOf, parentPrec = 0): string {
     }
     default:
       return p satisfies never;
-  }
-}
-
-/** The TypeScript expression computing a primal IR expression. */
-export function primal(e: Expr, name: NameOf): string {
-  switch (e.kind) {
-    case 'prim':
-      return (scalarRules[e.prim] as Rule).primal(e.args.map((a) => operand(a, name)));
-    case 'tensorOp':
-      return tensorRules[e.op].primal(e.args.map((a) => operand(a, name)));
-    case 'copy':
-      return operand(e.src, name);
-    case 'load':
-      return ref(e.ref, name);
-    case 'pure':
-      return pexpr(e.expr, name);
-    case 'opaqueCall':
-      return `${e.fn}(${e.args.map((a) => operand(a, name)).join(', ')})`;
-    case 'call':
-      return `${e.callee.name}(${e.args.map((a) => operand(a, name)).join(', ')})`;
-    case 'newArray':
-      if (e.ctor === 'Array') return e.size ? `new Array<number>(${operand(e.size, name)}).fill(0)` : '[] as number[]';
-      return `new ${e.ctor}(${e.size ? operand(e.size, name) : '0'})`;
-    case 'copyArray':
-      return e.ctor === 'Array' ? `Array.from(${ref(e.src, name)})` : `new ${e.ctor}(${ref(e.src, name)})`;
-    default:
-      return e satisfies never;
   }
 }

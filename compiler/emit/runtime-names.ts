@@ -1,0 +1,28 @@
+/**
+ * The runtime exports generated code may refer to, and nothing else: the
+ * tape, the structure helpers, the Jacobian drivers, and every tensor op and
+ * gradient helper the rule templates call. Template identifiers are checked
+ * against this list (compiler/emit/template.ts), and test/compiler/
+ * runtime-names.test.ts checks that the runtime really exports each one.
+ */
+import { tensorRules, tensorRuntimeNames } from '../rules/tensor.ts';
+
+const CORE = [
+  'tape', 'zerosLike', 'addInto', 'addArrayInto', 'flatten', 'basisLike', 'countNumbers', 'jacobianByRows',
+  'jacobianByColumns', 'dotAll', 'pullbackFromJvp', 'asTensor', 'addTensor', 'Tensor',
+];
+
+let names: ReadonlySet<string> | null = null;
+
+/** Every name in the list (for tests). */
+export function runtimeExports(): ReadonlySet<string> {
+  names ??= new Set([...CORE, ...tensorRuntimeNames, ...Object.keys(tensorRules)]);
+  return names;
+}
+
+export function isRuntimeExport(name: string): boolean {
+  return runtimeExports().has(name);
+}
+
+/** Names exported only as types. */
+export const RUNTIME_TYPES: ReadonlySet<string> = new Set(['Tensor']);
