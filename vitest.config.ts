@@ -21,5 +21,7 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // The global teardown type-checks every generated file of the run (a few seconds; more on a busy machine).
+    teardownTimeout: 120_000,
   },
 });

@@ -8,16 +8,50 @@
  * just built dist, so this is a few stat calls. A failed build is printed
  * and does not stop the run: tests that need dist then fail with the
  * reason.
+ *
+ * Its teardown, after the last test, type-checks every generated file the
+ * run wrote into test/.generated/ (test/helpers/generated-files.ts says
+ * which) in one strict TypeScript project, and fails the run (exit code 1,
+ * one `file:line:col: message` line per error) when one does not
+ * type-check. One project for all fixtures costs a few seconds; a project
+ * per test would cost minutes.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generatedFilesSince } from './helpers/generated-files.ts';
+import { typecheckOwnErrors } from './helpers/typecheck.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const stampFile = path.join(root, 'dist', 'compiler', 'cli.js');
 
-export default function setup(): void {
+export default function setup(): () => void {
+  const runStarted = Date.now();
+  rebuildDistIfStale();
+  return () => typecheckGeneratedFiles(runStarted);
+}
+
+/** Type-checks the generated files written since `sinceMs`; prints the errors and sets exit code 1 on any. */
+function typecheckGeneratedFiles(sinceMs: number): void {
+  const files = generatedFilesSince(sinceMs);
+  if (files.length === 0) return;
+  const started = performance.now();
+  const errors = typecheckOwnErrors(files);
+  const ms = Math.round(performance.now() - started);
+  if (errors.length === 0) {
+    console.log(`[global-teardown] the ${files.length} generated files of this run type-check under --strict (${ms} ms)`);
+    return;
+  }
+  // Vitest only logs an error thrown here; the exit code is what fails the run.
+  process.exitCode = 1;
+  console.error(
+    `\n[global-teardown] FAIL: ${errors.length} type error(s) in generated files of this run ` +
+      `(tsc --strict over ${files.length} files, ${ms} ms):\n${errors.map((e) => `  ${e}`).join('\n')}\n`,
+  );
+}
+
+function rebuildDistIfStale(): void {
   const built = mtimeOf(stampFile);
   const newest = Math.max(
     newestMtime(path.join(root, 'compiler')),

@@ -3,7 +3,8 @@
  * test/.generated/fuzz/<dir>/p<n>.ts, build them all with one
  * `compileFiles` call, write the `.grad.ts` files, import both modules,
  * check them with the oracle, and type-check all generated files with one
- * TypeScript program.
+ * TypeScript program (typecheckBatch; a type error is a failure of its
+ * program, like a wrong derivative).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,7 +16,7 @@ import { checkProgram, describeThrow, type OracleOptions } from './oracle.ts';
 import { renderProgram } from './render.ts';
 import { bump, emptyTally, type Failure, type Tally } from './report.ts';
 import { tracedMain } from './traced.ts';
-import { typecheck } from './typecheck.ts';
+import { PROGRAM_ERRORS, typecheck } from './typecheck.ts';
 
 export const fuzzDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../.generated/fuzz');
 
@@ -43,6 +44,36 @@ export interface BatchResult {
   outcomes: ProgramOutcome[];
   /** Wall time of each phase, in ms. */
   timing: { compile: number; check: number; tsc: number };
+}
+
+/** A program of a batch as the type check sees it: its files and the failures found so far. */
+export interface TscEntry {
+  sourcePath: string;
+  /** The generated file, or null when the program did not compile. */
+  gradPath: string | null;
+  failures: Failure[];
+}
+
+/**
+ * Type-checks the generated files of a batch, with their sources, in one
+ * TypeScript program (tsc --strict): a type error in a generated file is a
+ * `tsc` failure of its program, one in a rendered source a `fuzzer` failure
+ * (the generator wrote an ill-typed program).
+ */
+export function typecheckBatch(entries: readonly TscEntry[], tally: Tally): void {
+  // Sources too: a generated file imports its source only when it calls a helper.
+  const roots = entries.flatMap((e) => (e.gradPath ? [e.sourcePath, e.gradPath] : []));
+  const errors = roots.length > 0 ? typecheck(roots) : new Map<string, string[]>();
+  const programWide = errors.get(PROGRAM_ERRORS);
+  for (const e of entries) {
+    if (!e.gradPath) continue;
+    bump(tally.checks, 'tsc');
+    if (programWide) e.failures.push({ kind: 'tsc', message: `the batch's TypeScript program fails tsc --strict:\n${programWide.join('\n')}` });
+    const own = errors.get(path.resolve(e.gradPath));
+    if (own) e.failures.push({ kind: 'tsc', message: `${path.basename(e.gradPath)} fails tsc --strict:\n${own.join('\n')}` });
+    const src = errors.get(path.resolve(e.sourcePath));
+    if (src) e.failures.push({ kind: 'fuzzer', message: `the generated source fails tsc --strict:\n${src.join('\n')}` });
+  }
 }
 
 /** Builds and checks a batch of programs whose files go to `dir` (under test/.generated/fuzz/). */
@@ -99,19 +130,7 @@ export async function runBatch(items: readonly BatchItem[], dir: string, opts: R
   }
   const t2 = performance.now();
 
-  if (opts.tsc) {
-    // Sources too: a generated file imports its source only when it calls a helper.
-    const roots = entries.flatMap((e) => (e.gradPath ? [e.sourcePath, e.gradPath] : []));
-    const errors = roots.length > 0 ? typecheck(roots) : new Map<string, string[]>();
-    for (const e of entries) {
-      if (!e.gradPath) continue;
-      bump(tally.checks, 'tsc');
-      const own = errors.get(path.resolve(e.gradPath));
-      if (own) e.failures.push({ kind: 'tsc', message: `${path.basename(e.gradPath)} fails tsc --strict:\n${own.join('\n')}` });
-      const src = errors.get(path.resolve(e.sourcePath));
-      if (src) e.failures.push({ kind: 'fuzzer', message: `the generated source fails tsc --strict:\n${src.join('\n')}` });
-    }
-  }
+  if (opts.tsc) typecheckBatch(entries, tally);
   const t3 = performance.now();
 
   const outcomes = entries.map((e) => ({ n: e.n, sourcePath: e.sourcePath, failures: e.failures }));

@@ -48,20 +48,31 @@ function cachingHost(): ts.CompilerHost {
   return host;
 }
 
-/** Type errors per file (absolute paths) among `files` and what they import; files without errors are absent. */
+/** Key of the errors that belong to no file (compiler options, global types): they spoil every file. */
+export const PROGRAM_ERRORS = '(program)';
+
+/**
+ * Type errors per file (absolute paths) among `files`, plus program-wide
+ * ones under PROGRAM_ERRORS; files without errors are absent. Errors of the
+ * files they import (the runtime) are not computed: they are checked once,
+ * by `npm run typecheck`, not once per batch.
+ */
 export function typecheck(files: readonly string[]): Map<string, string[]> {
   const program = ts.createProgram({ rootNames: files as string[], options: compilerOptions(), host: cachingHost(), oldProgram: previous });
   previous = program;
   const errors = new Map<string, string[]>();
-  const wanted = new Set(files.map((f) => path.resolve(f)));
-  const diagnostics = [...program.getSyntacticDiagnostics(), ...program.getSemanticDiagnostics(), ...program.getOptionsDiagnostics()];
+  const diagnostics: ts.Diagnostic[] = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()];
+  for (const file of files) {
+    const sf = program.getSourceFile(path.resolve(file));
+    if (sf) diagnostics.push(...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf));
+    else errors.set(PROGRAM_ERRORS, [...(errors.get(PROGRAM_ERRORS) ?? []), `${file}: file not found`]);
+  }
   for (const d of diagnostics) {
     if (d.category !== ts.DiagnosticCategory.Error) continue;
-    const file = d.file ? path.resolve(d.file.fileName) : '(options)';
+    const file = d.file ? path.resolve(d.file.fileName) : PROGRAM_ERRORS;
     const where = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start) : null;
     const text = `${where ? `${path.basename(file)}:${where.line + 1}:${where.character + 1}: ` : ''}TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`;
-    const key = wanted.has(file) ? file : file;
-    errors.set(key, [...(errors.get(key) ?? []), text]);
+    errors.set(file, [...(errors.get(file) ?? []), text]);
   }
   return errors;
 }
