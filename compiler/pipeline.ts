@@ -11,6 +11,7 @@ import type { SourceFile } from 'ts-morph';
 import { analyzeActivity, type Activity } from './analysis/activity.ts';
 import { analyzeRecording, type Recording } from './analysis/recording.ts';
 import { gradPathFor } from './emit/header.ts';
+import { lineSourceMap } from './emit/source-map.ts';
 import { emitModule, UserImports, type CompiledFunction } from './emit/module.ts';
 import { ModuleNames } from './emit/names.ts';
 import { printNode } from './emit/printer.ts';
@@ -41,6 +42,11 @@ export interface GeneratedFile {
   text: string;
   /** Names of the differentiable functions it holds derivatives of. */
   functions: string[];
+  /**
+   * The version 3 source map (JSON) from `text` to the source, line by line (emit/source-map.ts).
+   * The build writes it beside the generated file and ends that file with its `//# sourceMappingURL=`.
+   */
+  map?: string;
 }
 
 export interface CompileResult {
@@ -201,7 +207,13 @@ export function compileSourceFile(sf: SourceFile): { file: GeneratedFile | null;
     return { file: null, diagnostics };
   }
   return {
-    file: { sourcePath: sf.getFilePath(), outputPath, text, functions: compiled.map((c) => c.fn.name) },
+    file: {
+      sourcePath: sf.getFilePath(),
+      outputPath,
+      text,
+      functions: compiled.map((c) => c.fn.name),
+      map: lineSourceMap(text, { generatedFile: path.basename(outputPath), sourceFile: sf.getBaseName(), sourceText: sf.getFullText() }),
+    },
     diagnostics,
   };
 }
@@ -343,7 +355,7 @@ function emitContext(a: Annotated, fn: IRFunction, L: Lowerer, sf: SourceFile, s
         return local;
       }
       const exported = exportName(c, kind);
-      if (c.gradModule === null) return exported;
+      if (c.gradModule === null) return names.ownExport(exported);
       const local = names.imported(c.gradModule, exported);
       user.add('values', c.gradModule, exported, local);
       return local;

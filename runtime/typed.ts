@@ -18,3 +18,15 @@ export function addTensor(acc: Tensor | null, x: Tensor | number): Tensor {
   const t = asTensor(x);
   return acc === null ? t : asTensor(add(acc, t));
 }
+
+/**
+ * `acc[i] = acc[i] + pieces[i]` for each i, in place: accumulates the
+ * cotangent of an array or tuple of tensors (the operand list of `concat`,
+ * whose cotangent comes back as one piece per tensor).
+ */
+export function addTensorsInto(acc: Tensor[], pieces: readonly (Tensor | number)[]): void {
+  if (acc.length !== pieces.length) {
+    throw new RangeError(`wengert: addTensorsInto got ${pieces.length} cotangent pieces for ${acc.length} tensors`);
+  }
+  for (let i = 0; i < acc.length; i++) acc[i] = addTensor(acc[i]!, pieces[i]!);
+}

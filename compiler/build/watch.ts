@@ -20,7 +20,7 @@ import { watch as chokidarWatch } from 'chokidar';
 import { build, type BuildOptions, type BuildResult } from './build.ts';
 import { buildRoots, ModuleGraph, type Dependent } from './callgraph.ts';
 import { isSkippedDirName, isSourceFileName, mayHoldDifferentiable } from './expand.ts';
-import { displayPath } from './messages.ts';
+import { displayPath, errorCount, warningCount } from './messages.ts';
 import { removeIfGenerated } from './write-outputs.ts';
 
 export interface WatchOptions extends BuildOptions {
@@ -183,6 +183,9 @@ function describeOutcome(result: BuildResult, cwd: string): string {
   if (result.written.length > 0) parts.push(`wrote ${result.written.map((f) => displayPath(f, cwd)).join(', ')}`);
   if (result.unchanged.length > 0) parts.push(`${result.unchanged.map((f) => displayPath(f, cwd)).join(', ')} unchanged`);
   if (result.removed.length > 0) parts.push(`removed ${result.removed.map((f) => displayPath(f, cwd)).join(', ')}`);
-  if (result.diagnostics.length > 0) parts.push(`${result.diagnostics.length} error${result.diagnostics.length === 1 ? '' : 's'}`);
+  const errors = errorCount(result.diagnostics);
+  const warnings = warningCount(result.diagnostics);
+  if (errors > 0) parts.push(`${errors} error${errors === 1 ? '' : 's'}`);
+  if (warnings > 0) parts.push(`${warnings} warning${warnings === 1 ? '' : 's'}`);
   return parts.length > 0 ? parts.join('; ') : 'no differentiable functions';
 }

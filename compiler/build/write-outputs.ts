@@ -7,13 +7,18 @@
  * longer holds a differentiable function, or when its source is gone. A
  * source with errors keeps its previous generated file (the build fails
  * anyway, and the error says why). Hand-written files are never touched.
+ *
+ * Each generated file is written ending with `//# sourceMappingURL=model.grad.ts.map`
+ * and its source map beside it (after it: the map is only written beside a
+ * file wengert wrote); removing a generated file removes its map.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gradPathFor } from '../emit/header.ts';
+import { sourceMapPathFor, withSourceMappingUrl } from '../emit/source-map.ts';
 import type { CompileResult } from '../pipeline.ts';
 import type { BuildMessage } from './messages.ts';
-import { removeGeneratedFile, writeGeneratedFile } from './safe-write.ts';
+import { removeGeneratedFile, removeSourceMap, writeGeneratedFile, writeSourceMap } from './safe-write.ts';
 
 export interface OutputReport {
   /** Generated files written (absolute paths). */
@@ -36,10 +41,13 @@ export function writeOutputs(sources: readonly string[], result: CompileResult, 
   for (const file of result.files) {
     const outputPath = path.resolve(file.outputPath);
     produced.add(path.resolve(file.sourcePath));
-    const outcome = writeGeneratedFile(file.sourcePath, outputPath, file.text);
-    if (outcome.kind === 'written') into.written.push(outputPath);
-    else if (outcome.kind === 'unchanged') into.unchanged.push(outputPath);
-    else into.problems.push(outcome.problem);
+    const outcome = writeGeneratedFile(file.sourcePath, outputPath, textOnDisk(file.text, outputPath, file.map));
+    if (outcome.kind === 'refused') {
+      into.problems.push(outcome.problem);
+      continue;
+    }
+    (outcome.kind === 'written' ? into.written : into.unchanged).push(outputPath);
+    writeMapOf(outputPath, file.map, into);
   }
   const withErrors = new Set(result.diagnostics.map((d) => path.resolve(d.file)));
   for (const source of sources) {
@@ -48,6 +56,17 @@ export function writeOutputs(sources: readonly string[], result: CompileResult, 
     removeIfGenerated(absolute, into);
   }
   return into;
+}
+
+/** The generated text as written: ending with the link to its source map when it has one. */
+function textOnDisk(text: string, outputPath: string, map: string | undefined): string {
+  return map === undefined ? text : withSourceMappingUrl(text, path.basename(sourceMapPathFor(outputPath)));
+}
+
+/** Writes the source map of `outputPath` (or removes a stale one when the file has none). */
+function writeMapOf(outputPath: string, map: string | undefined, into: OutputReport): void {
+  const outcome = map === undefined ? removeSourceMap(outputPath) : writeSourceMap(outputPath, map);
+  if (outcome.kind === 'refused' && map !== undefined) into.problems.push(outcome.problem);
 }
 
 /** Deletes generated files under `generatedFiles` whose source file no longer exists. */

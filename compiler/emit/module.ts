@@ -111,7 +111,9 @@ export function moduleStatements(fns: CompiledFunction[], names: ModuleNames, us
     }
     if (values.length || types.length) imports.push(importDeclaration(m, values, types));
   }
-  return [...imports, ...statements];
+  // Own exports under another name where a user parameter or local hides them (names.ts `ownExport`).
+  const aliases = names.exportAliases().flatMap(([exported, alias]) => stmts`const ${alias} = ${exported};`);
+  return [...imports, ...aliases, ...statements];
 }
 
 /** The text of the generated file. */
@@ -125,7 +127,7 @@ export function wrappers(fn: IRFunction, ctx: EmitContext): ts.Statement[] {
   if (isVectorValued(fn)) return vectorWrappers(fn, ctx);
   const grads = () => gradsType(fn, ctx);
   const wrt = fn.params.filter((p) => p.wrt).map((p) => p.name).join(', ');
-  const valueAndVjp = (seed: ts.Expression) => f.createCallExpression(id(exportName(fn, 'valueAndVjp')), undefined, [...forwardedArgs(fn), seed]);
+  const valueAndVjp = (seed: ts.Expression) => f.createCallExpression(id(ctx.module.ownExport(exportName(fn, 'valueAndVjp'))), undefined, [...forwardedArgs(fn), seed]);
   const exported = (name: string, params: ts.ParameterDeclaration[], result: ts.TypeNode, body: ts.Statement[], doc: string) =>
     docComment(f.createFunctionDeclaration([f.createModifier(ts.SyntaxKind.ExportKeyword)], undefined, name, undefined, params, result, f.createBlock(body, true)), doc);
   const seed = ctx.module.forFunction(ctx.userNames).seed();
@@ -142,7 +144,7 @@ function vectorWrappers(fn: IRFunction, ctx: EmitContext): ts.Statement[] {
   const wrtList = wrt.map((p) => p.name).join(', ');
   const exported = (name: string, params: ts.ParameterDeclaration[], result: ts.TypeNode, body: ts.Statement[], doc: string) =>
     docComment(f.createFunctionDeclaration([f.createModifier(ts.SyntaxKind.ExportKeyword)], undefined, name, undefined, params, result, f.createBlock(body, true)), doc);
-  const call = (kind: 'jvp' | 'vjp' | 'valueAndVjp', extra: ts.Expression[]) => f.createCallExpression(id(exportName(fn, kind)), undefined, [...forwardedArgs(fn), ...extra]);
+  const call = (kind: 'jvp' | 'vjp' | 'valueAndVjp', extra: ts.Expression[]) => f.createCallExpression(id(ctx.module.ownExport(exportName(fn, kind))), undefined, [...forwardedArgs(fn), ...extra]);
 
   const vn = ctx.module.forFunction(ctx.userNames);
   const seed = vn.seed();

@@ -9,7 +9,9 @@
  *   - the runtime's imports (`tape`, `addTensor`, ...), renamed in the module
  *     when a user name takes them (`tape` -> `wengertTape`);
  *   - the generated exports (`jvp_f`, `grad_f`, ...), which are the API and
- *     never renamed, so a user import that clashes with one is aliased.
+ *     never renamed, so a user import that clashes with one is aliased, and
+ *     where a user parameter or local hides one, generated code calls it
+ *     through a module-level alias (`const jvp_f_ = jvp_f;`).
  *
  * Names are deterministic, derived from the primal names and counters:
  *   x  -> dx       its tangent (forward mode) or adjoint (reverse mode);
@@ -38,6 +40,17 @@ export const RESERVED_WORDS: ReadonlySet<string> = new Set([
   'Uint8Array', 'ArrayLike', 'ReadonlyArray', 'Readonly', 'Record', 'Error', 'RangeError',
 ]);
 
+/**
+ * Globals generated code refers to by value (`Math.cos`, `new Float64Array(n)`,
+ * `NaN`, ...). A user parameter or local named like one would hide it inside
+ * the generated function, and lowering reads `NaN` and `Infinity` as the
+ * numbers: the front end refuses such names (compiler/frontend/lower.ts).
+ */
+export const GENERATED_CODE_GLOBALS: ReadonlySet<string> = new Set([
+  'undefined', 'NaN', 'Infinity', 'Math', 'Number', 'Array', 'Object', 'Float64Array', 'Float32Array', 'Int32Array',
+  'Uint8Array', 'Error', 'RangeError',
+]);
+
 /** True when `name` may be declared in module code. */
 export function isUsableName(name: string): boolean {
   return /^[A-Za-z_$][\w$]*$/.test(name) && !RESERVED_WORDS.has(name);
@@ -56,6 +69,8 @@ export class ModuleNames {
   private readonly runtimeLocal = new Map<string, string>();
   /** `module\0exportName` -> local name of a user import */
   private readonly importLocal = new Map<string, string>();
+  /** own export -> the alias generated code calls it by, where a user name hides the export */
+  private readonly exportAlias = new Map<string, string>();
 
   /**
    * @param userNames every name the user's functions declare (parameters, locals, lowering temporaries)
@@ -112,6 +127,28 @@ export class ModuleNames {
       this.importLocal.set(key, local);
     }
     return local;
+  }
+
+  /**
+   * The name generated code calls one of this file's own exports by
+   * (`jvp_g`, `valueAndVjp_f`): the export itself, or, where a user
+   * parameter or local of the file has that name and would hide it, a
+   * module-level alias (`valueAndVjp_f_`, declared by the module emitter as
+   * `const valueAndVjp_f_ = valueAndVjp_f;`).
+   */
+  ownExport(name: string): string {
+    if (!this.userNames.has(name)) return name;
+    let alias = this.exportAlias.get(name);
+    if (!alias) {
+      alias = this.freshModuleName(`${name}_`);
+      this.exportAlias.set(name, alias);
+    }
+    return alias;
+  }
+
+  /** The aliases `ownExport` made, in the order it made them. */
+  exportAliases(): [exportName: string, alias: string][] {
+    return [...this.exportAlias.entries()];
   }
 
   /** Is `name` declared at module level of the generated file? */

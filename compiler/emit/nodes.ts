@@ -29,12 +29,17 @@ export function operand(o: Operand, name: NameOf): ts.Expression {
   return userExpression(o.text);
 }
 
-/** `base.field[i]...`; `base` overrides the root (the adjoint of the same place). */
+/**
+ * `base.field[i]...`; `base` overrides the root (the adjoint of the same
+ * place). A `private` / `protected` member (`viaIndex`) and a name that is
+ * not an identifier are read as `base['field']`.
+ */
 export function ref(r: Ref, name: NameOf, base?: string): ts.Expression {
   let e: ts.Expression = id(base ?? name(r.base));
   for (const step of r.path) {
     if (step.kind === 'prop') {
-      e = step.name.startsWith('#') ? f.createPropertyAccessExpression(e, f.createPrivateIdentifier(step.name)) : f.createPropertyAccessExpression(e, step.name);
+      const asIndex = step.viaIndex || !/^[A-Za-z_$][\w$]*$/.test(step.name);
+      e = asIndex ? f.createElementAccessExpression(e, f.createStringLiteral(step.name, true)) : f.createPropertyAccessExpression(e, step.name);
     } else {
       e = f.createElementAccessExpression(e, operand(step.index, name));
     }

@@ -9,7 +9,7 @@ import { tensorRules, tensorRuntimeNames } from '../rules/tensor.ts';
 
 const CORE = [
   'tape', 'zerosLike', 'addInto', 'addArrayInto', 'flatten', 'basisLike', 'countNumbers', 'jacobianByRows',
-  'jacobianByColumns', 'dotAll', 'pullbackFromJvp', 'asTensor', 'addTensor', 'Tensor',
+  'jacobianByColumns', 'dotAll', 'pullbackFromJvp', 'asTensor', 'addTensor', 'addTensorsInto', 'Tensor',
 ];
 
 let names: ReadonlySet<string> | null = null;

@@ -6,8 +6,8 @@
  * pure expressions.
  */
 import { Node, SyntaxKind } from 'ts-morph';
-import type { CallExpression, Expression } from 'ts-morph';
-import { constOp, num, varOp, type ArrayCtor, type Expr, type Operand, type PExpr, type Ref, type Stmt, type VarType } from '../ir/ir.ts';
+import type { CallExpression, ElementAccessExpression, Expression, PropertyAccessExpression } from 'ts-morph';
+import { constOp, num, varOp, type Access, type ArrayCtor, type Expr, type Operand, type PExpr, type Ref, type Stmt, type VarType } from '../ir/ir.ts';
 import { mathFunctions, type ScalarPrim } from '../rules/scalar.ts';
 import { isTensorPrim, tensorRules, type TensorPrim } from '../rules/tensor.ts';
 import { fail } from './diagnostics.ts';
@@ -407,18 +407,39 @@ export function tryLowerRef(L: Lowerer, e: Expression, out: Stmt[]): Ref | null 
   if (Node.isPropertyAccessExpression(e)) {
     const base = tryLowerRef(L, e.getExpression(), out);
     if (!base) return null;
-    return { base: base.base, path: [...base.path, { kind: 'prop', name: e.getName() }] };
+    return { base: base.base, path: [...base.path, propertyStep(e, e.getName())] };
   }
   if (Node.isElementAccessExpression(e)) {
     const base = tryLowerRef(L, e.getExpression(), out);
     if (!base) return null;
     const arg = e.getArgumentExpression();
     if (!arg) return null;
-    if (Node.isStringLiteral(arg)) return { base: base.base, path: [...base.path, { kind: 'prop', name: arg.getLiteralValue() }] };
+    if (Node.isStringLiteral(arg)) return { base: base.base, path: [...base.path, propertyStep(e, arg.getLiteralValue())] };
     const index = lowerExpression(L, arg, out, null);
     return { base: base.base, path: [...base.path, { kind: 'index', index }] };
   }
   return null;
+}
+
+/**
+ * The step reading property `name` of `e`'s object. Generated code lives
+ * outside the class, so a `#private` field is refused, and a `private` or
+ * `protected` member is marked to be read as `obj['name']`, the one access
+ * TypeScript allows to such members from outside.
+ */
+function propertyStep(e: PropertyAccessExpression | ElementAccessExpression, name: string): Access {
+  if (name.startsWith('#')) {
+    fail(
+      e,
+      `${e.getText()} reads the #private field ${name}, which the generated derivative code, outside the class, cannot reach`,
+      `declare it as a TypeScript private field (private ${name.slice(1)}) instead, or pass the value in as a parameter`,
+    );
+  }
+  const member = e.getExpression().getType().getProperty(name);
+  const hidden = (member?.getDeclarations() ?? []).some(
+    (d) => Node.isModifierable(d) && (d.hasModifier(SyntaxKind.PrivateKeyword) || d.hasModifier(SyntaxKind.ProtectedKeyword)),
+  );
+  return hidden ? { kind: 'prop', name, viaIndex: true } : { kind: 'prop', name };
 }
 
 export function lowerRefOrFail(L: Lowerer, e: Expression, out: Stmt[]): Ref {

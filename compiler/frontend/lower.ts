@@ -36,6 +36,7 @@ import {
   type Stmt,
   type VarType,
 } from '../ir/ir.ts';
+import { GENERATED_CODE_GLOBALS } from '../emit/names.ts';
 import { fail } from './diagnostics.ts';
 import type { Annotated } from './discover.ts';
 import { lowerExpression } from './lower-expr.ts';
@@ -109,6 +110,7 @@ export class Lowerer {
         fail(nameNode, 'destructured parameters are not supported', 'take the object as one parameter and read its fields in the body');
       }
       if (p.isRestParameter()) fail(p, 'rest parameters are not supported', 'pass an array instead');
+      checkDeclaredName(nameNode, 'parameter');
       const type = classifyType(p.getType());
       const name = p.getName();
       params.push({ name, type, wrt: false });
@@ -231,6 +233,10 @@ export class Lowerer {
     if (closure) {
       if (Node.isFunctionDeclaration(closure)) unsupportedStatement(closure);
       unsupportedExpression(closure);
+    }
+    for (const d of [...body.getDescendantsOfKind(SyntaxKind.VariableDeclaration), ...body.getDescendantsOfKind(SyntaxKind.BindingElement)]) {
+      const declared = d.getNameNode();
+      if (Node.isIdentifier(declared)) checkDeclaredName(declared, 'local variable');
     }
     const out: Stmt[] = [];
     const vector = this.fn.returnType.kind !== 'number';
@@ -703,6 +709,21 @@ export class Lowerer {
   /** A condition as a pure expression; in an `if`, impure parts are computed before it. */
   condition(e: Expression, out: Stmt[], where: 'if' | 'loop'): PExpr {
     return toPExpr(this, e, out, where);
+  }
+}
+
+/**
+ * Refuses a parameter or local the generated code cannot keep as it is: one
+ * named like a global that code uses (`Math`, `NaN`, `Float64Array`, ...),
+ * or `arguments` / `eval`, which strict-mode code cannot declare.
+ */
+function checkDeclaredName(nameNode: Node, what: 'parameter' | 'local variable'): void {
+  const name = nameNode.getText();
+  if (name === 'arguments' || name === 'eval') {
+    fail(nameNode, `a ${what} cannot be named ${name} in a module (strict-mode code)`, `rename the ${what}, to ${name}_ for example`);
+  }
+  if (GENERATED_CODE_GLOBALS.has(name)) {
+    fail(nameNode, `the ${what} ${name} hides the global ${name}, which wengert's generated code uses`, `rename the ${what}, to ${name}_ for example`);
   }
 }
 

@@ -25,8 +25,13 @@ export interface Loc {
  */
 export type Operand = { kind: 'var'; name: string } | { kind: 'const'; value: number } | { kind: 'text'; text: string };
 
-/** One step of a memory access path: `.name` or `[index]`. */
-export type Access = { kind: 'prop'; name: string } | { kind: 'index'; index: Operand };
+/**
+ * One step of a memory access path: `.name` or `[index]`. `viaIndex` marks a
+ * property generated code must read as `obj['name']`: a TypeScript `private`
+ * or `protected` member, which the type checker lets only element access
+ * reach from outside its class.
+ */
+export type Access = { kind: 'prop'; name: string; viaIndex?: true } | { kind: 'index'; index: Operand };
 
 /** A place in memory: a variable (array, object, tuple) followed by accesses. */
 export interface Ref {

@@ -13,6 +13,16 @@
  * replaced), deletes stale ones, and, when something changed on disk,
  * creates the Program again so the new files are parsed and checked. Build
  * errors become ordinary tsc errors at their file, line and column.
+ * Warnings (a misspelled tag) are printed to stderr as `wengert build`
+ * prints them (`model.ts:3:1: warning: ...`): tsc exits non-zero on any
+ * diagnostic it reports, a warning too, and a warning must not fail the
+ * build.
+ *
+ * A generated file ends with `//# sourceMappingURL=model.grad.ts.map`, its
+ * map to the primal source. tsc would copy that comment into
+ * out/model.grad.js, where it names a map that is not there (and does not
+ * describe the JavaScript), so the emit drops comments after the last
+ * statement of generated files; `sourceMap: true` adds tsc's own link.
  *
  * The transformer is synchronous and loaded with require() (Node >= 20.19
  * loads this ES module that way), so nothing it imports may use top-level
@@ -21,10 +31,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as ts from 'typescript';
-import { isSourceFileName, mayHoldDifferentiable } from '../build/expand.ts';
-import type { BuildMessage } from '../build/messages.ts';
+import { isGeneratedFileName, isSourceFileName, mayHoldDifferentiable } from '../build/expand.ts';
+import { formatBuildMessage, type BuildMessage } from '../build/messages.ts';
 import { emptyReport, writeOutputs, type OutputReport } from '../build/write-outputs.ts';
-import { CompileError } from '../frontend/diagnostics.ts';
+import { CompileError, isError } from '../frontend/diagnostics.ts';
 import { compileFiles, type CompileResult } from '../pipeline.ts';
 
 /** The code tsc prints for wengert's errors (`error TS990001: ...`). */
@@ -70,8 +80,37 @@ export default function wengertProgramTransformer(
       configFileParsingDiagnostics: program.getConfigFileParsingDiagnostics(),
     });
   }
-  if (problems.length > 0) attachDiagnostics(tsi, next, problems);
+  // tsc fails on any diagnostic it holds, a warning too, so warnings are printed instead.
+  const errors = problems.filter(isError);
+  for (const warning of problems.filter((p) => !isError(p))) process.stderr.write(`${formatBuildMessage(warning)}\n`);
+  if (errors.length > 0) attachDiagnostics(tsi, next, errors);
+  dropCopiedMapLinks(tsi, next);
   return next;
+}
+
+/** Makes `program.emit` leave out the trailing `//# sourceMappingURL=` comment of generated files (see the top of this file). */
+function dropCopiedMapLinks(tsi: typeof ts, program: ts.Program): void {
+  const emit = program.emit;
+  const dropTrailingComments: ts.TransformerFactory<ts.SourceFile | ts.Bundle> = () => (node) => {
+    if (tsi.isSourceFile(node) && isGeneratedFileName(node.fileName)) {
+      const flags = (node as { emitNode?: { flags?: number } }).emitNode?.flags ?? 0;
+      tsi.setEmitFlags(node, flags | tsi.EmitFlags.NoTrailingComments);
+    }
+    return node;
+  };
+  // Arguments after the fifth (tsc's internal forceDtsEmit, used by incremental builds) pass through.
+  const emitWith = emit as (...args: unknown[]) => ts.EmitResult;
+  program.emit = ((...args: unknown[]) => {
+    const customTransformers = args[4] as ts.CustomTransformers | undefined;
+    const transformers: ts.CustomTransformers = {
+      ...customTransformers,
+      after: [...(customTransformers?.after ?? []), dropTrailingComments as ts.TransformerFactory<ts.SourceFile>],
+      afterDeclarations: [...(customTransformers?.afterDeclarations ?? []), dropTrailingComments],
+    };
+    const passed = [...args];
+    passed[4] = transformers;
+    return emitWith.apply(program, passed);
+  }) as ts.Program['emit'];
 }
 
 /**

@@ -13,7 +13,7 @@
  * The result is a syntax tree (compiler/emit/template.ts).
  */
 import { ts } from 'ts-morph';
-import type { IRFunction, Operand, Stmt, VarType } from '../ir/ir.ts';
+import type { IRFunction, Operand, Param, Stmt, VarType } from '../ir/ir.ts';
 import type { Activity } from '../analysis/activity.ts';
 import { vjpReads, type BlockPlan, type BlockStmt, type Recording } from '../analysis/recording.ts';
 import { hoistedDeclaration, planDeclarations, type Declarations } from '../emit/declarations.ts';
@@ -23,7 +23,7 @@ import { docComment, lineComment } from '../emit/printer.ts';
 import { expr, stmt, stmts, typeFromText } from '../emit/template.ts';
 import { ruleOf } from '../rules/index.ts';
 import { mul as mulExpr } from '../rules/algebra.ts';
-import { callNames, exportName, functionNames, gradsType, isVectorValued, param, seedType, signatureParams, sourceComment, type EmitContext } from './common.ts';
+import { callNames, exportName, functionNames, gradsType, isVectorValued, param, seedType, signatureParams, sourceComment, writableType, type EmitContext } from './common.ts';
 
 const f = ts.factory;
 
@@ -101,7 +101,7 @@ export function emitVjp(fn: IRFunction, act: Activity, rec: Recording, ctx: Emit
   for (const p of wrt) {
     if (p.type.kind === 'number') adjoint.push(stmt`let ${d(p.name)} = 0;`);
     else if (p.type.kind === 'tensor') adjoint.push(stmt`let ${d(p.name)}: Tensor | null = null;`);
-    else adjoint.push(stmt`const ${d(p.name)} = zerosLike(${p.name});`);
+    else adjoint.push(stmt`const ${d(p.name)} = ${writableZeros(p, ctx)};`);
   }
   const nonWrtParams = fn.params.filter((p) => !p.wrt && act.isActive(p.name)).map((p): [string, VarType] => [p.name, p.type]);
   const localAdjoints = [...fn.locals.entries(), ...nonWrtParams].filter(([v]) => act.isActive(v) && !rec.blockLocal.has(v));
@@ -130,6 +130,19 @@ export function emitVjp(fn: IRFunction, act: Activity, rec: Recording, ctx: Emit
     f.createBlock(body, true),
   );
   return docComment(decl, `Reverse mode: [${fn.name}(...), ${seed} times its gradient with respect to (${wrt.map((p) => p.name).join(', ')})].`);
+}
+
+/**
+ * `zerosLike(p)`, the adjoint of an array or object parameter. It is
+ * accumulated into in place, so a `readonly` parameter type (`readonly
+ * number[]`, `ReadonlyArray<number>`, `Readonly<P>`) gets the writable one:
+ * `zerosLike(xs) as number[]`.
+ */
+function writableZeros(p: Param, ctx: EmitContext): ts.Expression {
+  const zeros = expr`zerosLike(${p.name})`;
+  const spelled = ctx.paramType(p);
+  if (!/\breadonly\b|\bReadonly(Array)?</.test(spelled)) return zeros;
+  return f.createAsExpression(zeros, writableType(typeFromText(spelled)));
 }
 
 // ---- forward sweep ----
@@ -352,6 +365,13 @@ function undoStep(s: Extract<BlockStmt, { kind: 'assign' }>): ts.Expression {
   return up ? expr`${s.target} + ${Math.abs(c)}` : expr`${s.target} - ${Math.abs(c)}`;
 }
 
+/** An array or tuple of tensors (`Tensor[]`, `[Tensor, Tensor]`): its cotangent comes as one piece per tensor. */
+function isTensorList(t: VarType | undefined): boolean {
+  if (t?.kind === 'array') return t.elem.kind === 'tensor';
+  if (t?.kind === 'tuple') return t.elems.length > 0 && t.elems.every((e) => e.kind === 'tensor');
+  return false;
+}
+
 /** `da += c`, or `da -= x` when `c` is `-x` (also `-x * y`). */
 function accumulate(da: ts.Expression, c: ts.Expression): ts.Statement {
   const negated = negationOf(c);
@@ -407,8 +427,13 @@ function adjoint(
   const targetIsTensor = typeOf(target) === 'tensor';
   const zeroAfter = !rec.blockLocal.has(target) && !rec.invariant.has(target) && (typeOf(target) === 'number' || targetIsTensor);
   const reset = () => (targetIsTensor ? stmt`${dt} = null;` : stmt`${dt} = 0;`);
-  /** `da += c` for numbers, `da = addTensor(da, c)` for tensors. */
-  const into = (v: string, c: ts.Expression) => (typeOf(v) === 'tensor' ? stmt`${d(v)} = addTensor(${d(v)}, ${c});` : accumulate(id(d(v)), c));
+  /** `da += c` for numbers, `da = addTensor(da, c)` for tensors, `addTensorsInto(da, c)` for arrays and tuples of tensors. */
+  const into = (v: string, c: ts.Expression): ts.Statement => {
+    if (typeOf(v) === 'tensor') return stmt`${d(v)} = addTensor(${d(v)}, ${c});`;
+    const declared = env.fn.locals.get(v) ?? env.fn.params.find((p) => p.name === v)?.type;
+    if (isTensorList(declared)) return stmt`addTensorsInto(${d(v)}, ${c});`;
+    return accumulate(id(d(v)), c);
+  };
   // Tensor adjoints start as null (no contribution yet): skip the statement's adjoint while it is.
   const body = (inner: ts.Statement[]): ts.Statement[] => (targetIsTensor ? [stmt`if (${dt} !== null) { ${inner}; }`] : inner);
   switch (e.kind) {

@@ -67,6 +67,29 @@ describe('tspc with wengert/plugin', () => {
     expect(fs.readFileSync(path.join(dir, 'model.grad.ts'), 'utf8')).toBe(handWritten);
   });
 
+  test('prints a misspelled tag as a warning, and the build still succeeds', () => {
+    const dir = copyFixture();
+    const model = fs.readFileSync(path.join(dir, 'model.ts'), 'utf8');
+    fs.writeFileSync(path.join(dir, 'model.ts'), `${model}\n/** @differentable */\nexport function g(x: number): number {\n  return x * x;\n}\n`);
+    const compiled = run([tspc, '-p', 'tsconfig.json', '--pretty', 'false'], dir);
+    expect(compiled.output).toMatch(/^model\.ts:9:\d+: warning: .*did you mean/m);
+    expect(compiled.output).toMatch(/^ {2}hint: /m);
+    expect(compiled.output).not.toMatch(/error TS/);
+    expect(compiled.status).toBe(0);
+    expect(fs.existsSync(path.join(dir, 'out', 'model.grad.js'))).toBe(true);
+  });
+
+  test('writes model.grad.ts.map beside model.grad.ts, and the emitted JavaScript carries no link to it', () => {
+    const dir = copyFixture();
+    expect(run([tspc, '-p', 'tsconfig.json'], dir).status).toBe(0);
+    const map = JSON.parse(fs.readFileSync(path.join(dir, 'model.grad.ts.map'), 'utf8')) as { file: string; sources: string[] };
+    expect(map.file).toBe('model.grad.ts');
+    expect(map.sources).toEqual(['model.ts']);
+    expect(fs.readFileSync(path.join(dir, 'model.grad.ts'), 'utf8')).toMatch(/\/\/# sourceMappingURL=model\.grad\.ts\.map\n$/);
+    // tsc would copy that comment into out/model.grad.js, where no such map exists.
+    expect(fs.readFileSync(path.join(dir, 'out', 'model.grad.js'), 'utf8')).not.toContain('sourceMappingURL');
+  });
+
   test('reports unsupported code as a tsc error at its line and column', () => {
     const dir = copyFixture();
     fs.writeFileSync(

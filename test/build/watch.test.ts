@@ -250,6 +250,21 @@ test('an edit inside a body with a declared return type rebuilds only that file,
   }
 });
 
+test('a misspelled tag is counted as a warning in the rebuild summary, not as an error', async () => {
+  const session = await watchProject({ 'lib.ts': libSource('/** @differentiable wrt(x, y) */') });
+  try {
+    const misspelled = '\n/** @differentable */\nexport function k(x: number): number {\n  return x * x;\n}\n';
+    const { result } = await session.edit({ 'lib.ts': libSource('/** @differentiable wrt(x, y) */') + misspelled });
+    expect(result.exitCode).toBe(0);
+    expect(result.diagnostics.map((d) => d.severity)).toEqual(['warning']);
+    const summary = session.lines.find((l) => l.startsWith('rebuilt lib.ts in '));
+    expect(summary).toMatch(/: lib\.grad\.ts unchanged; 1 warning$/);
+    expect(summary).not.toContain('error');
+  } finally {
+    await session.close();
+  }
+});
+
 test('deleting g rebuilds its caller, which reports the error', async () => {
   const session = await watchProject({ 'lib.ts': libSource('/** @differentiable wrt(x, y) */'), 'main.ts': mainSource('./lib.ts') });
   const { dir } = session;
