@@ -636,14 +636,44 @@ function preaccumulate(plan: BlockPlan, env: Env, nameAt: (k: number) => NameOf,
     if (value === sym(v)) continue;
     updates.push([d(v), value]);
   }
-  if (updates.length === 1) out.push(stmt`${updates[0]![0]} = ${holes.tree(updates[0]![1])};`);
-  else {
-    const temps = updates.map(([dv, value]) => {
-      const t = names.fresh(`${dv}_new`);
-      out.push(stmt`const ${t} = ${holes.tree(value)};`);
+  out.push(...parallelAssign(updates.map(([dv, value]) => [dv, holes.tree(value)]), names));
+  return out;
+}
+
+/**
+ * Assignments that happen at once (each value reads the old cotangents), in
+ * an order that needs no temporaries where one exists: an assignment goes
+ * after every value that reads its old value. Cycles get `_new` temporaries.
+ */
+function parallelAssign(updates: [string, ts.Expression][], names: FunctionNames): ts.Statement[] {
+  const readers = updates.map(([, value]) => namesIn(value));
+  const pending = updates.map((_, i) => i);
+  const order: number[] = [];
+  while (pending.length) {
+    // An update no other pending value reads can go now.
+    const k = pending.findIndex((i) => pending.every((j) => j === i || !readers[j]!.has(updates[i]![0])));
+    if (k < 0) break;
+    order.push(pending.splice(k, 1)[0]!);
+  }
+  const out = order.map((i) => stmt`${updates[i]![0]} = ${updates[i]![1]};`);
+  if (pending.length) {
+    const temps = pending.map((i) => {
+      const t = names.fresh(`${updates[i]![0]}_new`);
+      out.push(stmt`const ${t} = ${updates[i]![1]};`);
       return t;
     });
-    updates.forEach(([dv], i) => out.push(stmt`${dv} = ${temps[i]!};`));
+    pending.forEach((i, n) => out.push(stmt`${updates[i]![0]} = ${temps[n]!};`));
   }
+  return out;
+}
+
+/** Identifier names in an expression tree. */
+function namesIn(e: ts.Node): Set<string> {
+  const out = new Set<string>();
+  const walk = (n: ts.Node): void => {
+    if (ts.isIdentifier(n)) out.add(n.text);
+    ts.forEachChild(n, walk);
+  };
+  walk(e);
   return out;
 }

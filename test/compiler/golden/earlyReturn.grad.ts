@@ -106,61 +106,41 @@ export function valueAndVjp_firstAbove(xs: Float64Array, limit: number, dy: numb
   // adjoint sweep
   const dxs = zerosLike(xs);
   let dlimit = 0;
-  let dresult = 0;
   let dacc = 0;
   // golden-earlyReturn.ts:9
-  {
-    dresult = dresult + dy;
-  }
+  let dresult = dy;
   // golden-earlyReturn.ts:9
   if (controlTape.pop() === 1) {
     // golden-earlyReturn.ts:9
-    {
-      const dresult_new = 0;
-      const dacc_new = dacc + dresult;
-      dresult = dresult_new;
-      dacc = dacc_new;
-    }
+    dacc = dacc + dresult;
+    dresult = 0;
   }
   // golden-earlyReturn.ts:5
   for (let trip = controlTape.pop(); trip > 0; trip--) {
     // golden-earlyReturn.ts:5
     if (controlTape.pop() === 1) {
       // golden-earlyReturn.ts:5
-      {
-        i = i - 1;
-      }
+      i = i - 1;
     }
     // golden-earlyReturn.ts:7
     if (controlTape.pop() === 1) {
       // golden-earlyReturn.ts:7
-      {
-        const acc = valueTape.pop();
-        const result_1 = Math.sqrt(acc);
-        const jac = 0.5 / result_1;
-        const dresult_new2 = 0;
-        const dacc_new2 = dacc + (dresult === 0 ? 0 : dresult * jac);
-        dresult = dresult_new2;
-        dacc = dacc_new2;
-      }
+      const acc = valueTape.pop();
+      const result_1 = Math.sqrt(acc);
+      const jac = 0.5 / result_1;
+      dacc = dacc + (dresult === 0 ? 0 : dresult * jac);
+      dresult = 0;
     }
     // golden-earlyReturn.ts:6
     {
       const t1 = xs[i];
       const t2 = xs[i];
-      let dt1 = 0;
-      let dt2 = 0;
-      let dt3 = 0;
-      dt3 += dacc;
-      dt1 += dt3 * t2;
-      dt2 += dt3 * t1;
+      const dt3 = dacc;
+      const dt1 = dt3 * t2;
+      const dt2 = dt3 * t1;
       dxs[i] += dt2;
       dxs[i] += dt1;
     }
-  }
-  // golden-earlyReturn.ts:3-5
-  {
-    dacc = 0;
   }
   return [value, [dxs, dlimit]];
 }

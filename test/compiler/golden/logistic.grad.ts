@@ -51,30 +51,19 @@ export function valueAndVjp_logistic(x: number, n: number, dy: number): [number,
   // golden-logistic.ts:6
   const value = v;
   // adjoint sweep
-  let dx = 0;
-  let dv = 0;
   // golden-logistic.ts:6
-  {
-    dv = dv + dy;
-  }
+  let dv = dy;
   // golden-logistic.ts:5
   for (let trip = controlTape.pop(); trip > 0; trip--) {
     // golden-logistic.ts:5
-    {
-      const v = valueTape.pop();
-      const t1 = 4 * v;
-      const t2 = 1 - v;
-      const jac = -t1 + t2 * 4;
-      dv = dv === 0 ? 0 : dv * jac;
-    }
+    const v = valueTape.pop();
+    const t1 = 4 * v;
+    const t2 = 1 - v;
+    const jac = -t1 + t2 * 4;
+    dv = dv === 0 ? 0 : dv * jac;
   }
   // golden-logistic.ts:4-5
-  {
-    const dv_new = 0;
-    const dx_new = dx + dv;
-    dv = dv_new;
-    dx = dx_new;
-  }
+  const dx = dv;
   return [value, dx];
 }
 

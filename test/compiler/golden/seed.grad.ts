@@ -47,12 +47,10 @@ export function valueAndVjp_f(x1: number, x2: number, dy: number): [number, [num
   // golden-seed.ts:4
   {
     const jac = -(1 / t6);
-    const jac2 = jac * (2 * x2) + -1;
+    const jac2 = jac * (2 * x2) - 1;
     const jac3 = jac * (2 * x1) + 1 + 2 * x1;
-    const dx2_new = dx2 + (dy === 0 ? 0 : dy * jac2);
-    const dx1_new = dx1 + (dy === 0 ? 0 : dy * jac3);
-    dx2 = dx2_new;
-    dx1 = dx1_new;
+    dx2 = dx2 + (dy === 0 ? 0 : dy * jac2);
+    dx1 = dx1 + (dy === 0 ? 0 : dy * jac3);
   }
   return [value, [dx1, dx2]];
 }

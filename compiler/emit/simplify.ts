@@ -1,0 +1,549 @@
+/**
+ * The simplify pass over generated function trees, in the spirit of
+ * Tangent's optimization.py: it removes the noise the emitters leave
+ * without changing what is computed. Each rewrite below is exact in IEEE
+ * arithmetic (up to the sign of a zero cotangent) and keeps every side
+ * effect (tape pops stay, even where their value is no longer needed).
+ *
+ *   tensor adjoints    `if (dX !== null) {...}`, `dX = addTensor(dX, e)` and `dX ?? z`
+ *                      where dX is known at build time to be null or not
+ *   first contribution `let dX = 0; ... dX += e;` -> `let dX = e;`
+ *   dead resets        `dX = 0;` / `dX = null;` that nothing reads afterwards
+ *   dead declarations  `let dX = 0;` never read again, with its dead stores
+ *   blocks             empty blocks dropped, one-statement blocks unwrapped
+ *   negation           `a + -b` -> `a - b`, `a - -b` -> `a + b`, `a += -b` -> `a -= b`
+ *
+ * Names: the analysis keys variables by name. The naming authority never
+ * reuses a name for two variables except where a reverse block re-declares a
+ * snapshot of an outer variable; treating the two as one only adds reads,
+ * so the pass keeps more code, never less.
+ */
+import { ts } from 'ts-morph';
+import { runtimeRef, runtimeRefOf } from './template.ts';
+
+const f = ts.factory;
+const K = ts.SyntaxKind;
+const nullContext: ts.TransformationContext = (ts as unknown as { nullTransformationContext: ts.TransformationContext }).nullTransformationContext;
+
+/** Simplifies the body of every function declaration in `statements`. */
+export function simplify(statements: readonly ts.Statement[]): ts.Statement[] {
+  return statements.map((s) => (ts.isFunctionDeclaration(s) && s.body ? simplifyFunction(s) : s));
+}
+
+function simplifyFunction(fn: ts.FunctionDeclaration): ts.FunctionDeclaration {
+  let body = fn.body!.statements.slice();
+  for (let round = 0; round < 3; round++) {
+    const before = body;
+    body = nullFlow(body, new Map()).list;
+    body = foldFirstContribution(body);
+    body = removeDeadStores(body);
+    body = cleanBlocks(body);
+    body = body.map((s) => negations(s) as ts.Statement);
+    if (sameList(before, body)) break;
+  }
+  const block = f.updateBlock(fn.body!, body);
+  return f.updateFunctionDeclaration(fn, fn.modifiers, fn.asteriskToken, fn.name, fn.typeParameters, fn.parameters, fn.type, block);
+}
+
+function sameList(a: readonly ts.Node[], b: readonly ts.Node[]): boolean {
+  return a.length === b.length && a.every((n, i) => n === b[i]);
+}
+
+// ---- reads and writes ----
+
+/** Is `id` read here (not a property name, not a declared name, not the whole target of `=`)? */
+function isRead(id: ts.Identifier, parent: ts.Node | undefined): boolean {
+  if (!parent) return true;
+  if (ts.isPropertyAccessExpression(parent) && parent.name === id) return false;
+  if ((ts.isVariableDeclaration(parent) || ts.isParameter(parent) || ts.isFunctionDeclaration(parent) || ts.isBindingElement(parent)) && parent.name === id) return false;
+  if (ts.isPropertyAssignment(parent) && parent.name === id) return false;
+  if (ts.isBinaryExpression(parent) && parent.operatorToken.kind === K.EqualsToken && parent.left === id) return false;
+  return true;
+}
+
+/** Names read anywhere in `node`. */
+function readsOf(node: ts.Node): Set<string> {
+  const out = new Set<string>();
+  const walk = (n: ts.Node, parent: ts.Node | undefined): void => {
+    if (ts.isIdentifier(n)) {
+      if (isRead(n, parent)) out.add(n.text);
+      return;
+    }
+    ts.forEachChild(n, (c) => walk(c, n));
+  };
+  walk(node, undefined);
+  return out;
+}
+
+/** Names assigned (`x = ...`, `x += ...`, `x++`) anywhere in `node`. */
+function writesOf(node: ts.Node): Set<string> {
+  const out = new Set<string>();
+  const walk = (n: ts.Node): void => {
+    if (ts.isBinaryExpression(n) && isAssignment(n.operatorToken.kind) && ts.isIdentifier(n.left)) out.add(n.left.text);
+    if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && ts.isIdentifier(n.operand)) out.add(n.operand.text);
+    if (ts.isArrayLiteralExpression(n) && n.parent === undefined) {
+      // destructuring targets are handled by the caller through readsOf (conservative)
+    }
+    ts.forEachChild(n, walk);
+  };
+  walk(node);
+  // `[a, b] = ...` destructuring assignments
+  const walkDestructure = (n: ts.Node): void => {
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind === K.EqualsToken && ts.isArrayLiteralExpression(n.left)) {
+      for (const e of n.left.elements) if (ts.isIdentifier(e)) out.add(e.text);
+    }
+    ts.forEachChild(n, walkDestructure);
+  };
+  walkDestructure(node);
+  return out;
+}
+
+function isAssignment(kind: ts.SyntaxKind): boolean {
+  return kind >= K.FirstAssignment && kind <= K.LastAssignment;
+}
+
+/** Names declared directly in a statement list (not in nested blocks). */
+function declaredIn(list: readonly ts.Statement[]): Set<string> {
+  const out = new Set<string>();
+  for (const s of list) {
+    if (ts.isVariableStatement(s)) {
+      for (const d of s.declarationList.declarations) collectBindingNames(d.name, out);
+    }
+  }
+  return out;
+}
+
+function collectBindingNames(name: ts.BindingName, out: Set<string>): void {
+  if (ts.isIdentifier(name)) out.add(name.text);
+  else for (const e of name.elements) if (!ts.isOmittedExpression(e)) collectBindingNames(e.name, out);
+}
+
+/** `x = <e>` as an expression statement: [x, e]. */
+function plainAssignment(s: ts.Statement): [string, ts.Expression] | null {
+  if (!ts.isExpressionStatement(s)) return null;
+  const e = s.expression;
+  if (ts.isBinaryExpression(e) && e.operatorToken.kind === K.EqualsToken && ts.isIdentifier(e.left)) return [e.left.text, e.right];
+  return null;
+}
+
+/** Expressions without side effects: names, literals, arithmetic, property reads. */
+function isPure(e: ts.Expression): boolean {
+  if (ts.isIdentifier(e) || ts.isNumericLiteral(e) || ts.isStringLiteral(e)) return true;
+  if (e.kind === K.NullKeyword || e.kind === K.TrueKeyword || e.kind === K.FalseKeyword) return true;
+  if (ts.isParenthesizedExpression(e)) return isPure(e.expression);
+  if (ts.isPrefixUnaryExpression(e)) return e.operator !== K.PlusPlusToken && e.operator !== K.MinusMinusToken && isPure(e.operand);
+  if (ts.isBinaryExpression(e)) return !isAssignment(e.operatorToken.kind) && isPure(e.left) && isPure(e.right);
+  if (ts.isPropertyAccessExpression(e)) return isPure(e.expression);
+  if (ts.isElementAccessExpression(e)) return isPure(e.expression) && isPure(e.argumentExpression);
+  if (ts.isConditionalExpression(e)) return isPure(e.condition) && isPure(e.whenTrue) && isPure(e.whenFalse);
+  return false;
+}
+
+// ---- tensor adjoints known to be null or not ----
+
+type NullState = Map<string, 'null' | 'nonnull'>;
+
+function isNull(e: ts.Expression): boolean {
+  return e.kind === K.NullKeyword;
+}
+
+/** `let dX: Tensor | null = null` declarations in the list, by name. */
+function nullDeclared(s: ts.Statement): string[] {
+  if (!ts.isVariableStatement(s)) return [];
+  return s.declarationList.declarations.flatMap((d) => (ts.isIdentifier(d.name) && d.initializer && isNull(d.initializer) ? [d.name.text] : []));
+}
+
+/** `X !== null` */
+function nullTest(e: ts.Expression): string | null {
+  if (ts.isBinaryExpression(e) && e.operatorToken.kind === K.ExclamationEqualsEqualsToken && ts.isIdentifier(e.left) && isNull(e.right)) return e.left.text;
+  return null;
+}
+
+/** `addTensor(X, e)`, the runtime's addTensor (a reference the templates marked, not a name match) */
+function addTensorOf(e: ts.Expression, name: string): ts.Expression | null {
+  if (ts.isCallExpression(e) && ts.isIdentifier(e.expression) && runtimeRefOf(e.expression) === 'addTensor' && e.arguments.length === 2) {
+    const [acc, x] = e.arguments;
+    if (ts.isIdentifier(acc!) && acc.text === name) return x!;
+  }
+  return null;
+}
+
+/** Rewrites a statement list with what is known of tensor adjoints; returns the list and the state after it. */
+function nullFlow(list: readonly ts.Statement[], entry: NullState): { list: ts.Statement[]; state: NullState } {
+  const state: NullState = new Map(entry);
+  const out: ts.Statement[] = [];
+  for (const s of list) {
+    if (ts.isVariableStatement(s)) {
+      const nulls = new Set(nullDeclared(s));
+      for (const name of declaredIn([s])) {
+        if (nulls.has(name)) state.set(name, 'null');
+        else state.delete(name);
+      }
+      out.push(nulls.size ? s : rewriteNullish(s, state));
+      continue;
+    }
+    const assign = plainAssignment(s);
+    if (assign) {
+      const [name, value] = assign;
+      const x = addTensorOf(value, name);
+      if (x && state.get(name) === 'null') {
+        // The first contribution: addTensor(null, x) is asTensor(x).
+        const first = f.createExpressionStatement(f.createBinaryExpression(f.createIdentifier(name), K.EqualsToken, f.createCallExpression(runtimeRef('asTensor'), undefined, [x])));
+        out.push(keepComments(s, first));
+        state.set(name, 'nonnull');
+        continue;
+      }
+      out.push(rewriteNullish(s, state));
+      if (x) state.set(name, 'nonnull');
+      else if (isNull(value)) state.set(name, 'null');
+      else state.delete(name);
+      continue;
+    }
+    if (ts.isIfStatement(s)) {
+      const tested = nullTest(s.expression);
+      if (tested && !s.elseStatement && state.has(tested)) {
+        if (state.get(tested) === 'null') continue; // the body never runs
+        const inner = ts.isBlock(s.thenStatement) ? s.thenStatement.statements : [s.thenStatement];
+        // The body runs: it is straight-line code from here.
+        const r = nullFlow(inner, state);
+        spliceBlock(out, r.list, s);
+        afterBlock(state, r.state, declaredIn(inner));
+        continue;
+      }
+      const then = blockFlow(s.thenStatement, state);
+      const otherwise = s.elseStatement ? blockFlow(s.elseStatement, state) : undefined;
+      out.push(f.updateIfStatement(s, rewriteNullishExpr(s.expression, state), then, otherwise));
+      for (const k of writesOf(s)) state.delete(k);
+      continue;
+    }
+    if (ts.isBlock(s)) {
+      const r = nullFlow(s.statements, state);
+      out.push(f.updateBlock(s, r.list));
+      afterBlock(state, r.state, declaredIn(s.statements));
+      continue;
+    }
+    if (ts.isWhileStatement(s) || ts.isDoStatement(s) || ts.isForStatement(s)) {
+      // Anything the loop assigns is unknown inside it (a later trip sees the earlier one's value) and after it.
+      const written = writesOf(s);
+      const inner: NullState = new Map([...state].filter(([k]) => !written.has(k)));
+      const body = blockFlow(s.statement, inner);
+      out.push(
+        ts.isWhileStatement(s)
+          ? f.updateWhileStatement(s, s.expression, body)
+          : ts.isDoStatement(s)
+            ? f.updateDoStatement(s, body, s.expression)
+            : f.updateForStatement(s, s.initializer, s.condition, s.incrementor, body),
+      );
+      for (const k of written) state.delete(k);
+      continue;
+    }
+    out.push(rewriteNullish(s, state));
+    for (const k of writesOf(s)) state.delete(k);
+  }
+  return { list: out, state };
+}
+
+function blockFlow(s: ts.Statement, state: NullState): ts.Statement {
+  if (ts.isBlock(s)) return f.updateBlock(s, nullFlow(s.statements, state).list);
+  const r = nullFlow([s], state).list;
+  return r.length === 1 ? r[0]! : f.createBlock(r, true);
+}
+
+/** The state after a block that ran: its own, except for the names it declared, which are the outer ones again. */
+function afterBlock(state: NullState, inner: NullState, declared: ReadonlySet<string>): void {
+  const outer = new Map(state);
+  state.clear();
+  for (const [k, v] of inner) if (!declared.has(k)) state.set(k, v);
+  for (const k of declared) if (outer.has(k)) state.set(k, outer.get(k)!);
+}
+
+/** Puts an unwrapped block's statements into `out`, keeping a bare block when they declare names. */
+function spliceBlock(out: ts.Statement[], list: ts.Statement[], from: ts.Node): void {
+  if (list.length === 0) return;
+  if (declaredIn(list).size) out.push(keepComments(from, f.createBlock(list, true)));
+  else out.push(keepComments(from, list[0]!), ...list.slice(1));
+}
+
+/** `X ?? e` with X known: X or e. */
+function rewriteNullishExpr(e: ts.Expression, state: NullState): ts.Expression {
+  const visit = (n: ts.Node): ts.Node => {
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind === K.QuestionQuestionToken && ts.isIdentifier(n.left)) {
+      const known = state.get(n.left.text);
+      if (known === 'nonnull') return n.left;
+      if (known === 'null') return visit(n.right);
+    }
+    return ts.visitEachChild(n, visit, nullContext);
+  };
+  return visit(e) as ts.Expression;
+}
+
+function rewriteNullish<T extends ts.Node>(s: T, state: NullState): T {
+  if (![...state.values()].length) return s;
+  const visit = (n: ts.Node): ts.Node => {
+    if (ts.isFunctionLike(n) && n !== (s as ts.Node)) return n;
+    if (ts.isExpression(n)) return rewriteNullishExpr(n, state);
+    return ts.visitEachChild(n, visit, nullContext);
+  };
+  return visit(s) as T;
+}
+
+// ---- first contributions ----
+
+/**
+ * `let dX = 0;` (or `let dX: Tensor | null = null;`) whose next mention in
+ * the same list is `dX += e;` or `dX = e;`: the declaration moves down to
+ * that statement, `let dX = e;`, or `const dX = e;` when nothing else
+ * assigns dX. Nothing is evaluated in another order.
+ */
+function foldFirstContribution(list: readonly ts.Statement[], fnBody: readonly ts.Statement[] = list): ts.Statement[] {
+  const out = list.map((s) => mapNestedLists(s, (inner) => foldFirstContribution(inner, fnBody)));
+  for (let i = 0; i < out.length; i++) {
+    const s = out[i]!;
+    if (!ts.isVariableStatement(s) || s.declarationList.declarations.length !== 1 || !(s.declarationList.flags & ts.NodeFlags.Let)) continue;
+    const d = s.declarationList.declarations[0]!;
+    if (!ts.isIdentifier(d.name) || !d.initializer) continue;
+    const zero = ts.isNumericLiteral(d.initializer) && d.initializer.text === '0' && !d.type;
+    const nul = isNull(d.initializer);
+    if (!zero && !nul) continue;
+    const name = d.name.text;
+    for (let j = i + 1; j < out.length; j++) {
+      const t = out[j]!;
+      if (!readsOf(t).has(name) && !writesOf(t).has(name)) continue;
+      const value = firstValue(t, name, zero);
+      if (value) {
+        // The declaration moves down to the first contribution (nothing between mentions the name).
+        const constant = countWrites(fnBody, name) === 1;
+        const decl = f.createVariableDeclaration(name, undefined, constant ? undefined : d.type, value);
+        const statement = f.createVariableStatement(s.modifiers, f.createVariableDeclarationList([decl], constant ? ts.NodeFlags.Const : ts.NodeFlags.Let));
+        out[j] = keepComments(t, statement);
+        if (i + 1 < out.length && ts.getSyntheticLeadingComments(s)?.length) keepComments(s, out[i + 1]!);
+        out.splice(i, 1);
+        i--;
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+/** The value `t` gives `name` as its first contribution: `name += e` (from 0), `name = e`. */
+function firstValue(t: ts.Statement, name: string, fromZero: boolean): ts.Expression | null {
+  if (!ts.isExpressionStatement(t) || !ts.isBinaryExpression(t.expression)) return null;
+  const { left, operatorToken, right } = t.expression;
+  if (!ts.isIdentifier(left) || left.text !== name) return null;
+  // `x = x + e` from zero is `x = e` (and `x = e + x`).
+  if (fromZero && operatorToken.kind === K.EqualsToken && ts.isBinaryExpression(right) && right.operatorToken.kind === K.PlusToken) {
+    const isName = (e: ts.Expression) => ts.isIdentifier(e) && e.text === name;
+    const rest = isName(right.left) ? right.right : isName(right.right) ? right.left : null;
+    if (rest && !readsOf(rest).has(name)) return rest;
+  }
+  if (readsOf(right).has(name)) return null;
+  if (operatorToken.kind === K.EqualsToken) return right;
+  if (fromZero && operatorToken.kind === K.PlusEqualsToken) return right;
+  if (fromZero && operatorToken.kind === K.MinusEqualsToken) return f.createPrefixUnaryExpression(K.MinusToken, right);
+  return null;
+}
+
+/** How many statements assign `name` (any assignment operator, ++/--, destructuring) in the function. */
+function countWrites(body: readonly ts.Statement[], name: string): number {
+  let n = 0;
+  const walk = (node: ts.Node): void => {
+    if (ts.isBinaryExpression(node) && isAssignment(node.operatorToken.kind)) {
+      if (ts.isIdentifier(node.left) && node.left.text === name) n++;
+      if (ts.isArrayLiteralExpression(node.left) && node.left.elements.some((e) => ts.isIdentifier(e) && e.text === name)) n++;
+    }
+    if ((ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) && ts.isIdentifier(node.operand) && node.operand.text === name && (node.operator === K.PlusPlusToken || node.operator === K.MinusMinusToken)) n++;
+    ts.forEachChild(node, walk);
+  };
+  body.forEach(walk);
+  return n;
+}
+
+/** Applies `fn` to the statement lists nested in `s` (blocks, branches, loop bodies). */
+function mapNestedLists(s: ts.Statement, fn: (list: readonly ts.Statement[]) => ts.Statement[]): ts.Statement {
+  const block = (b: ts.Statement): ts.Statement => (ts.isBlock(b) ? f.updateBlock(b, fn(b.statements)) : b);
+  if (ts.isBlock(s)) return f.updateBlock(s, fn(s.statements));
+  if (ts.isIfStatement(s)) return f.updateIfStatement(s, s.expression, block(s.thenStatement), s.elseStatement && block(s.elseStatement));
+  if (ts.isWhileStatement(s)) return f.updateWhileStatement(s, s.expression, block(s.statement));
+  if (ts.isDoStatement(s)) return f.updateDoStatement(s, block(s.statement), s.expression);
+  if (ts.isForStatement(s)) return f.updateForStatement(s, s.initializer, s.condition, s.incrementor, block(s.statement));
+  return s;
+}
+
+// ---- dead stores ----
+
+/**
+ * Removes `X = <pure>;` statements whose value nothing reads: no read of X
+ * later in the function, and none in a loop around the store (a later trip).
+ * Declarations `let X = <pure>` of a name never read at all go too.
+ */
+function removeDeadStores(body: readonly ts.Statement[]): ts.Statement[] {
+  // Pre-order positions of every statement, with the loops around it.
+  interface Site {
+    readsAfter: Set<string>;
+  }
+  const order: ts.Statement[] = [];
+  const loopsOf = new Map<ts.Statement, ts.Statement[]>();
+  const collect = (list: readonly ts.Statement[], loops: ts.Statement[]): void => {
+    for (const s of list) {
+      order.push(s);
+      loopsOf.set(s, loops);
+      const isLoop = ts.isWhileStatement(s) || ts.isDoStatement(s) || ts.isForStatement(s);
+      const inner = isLoop ? [...loops, s] : loops;
+      for (const child of nestedLists(s)) collect(child, inner);
+    }
+  };
+  collect(body, []);
+  // Reads of each statement itself (not of its nested statements), for the suffix.
+  const ownReads = order.map((s) => readsOf(ownPart(s)));
+  const suffix: Set<string>[] = new Array(order.length);
+  let acc = new Set<string>();
+  for (let i = order.length - 1; i >= 0; i--) {
+    suffix[i] = acc;
+    acc = new Set([...acc, ...ownReads[i]!]);
+  }
+  const index = new Map(order.map((s, i) => [s, i]));
+  const loopReads = new Map<ts.Statement, Set<string>>();
+  const readsInLoop = (loop: ts.Statement) => {
+    let r = loopReads.get(loop);
+    if (!r) loopReads.set(loop, (r = readsOf(loop)));
+    return r;
+  };
+  const allReads = readsOf(f.createBlock(body.slice()));
+  const dead = (s: ts.Statement): boolean => {
+    const assign = plainAssignment(s);
+    if (assign) {
+      const [name, value] = assign;
+      if (!isPure(value)) return false;
+      const i = index.get(s)!;
+      if (suffix[i]!.has(name)) return false;
+      if (loopsOf.get(s)!.some((loop) => readsInLoop(loop).has(name))) return false;
+      return true;
+    }
+    if (ts.isVariableStatement(s) && s.declarationList.declarations.length === 1) {
+      const d = s.declarationList.declarations[0]!;
+      return ts.isIdentifier(d.name) && (!d.initializer || isPure(d.initializer)) && !allReads.has(d.name.text) && !writesOfOutsideDeclaration(body, d.name.text, s);
+    }
+    return false;
+  };
+  const rebuild = (list: readonly ts.Statement[]): ts.Statement[] => list.filter((s) => !dead(s)).map((s) => mapNestedLists(s, rebuild));
+  return rebuild(body);
+}
+
+/** Is `name` written somewhere other than by a dead plain store (`x++`, `x += e`, destructuring)? */
+function writesOfOutsideDeclaration(body: readonly ts.Statement[], name: string, decl: ts.Statement): boolean {
+  let found = false;
+  const walk = (n: ts.Node): void => {
+    if (found || n === decl) return;
+    if (ts.isBinaryExpression(n) && isAssignment(n.operatorToken.kind) && n.operatorToken.kind !== K.EqualsToken && ts.isIdentifier(n.left) && n.left.text === name) found = true;
+    if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && ts.isIdentifier(n.operand) && n.operand.text === name && (n.operator === K.PlusPlusToken || n.operator === K.MinusMinusToken)) found = true;
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind === K.EqualsToken && ts.isIdentifier(n.left) && n.left.text === name && !isPure(n.right)) found = true;
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind === K.EqualsToken && ts.isArrayLiteralExpression(n.left) && n.left.elements.some((e) => ts.isIdentifier(e) && e.text === name)) found = true;
+    ts.forEachChild(n, walk);
+  };
+  body.forEach(walk);
+  return found;
+}
+
+/** The statement lists directly inside `s`. */
+function nestedLists(s: ts.Statement): (readonly ts.Statement[])[] {
+  const of = (b: ts.Statement | undefined): (readonly ts.Statement[])[] => (!b ? [] : ts.isBlock(b) ? [b.statements] : [[b]]);
+  if (ts.isBlock(s)) return [s.statements];
+  if (ts.isIfStatement(s)) return [...of(s.thenStatement), ...of(s.elseStatement)];
+  if (ts.isWhileStatement(s) || ts.isDoStatement(s) || ts.isForStatement(s)) return of(s.statement);
+  return [];
+}
+
+/** `s` without its nested statement lists (its condition, header, or the whole simple statement). */
+function ownPart(s: ts.Statement): ts.Node {
+  if (ts.isBlock(s)) return f.createBlock([]);
+  if (ts.isIfStatement(s)) return s.expression;
+  if (ts.isWhileStatement(s) || ts.isDoStatement(s)) return s.expression;
+  if (ts.isForStatement(s)) return f.createBlock([s.initializer && ts.isVariableDeclarationList(s.initializer) ? f.createVariableStatement(undefined, s.initializer) : f.createEmptyStatement(), ...(s.condition ? [f.createExpressionStatement(s.condition)] : []), ...(s.incrementor ? [f.createExpressionStatement(s.incrementor)] : [])]);
+  return s;
+}
+
+// ---- blocks ----
+
+function cleanBlocks(list: readonly ts.Statement[], nested = false): ts.Statement[] {
+  // A loop or branch body that is one bare block (a reverse block) is a scope already: drop the inner braces.
+  // (Not a function body: its declarations would clash with the parameters.)
+  if (nested && list.length === 1 && ts.isBlock(list[0]!) && list[0].statements.length) {
+    const only = list[0];
+    return cleanBlocks([keepComments(only, only.statements[0]!), ...only.statements.slice(1)], true);
+  }
+  const out: ts.Statement[] = [];
+  for (const raw of list) {
+    const s = mapNestedLists(raw, (inner) => cleanBlocks(inner, true));
+    if (ts.isBlock(s)) {
+      if (s.statements.length === 0) continue;
+      if (declaredIn(s.statements).size === 0) {
+        // A bare block that declares nothing: its statements stand on their own (the first keeps its comments).
+        const moved = s.statements.slice();
+        const comments = ts.getSyntheticLeadingComments(raw);
+        if (comments?.length) ts.setSyntheticLeadingComments(moved[0]!, [...comments, ...(ts.getSyntheticLeadingComments(moved[0]!) ?? [])]);
+        out.push(...moved);
+        continue;
+      }
+    }
+    if (ts.isIfStatement(s) && isEmpty(s.thenStatement) && (!s.elseStatement || isEmpty(s.elseStatement))) {
+      // Keep the condition's side effects (a tape pop).
+      if (!isPure(s.expression)) out.push(keepComments(raw, f.createExpressionStatement(stripComparison(s.expression))));
+      continue;
+    }
+    if (ts.isForStatement(s) && isEmpty(s.statement) && s.initializer && ts.isVariableDeclarationList(s.initializer) && s.initializer.declarations.length === 1) {
+      // `for (let trip = tape.pop(); trip > 0; trip--) {}`: only the pop remains.
+      const init = s.initializer.declarations[0]!.initializer;
+      if (init && !isPure(init)) out.push(keepComments(raw, f.createExpressionStatement(init)));
+      continue;
+    }
+    out.push(s);
+  }
+  return out;
+}
+
+function keepComments<T extends ts.Node>(from: ts.Node, to: T): T {
+  const comments = ts.getSyntheticLeadingComments(from);
+  if (!comments?.length || from === to) return to;
+  return ts.setSyntheticLeadingComments(to, [...comments, ...(ts.getSyntheticLeadingComments(to) ?? [])]);
+}
+
+function isEmpty(s: ts.Statement): boolean {
+  return (ts.isBlock(s) && s.statements.length === 0) || ts.isEmptyStatement(s);
+}
+
+/** `tape.pop() === 1` -> `tape.pop()` (the comparison's result is unused). */
+function stripComparison(e: ts.Expression): ts.Expression {
+  if (ts.isBinaryExpression(e) && !isAssignment(e.operatorToken.kind) && isPure(e.right)) return e.left;
+  return e;
+}
+
+// ---- negations ----
+
+function negationOperand(e: ts.Expression): ts.Expression | null {
+  if (ts.isPrefixUnaryExpression(e) && e.operator === K.MinusToken) return e.operand;
+  if (ts.isParenthesizedExpression(e)) return negationOperand(e.expression);
+  return null;
+}
+
+function negations(node: ts.Node): ts.Node {
+  const visit = (n: ts.Node): ts.Node => {
+    const v = ts.visitEachChild(n, visit, nullContext);
+    if (ts.isBinaryExpression(v)) {
+      const neg = negationOperand(v.right);
+      if (neg) {
+        const op = v.operatorToken.kind;
+        const swap: Partial<Record<ts.SyntaxKind, ts.BinaryOperator>> = {
+          [K.PlusToken]: K.MinusToken,
+          [K.MinusToken]: K.PlusToken,
+          [K.PlusEqualsToken]: K.MinusEqualsToken,
+          [K.MinusEqualsToken]: K.PlusEqualsToken,
+        };
+        const to = swap[op];
+        if (to !== undefined) return f.createBinaryExpression(v.left, to, neg);
+      }
+    }
+    return v;
+  };
+  return visit(node);
+}
