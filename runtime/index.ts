@@ -1,5 +1,5 @@
 export { F64Stack, I32Stack, RefStack, tape } from './tape.ts';
-export { zerosLike, mapLike, flatten, unflatten, addInto } from './structure.ts';
+export { zerosLike, lazyZerosLike, fillZeros, mapLike, flatten, unflatten, addInto } from './structure.ts';
 export type { Differentiable } from './structure.ts';
 export { asTensor, addTensor, addTensorsInto } from './typed.ts';
 export { addArrayInto, basisLike, countNumbers, dotAll, jacobianByColumns, jacobianByRows, pullbackFromJvp } from './jacobian.ts';

@@ -4,6 +4,7 @@
  * tangent containers shaped like a parameter.
  */
 import { Tensor } from './tensor.ts';
+import { addTensor } from './typed.ts';
 
 /** A value wengert can differentiate with respect to. */
 export type Differentiable =
@@ -33,6 +34,40 @@ export function zerosLike<T>(value: T): T {
     return out as T;
   }
   return value;
+}
+
+/**
+ * The adjoint container of a structured parameter holding tensors, as
+ * generated reverse mode starts it: like `zerosLike`, but every Tensor leaf
+ * is `null` (no contribution yet), so the first contribution is stored as it
+ * is instead of being added to a zero tensor. `fillZeros` gives the leaves
+ * that got no contribution their zeros before the gradient is returned. The
+ * static type is T's, though leaves are null until then.
+ */
+export function lazyZerosLike<T>(value: T): T {
+  if (value instanceof Tensor) return null as T;
+  if (Array.isArray(value)) return value.map((v) => lazyZerosLike(v)) as T;
+  if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = lazyZerosLike(v);
+    return out as T;
+  }
+  return zerosLike(value);
+}
+
+/** Replaces, in place, each null leaf of `grad` (see `lazyZerosLike`) by the zeros of the same leaf of `like`; returns `grad`. */
+export function fillZeros<T>(grad: T, like: T): T {
+  const fill = (g: unknown, l: unknown): unknown => {
+    if (g === null) return zerosLike(l);
+    if (Array.isArray(g)) {
+      for (let i = 0; i < g.length; i++) g[i] = fill(g[i], (l as unknown[])[i]);
+    } else if (typeof g === 'object' && !(g instanceof Tensor) && !ArrayBuffer.isView(g)) {
+      const record = g as Record<string, unknown>;
+      for (const k of Object.keys(record)) record[k] = fill(record[k], (l as Record<string, unknown>)[k]);
+    }
+    return g;
+  };
+  return fill(grad, like) as T;
 }
 
 /** A deep copy of `value` with every number replaced by `fn(number)`. */
@@ -84,6 +119,7 @@ export function addInto<T>(dst: T, src: T | ArrayLike<number>): void {
     for (let i = 0; i < d.length; i++) {
       const v = s[i];
       if (typeof v === 'number') (d as number[])[i] = (d as number[])[i]! + v;
+      else if (v instanceof Tensor) d[i] = addTensorLeaf(d[i], v);
       else addInto(d[i], v);
     }
     return;
@@ -94,7 +130,13 @@ export function addInto<T>(dst: T, src: T | ArrayLike<number>): void {
     for (const key of Object.keys(d)) {
       const v = s[key];
       if (typeof v === 'number') d[key] = (d[key] as number) + v;
+      else if (v instanceof Tensor) d[key] = addTensorLeaf(d[key], v);
       else addInto(d[key], v);
     }
   }
+}
+
+/** A tensor leaf plus a contribution: tensors are immutable, so the container takes the sum (a null leaf takes the contribution). */
+function addTensorLeaf(leaf: unknown, v: Tensor): Tensor {
+  return addTensor(leaf as Tensor | null, v);
 }

@@ -8,7 +8,7 @@
 import { tensorRules, tensorRuntimeNames } from '../rules/tensor.ts';
 
 const CORE = [
-  'tape', 'zerosLike', 'addInto', 'addArrayInto', 'flatten', 'basisLike', 'countNumbers', 'jacobianByRows',
+  'tape', 'zerosLike', 'lazyZerosLike', 'fillZeros', 'addInto', 'addArrayInto', 'flatten', 'basisLike', 'countNumbers', 'jacobianByRows',
   'jacobianByColumns', 'dotAll', 'pullbackFromJvp', 'asTensor', 'addTensor', 'addTensorsInto', 'Tensor',
 ];
 

@@ -34,10 +34,11 @@ function simplifyFunction(fn: ts.FunctionDeclaration): ts.FunctionDeclaration {
   let body = fn.body!.statements.slice();
   for (let round = 0; round < 3; round++) {
     const before = body;
-    body = nullFlow(body, new Map()).list;
+    body = nullFlow(body, new NullState(lazyRoots(body))).list;
     body = foldFirstContribution(body);
     body = removeDeadStores(body);
     body = cleanBlocks(body);
+    body = propagateCopies(body);
     body = body.map((s) => negations(s) as ts.Statement);
     if (sameList(before, body)) break;
   }
@@ -79,7 +80,10 @@ function readsOf(node: ts.Node): Set<string> {
 function writesOf(node: ts.Node): Set<string> {
   const out = new Set<string>();
   const walk = (n: ts.Node): void => {
-    if (ts.isBinaryExpression(n) && isAssignment(n.operatorToken.kind) && ts.isIdentifier(n.left)) out.add(n.left.text);
+    if (ts.isBinaryExpression(n) && isAssignment(n.operatorToken.kind)) {
+      const key = pathKey(n.left);
+      if (key !== null) out.add(key);
+    }
     if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && ts.isIdentifier(n.operand)) out.add(n.operand.text);
     if (ts.isArrayLiteralExpression(n) && n.parent === undefined) {
       // destructuring targets are handled by the caller through readsOf (conservative)
@@ -141,7 +145,111 @@ function isPure(e: ts.Expression): boolean {
 
 // ---- tensor adjoints known to be null or not ----
 
-type NullState = Map<string, 'null' | 'nonnull'>;
+/**
+ * What is known of each tensor adjoint: `dX` by name, and leaves of a
+ * structured adjoint started with `lazyZerosLike` by path (`dp.W1`), which
+ * are null until something is stored there.
+ */
+class NullState {
+  private readonly known = new Map<string, 'null' | 'nonnull' | 'unknown'>();
+  /** Lazy roots passed to code the pass does not follow (a call such as addInto): their leaves are unknown. */
+  private readonly escaped = new Set<string>();
+
+  constructor(
+    private readonly lazy: ReadonlySet<string>,
+    from?: NullState,
+  ) {
+    if (from) {
+      for (const [k, v] of from.known) this.known.set(k, v);
+      for (const r of from.escaped) this.escaped.add(r);
+    }
+  }
+
+  /** `statement` uses these names in a way the pass does not follow. */
+  escape(names: Iterable<string>): void {
+    for (const n of names) if (this.lazy.has(n)) this.escaped.add(n);
+  }
+
+  copy(): NullState {
+    return new NullState(this.lazy, this);
+  }
+
+  private isLazyPath(key: string): boolean {
+    const dot = key.indexOf('.');
+    return dot > 0 && this.lazy.has(key.slice(0, dot)) && !this.escaped.has(key.slice(0, dot));
+  }
+
+  get(key: string): 'null' | 'nonnull' | undefined {
+    const v = this.known.get(key);
+    if (v === 'unknown') return undefined;
+    if (v === undefined && this.isLazyPath(key)) return 'null';
+    return v;
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  set(key: string, v: 'null' | 'nonnull'): void {
+    this.known.set(key, v);
+  }
+
+  /** Nothing is known of `key` any more. */
+  forget(key: string): void {
+    if (this.isLazyPath(key)) this.known.set(key, 'unknown');
+    else this.known.delete(key);
+  }
+
+  entries(): [string, 'null' | 'nonnull' | 'unknown'][] {
+    return [...this.known.entries()];
+  }
+
+  /** Becomes `other`, except for `keep`, whose entries stay as they are here. */
+  assign(other: NullState, keep: ReadonlySet<string>): void {
+    const mine = new Map(this.known);
+    for (const r of other.escaped) this.escaped.add(r);
+    this.known.clear();
+    for (const [k, v] of other.known) if (!keep.has(k)) this.known.set(k, v);
+    for (const k of keep) if (mine.has(k)) this.known.set(k, mine.get(k)!);
+  }
+
+  get empty(): boolean {
+    return this.known.size === 0 && this.lazy.size === 0;
+  }
+}
+
+/** Names declared `const dp = lazyZerosLike(p)` anywhere in the body. */
+function lazyRoots(body: readonly ts.Statement[]): Set<string> {
+  const out = new Set<string>();
+  const walk = (n: ts.Node): void => {
+    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && ts.isCallExpression(n.initializer)) {
+      const callee = n.initializer.expression;
+      if (ts.isIdentifier(callee) && runtimeRefOf(callee) === 'lazyZerosLike') out.add(n.name.text);
+    }
+    ts.forEachChild(n, walk);
+  };
+  body.forEach(walk);
+  return out;
+}
+
+/** `dp.W1.x` as a key, for property paths on a name; the name itself for an identifier; otherwise null. */
+function pathKey(e: ts.Expression): string | null {
+  if (ts.isIdentifier(e)) return e.text;
+  if (ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.name)) {
+    const base = pathKey(e.expression);
+    return base === null ? null : `${base}.${e.name.text}`;
+  }
+  return null;
+}
+
+/** `<path> = <e>` as an expression statement: [key, target, e]. */
+function pathAssignment(s: ts.Statement): [string, ts.Expression, ts.Expression] | null {
+  if (!ts.isExpressionStatement(s)) return null;
+  const e = s.expression;
+  if (!ts.isBinaryExpression(e) || e.operatorToken.kind !== K.EqualsToken) return null;
+  const key = pathKey(e.left);
+  return key === null ? null : [key, e.left, e.right];
+}
 
 function isNull(e: ts.Expression): boolean {
   return e.kind === K.NullKeyword;
@@ -160,35 +268,36 @@ function nullTest(e: ts.Expression): string | null {
 }
 
 /** `addTensor(X, e)`, the runtime's addTensor (a reference the templates marked, not a name match) */
-function addTensorOf(e: ts.Expression, name: string): ts.Expression | null {
+function addTensorOf(e: ts.Expression, key: string): ts.Expression | null {
   if (ts.isCallExpression(e) && ts.isIdentifier(e.expression) && runtimeRefOf(e.expression) === 'addTensor' && e.arguments.length === 2) {
     const [acc, x] = e.arguments;
-    if (ts.isIdentifier(acc!) && acc.text === name) return x!;
+    if (pathKey(acc!) === key) return x!;
   }
   return null;
 }
 
 /** Rewrites a statement list with what is known of tensor adjoints; returns the list and the state after it. */
 function nullFlow(list: readonly ts.Statement[], entry: NullState): { list: ts.Statement[]; state: NullState } {
-  const state: NullState = new Map(entry);
+  const state = entry.copy();
   const out: ts.Statement[] = [];
   for (const s of list) {
     if (ts.isVariableStatement(s)) {
       const nulls = new Set(nullDeclared(s));
       for (const name of declaredIn([s])) {
         if (nulls.has(name)) state.set(name, 'null');
-        else state.delete(name);
+        else state.forget(name);
       }
       out.push(nulls.size ? s : rewriteNullish(s, state));
       continue;
     }
-    const assign = plainAssignment(s);
+    const assign = pathAssignment(s);
     if (assign) {
-      const [name, value] = assign;
+      const [name, target, value] = assign;
       const x = addTensorOf(value, name);
+      state.escape(readsOf(x ?? value));
       if (x && state.get(name) === 'null') {
         // The first contribution: addTensor(null, x) is asTensor(x).
-        const first = f.createExpressionStatement(f.createBinaryExpression(f.createIdentifier(name), K.EqualsToken, f.createCallExpression(runtimeRef('asTensor'), undefined, [x])));
+        const first = f.createExpressionStatement(f.createBinaryExpression(target, K.EqualsToken, f.createCallExpression(runtimeRef('asTensor'), undefined, [x])));
         out.push(keepComments(s, first));
         state.set(name, 'nonnull');
         continue;
@@ -196,7 +305,7 @@ function nullFlow(list: readonly ts.Statement[], entry: NullState): { list: ts.S
       out.push(rewriteNullish(s, state));
       if (x) state.set(name, 'nonnull');
       else if (isNull(value)) state.set(name, 'null');
-      else state.delete(name);
+      else state.forget(name);
       continue;
     }
     if (ts.isIfStatement(s)) {
@@ -213,7 +322,8 @@ function nullFlow(list: readonly ts.Statement[], entry: NullState): { list: ts.S
       const then = blockFlow(s.thenStatement, state);
       const otherwise = s.elseStatement ? blockFlow(s.elseStatement, state) : undefined;
       out.push(f.updateIfStatement(s, rewriteNullishExpr(s.expression, state), then, otherwise));
-      for (const k of writesOf(s)) state.delete(k);
+      state.escape(readsOf(s));
+      for (const k of writesOf(s)) state.forget(k);
       continue;
     }
     if (ts.isBlock(s)) {
@@ -225,7 +335,8 @@ function nullFlow(list: readonly ts.Statement[], entry: NullState): { list: ts.S
     if (ts.isWhileStatement(s) || ts.isDoStatement(s) || ts.isForStatement(s)) {
       // Anything the loop assigns is unknown inside it (a later trip sees the earlier one's value) and after it.
       const written = writesOf(s);
-      const inner: NullState = new Map([...state].filter(([k]) => !written.has(k)));
+      const inner = state.copy();
+      for (const k of written) inner.forget(k);
       const body = blockFlow(s.statement, inner);
       out.push(
         ts.isWhileStatement(s)
@@ -234,11 +345,13 @@ function nullFlow(list: readonly ts.Statement[], entry: NullState): { list: ts.S
             ? f.updateDoStatement(s, body, s.expression)
             : f.updateForStatement(s, s.initializer, s.condition, s.incrementor, body),
       );
-      for (const k of written) state.delete(k);
+      state.escape(readsOf(s));
+      for (const k of written) state.forget(k);
       continue;
     }
     out.push(rewriteNullish(s, state));
-    for (const k of writesOf(s)) state.delete(k);
+    state.escape(readsOf(s));
+    for (const k of writesOf(s)) state.forget(k);
   }
   return { list: out, state };
 }
@@ -251,10 +364,7 @@ function blockFlow(s: ts.Statement, state: NullState): ts.Statement {
 
 /** The state after a block that ran: its own, except for the names it declared, which are the outer ones again. */
 function afterBlock(state: NullState, inner: NullState, declared: ReadonlySet<string>): void {
-  const outer = new Map(state);
-  state.clear();
-  for (const [k, v] of inner) if (!declared.has(k)) state.set(k, v);
-  for (const k of declared) if (outer.has(k)) state.set(k, outer.get(k)!);
+  state.assign(inner, declared);
 }
 
 /** Puts an unwrapped block's statements into `out`, keeping a bare block when they declare names. */
@@ -278,7 +388,7 @@ function rewriteNullishExpr(e: ts.Expression, state: NullState): ts.Expression {
 }
 
 function rewriteNullish<T extends ts.Node>(s: T, state: NullState): T {
-  if (![...state.values()].length) return s;
+  if (state.empty) return s;
   const visit = (n: ts.Node): ts.Node => {
     if (ts.isFunctionLike(n) && n !== (s as ts.Node)) return n;
     if (ts.isExpression(n)) return rewriteNullishExpr(n, state);
@@ -461,6 +571,60 @@ function ownPart(s: ts.Statement): ts.Node {
   if (ts.isWhileStatement(s) || ts.isDoStatement(s)) return s.expression;
   if (ts.isForStatement(s)) return f.createBlock([s.initializer && ts.isVariableDeclarationList(s.initializer) ? f.createVariableStatement(undefined, s.initializer) : f.createEmptyStatement(), ...(s.condition ? [f.createExpressionStatement(s.condition)] : []), ...(s.incrementor ? [f.createExpressionStatement(s.incrementor)] : [])]);
   return s;
+}
+
+// ---- copies ----
+
+/**
+ * `const a = b;` where `b` is a name nothing assigns (a parameter, another
+ * const): uses of `a` read `b` instead and the declaration goes. Also
+ * `asTensor(t)` where `t` is a const that already holds a tensor: `t`.
+ */
+function propagateCopies(body: readonly ts.Statement[]): ts.Statement[] {
+  const renames = new Map<string, string>();
+  const tensors = new Set<string>();
+  const walk = (n: ts.Node): void => {
+    if (ts.isVariableStatement(n) && n.declarationList.flags & ts.NodeFlags.Const) {
+      for (const d of n.declarationList.declarations) {
+        if (!ts.isIdentifier(d.name) || !d.initializer) continue;
+        if (ts.isIdentifier(d.initializer) && countWrites(body, d.initializer.text) === 0 && !isGlobalName(d.initializer.text)) {
+          renames.set(d.name.text, d.initializer.text);
+        }
+        if (ts.isCallExpression(d.initializer) && ts.isIdentifier(d.initializer.expression)) {
+          const callee = runtimeRefOf(d.initializer.expression);
+          if (callee === 'asTensor' || callee === 'addTensor') tensors.add(d.name.text);
+        }
+      }
+    }
+    ts.forEachChild(n, walk);
+  };
+  body.forEach(walk);
+  if (renames.size === 0 && tensors.size === 0) return body.slice();
+  const target = (name: string): string => {
+    let n = name;
+    for (let hops = 0; renames.has(n) && hops < 100; hops++) n = renames.get(n)!;
+    return n;
+  };
+  const visit = (n: ts.Node, parent: ts.Node | undefined): ts.Node => {
+    if (ts.isIdentifier(n)) return renames.has(n.text) && isRead(n, parent) ? f.createIdentifier(target(n.text)) : n;
+    if (ts.isCallExpression(n) && ts.isIdentifier(n.expression) && runtimeRefOf(n.expression) === 'asTensor' && n.arguments.length === 1) {
+      const [arg] = n.arguments;
+      if (ts.isIdentifier(arg!) && tensors.has(target(arg.text))) return visit(arg, n);
+    }
+    return ts.visitEachChild(n, (c) => visit(c, n), nullContext);
+  };
+  const drop = (list: readonly ts.Statement[]): ts.Statement[] =>
+    list
+      .filter((s) => !(ts.isVariableStatement(s) && s.declarationList.declarations.length === 1 && ts.isIdentifier(s.declarationList.declarations[0]!.name) && renames.has(s.declarationList.declarations[0]!.name.text)))
+      .map((s) => mapNestedLists(s, drop));
+  const kept = drop(body);
+  // Comments of dropped declarations are lost with them; the block comments sit on other statements.
+  return kept.map((s) => visit(s, undefined) as ts.Statement);
+}
+
+/** Globals are not copies of locals. */
+function isGlobalName(name: string): boolean {
+  return name === 'undefined' || name === 'NaN' || name === 'Infinity';
 }
 
 // ---- blocks ----

@@ -110,7 +110,8 @@ export function emitVjp(fn: IRFunction, act: Activity, rec: Recording, ctx: Emit
     else if (t.kind === 'tensor') adjoint.push(stmt`let ${d(v)}: Tensor | null = null;`);
   }
   adjoint.push(...reverseList(fn.body, env));
-  const gradOf = (p: (typeof wrt)[number]) => (p.type.kind === 'tensor' ? expr`${d(p.name)} ?? zerosLike(${p.name})` : id(d(p.name)));
+  const gradOf = (p: (typeof wrt)[number]) =>
+    p.type.kind === 'tensor' ? expr`${d(p.name)} ?? zerosLike(${p.name})` : holdsTensors(p.type) ? expr`fillZeros(${d(p.name)}, ${p.name})` : id(d(p.name));
   const result = wrt.length === 1 ? gradOf(wrt[0]!) : f.createArrayLiteralExpression(wrt.map(gradOf));
   adjoint.push(stmt`return [${env.valueName}, ${result}];`);
   lineComment(adjoint[0]!, 'adjoint sweep', true);
@@ -139,7 +140,9 @@ export function emitVjp(fn: IRFunction, act: Activity, rec: Recording, ctx: Emit
  * `zerosLike(xs) as number[]`.
  */
 function writableZeros(p: Param, ctx: EmitContext): ts.Expression {
-  const zeros = expr`zerosLike(${p.name})`;
+  // Tensor leaves start empty (null) and take their first contribution as it is; fillZeros at the end
+  // gives the leaves that got none their zeros. No zero tensor is made and added to per call.
+  const zeros = holdsTensors(p.type) ? expr`lazyZerosLike(${p.name})` : expr`zerosLike(${p.name})`;
   const spelled = ctx.paramType(p);
   if (!/\breadonly\b|\bReadonly(Array)?</.test(spelled)) return zeros;
   return f.createAsExpression(zeros, writableType(typeFromText(spelled)));
@@ -676,4 +679,20 @@ function namesIn(e: ts.Node): Set<string> {
   };
   walk(e);
   return out;
+}
+
+/** Does a structured type hold a tensor somewhere? */
+function holdsTensors(t: VarType): boolean {
+  switch (t.kind) {
+    case 'tensor':
+      return true;
+    case 'array':
+      return holdsTensors(t.elem);
+    case 'tuple':
+      return t.elems.some(holdsTensors);
+    case 'object':
+      return t.fields.some((field) => holdsTensors(field.type));
+    default:
+      return false;
+  }
 }

@@ -101,8 +101,6 @@ export function valueAndVjp_roughness(xs: Float64Array, dy: number): [number, Fl
   const value = s;
   // adjoint sweep
   const dxs = zerosLike(xs);
-  // arrays.ts:13
-  const ds = dy;
   // arrays.ts:12
   for (let trip = controlTape.pop(); trip > 0; trip--) {
     // arrays.ts:12
@@ -111,9 +109,8 @@ export function valueAndVjp_roughness(xs: Float64Array, dy: number): [number, Fl
     const t7 = diffs[i_2];
     const t8 = t6 * t7;
     const t9 = xs[i_2];
-    const dt10 = ds;
-    const dt8 = dt10 * t9;
-    const dt9 = dt10 * t8;
+    const dt8 = dy * t9;
+    const dt9 = dy * t8;
     dxs[i_2] += dt9;
     const dt6 = dt8 * t7;
     const dt7 = dt8 * t6;
@@ -127,10 +124,9 @@ export function valueAndVjp_roughness(xs: Float64Array, dy: number): [number, Fl
     const t2 = i + 1;
     const dt5 = ddiffs[i];
     ddiffs[i] = 0;
-    const dt3 = dt5;
     const dt4 = -dt5;
     dxs[i] += dt4;
-    dxs[t2] += dt3;
+    dxs[t2] += dt5;
   }
   return [value, dxs];
 }

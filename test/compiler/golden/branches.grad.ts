@@ -59,7 +59,6 @@ export function valueAndVjp_piecewise(x: number, y: number, dout: number): [numb
   // branches.ts:14
   valueTape.push(r);
   const t4 = r * x;
-  const value = t4;
   // adjoint sweep
   let dx = 0;
   let dy = 0;
@@ -87,7 +86,7 @@ export function valueAndVjp_piecewise(x: number, y: number, dout: number): [numb
     dx = dx + dr;
     dy = dy + (dr === 0 ? 0 : dr * jac);
   }
-  return [value, [dx, dy]];
+  return [t4, [dx, dy]];
 }
 
 /** Reverse mode: the cotangent dout pulled back to (x, y). */

@@ -25,7 +25,6 @@ export function valueAndVjp_softClip(x: number, scale: number, dy: number): [num
   const t1 = x / scale;
   const t2 = Math.tanh(t1);
   const t3 = scale * t2;
-  const value = t3;
   // adjoint sweep
   let dx = 0;
   let dscale = 0;
@@ -37,7 +36,7 @@ export function valueAndVjp_softClip(x: number, scale: number, dy: number): [num
     dscale = dscale + (dy === 0 ? 0 : dy * jac2);
     dx = dx + (dy === 0 ? 0 : dy * jac3);
   }
-  return [value, [dx, dscale]];
+  return [t3, [dx, dscale]];
 }
 
 /** Reverse mode: the cotangent dy pulled back to (x, scale). */

@@ -33,7 +33,6 @@ export function valueAndVjp_bump(a: number, b: number, dy: number): [number, [nu
   const t2 = t1 * b;
   const t3 = Math.exp(t2);
   const t4 = a * t3;
-  const value = t4;
   // adjoint sweep
   let da = 0;
   let db = 0;
@@ -45,7 +44,7 @@ export function valueAndVjp_bump(a: number, b: number, dy: number): [number, [nu
     da = da + (dy === 0 ? 0 : dy * t3);
     db = db + (dy === 0 ? 0 : dy * jac3);
   }
-  return [value, [da, db]];
+  return [t4, [da, db]];
 }
 
 /** Reverse mode: the cotangent dy pulled back to (a, b). */
@@ -74,10 +73,9 @@ export function jvp_chain(x: number, y: number, dx: number, dy: number): [number
   while (i < 3) {
     // calls.ts:16
     const t1 = x + i;
-    const dt1 = dx;
     const t2 = y * s;
     const dt2 = s * dy + y * ds;
-    const [t3, dt3] = jvp_bump(t1, t2, dt1, dt2);
+    const [t3, dt3] = jvp_bump(t1, t2, dx, dt2);
     const s_next = s + t3;
     ds = ds + dt3;
     s = s_next;
@@ -116,7 +114,6 @@ export function valueAndVjp_chain(x: number, y: number, dout: number): [number, 
   const t4 = softClip(s, 2);
   const t5 = bump(y, x);
   const t6 = t4 + t5;
-  const value = t6;
   // adjoint sweep
   let dx = 0;
   let dy = 0;
@@ -124,13 +121,10 @@ export function valueAndVjp_chain(x: number, y: number, dout: number): [number, 
   // calls.ts:17
   {
     const s = valueTape.pop();
-    const dt6 = dout;
-    const dt4 = dt6;
-    const dt5 = dt6;
-    const [, bump_bar] = valueAndVjp_bump(y, x, dt5);
+    const [, bump_bar] = valueAndVjp_bump(y, x, dout);
     dy += bump_bar[0];
     dx += bump_bar[1];
-    const [, softClip_bar] = valueAndVjp_softClip(s, 2, dt4);
+    const [, softClip_bar] = valueAndVjp_softClip(s, 2, dout);
     ds += softClip_bar[0];
   }
   // calls.ts:16
@@ -148,7 +142,7 @@ export function valueAndVjp_chain(x: number, y: number, dout: number): [number, 
     ds += dt2 * y;
     dx += dt1;
   }
-  return [value, [dx, dy]];
+  return [t6, [dx, dy]];
 }
 
 /** Reverse mode: the cotangent dout pulled back to (x, y). */

@@ -84,25 +84,19 @@ export function valueAndVjp_smoothLoss(x: number, y: number, dout: number): [num
   const t3 = x - y;
   const t4 = logCosh(t3);
   const t5 = t2 + t4;
-  const value = t5;
   // adjoint sweep
   let dx = 0;
   let dy = 0;
   // custom.ts:36
   {
-    const dt5 = dout;
-    const dt2 = dt5;
-    const dt4 = dt5;
-    const [, logCosh_bar] = valueAndVjp_logCosh(t3, dt4);
-    const dt3 = logCosh_bar;
-    dx += dt3;
-    dy -= dt3;
-    const [, softplus_bar] = valueAndVjp_softplus(t1, dt2);
-    const dt1 = softplus_bar;
-    dx += dt1 * y;
-    dy += dt1 * x;
+    const [, logCosh_bar] = valueAndVjp_logCosh(t3, dout);
+    dx += logCosh_bar;
+    dy -= logCosh_bar;
+    const [, softplus_bar] = valueAndVjp_softplus(t1, dout);
+    dx += softplus_bar * y;
+    dy += softplus_bar * x;
   }
-  return [value, [dx, dy]];
+  return [t5, [dx, dy]];
 }
 
 /** Reverse mode: the cotangent dout pulled back to (x, y). */

@@ -69,7 +69,6 @@ export function valueAndVjp_damped(x: number, limit: number, dy: number): [numbe
   controlTape.push(trips);
   // loops.ts:15
   const t4 = v * steps;
-  const value = t4;
   // adjoint sweep
   let dx = 0;
   // loops.ts:15
@@ -88,7 +87,7 @@ export function valueAndVjp_damped(x: number, limit: number, dy: number): [numbe
   }
   // loops.ts:8-10
   dx = dx + dv;
-  return [value, dx];
+  return [t4, dx];
 }
 
 /** Reverse mode: the cotangent dy pulled back to (x). */

@@ -15,14 +15,13 @@ export function jvp_Spring_energy(self: Spring, x: number, y: number, dx: number
   const dt1 = (t1 === 0 ? 0 : x / t1) * dx + (t1 === 0 ? 0 : y / t1) * dy;
   const t2 = self.rest;
   const stretch = t1 - t2;
-  const dstretch = dt1;
   // methods.ts:16
   const t3 = self.stiffness;
   const t4 = 0.5 * t3;
   const t5 = t4 * stretch;
-  const dt5 = t4 * dstretch;
+  const dt5 = t4 * dt1;
   const t6 = t5 * stretch;
-  const dt6 = stretch * dt5 + t5 * dstretch;
+  const dt6 = stretch * dt5 + t5 * dt1;
   return [t6, dt6];
 }
 
@@ -37,7 +36,6 @@ export function valueAndVjp_Spring_energy(self: Spring, x: number, y: number, do
   const t4 = 0.5 * t3;
   const t5 = t4 * stretch;
   const t6 = t5 * stretch;
-  const value = t6;
   // adjoint sweep
   let dx = 0;
   let dy = 0;
@@ -49,7 +47,7 @@ export function valueAndVjp_Spring_energy(self: Spring, x: number, y: number, do
     dx = dx + (dout === 0 ? 0 : dout * jac2);
     dy = dy + (dout === 0 ? 0 : dout * jac3);
   }
-  return [value, [dx, dy]];
+  return [t6, [dx, dy]];
 }
 
 /** Reverse mode: the cotangent dout pulled back to (x, y). */

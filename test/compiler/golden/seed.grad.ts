@@ -40,7 +40,6 @@ export function valueAndVjp_f(x1: number, x2: number, dy: number): [number, [num
   const t6 = t4 + t5;
   const t7 = Math.log(t6);
   const t8 = t3 - t7;
-  const value = t8;
   // adjoint sweep
   let dx1 = 0;
   let dx2 = 0;
@@ -52,7 +51,7 @@ export function valueAndVjp_f(x1: number, x2: number, dy: number): [number, [num
     dx2 = dx2 + (dy === 0 ? 0 : dy * jac2);
     dx1 = dx1 + (dy === 0 ? 0 : dy * jac3);
   }
-  return [value, [dx1, dx2]];
+  return [t8, [dx1, dx2]];
 }
 
 /** Reverse mode: the cotangent dy pulled back to (x1, x2). */
