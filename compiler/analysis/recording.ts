@@ -351,7 +351,9 @@ function planBlock(
   const queue: [string, Version][] = [];
   const need = (v: string, ver: Version) => {
     const t = fn.locals.get(v) ?? fn.params.find((p) => p.name === v)?.type;
-    if (t && t.kind !== 'number' && t.kind !== 'tensor' && t.kind !== 'bool') return;
+    // Arrays are read through their variable (the recording keeps them right by other means); objects and
+    // tuples loaded from a parameter are values like numbers and tensors: recomputed or recorded by reference.
+    if (t && t.kind !== 'number' && t.kind !== 'tensor' && t.kind !== 'bool' && t.kind !== 'object' && t.kind !== 'tuple') return;
     const key = `${v}@${ver}`;
     if (needed.has(key)) return;
     needed.add(key);

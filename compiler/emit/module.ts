@@ -11,7 +11,7 @@
  */
 import { ts } from 'ts-morph';
 import type { IRFunction } from '../ir/ir.ts';
-import { exportName, forwardedArgs, gradsType, isVectorValued, param, signatureParams, type EmitContext } from '../transforms/common.ts';
+import { exportName, forwardedArgs, gradsType, isTensorValued, isVectorValued, param, signatureParams, type EmitContext } from '../transforms/common.ts';
 import { generatedHeader } from './header.ts';
 import type { ModuleNames } from './names.ts';
 import { id } from './nodes.ts';
@@ -126,6 +126,7 @@ export function emitModule(sourceBaseName: string, fns: CompiledFunction[], name
 /** `vjp_f`, `grad_f`, `valueAndGrad_f` (or `jacobian_f`) in terms of `valueAndVjp_f` and `jvp_f`. */
 export function wrappers(fn: IRFunction, ctx: EmitContext): ts.Statement[] {
   if (isVectorValued(fn)) return vectorWrappers(fn, ctx);
+  if (isTensorValued(fn)) return tensorWrappers(fn, ctx);
   const grads = () => gradsType(fn, ctx);
   const wrt = fn.params.filter((p) => p.wrt).map((p) => p.name).join(', ');
   const valueAndVjp = (seed: ts.Expression) => f.createCallExpression(id(ctx.module.ownExport(exportName(fn, 'valueAndVjp'))), undefined, [...forwardedArgs(fn), seed]);
@@ -137,6 +138,23 @@ export function wrappers(fn: IRFunction, ctx: EmitContext): ts.Statement[] {
     exported(exportName(fn, 'grad'), signatureParams(fn, ctx), grads(), stmts`return ${valueAndVjp(f.createNumericLiteral(1))}[1];`, `The gradient of ${fn.name}.`),
     exported(exportName(fn, 'valueAndGrad'), signatureParams(fn, ctx), f.createTupleTypeNode([type`number`, grads()]), stmts`return ${valueAndVjp(f.createNumericLiteral(1))};`, `[${fn.name}(...), its gradient] from one forward and one reverse sweep.`),
   ];
+}
+
+/** For a Tensor-valued `f` (a layer helper): `vjp_f(args..., dy)`, the cotangent `dy` (a Tensor of the result's shape) pulled back. */
+function tensorWrappers(fn: IRFunction, ctx: EmitContext): ts.Statement[] {
+  const wrt = fn.params.filter((p) => p.wrt).map((p) => p.name).join(', ');
+  const seed = ctx.module.forFunction(ctx.userNames).seed();
+  const call = f.createCallExpression(id(exportName(fn, 'valueAndVjp')), undefined, [...forwardedArgs(fn), id(seed)]);
+  const decl = f.createFunctionDeclaration(
+    [f.createModifier(ts.SyntaxKind.ExportKeyword)],
+    undefined,
+    exportName(fn, 'vjp'),
+    undefined,
+    [...signatureParams(fn, ctx), param(seed, type`Tensor`)],
+    gradsType(fn, ctx),
+    f.createBlock(stmts`return ${call}[1];`, true),
+  );
+  return [docComment(decl, `Reverse mode: the cotangent ${seed} (shaped like ${fn.name}'s result) pulled back to (${wrt}).`)];
 }
 
 /** For a vector-valued `f`: `vjp_f` and `jacobian_f` (reverse sweeps by rows or forward sweeps by columns, whichever is fewer). */

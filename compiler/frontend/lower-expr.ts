@@ -333,6 +333,17 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
     for (let i = 0; i < args.length; i++) {
       const pt = c.params[i]!;
       if (pt.kind === 'number') ops.push(lowerExpression(L, args[i]!, out, null));
+      else if (pt.kind === 'tensor') ops.push(lowerTensor(L, args[i]!, out, null));
+      else if (pt.kind === 'bool') {
+        // A flag passed on (`activate(z, useRelu)`): evaluated once into a boolean local, never differentiated.
+        const cond = toPExpr(L, args[i]!, out, 'if');
+        if (cond.kind === 'operand' && cond.op.kind === 'var') ops.push(cond.op);
+        else {
+          const flag = L.temp({ kind: 'bool' });
+          out.push(L.assignPure(flag, cond, args[i]!));
+          ops.push(varOp(flag));
+        }
+      }
       else if (pt.kind === 'array' || pt.kind === 'object' || pt.kind === 'tuple') {
         const ref = lowerRefOrFail(L, args[i]!, out);
         ops.push({ kind: 'var', name: refArgName(L, ref, args[i]!, out) });
@@ -344,6 +355,7 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
       fail(e, `${callee.getText()} is called from a differentiable function but is not exported`, `export ${callee.getText()} so the generated file can import it`);
     }
     L.imports.push(resolved.primalImport);
+    if (c.returns.kind === 'tensor') return L.emit(out, target ?? L.temp({ kind: 'tensor' }), { kind: 'call', callee: c, args: ops }, e);
     if (c.returns.kind !== 'number' && !target) {
       fail(e, `${callee.getText()} returns an array; store it in a const first`, `write const r = ${callee.getText()}(...) or const [a, b] = ${callee.getText()}(...)`);
     }
@@ -383,11 +395,27 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
   return L.emit(out, dest(), { kind: 'opaqueCall', fn: callee.getText(), args: ops }, e);
 }
 
-/** A whole array/object argument: a variable name (materialised when the ref has a path). */
+/**
+ * A whole array/object argument: a variable name. A field or element
+ * (`p.hidden`, `xs[i]`, an alias such as `const row = xs[i]`) is
+ * materialised: a number array as a copy (its adjoint flows back through
+ * the copy), an object or tuple as a load whose adjoint container is added
+ * into the parent's adjoint at that path.
+ */
 function refArgName(L: Lowerer, ref: Ref, at: Expression, out: Stmt[]): string {
   if (ref.path.length === 0) return ref.base;
-  void out;
-  fail(at, `pass ${at.getText()} through a local const first`, `write const part = ${at.getText()}; and pass part`);
+  const type = L.refType(ref, at);
+  if (type.kind === 'array' && type.elem.kind === 'number') {
+    const t = L.temp({ kind: 'array', ctor: type.ctor, elem: type.elem });
+    L.emit(out, t, { kind: 'copyArray', ctor: type.ctor, src: ref }, at);
+    return t;
+  }
+  if (type.kind === 'object' || type.kind === 'tuple') {
+    const t = L.temp(type);
+    L.emit(out, t, { kind: 'load', ref }, at);
+    return t;
+  }
+  fail(at, `cannot pass ${at.getText()} (${type.kind === 'array' ? 'an array of arrays' : type.kind}) to a differentiable function`, 'pass a number array, an object or tuple of numbers and tensors, or a Tensor');
 }
 
 /** Lowers an expression that names an array or object (`p`, `p.W`, `rows[i]`), or returns null. */

@@ -140,11 +140,11 @@ export class Lowerer {
     }
     const sfPos = (n: Node) => this.loc(n);
     const returnType = classifyType(node.getReturnType());
-    if (returnType.kind !== 'number' && !isNumberVector(returnType)) {
+    if (returnType.kind !== 'number' && returnType.kind !== 'tensor' && !isNumberVector(returnType)) {
       fail(
         node.getReturnTypeNode() ?? annotated.annotation,
-        `${annotated.name} returns ${typeForMessage(node.getReturnType(), node)}, not a number or an array of numbers`,
-        'a differentiable function returns one number (a loss), a tuple of numbers, number[] or Float64Array',
+        `${annotated.name} returns ${typeForMessage(node.getReturnType(), node)}, not a number, a Tensor or an array of numbers`,
+        'a differentiable function returns one number (a loss), a Tensor (a layer), a tuple of numbers, number[] or Float64Array',
       );
     }
     this.vectorLength = returnType.kind === 'tuple' ? returnType.elems.length : null;
@@ -239,10 +239,15 @@ export class Lowerer {
       if (Node.isIdentifier(declared)) checkDeclaredName(declared, 'local variable');
     }
     const out: Stmt[] = [];
-    const vector = this.fn.returnType.kind !== 'number';
+    const tensor = this.fn.returnType.kind === 'tensor';
+    const vector = this.fn.returnType.kind !== 'number' && !tensor;
     if (!Node.isBlock(body)) {
       // Arrow function with an expression body.
-      const value = vector ? varOp(this.lowerArrayValue(body as Expression, out)) : lowerExpression(this, body as Expression, out, null);
+      const value = tensor
+        ? lowerTensor(this, body as Expression, out, null)
+        : vector
+          ? varOp(this.lowerArrayValue(body as Expression, out))
+          : lowerExpression(this, body as Expression, out, null);
       out.push({ kind: 'return', value, loc: this.loc(body) });
       this.fn.body = out;
       return this.fn;
@@ -259,7 +264,7 @@ export class Lowerer {
       this.returnVar = this.fresh('result', VECTOR);
       out.push({ kind: 'assign', target: this.returnVar, expr: { kind: 'newArray', ctor: 'Array', size: constOp(this.vectorLength), elems: [] }, loc: this.loc(node) });
     } else {
-      this.returnVar = this.fresh('result', num);
+      this.returnVar = this.fresh('result', tensor ? { kind: 'tensor' } : num);
     }
     const exits = this.lowerBlock(statements, out);
     if (this.tailReturn) {
@@ -353,10 +358,12 @@ export class Lowerer {
     const expr = s.getExpression();
     if (!expr) fail(s, 'return without a value', 'a differentiable function returns a number on every path');
     if (s === this.tailReturn) {
-      this.tailOperand = this.fn.returnType.kind === 'number' ? lowerExpression(this, expr, out, null) : varOp(this.lowerArrayValue(expr, out));
+      const kind = this.fn.returnType.kind;
+      this.tailOperand = kind === 'number' ? lowerExpression(this, expr, out, null) : kind === 'tensor' ? lowerTensor(this, expr, out, null) : varOp(this.lowerArrayValue(expr, out));
       return { may: new Set(), always: true };
     }
     if (this.fn.returnType.kind === 'number') this.assignNumber(this.returnVar!, expr, out);
+    else if (this.fn.returnType.kind === 'tensor') assignTensor(this, this.returnVar!, expr, out);
     else this.storeVector(this.returnVar!, expr, out);
     const inLoop = this.loops.length > 0;
     if (inLoop || !this.isTopLevelTail(s)) {
@@ -795,5 +802,5 @@ function removeUnreadFlags(body: Stmt[], fn: IRFunction, flags: ReadonlySet<stri
 }
 
 // ---- helpers shared with lower-expr.ts (defined there to keep this file about statements) ----
-import { arrayAllocation, assignTensor, lowerRefOrFail, toPExpr, tryLowerRef } from './lower-expr.ts';
+import { arrayAllocation, assignTensor, lowerRefOrFail, lowerTensor, toPExpr, tryLowerRef } from './lower-expr.ts';
 export type { ArrayCtor };

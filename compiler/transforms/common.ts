@@ -30,11 +30,16 @@ export interface EmitContext {
 
 /** Does the function return a tuple or array of numbers rather than one number? */
 export function isVectorValued(fn: IRFunction): boolean {
-  return fn.returnType.kind !== 'number';
+  return fn.returnType.kind !== 'number' && fn.returnType.kind !== 'tensor';
 }
+
+/** Does the function return a Tensor (a layer helper), whose cotangent is a Tensor too? */
+export function isTensorValued(fn: IRFunction): boolean {
+  return fn.returnType.kind === 'tensor';}
 
 /** Type of the output cotangent parameter of reverse-mode functions. */
 export function seedType(fn: IRFunction): ts.TypeNode {
+  if (isTensorValued(fn)) return type`Tensor`;
   return isVectorValued(fn) ? type`ArrayLike<number>` : type`number`;
 }
 

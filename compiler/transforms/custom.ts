@@ -12,7 +12,7 @@ import { id } from '../emit/nodes.ts';
 import { docComment } from '../emit/printer.ts';
 import { expr, stmts, typeFromText } from '../emit/template.ts';
 import { fail } from '../frontend/diagnostics.ts';
-import { exportName, forwardedArgs, functionNames, gradsType, isVectorValued, param, seedType, signatureParams, type EmitContext } from './common.ts';
+import { exportName, forwardedArgs, functionNames, gradsType, isTensorValued, isVectorValued, param, seedType, signatureParams, type EmitContext } from './common.ts';
 
 const f = ts.factory;
 
@@ -27,7 +27,7 @@ export interface CustomDerivatives {
 }
 
 export function emitCustom(fn: IRFunction, custom: CustomDerivatives, ctx: EmitContext, primalName: string): { jvp: ts.FunctionDeclaration; vjp: ts.FunctionDeclaration } {
-  if ((!custom.vjp || !custom.jvp) && isVectorValued(fn)) {
+  if ((!custom.vjp || !custom.jvp) && (isVectorValued(fn) || isTensorValued(fn))) {
     fail(custom.node, `${fn.name} returns several values: give both @derivative vjp(${fn.name}) and @derivative jvp(${fn.name})`, 'the missing mode can be derived from the other only for functions returning one number');
   }
   const wrt = fn.params.filter((p) => p.wrt);

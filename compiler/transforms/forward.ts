@@ -14,7 +14,7 @@ import { id, identity, newArray, operand, pexpr, primal, ref, RuleCall } from '.
 import { docComment, lineComment } from '../emit/printer.ts';
 import { expr, stmt, stmts, typeFromText } from '../emit/template.ts';
 import { ruleOf } from '../rules/index.ts';
-import { callNames, exportName, functionNames, isVectorValued, param, signatureParams, sourceComment, tangentArg, type EmitContext } from './common.ts';
+import { callNames, exportName, functionNames, isTensorValued, isVectorValued, param, signatureParams, sourceComment, tangentArg, type EmitContext } from './common.ts';
 
 const f = ts.factory;
 
@@ -92,6 +92,12 @@ function statement(s: Stmt, env: Env): ts.Statement[] {
       return [s.test === 'pre' ? f.createWhileStatement(pexpr(s.cond, identity), body) : f.createDoStatement(body, pexpr(s.cond, identity))];
     }
     case 'return': {
+      if (isTensorValued(env.fn)) {
+        // An inactive tensor result has a zero tangent of its shape.
+        const value = operand(s.value, identity);
+        const tangent = s.value.kind === 'var' && act.isActive(s.value.name) ? tan(s.value) : expr`zerosLike(${operand(s.value, identity)})`;
+        return stmts`return [${value}, ${tangent}];`;
+      }
       if (!isVectorValued(env.fn)) return stmts`return [${operand(s.value, identity)}, ${tan(s.value)}];`;
       const a = operand(s.value, identity);
       const t = () => typeFromText(env.ctx.returnType);

@@ -23,7 +23,7 @@ import { docComment, lineComment } from '../emit/printer.ts';
 import { expr, stmt, stmts, typeFromText } from '../emit/template.ts';
 import { ruleOf } from '../rules/index.ts';
 import { mul as mulExpr } from '../rules/algebra.ts';
-import { callNames, exportName, functionNames, gradsType, isVectorValued, param, seedType, signatureParams, sourceComment, writableType, type EmitContext } from './common.ts';
+import { callNames, exportName, functionNames, gradsType, isTensorValued, isVectorValued, param, seedType, signatureParams, sourceComment, writableType, type EmitContext } from './common.ts';
 
 const f = ts.factory;
 
@@ -37,10 +37,10 @@ type PushEvent =
 
 type TapeKind = 'values' | 'control' | 'refs';
 
-/** Tensors (immutable) are recorded by reference on the refs tape, numbers on the values tape. */
+/** Tensors (immutable) and objects loaded from parameters are recorded by reference on the refs tape, numbers on the values tape. */
 function stackOf(fn: IRFunction, v: string): 'values' | 'refs' {
   const t = fn.locals.get(v) ?? fn.params.find((p) => p.name === v)?.type;
-  return t?.kind === 'tensor' ? 'refs' : 'values';
+  return t?.kind === 'tensor' || t?.kind === 'object' || t?.kind === 'tuple' ? 'refs' : 'values';
 }
 
 function pushEvents(plan: BlockPlan): PushEvent[] {
@@ -218,7 +218,7 @@ function forwardBlock(plan: BlockPlan, env: Env): ts.Statement[] {
     const kw = decls.declaredAt.get(s);
     out.push(define(kw, s.target, primal(s.expr, identity, calleeName)));
     const e = s.expr;
-    if ((e.kind === 'newArray' || e.kind === 'copyArray' || (e.kind === 'call' && e.callee.returns.kind !== 'number')) && act.isActive(s.target)) {
+    if ((e.kind === 'newArray' || e.kind === 'copyArray' || (e.kind === 'call' && e.callee.returns.kind !== 'number' && e.callee.returns.kind !== 'tensor')) && act.isActive(s.target)) {
       out.push(define(kw, d(s.target), zerosOfSameShape(s.target, e.kind === 'newArray' ? e : null, env)));
     }
     if (plan.tapedAtDef.has(k)) out.push(stmt`${env.tape(stackOf(env.fn, s.target))}.push(${s.target});`);
@@ -340,6 +340,13 @@ function reverseBlock(plan: BlockPlan, env: Env): ts.Statement[] {
     const s = stmtsOf[k] as Extract<BlockStmt, { kind: 'assign' }>;
     out.push(stmt`const ${defName(k)} = ${primal(s.expr, nameAt(k), callNames(env.ctx))};`);
   }
+  // 3b. an object or tuple loaded from a parameter to be passed to a call (`dense(p.hidden, x)`): its
+  // adjoint is the parameter's adjoint at that path, so the call's contributions land there directly.
+  stmtsOf.forEach((s, k) => {
+    if (s.kind !== 'assign' || s.expr.kind !== 'load' || !env.act.isActive(s.target)) return;
+    const kind = env.fn.locals.get(s.target)?.kind;
+    if (kind === 'object' || kind === 'tuple') out.push(stmt`const ${env.d(s.target)} = ${ref(s.expr.ref, nameAt(k), env.d(s.expr.ref.base))};`);
+  });
   // 4. adjoints, last statement first
   const jacobian = preaccumulate(plan, env, nameAt, defName);
   if (jacobian) out.push(...jacobian);
@@ -356,7 +363,9 @@ function reverseBlock(plan: BlockPlan, env: Env): ts.Statement[] {
 }
 
 function popFrom(env: Env, v: string): ts.Expression {
-  return stackOf(env.fn, v) === 'refs' ? expr`${env.tape('refs')}.pop<Tensor>()` : expr`${env.tape('values')}.pop()`;
+  if (stackOf(env.fn, v) === 'values') return expr`${env.tape('values')}.pop()`;
+  const t = env.fn.locals.get(v) ?? env.fn.params.find((p) => p.name === v)!.type;
+  return expr`${env.tape('refs')}.pop<${irType(t)}>()`;
 }
 
 /** `i = i + 1` -> `i - 1` */
@@ -405,7 +414,8 @@ function adjoint(
   const isActive = (o: Operand): o is { kind: 'var'; name: string } => o.kind === 'var' && act.isActive(o.name);
   if (s.kind === 'return') {
     if (!isActive(s.value)) return out;
-    if (isVectorValued(env.fn)) out.push(stmt`addArrayInto(${d(s.value.name)}, ${env.seed});`);
+    if (isTensorValued(env.fn)) out.push(stmt`${d(s.value.name)} = addTensor(${d(s.value.name)}, ${env.seed});`);
+    else if (isVectorValued(env.fn)) out.push(stmt`addArrayInto(${d(s.value.name)}, ${env.seed});`);
     else out.push(stmt`${d(s.value.name)} += ${env.seed};`);
     return out;
   }
@@ -491,6 +501,8 @@ function adjoint(
     }
     case 'load': {
       const inner: ts.Statement[] = [];
+      const targetKind = typeOf(target);
+      if (targetKind === 'object' || targetKind === 'tuple') return out; // accumulated in place (3b above)
       if (act.isActive(e.ref.base)) {
         const dref = () => ref(e.ref, name, d(e.ref.base));
         inner.push(targetIsTensor ? stmt`${dref()} = addTensor(${dref()}, ${dt});` : accumulate(dref(), id(dt)));
@@ -505,21 +517,24 @@ function adjoint(
       const c = env.names.fresh(`${e.callee.exportName}_bar`);
       // `x = h(x)`: take x's cotangent before the call's contributions add to it.
       const selfRef = zeroAfter && e.args.some((a) => a.kind === 'var' && a.name === target);
+      // A tensor result's cotangent may still be null (no contribution): then the call adds nothing.
+      const inner: ts.Statement[] = [];
       let seed = dt;
       if (selfRef) {
         seed = env.names.fresh('g');
-        out.push(stmt`const ${seed} = ${dt};`, reset());
+        inner.push(stmt`const ${seed} = ${dt};`, reset());
       }
       const call = f.createCallExpression(id(env.ctx.callee(e.callee, 'valueAndVjp')), undefined, [...args, id(seed)]);
-      out.push(stmt`const [, ${c}] = ${call};`);
+      inner.push(stmt`const [, ${c}] = ${call};`);
       wrtArgs.forEach(({ a, i }, j) => {
         if (!isActive(a)) return;
         const part = wrtArgs.length === 1 ? id(c) : expr`${c}[${j}]`;
         const kind = e.callee.params[i]!.kind;
-        if (kind === 'number' || kind === 'tensor') out.push(into(a.name, part));
-        else out.push(stmt`addInto(${d(a.name)}, ${part});`);
+        if (kind === 'number' || kind === 'tensor') inner.push(into(a.name, part));
+        else inner.push(stmt`addInto(${d(a.name)}, ${part});`);
       });
-      if (zeroAfter && !selfRef) out.push(reset());
+      if (zeroAfter && !selfRef) inner.push(reset());
+      out.push(...body(inner));
       if (plan.reallocations.has(k)) out.push(stmt`${dt} = ${popped.get(`realloc:${k}`)!};`);
       return out;
     }
@@ -562,7 +577,7 @@ function preaccumulate(plan: BlockPlan, env: Env, nameAt: (k: number) => NameOf,
       continue;
     }
     if (s.kind === 'return') {
-      if (isVectorValued(env.fn)) return null;
+      if (isVectorValued(env.fn) || isTensorValued(env.fn)) return null;
       continue;
     }
     if (!act.isActive(s.target)) continue;

@@ -178,7 +178,7 @@ export function shadowsVector(jvp_shadowsVector: number, vjp_shadowsVector: numb
 
 let m: Built<any, any>;
 beforeAll(async () => {
-  m = await buildFixture('hostile-names', source);
+  m = await buildFixture('hostile-names-wrappers', source);
 });
 
 describe('reserved and contextual words', () => {

@@ -63,8 +63,8 @@ export const hostileCases: HostileCase[] = [
   { name: 'no-params', source: fn('  return 1;', ''), expected: 'no-params.ts:2:1: error: f has no parameter to differentiate with respect to' },
   { name: 'destructured-param', source: fn('  return a * b;', '{ a, b }: { a: number; b: number }'), expected: 'destructured-param.ts:2:19: error: destructured parameters are not supported' },
   { name: 'rest-param', source: fn('  return xs[0];', '...xs: number[]'), expected: 'rest-param.ts:2:19: error: rest parameters are not supported' },
-  { name: 'return-string', source: fn('  return String(x);').replace('): number', '): string'), expected: 'return-string.ts:2:31: error: f returns string, not a number or an array of numbers' },
-  { name: 'return-boolean', source: fn('  return x > 0;').replace('): number', '): boolean'), expected: 'return-boolean.ts:2:31: error: f returns boolean, not a number or an array of numbers' },
+  { name: 'return-string', source: fn('  return String(x);').replace('): number', '): string'), expected: 'return-string.ts:2:31: error: f returns string, not a number, a Tensor or an array of numbers' },
+  { name: 'return-boolean', source: fn('  return x > 0;').replace('): number', '): boolean'), expected: 'return-boolean.ts:2:31: error: f returns boolean, not a number, a Tensor or an array of numbers' },
 
   // ---- control flow and function kinds ----
   { name: 'recursion', source: fn('  if (x < 1) return x;\n  return x * f(x - 1);'), expected: 'recursion.ts:4:14: error: recursive call to f is not supported' },

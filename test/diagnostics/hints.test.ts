@@ -64,7 +64,7 @@ const namedSources: Record<string, string> = {
   'tensor-shape': `${tensorImport}/** @differentiable */\nexport function f(x: Tensor): number {\n  return x.shape[0] * (sum(x) as number);\n}\n`,
   'label-on-block': '/** @differentiable */\nexport function f(x: number): number {\n  let y = x;\n  blk: {\n    if (x > 0) break blk;\n    y = -x;\n  }\n  return y;\n}\n',
   'assign-to-array-literal': '/** @differentiable */\nexport function f(x: number): number {\n  let a = 0;\n  let b = 0;\n  [a, b] = [x, x * x];\n  return a + b;\n}\n',
-  'returns-tensor': `${tensorImport}/** @differentiable */\nexport function f(x: Tensor): Tensor {\n  return x;\n}\n`,
+  'returns-tensor': `${tensorImport}/** @differentiable */\nexport function f(x: Tensor): Tensor[] {\n  return [x];\n}\n`,
   'tensor-or-string': `${tensorImport}/** @differentiable wrt(p) */\nexport function f(p: Tensor | string, x: number): number {\n  return x;\n}\n`,
 };
 
@@ -92,9 +92,9 @@ describe('messages that had no hint, and types as the user wrote them', () => {
     });
   }
 
-  test('a Tensor return type prints as Tensor', () => {
+  test('a Tensor[] return type prints as Tensor[]', () => {
     const [first] = linesOf(result, files['returns-tensor']!);
-    expect(first!.split('\n')[0]).toBe('returns-tensor.ts:4:31: error: f returns Tensor, not a number or an array of numbers');
+    expect(first!.split('\n')[0]).toBe('returns-tensor.ts:4:31: error: f returns Tensor[], not a number, a Tensor or an array of numbers');
     expect(first).not.toContain('import(');
   });
 
