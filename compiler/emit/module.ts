@@ -18,7 +18,7 @@ import { id } from './nodes.ts';
 import { docComment, lineComment, printStatements } from './printer.ts';
 import { RUNTIME_TYPES } from './runtime-names.ts';
 import { simplify } from './simplify.ts';
-import { expr, runtimeRefOf, stmts, type } from './template.ts';
+import { expr, runtimeRefOf, stmts, type, typeFromText } from './template.ts';
 
 const f = ts.factory;
 
@@ -136,7 +136,15 @@ export function wrappers(fn: IRFunction, ctx: EmitContext): ts.Statement[] {
   return [
     exported(exportName(fn, 'vjp'), [...signatureParams(fn, ctx), param(seed, type`number`)], grads(), stmts`return ${valueAndVjp(id(seed))}[1];`, `Reverse mode: the cotangent ${seed} pulled back to (${wrt}).`),
     exported(exportName(fn, 'grad'), signatureParams(fn, ctx), grads(), stmts`return ${valueAndVjp(f.createNumericLiteral(1))}[1];`, `The gradient of ${fn.name}.`),
-    exported(exportName(fn, 'valueAndGrad'), signatureParams(fn, ctx), f.createTupleTypeNode([type`number`, grads()]), stmts`return ${valueAndVjp(f.createNumericLiteral(1))};`, `[${fn.name}(...), its gradient] from one forward and one reverse sweep.`),
+    exported(
+      exportName(fn, 'valueAndGrad'),
+      signatureParams(fn, ctx),
+      f.createTupleTypeNode([fn.aux ? typeFromText(ctx.returnType) : type`number`, grads()]),
+      stmts`return ${valueAndVjp(f.createNumericLiteral(1))};`,
+      fn.aux
+        ? `[{ loss, ${fn.aux.map((a) => a.field).join(', ')} } of ${fn.name}(...), the gradient of loss] from one forward and one reverse sweep; the auxiliary results get no derivative.`
+        : `[${fn.name}(...), its gradient] from one forward and one reverse sweep.`,
+    ),
   ];
 }
 

@@ -60,7 +60,7 @@ export function normalizeParentheses<T extends ts.Node>(node: T): T {
       }
       if (left !== rebuilt.left || right !== rebuilt.right) return ts.factory.updateBinaryExpression(rebuilt, left, rebuilt.operatorToken, right);
     }
-    if (ts.isTupleTypeNode(rebuilt)) ts.setEmitFlags(rebuilt, ts.EmitFlags.SingleLine);
+    if (ts.isTupleTypeNode(rebuilt) || ts.isTypeLiteralNode(rebuilt)) ts.setEmitFlags(rebuilt, ts.EmitFlags.SingleLine);
     return rebuilt;
   };
   return visit(node) as T;

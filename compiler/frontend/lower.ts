@@ -139,7 +139,10 @@ export class Lowerer {
       fail(annotated.annotation, `${annotated.name} has no parameter to differentiate with respect to`, 'give it a number, number[], Float64Array or object-of-numbers parameter, or name one with wrt(...)');
     }
     const sfPos = (n: Node) => this.loc(n);
-    const returnType = classifyType(node.getReturnType());
+    const declaredReturn = classifyType(node.getReturnType());
+    // `{ loss: number; ...metrics }`: the loss is differentiated, the other fields are auxiliary results.
+    const auxReturn = declaredReturn.kind === 'object' && declaredReturn.fields.some((f) => f.name === 'loss' && f.type.kind === 'number');
+    const returnType: VarType = auxReturn ? num : declaredReturn;
     if (returnType.kind !== 'number' && returnType.kind !== 'tensor' && !isNumberVector(returnType)) {
       fail(
         node.getReturnTypeNode() ?? annotated.annotation,
@@ -156,8 +159,20 @@ export class Lowerer {
       locals: new Map(),
       body: [],
       returnType,
+      aux: null,
       loc: sfPos(node),
     };
+    if (auxReturn && declaredReturn.kind === 'object') {
+      this.fn.aux = declaredReturn.fields
+        .filter((f) => f.name !== 'loss')
+        .map((f) => {
+          if (f.type.kind !== 'number' && f.type.kind !== 'tensor' && f.type.kind !== 'bool') {
+            fail(node.getReturnTypeNode() ?? annotated.annotation, `the auxiliary result ${f.name} of ${annotated.name} is ${varTypeForMessage(f.type)}`, 'auxiliary results beside loss are numbers, booleans or tensors');
+          }
+          return { field: f.name, name: '', type: f.type };
+        });
+    }
+    for (const a of this.fn.aux ?? []) a.name = this.fresh(`aux_${a.field}`, a.type);
     if (annotated.className) {
       // `this` becomes the first parameter of the generated functions; its name avoids the user's.
       let selfName = 'self';
@@ -243,9 +258,11 @@ export class Lowerer {
     const vector = this.fn.returnType.kind !== 'number' && !tensor;
     if (!Node.isBlock(body)) {
       // Arrow function with an expression body.
-      const value = tensor
-        ? lowerTensor(this, body as Expression, out, null)
-        : vector
+      const value = this.fn.aux
+        ? this.lowerAuxResult(body as Expression, out, null)
+        : tensor
+          ? lowerTensor(this, body as Expression, out, null)
+          : vector
           ? varOp(this.lowerArrayValue(body as Expression, out))
           : lowerExpression(this, body as Expression, out, null);
       out.push({ kind: 'return', value, loc: this.loc(body) });
@@ -359,10 +376,15 @@ export class Lowerer {
     if (!expr) fail(s, 'return without a value', 'a differentiable function returns a number on every path');
     if (s === this.tailReturn) {
       const kind = this.fn.returnType.kind;
+      if (this.fn.aux) {
+        this.tailOperand = this.lowerAuxResult(expr, out, null);
+        return { may: new Set(), always: true };
+      }
       this.tailOperand = kind === 'number' ? lowerExpression(this, expr, out, null) : kind === 'tensor' ? lowerTensor(this, expr, out, null) : varOp(this.lowerArrayValue(expr, out));
       return { may: new Set(), always: true };
     }
-    if (this.fn.returnType.kind === 'number') this.assignNumber(this.returnVar!, expr, out);
+    if (this.fn.aux) this.lowerAuxResult(expr, out, this.returnVar!);
+    else if (this.fn.returnType.kind === 'number') this.assignNumber(this.returnVar!, expr, out);
     else if (this.fn.returnType.kind === 'tensor') assignTensor(this, this.returnVar!, expr, out);
     else this.storeVector(this.returnVar!, expr, out);
     const inLoop = this.loops.length > 0;
@@ -371,6 +393,38 @@ export class Lowerer {
       out.push(this.assignPure(this.returnFlag, { kind: 'bool', value: true }, s));
     }
     return { may: new Set(['return']), always: true };
+  }
+
+  /**
+   * `return { loss: e, accuracy: a }` of a function with auxiliary results:
+   * each aux field goes into its local, the loss is the result (into
+   * `target`, or as an operand for the final return).
+   */
+  private lowerAuxResult(e: Expression, out: Stmt[], target: string | null): Operand {
+    let inner: Expression = e;
+    while (Node.isParenthesizedExpression(inner) || Node.isAsExpression(inner) || Node.isSatisfiesExpression(inner)) inner = inner.getExpression();
+    if (!Node.isObjectLiteralExpression(inner)) {
+      fail(e, `${this.annotated.name} returns { loss, ... }: return an object literal here`, 'write return { loss: ..., accuracy: ... } with every field of the return type');
+    }
+    const given = new Map<string, Expression>();
+    for (const prop of inner.getProperties()) {
+      if (Node.isPropertyAssignment(prop)) given.set(prop.getName(), prop.getInitializerOrThrow());
+      else if (Node.isShorthandPropertyAssignment(prop)) given.set(prop.getName(), prop.getNameNode());
+      else fail(prop, 'only plain fields (name: value) are supported in a { loss, ... } result', 'write each field as name: value');
+    }
+    for (const a of this.fn.aux!) {
+      const value = given.get(a.field);
+      if (!value) fail(inner, `the result has no field ${a.field}`, `return every field of the return type: loss and ${this.fn.aux!.map((x) => x.field).join(', ')}`);
+      if (a.type.kind === 'number') this.assignNumber(a.name, value, out);
+      else if (a.type.kind === 'tensor') assignTensor(this, a.name, value, out);
+      else out.push(this.assignPure(a.name, toPExpr(this, value, out, 'if'), value));
+    }
+    const loss = given.get('loss')!;
+    if (target) {
+      this.assignNumber(target, loss, out);
+      return varOp(target);
+    }
+    return lowerExpression(this, loss, out, null);
   }
 
   private isTopLevelTail(s: ReturnStatement): boolean {

@@ -129,6 +129,12 @@ export interface IRFunction {
   body: Stmt[];
   /** Return type: a number, or a tuple / array of numbers (vector-valued functions). */
   returnType: VarType;
+  /**
+   * Auxiliary results (JAX's has_aux): the function returns `{ loss, ...aux }`;
+   * `loss` is differentiated, each aux field is computed into a local and
+   * returned beside it with no derivative. Null for plain functions.
+   */
+  aux?: { field: string; name: string; type: VarType }[] | null;
   loc: Loc;
 }
 

@@ -113,3 +113,17 @@ export function functionNames(ctx: EmitContext): FunctionNames {
 export function callNames(ctx: EmitContext): CallNames {
   return { callee: (c) => ctx.callee(c, 'primal'), plain: (n) => ctx.plain(n) };
 }
+
+/** The primal value generated code returns: the result, or `{ loss, ...aux }` for a function with auxiliary results. */
+export function primalResult(fn: IRFunction, value: ts.Expression): ts.Expression {
+  if (!fn.aux) return value;
+  return f.createObjectLiteralExpression([
+    f.createPropertyAssignment('loss', value),
+    ...fn.aux.map((a) => f.createPropertyAssignment(a.field, id(a.name))),
+  ]);
+}
+
+/** The type of what `jvp_f` returns as its tangent: the result's type, or `number` (the loss's) with auxiliary results. */
+export function tangentType(fn: IRFunction, ctx: EmitContext): ts.TypeNode {
+  return fn.aux ? type`number` : typeFromText(ctx.returnType);
+}

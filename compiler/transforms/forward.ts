@@ -14,7 +14,7 @@ import { id, identity, newArray, operand, pexpr, primal, ref, RuleCall } from '.
 import { docComment, lineComment } from '../emit/printer.ts';
 import { expr, stmt, stmts, typeFromText } from '../emit/template.ts';
 import { ruleOf } from '../rules/index.ts';
-import { callNames, exportName, functionNames, isTensorValued, isVectorValued, param, signatureParams, sourceComment, tangentArg, type EmitContext } from './common.ts';
+import { callNames, exportName, functionNames, isTensorValued, isVectorValued, primalResult, tangentType, param, signatureParams, sourceComment, tangentArg, type EmitContext } from './common.ts';
 
 const f = ts.factory;
 
@@ -33,7 +33,7 @@ export function emitJvp(fn: IRFunction, act: Activity, rec: Recording, ctx: Emit
     exportName(fn, 'jvp'),
     undefined,
     params,
-    f.createTupleTypeNode([ret, typeFromText(ctx.returnType)]),
+    f.createTupleTypeNode([ret, tangentType(fn, ctx)]),
     f.createBlock(body, true),
   );
   return docComment(decl, `Forward mode: [${fn.name}(...), its directional derivative along (${wrt.map((p) => d(p.name)).join(', ')})].`);
@@ -98,7 +98,7 @@ function statement(s: Stmt, env: Env): ts.Statement[] {
         const tangent = s.value.kind === 'var' && act.isActive(s.value.name) ? tan(s.value) : expr`zerosLike(${operand(s.value, identity)})`;
         return stmts`return [${value}, ${tangent}];`;
       }
-      if (!isVectorValued(env.fn)) return stmts`return [${operand(s.value, identity)}, ${tan(s.value)}];`;
+      if (!isVectorValued(env.fn)) return stmts`return [${primalResult(env.fn, operand(s.value, identity))}, ${tan(s.value)}];`;
       const a = operand(s.value, identity);
       const t = () => typeFromText(env.ctx.returnType);
       const activeVar = s.value.kind === 'var' && act.isActive(s.value.name);

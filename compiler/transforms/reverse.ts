@@ -23,7 +23,7 @@ import { docComment, lineComment } from '../emit/printer.ts';
 import { expr, stmt, stmts, typeFromText } from '../emit/template.ts';
 import { ruleOf } from '../rules/index.ts';
 import { mul as mulExpr } from '../rules/algebra.ts';
-import { callNames, exportName, functionNames, gradsType, isTensorValued, isVectorValued, param, seedType, signatureParams, sourceComment, writableType, type EmitContext } from './common.ts';
+import { callNames, exportName, functionNames, gradsType, isTensorValued, isVectorValued, primalResult, param, seedType, signatureParams, sourceComment, writableType, type EmitContext } from './common.ts';
 
 const f = ts.factory;
 
@@ -113,7 +113,7 @@ export function emitVjp(fn: IRFunction, act: Activity, rec: Recording, ctx: Emit
   const gradOf = (p: (typeof wrt)[number]) =>
     p.type.kind === 'tensor' ? expr`${d(p.name)} ?? zerosLike(${p.name})` : holdsTensors(p.type) ? expr`fillZeros(${d(p.name)}, ${p.name})` : id(d(p.name));
   const result = wrt.length === 1 ? gradOf(wrt[0]!) : f.createArrayLiteralExpression(wrt.map(gradOf));
-  adjoint.push(stmt`return [${env.valueName}, ${result}];`);
+  adjoint.push(stmt`return [${primalResult(fn, id(env.valueName))}, ${result}];`);
   lineComment(adjoint[0]!, 'adjoint sweep', true);
   body.push(...adjoint);
   const handles = (['values', 'control', 'refs'] as const).filter((k) => tapeLocals.has(k));
