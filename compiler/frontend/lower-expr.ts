@@ -39,7 +39,8 @@ const pureOperators = new Set([
   '<', '<=', '>', '>=', '==', '===', '!=', '!==', '&&', '||', '+', '-', '*', '/', '%', '**', '&', '|', '^', '<<', '>>', '>>>',
 ]);
 
-const mathConstants: Record<string, number> = {
+/** `Math.<name>` constants, read as literals (docs/supported.md lists them). */
+export const mathConstants: Readonly<Record<string, number>> = {
   PI: Math.PI,
   E: Math.E,
   LN2: Math.LN2,
@@ -50,11 +51,14 @@ const mathConstants: Record<string, number> = {
   SQRT1_2: Math.SQRT1_2,
 };
 
-const numberConstants: Record<string, number> = {
+/** `Number.<name>` constants, read as literals. */
+export const numberConstants: Readonly<Record<string, number>> = {
   EPSILON: Number.EPSILON,
   MAX_VALUE: Number.MAX_VALUE,
   MIN_VALUE: Number.MIN_VALUE,
   MAX_SAFE_INTEGER: Number.MAX_SAFE_INTEGER,
+  MIN_SAFE_INTEGER: Number.MIN_SAFE_INTEGER,
+  NaN: NaN,
   POSITIVE_INFINITY: Infinity,
   NEGATIVE_INFINITY: -Infinity,
 };
@@ -145,9 +149,9 @@ export function lowerExpression(L: Lowerer, e: Expression, out: Stmt[], target: 
     const obj = e.getExpression();
     const name = e.getName();
     if (Node.isIdentifier(obj) && obj.getText() === 'Math' && !L.lookup('Math')) {
-      if (name in mathConstants) return constOp(mathConstants[name]!);
+      if (Object.hasOwn(mathConstants, name)) return constOp(mathConstants[name]!);
     }
-    if (Node.isIdentifier(obj) && obj.getText() === 'Number' && !L.lookup('Number') && name in numberConstants) {
+    if (Node.isIdentifier(obj) && obj.getText() === 'Number' && !L.lookup('Number') && Object.hasOwn(numberConstants, name)) {
       return constOp(numberConstants[name]!);
     }
     if (name === 'length') {
@@ -292,7 +296,7 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
     const name = callee.getName();
     if (Node.isIdentifier(obj) && obj.getText() === 'Math' && !L.lookup('Math')) {
       if (name === 'random') return L.emit(out, dest(), { kind: 'opaqueCall', fn: 'Math.random', args: [] }, e);
-      const m = mathFunctions[name];
+      const m = Object.hasOwn(mathFunctions, name) ? mathFunctions[name] : undefined;
       if (!m) fail(callee, `Math.${name} is not supported`, 'see docs/supported.md for the Math functions wengert differentiates');
       const ops = args.map((a) => lowerExpression(L, a, out, null));
       if (m.variadic) {
@@ -570,8 +574,11 @@ export function toPExpr(L: Lowerer, e: Expression, out: Stmt[], where: 'if' | 'l
   }
   if (Node.isPropertyAccessExpression(e)) {
     const obj = e.getExpression();
-    if (Node.isIdentifier(obj) && obj.getText() === 'Math' && e.getName() in mathConstants) {
+    if (Node.isIdentifier(obj) && obj.getText() === 'Math' && !L.lookup('Math') && Object.hasOwn(mathConstants, e.getName())) {
       return { kind: 'operand', op: constOp(mathConstants[e.getName()]!) };
+    }
+    if (Node.isIdentifier(obj) && obj.getText() === 'Number' && !L.lookup('Number') && Object.hasOwn(numberConstants, e.getName())) {
+      return { kind: 'operand', op: constOp(numberConstants[e.getName()]!) };
     }
     if (e.getName() === 'length') {
       const scratch: Stmt[] = [];
@@ -600,7 +607,7 @@ export function toPExpr(L: Lowerer, e: Expression, out: Stmt[], where: 'if' | 'l
   }
   if (Node.isCallExpression(e)) {
     const callee = e.getExpression();
-    if (Node.isPropertyAccessExpression(callee) && callee.getExpression().getText() === 'Math' && mathFunctions[callee.getName()]) {
+    if (Node.isPropertyAccessExpression(callee) && callee.getExpression().getText() === 'Math' && Object.hasOwn(mathFunctions, callee.getName())) {
       return { kind: 'math', fn: callee.getName(), args: (e.getArguments() as Expression[]).map(rec) };
     }
   }

@@ -20,6 +20,16 @@ function unary(fn: string, dfdx: (x: string, out: string) => string): Rule {
   };
 }
 
+/**
+ * `unary` for a function whose derivative is infinite at an edge of its
+ * domain (log10 at 0, acosh at 1): a zero tangent contributes 0 there in
+ * forward mode, not 0 * Infinity (reverse mode already skips zero cotangents).
+ */
+function unaryWithPole(fn: string, dfdx: (x: string, out: string) => string): Rule {
+  const rule = unary(fn, dfdx);
+  return { ...rule, jvp: ({ args: [x], out, dargs: [dx] }) => (dx ? `(${dx} === 0 ? 0 : ${mul(dfdx(x!, out), dx)})` : null) };
+}
+
 /** A rule for a piecewise-constant function: zero derivative everywhere it has one. */
 function piecewiseConstant(fn: string): Rule {
   return { arity: 1, primal: ([x]) => `${fn}(${x})`, jvp: () => null, vjp: () => null };
@@ -99,6 +109,10 @@ export const scalarRules = {
   log: unary('Math.log', (x) => div('1', x)),
   // d log1p(x) = dx / (1 + x)
   log1p: unary('Math.log1p', (x) => div('1', `1 + ${x}`)),
+  // d log10(x) = dx / (x ln 10) = log10(e) dx / x; Infinity at x = 0, where log10 is -Infinity
+  log10: unaryWithPole('Math.log10', (x) => div('Math.LOG10E', x)),
+  // d log2(x) = dx / (x ln 2) = log2(e) dx / x; Infinity at x = 0, where log2 is -Infinity
+  log2: unaryWithPole('Math.log2', (x) => div('Math.LOG2E', x)),
   // d sqrt(x) = dx / (2 sqrt(x))
   sqrt: unary('Math.sqrt', (_x, out) => div('0.5', out)),
   // d cbrt(x) = dx / (3 cbrt(x)^2)
@@ -121,6 +135,17 @@ export const scalarRules = {
   cosh: unary('Math.cosh', (x) => `Math.sinh(${x})`),
   // d tanh(x) = (1 - tanh(x)^2) dx
   tanh: unary('Math.tanh', (_x, out) => `(1 - ${out} * ${out})`),
+  // d asinh(x) = dx / sqrt(x^2 + 1)
+  asinh: unary('Math.asinh', (x) => div('1', `Math.sqrt(${x} * ${x} + 1)`)),
+  // d acosh(x) = dx / sqrt(x^2 - 1), written sqrt((x - 1)(x + 1)) so that x - 1 is exact near the edge x = 1
+  // (Infinity at x = 1, the derivative's one-sided limit; NaN below 1, where acosh is NaN too)
+  acosh: unaryWithPole('Math.acosh', (x) => div('1', `Math.sqrt((${x} - 1) * (${x} + 1))`)),
+  // d atanh(x) = dx / (1 - x^2), written (1 - x)(1 + x) so that it stays accurate near the edges x = +-1
+  // (Infinity at x = +-1, where atanh is +-Infinity)
+  atanh: unaryWithPole('Math.atanh', (x) => div('1', `(1 - ${x}) * (1 + ${x})`)),
+  // d fround(x) = dx: rounding to the nearest float32 is the identity up to rounding, the derivative
+  // the rounding error does not change (1 wherever fround(x) is finite, that is |x| below float32's largest value)
+  fround: { arity: 1, primal: ([x]) => `Math.fround(${x})`, jvp: ({ dargs: [dx] }) => dx ?? null, vjp: ({ g }) => g },
   // d |x| = sign(x) dx; the subgradient at 0 is 0
   abs: unary('Math.abs', (x) => `Math.sign(${x})`),
   // d atan2(a, b) = (b da - a db) / (a^2 + b^2)
@@ -164,6 +189,8 @@ export const mathFunctions: Readonly<Record<string, { prim: ScalarPrim; variadic
   expm1: { prim: 'expm1' },
   log: { prim: 'log' },
   log1p: { prim: 'log1p' },
+  log10: { prim: 'log10' },
+  log2: { prim: 'log2' },
   sqrt: { prim: 'sqrt' },
   cbrt: { prim: 'cbrt' },
   pow: { prim: 'pow' },
@@ -177,6 +204,10 @@ export const mathFunctions: Readonly<Record<string, { prim: ScalarPrim; variadic
   sinh: { prim: 'sinh' },
   cosh: { prim: 'cosh' },
   tanh: { prim: 'tanh' },
+  asinh: { prim: 'asinh' },
+  acosh: { prim: 'acosh' },
+  atanh: { prim: 'atanh' },
+  fround: { prim: 'fround' },
   abs: { prim: 'abs' },
   max: { prim: 'max', variadic: true },
   min: { prim: 'min', variadic: true },
