@@ -98,7 +98,7 @@ const G = '__g__';
 
 /** Operand indexes (and whether the result) a VJP reads, for the active operands. */
 export function vjpReads(rule: Rule, args: RuleExpr, isActive: (v: string) => boolean): { args: Set<number>; out: boolean } {
-  const texts = args.args.map((a, i) => (a.kind === 'var' ? argMark(i) : a.kind === 'const' ? literal(a.value) : a.text));
+  const texts = args.args.map((a, i) => (a.kind === 'var' || a.kind === 'list' ? argMark(i) : a.kind === 'const' ? literal(a.value) : a.text));
   const reads = new Set<number>();
   let out = false;
   args.args.forEach((a, i) => {
@@ -382,7 +382,7 @@ function planBlock(
         const rule = ruleOf(e);
         const r2 = vjpReads(rule, e, act.isActive);
         hasReverse = true;
-        for (const i of r2.args) at((e.args[i] as { name: string }).name);
+        for (const i of r2.args) operandVars([e.args[i]!]).forEach(at);
         if (r2.out) need(s.target, k);
         return;
       }

@@ -26,6 +26,7 @@ export function id(name: string): ts.Identifier {
 export function operand(o: Operand, name: NameOf): ts.Expression {
   if (o.kind === 'var') return id(name(o.name));
   if (o.kind === 'const') return numberNode(o.value);
+  if (o.kind === 'list') return f.createArrayLiteralExpression(o.items.map((i) => operand(i, name)));
   return userExpression(o.text);
 }
 
@@ -54,6 +55,7 @@ const BINARY: Record<string, ts.BinaryOperator> = {
   '!==': ts.SyntaxKind.ExclamationEqualsEqualsToken, '<': ts.SyntaxKind.LessThanToken, '<=': ts.SyntaxKind.LessThanEqualsToken,
   '>': ts.SyntaxKind.GreaterThanToken, '>=': ts.SyntaxKind.GreaterThanEqualsToken, '<<': ts.SyntaxKind.LessThanLessThanToken,
   '>>': ts.SyntaxKind.GreaterThanGreaterThanToken, '>>>': ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken,
+  '??': ts.SyntaxKind.QuestionQuestionToken,
   '+': ts.SyntaxKind.PlusToken, '-': ts.SyntaxKind.MinusToken, '*': ts.SyntaxKind.AsteriskToken, '/': ts.SyntaxKind.SlashToken,
   '%': ts.SyntaxKind.PercentToken, '**': ts.SyntaxKind.AsteriskAsteriskToken,
 };
@@ -133,6 +135,7 @@ export class Holes {
       if (a.kind === 'const') return literal(a.value);
       // Constant operands are literals (`[1]`, `true`, `undefined`): rules see and keep their text.
       if (a.kind === 'text') return a.text;
+      if (a.kind === 'list') return `[${this.operands(a.items, name).join(', ')}]`;
       return this.name(name(a.name));
     });
   }

@@ -145,6 +145,8 @@ export function lowerExpression(L: Lowerer, e: Expression, out: Stmt[], target: 
     out.push({ kind: 'if', cond, then, else: els, loc: L.loc(e) });
     return varOp(result);
   }
+  const meta = tensorMeta(L, e, out);
+  if (meta) return emit({ kind: 'pure', expr: meta });
   if (Node.isPropertyAccessExpression(e)) {
     const obj = e.getExpression();
     const name = e.getName();
@@ -167,6 +169,40 @@ export function lowerExpression(L: Lowerer, e: Expression, out: Stmt[], target: 
   }
   if (Node.isCallExpression(e)) return lowerCall(L, e, out, target);
   unsupportedExpression(e);
+}
+
+/**
+ * What a tensor says about its shape, as a plain number (no derivative):
+ * `t.size`, `t.rank`, `t.shape[i]`, `t.shape.length`. Null for anything else.
+ */
+function tensorMeta(L: Lowerer, e: Expression, out: Stmt[]): PExpr | null {
+  const isTensor = (x: Expression) => classifyType(x.getType()).kind === 'tensor';
+  const base = (x: Expression): string | null => {
+    const v = lowerTensor(L, x, out, null);
+    return v.kind === 'var' ? v.name : null;
+  };
+  if (Node.isPropertyAccessExpression(e)) {
+    const obj = e.getExpression();
+    const name = e.getName();
+    if ((name === 'size' || name === 'rank') && isTensor(obj)) {
+      const b = base(obj);
+      return b ? { kind: 'load', ref: { base: b, path: [{ kind: 'prop', name }] } } : null;
+    }
+    if (name === 'length' && Node.isPropertyAccessExpression(obj) && obj.getName() === 'shape' && isTensor(obj.getExpression())) {
+      const b = base(obj.getExpression());
+      return b ? { kind: 'length', ref: { base: b, path: [{ kind: 'prop', name: 'shape' }] } } : null;
+    }
+  }
+  if (Node.isElementAccessExpression(e)) {
+    const obj = e.getExpression();
+    const arg = e.getArgumentExpression();
+    if (arg && Node.isPropertyAccessExpression(obj) && obj.getName() === 'shape' && isTensor(obj.getExpression())) {
+      const b = base(obj.getExpression());
+      const index = toPExpr(L, arg, out, 'if');
+      return b ? { kind: 'element', ref: { base: b, path: [{ kind: 'prop', name: 'shape' }] }, index } : null;
+    }
+  }
+  return null;
 }
 
 function typeName(t: VarType): string {
@@ -552,6 +588,12 @@ export function toPExpr(L: Lowerer, e: Expression, out: Stmt[], where: 'if' | 'l
   if (e.getKind() === SyntaxKind.TrueKeyword) return { kind: 'bool', value: true };
   if (e.getKind() === SyntaxKind.FalseKeyword) return { kind: 'bool', value: false };
   if (Node.isNumericLiteral(e)) return { kind: 'operand', op: constOp(numericValue(e.getText())) };
+  if (Node.isPropertyAccessExpression(e) || Node.isElementAccessExpression(e)) {
+    const scratch: Stmt[] = [];
+    const meta = tensorMeta(L, e, where === 'loop' ? scratch : out);
+    if (meta && scratch.length > 0) fail(e, `the loop condition computes a tensor in ${e.getText()}`, 'compute it into a variable before the loop');
+    if (meta) return meta;
+  }
   if (Node.isIdentifier(e)) {
     const text = e.getText();
     if (text === 'Infinity') return { kind: 'operand', op: constOp(Infinity) };
@@ -652,6 +694,10 @@ export function lowerOperand(L: Lowerer, e: Expression, out: Stmt[]): Operand {
     if (e.getText() === 'undefined') return { kind: 'text', text: 'undefined' };
   }
   if (isConstantExpression(e)) return { kind: 'text', text: e.getText() };
+  if (Node.isArrayLiteralExpression(e) && e.getElements().every((x) => classifyType(x.getType()).kind === 'number')) {
+    // A shape or index list computed in the body (`reshape(x, [n, d])`): its numbers are constants of the op.
+    return { kind: 'list', items: e.getElements().map((x) => lowerExpression(L, x as Expression, out, null)) };
+  }
   fail(e, `cannot pass ${e.getText()} here`, 'pass numbers, tensors, parameters, or constants such as [0, 1] and true');
 }
 

@@ -23,7 +23,12 @@ export interface Loc {
  * An operand: a variable, a number, or (for tensor ops only) a constant
  * expression passed through as written, such as an axis list `[1]` or `true`.
  */
-export type Operand = { kind: 'var'; name: string } | { kind: 'const'; value: number } | { kind: 'text'; text: string };
+export type Operand =
+  | { kind: 'var'; name: string }
+  | { kind: 'const'; value: number }
+  | { kind: 'text'; text: string }
+  /** A list of numbers computed in the body, for a tensor op's shape or index operand (`reshape(x, [n, d])`); never differentiated. */
+  | { kind: 'list'; items: Operand[] };
 
 /**
  * One step of a memory access path: `.name` or `[index]`. `viaIndex` marks a

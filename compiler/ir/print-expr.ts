@@ -11,6 +11,7 @@ export type NameOf = (v: string) => string;
 export const identity: NameOf = (v) => v;
 
 export function operand(o: Operand, name: NameOf): string {
+  if (o.kind === 'list') return `[${o.items.map((i) => operand(i, name)).join(', ')}]`;
   return o.kind === 'var' ? name(o.name) : o.kind === 'const' ? literal(o.value) : o.text;
 }
 

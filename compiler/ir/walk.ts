@@ -4,7 +4,7 @@
 import type { Expr, Operand, PExpr, Ref, SimpleStmt, Stmt } from './ir.ts';
 
 export function operandVars(ops: readonly Operand[]): string[] {
-  return ops.flatMap((o) => (o.kind === 'var' ? [o.name] : []));
+  return ops.flatMap((o) => (o.kind === 'var' ? [o.name] : o.kind === 'list' ? operandVars(o.items) : []));
 }
 
 /** Variables a reference reads: its base and its index operands. */

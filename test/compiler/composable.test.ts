@@ -153,3 +153,42 @@ describe('functions that return tensors, called from other differentiable functi
     expect(typecheck([m.sourcePath.replace(/\.ts$/, '.grad.ts')]).join('\n')).toBe('');
   });
 });
+
+const shapes = `
+import { Tensor, reshape, slice, matmul, sum, mul, tanh, concat } from 'wengert';
+
+/** Shapes read from tensors and shapes computed from them. @differentiable wrt(x, w) */
+export function rowsLoss(x: Tensor, w: Tensor): number {
+  const n = x.shape[0]!;
+  const d = x.shape[1]!;
+  let total = 0;
+  for (let t = 0; t < n; t++) {
+    const row = reshape(slice(x, [t, 0], [1, d]), [d, 1]);
+    total += (sum(mul(tanh(matmul(w, row)), row.size)) as number) / (x.rank * n);
+  }
+  return total;
+}
+`;
+
+describe('shapes: .shape, .size, .rank and shapes computed from them', () => {
+  let s: Built<any, any>;
+  beforeAll(async () => {
+    s = await buildFixture('composable-shapes', shapes);
+  });
+
+  test('a loop over rows with slice(x, [t, 0], [1, d]) and reshape(..., [d, 1]): gradient against finite differences', () => {
+    const args = [f64([3, 4]), f64([2, 4])];
+    const g = flatten(s.grad.grad_rowsLoss(...args));
+    const fd = finiteDifferenceGradient(s.source.rowsLoss, args, [0, 1], 1e-6);
+    expect(maxRelError(g, fd)).toBeLessThan(1e-6);
+    let k = 0;
+    const dirs = args.map((a) => unflatten(a, flatten(a).map(() => Math.cos(++k))));
+    const [y, dy] = s.grad.jvp_rowsLoss(...args, ...dirs);
+    expect(y).toBeCloseTo(s.source.rowsLoss(...args), 12);
+    expect(dy).toBeCloseTo(dotFlat(g, flatten(dirs)), 9);
+  });
+
+  test('the generated file type-checks under strict', () => {
+    expect(typecheck([s.sourcePath.replace(/\.ts$/, '.grad.ts')]).join('\n')).toBe('');
+  });
+});
