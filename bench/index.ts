@@ -11,8 +11,9 @@ import { adbenchBench } from './adbench/index.ts';
 import { compileBench } from './compile/index.ts';
 import { scalarBench } from './scalar.ts';
 import { mlpBench } from './mlp/index.ts';
+import { word2vecBench } from './word2vec/index.ts';
 
-const modules: readonly BenchModule[] = [scalarBench, adbenchBench, mlpBench, compileBench];
+const modules: readonly BenchModule[] = [scalarBench, adbenchBench, mlpBench, compileBench, word2vecBench];
 
 async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2));
