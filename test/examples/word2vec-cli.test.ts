@@ -4,7 +4,8 @@
  * corpus given with --corpus, skip-gram on 2 worker threads and CBOW on
  * one, it prints its report and writes the vectors (word2vec text format)
  * and the PCA picture; --help lists word2vec.c's option names; bad values
- * are refused.
+ * are refused. And the reference build (examples/word2vec/reference.ts)
+ * says why it is skipped when there is no C compiler.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -89,4 +90,22 @@ describe('npm run example:word2vec', () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('--window must be an integer >= 1');
   }, 120_000);
+});
+
+describe('word2vec.c build', () => {
+  test('without a C compiler on PATH, buildReference says so instead of failing', () => {
+    const script = [
+      "import { buildReference } from './examples/word2vec/reference.ts';",
+      'console.log(JSON.stringify(buildReference()));',
+    ].join('\n');
+    const emptyBin = mkdtempSync(path.join(tmpdir(), 'word2vec-no-cc-'));
+    try {
+      const env = { ...process.env, PATH: emptyBin, CC: '' };
+      const result = spawnSync(process.execPath, [tsxCli, '--eval', script], { cwd: repoRoot, encoding: 'utf8', env });
+      expect(result.status, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout.trim())).toEqual({ ok: false, reason: 'no C compiler found (tried $CC, cc, gcc, clang)' });
+    } finally {
+      rmSync(emptyBin, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
