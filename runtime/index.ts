@@ -4,6 +4,8 @@ export type { Differentiable } from './structure.ts';
 export { asTensor, addTensor, addTensorsInto } from './typed.ts';
 export { addArrayInto, basisLike, countNumbers, dotAll, jacobianByColumns, jacobianByRows, pullbackFromJvp } from './jacobian.ts';
 export { differentiable, stopGradient } from './differentiable.ts';
+export { RecursionDepthError, recursionFailed, tapeMark } from './recursion.ts';
+export type { TapeMark } from './recursion.ts';
 
 // Tensors, ops and backends (issue #4).
 export { Tensor, isTensor } from './tensor.ts';

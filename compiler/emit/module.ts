@@ -16,6 +16,7 @@ import { generatedHeader } from './header.ts';
 import type { ModuleNames } from './names.ts';
 import { id } from './nodes.ts';
 import { docComment, lineComment, printStatements } from './printer.ts';
+import { guardRecursive } from './recursion.ts';
 import { RUNTIME_TYPES } from './runtime-names.ts';
 import { simplify } from './simplify.ts';
 import { expr, runtimeRefOf, stmts, type, typeFromText } from './template.ts';
@@ -93,7 +94,7 @@ export function moduleStatements(fns: CompiledFunction[], names: ModuleNames, us
     lineComment(first, `---- ${c.fn.name} (${c.fn.sourceFile}:${c.fn.loc.line}) ----`, true);
     body.push(c.jvp, c.vjp, ...wrappers(c.fn, c.ctx));
   }
-  const { statements, used } = resolveRuntime(simplify(body), names);
+  const { statements, used } = resolveRuntime(guardRecursive(simplify(body), fns), names);
   const runtimeValues: [string, string][] = [];
   const runtimeTypes: [string, string][] = [];
   for (const [exported, local] of names.runtimeImports()) {

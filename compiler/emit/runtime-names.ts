@@ -9,7 +9,7 @@ import { tensorRules, tensorRuntimeNames } from '../rules/tensor.ts';
 
 const CORE = [
   'tape', 'zerosLike', 'lazyZerosLike', 'fillZeros', 'addInto', 'addArrayInto', 'flatten', 'basisLike', 'countNumbers', 'jacobianByRows',
-  'jacobianByColumns', 'dotAll', 'pullbackFromJvp', 'asTensor', 'addTensor', 'addTensorsInto', 'Tensor',
+  'jacobianByColumns', 'dotAll', 'pullbackFromJvp', 'asTensor', 'addTensor', 'addTensorsInto', 'Tensor', 'tapeMark', 'recursionFailed',
 ];
 
 let names: ReadonlySet<string> | null = null;

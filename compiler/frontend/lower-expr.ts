@@ -364,9 +364,6 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
     fail(e, `cannot resolve the function ${callee.getText()}`, 'call a function declared in this file or imported by name');
   }
   if (resolved.kind === 'differentiable') {
-    if (resolved.declaration === L.annotated.node) {
-      fail(e, `recursive call to ${callee.getText()} is not supported`, 'rewrite the recursion as a loop');
-    }
     const { callee: c } = resolved;
     if (args.length !== c.params.length) fail(e, `${callee.getText()} takes ${c.params.length} arguments, got ${args.length}`, 'pass every argument (default parameters are not supported in calls)');
     const ops: Operand[] = [];
