@@ -6,7 +6,7 @@
  * pure expressions.
  */
 import { Node, SyntaxKind } from 'ts-morph';
-import type { CallExpression, ElementAccessExpression, Expression, PropertyAccessExpression } from 'ts-morph';
+import type { ArrayLiteralExpression, CallExpression, ElementAccessExpression, Expression, PropertyAccessExpression } from 'ts-morph';
 import { constOp, num, varOp, type Access, type ArrayCtor, type Expr, type Operand, type PExpr, type Ref, type Stmt, type VarType } from '../ir/ir.ts';
 import { mathFunctions, type ScalarPrim } from '../rules/scalar.ts';
 import { isTensorPrim, tensorRules, type TensorPrim } from '../rules/tensor.ts';
@@ -15,6 +15,7 @@ import { resolveCall } from './callees.ts';
 import type { Lowerer } from './lower.ts';
 import { classifyType, typeForMessage, varTypeForMessage } from './types.ts';
 import { unsupportedExpression } from './unsupported.ts';
+import { assignedVariables, destructuringAssignment, hasSideEffects, laterAssigned, lowerInOrder, sequencedCondition, snapshot } from './lower-effects.ts';
 
 const arithmetic: Partial<Record<SyntaxKind, ScalarPrim>> = {
   [SyntaxKind.PlusToken]: 'add',
@@ -115,13 +116,39 @@ export function lowerExpression(L: Lowerer, e: Expression, out: Stmt[], target: 
   }
   if (Node.isBinaryExpression(e)) {
     const kind = e.getOperatorToken().getKind();
+    if (kind === SyntaxKind.EqualsToken && Node.isArrayLiteralExpression(e.getLeft())) {
+      if (!asStatement) fail(e, 'a destructuring assignment gives no number here', 'destructure on a line of its own, then use the variables');
+      destructuringAssignment(L, e.getLeft() as ArrayLiteralExpression, e.getRight(), out);
+      return constOp(0);
+    }
+    if (kind === SyntaxKind.EqualsToken && Node.isObjectLiteralExpression(e.getLeft())) {
+      fail(e.getLeft(), 'object destructuring assignment is not supported', 'assign the fields one by one: a = obj.a; b = obj.b');
+    }
     if (kind === SyntaxKind.EqualsToken || compoundAssign[kind]) {
-      if (!asStatement) fail(e, 'assignment inside an expression is not supported', 'assign on its own line');
+      // Inside an expression too (`y = (x = 2 * a) + 1`): the assigned value is the expression's value.
       return assignment(L, e.getLeft(), compoundAssign[kind] ?? null, e.getRight(), out, e);
+    }
+    if (kind >= SyntaxKind.FirstAssignment && kind <= SyntaxKind.LastAssignment) {
+      // `y ||= x`, `y &&= x`, `y ??= x`, `m <<= 1`, `m |= k`: the logical and bitwise assignments.
+      const op = e.getOperatorToken().getText();
+      const y = e.getLeft().getText();
+      const hints: Record<string, string> = {
+        '&&=': `write it as an if: if (${y}) ${y} = ...`,
+        '||=': `write it as an if: if (!${y}) ${y} = ...`,
+        '??=': `${y} is a number, never null or undefined here: assign it with =`,
+      };
+      fail(e, `the assignment operator ${op} is not supported`, hints[op] ?? `write it out: ${y} = ${y} ${op.slice(0, -1)} ...`);
+    }
+    if (kind === SyntaxKind.CommaToken) {
+      // `(i++, x * 2)`: the left part for its effect, the right part for its value.
+      lowerExpression(L, e.getLeft(), out, null, true);
+      return lowerExpression(L, e.getRight(), out, target, asStatement);
     }
     const prim = arithmetic[kind];
     if (prim) {
-      const a = lowerExpression(L, e.getLeft(), out, null);
+      let a = lowerExpression(L, e.getLeft(), out, null);
+      // `i + i++`: the left operand keeps the value it had before the right one runs.
+      if (hasSideEffects(e.getRight())) a = snapshot(L, a, assignedVariables(L, e.getRight()), out, e.getLeft());
       const b = lowerExpression(L, e.getRight(), out, null);
       if (a.kind === 'const' && b.kind === 'const') return constOp(fold(prim, a.value, b.value));
       return emit({ kind: 'prim', prim, args: [a, b] });
@@ -279,7 +306,7 @@ type Place =
   | { kind: 'ref'; ref: Ref; read: (out: Stmt[], into: string | null) => Operand; write: (v: Operand, out: Stmt[], at: Node) => void };
 
 /** Something that can be assigned: a number variable or an element of a local array. */
-function lowerPlace(L: Lowerer, e: Expression, out: Stmt[]): Place {
+export function lowerPlace(L: Lowerer, e: Expression, out: Stmt[]): Place {
   if (Node.isParenthesizedExpression(e)) return lowerPlace(L, e.getExpression(), out);
   if (Node.isIdentifier(e)) {
     const b = L.lookup(e.getText());
@@ -334,7 +361,7 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
       if (name === 'random') return L.emit(out, dest(), { kind: 'opaqueCall', fn: 'Math.random', args: [] }, e);
       const m = Object.hasOwn(mathFunctions, name) ? mathFunctions[name] : undefined;
       if (!m) fail(callee, `Math.${name} is not supported`, 'see docs/supported.md for the Math functions wengert differentiates');
-      const ops = args.map((a) => lowerExpression(L, a, out, null));
+      const ops = lowerInOrder(L, args, out, (a) => lowerExpression(L, a, out, null));
       if (m.variadic) {
         if (ops.length === 0) fail(e, `Math.${name}() needs arguments`, `pass at least one number, as in Math.${name}(a, b)`);
         if (name === 'hypot') return L.emit(out, dest(), { kind: 'prim', prim: 'hypot', args: ops }, e);
@@ -367,6 +394,7 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
     const { callee: c } = resolved;
     if (args.length !== c.params.length) fail(e, `${callee.getText()} takes ${c.params.length} arguments, got ${args.length}`, 'pass every argument (default parameters are not supported in calls)');
     const ops: Operand[] = [];
+    const later = laterAssigned(L, args);
     for (let i = 0; i < args.length; i++) {
       const pt = c.params[i]!;
       if (pt.kind === 'number') ops.push(lowerExpression(L, args[i]!, out, null));
@@ -387,6 +415,8 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
       } else {
         fail(args[i]!, `argument ${i + 1} of ${callee.getText()} has a type wengert cannot pass (${typeName(pt)})`, 'pass numbers, number arrays, or objects and tuples of these');
       }
+      // `f(i, i++)`: an argument keeps the value it had before a later argument updates it.
+      if (i < args.length) ops[i] = snapshot(L, ops[i]!, later[i]!, out, args[i]!);
     }
     if (!resolved.primalImport.exported) {
       fail(e, `${callee.getText()} is called from a differentiable function but is not exported`, `export ${callee.getText()} so the generated file can import it`);
@@ -409,10 +439,12 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
   if (classifyType(e.getType()).kind !== 'number') fail(e, `${callee.getText()}(...) does not return a number`, 'call it outside the differentiable function and pass the result in as a parameter');
   const deps: string[] = [];
   const ops: Operand[] = [];
+  const laterPlain = laterAssigned(L, args);
   for (const a of args) {
     const t = classifyType(a.getType());
     if (t.kind === 'number') {
-      const v = lowerExpression(L, a, out, null);
+      const read = lowerExpression(L, a, out, null);
+      const v = snapshot(L, read, laterPlain[args.indexOf(a)]!, out, a);
       if (v.kind === 'var') deps.push(v.name);
       ops.push(v);
     } else {
@@ -529,7 +561,7 @@ export function arrayAllocation(L: Lowerer, init: Expression, type: Extract<VarT
       const src = lowerRefOrFail(L, elems[0].getExpression(), out);
       return { expr: { kind: 'copyArray', ctor, src }, pushes: [] };
     }
-    const pushes = elems.map((el) => {
+    const pushes = lowerInOrder(L, elems, out, (el) => {
       if (Node.isSpreadElement(el)) fail(el, 'spread is supported only as [...xs]', 'copy with xs.slice()');
       return lowerExpression(L, el as Expression, out, null);
     });
@@ -604,6 +636,11 @@ export function toPExpr(L: Lowerer, e: Expression, out: Stmt[], where: 'if' | 'l
     if (op === SyntaxKind.MinusToken) return { kind: 'unary', op: '-', expr: rec(e.getOperand()) };
     if (op === SyntaxKind.PlusToken) return rec(e.getOperand());
   }
+  if (where === 'if' && (Node.isBinaryExpression(e) || Node.isConditionalExpression(e))) {
+    // An update in a part evaluated later or only sometimes (`i < n && xs[i++] > 0`), or a comma.
+    const sequenced = sequencedCondition(L, e, out);
+    if (sequenced) return sequenced;
+  }
   if (Node.isBinaryExpression(e)) {
     const op = e.getOperatorToken().getText();
     if (pureOperators.has(op)) return { kind: 'binary', op, left: rec(e.getLeft()), right: rec(e.getRight()) };
@@ -670,7 +707,7 @@ function lowerTensorOp(L: Lowerer, e: CallExpression, op: TensorPrim, out: Stmt[
   const rule = tensorRules[op];
   const args = e.getArguments() as Expression[];
   if (args.length > rule.arity) fail(e, `${op} takes at most ${rule.arity} arguments, got ${args.length}`, `drop the extra arguments; see ${op} in the wengert runtime for its parameters`);
-  const ops = args.map((a) => lowerOperand(L, a, out));
+  const ops = lowerInOrder(L, args, out, (a) => lowerOperand(L, a, out));
   while (ops.length < rule.arity) ops.push({ kind: 'text', text: 'undefined' });
   const resultType = classifyType(e.getType());
   if (resultType.kind !== 'number' && resultType.kind !== 'tensor') {
@@ -720,6 +757,10 @@ export function lowerTensor(L: Lowerer, e: Expression, out: Stmt[], target: stri
     fail(e, `${e.getText()} is not a tensor variable or parameter`, 'pass a Tensor parameter, a Tensor local, or the result of a tensor op');
   }
   if (Node.isCallExpression(e)) return lowerCall(L, e, out, target);
+  if (Node.isBinaryExpression(e) && e.getOperatorToken().getKind() === SyntaxKind.EqualsToken && Node.isIdentifier(e.getLeft())) {
+    // `y = (h = tanh(h))`: the assignment, then the assigned tensor.
+    return assignment(L, e.getLeft(), null, e.getRight(), out, e);
+  }
   if (Node.isPropertyAccessExpression(e) || Node.isElementAccessExpression(e)) {
     const ref = lowerRefOrFail(L, e, out);
     return L.emit(out, target ?? L.temp({ kind: 'tensor' }), { kind: 'load', ref }, e);

@@ -40,6 +40,8 @@ import { GENERATED_CODE_GLOBALS } from '../emit/names.ts';
 import { fail } from './diagnostics.ts';
 import type { Annotated } from './discover.ts';
 import { lowerExpression } from './lower-expr.ts';
+import { lowerSwitch } from './lower-switch.ts';
+import { asBoolean, hasSideEffects } from './lower-effects.ts';
 import { classifyType, isDifferentiable, typeForMessage, varTypeForMessage } from './types.ts';
 import { propertyHint, unsupportedExpression, unsupportedStatement } from './unsupported.ts';
 import type { PrimalImport } from './callees.ts';
@@ -50,22 +52,24 @@ export type Binding =
   /** A `const` bound to part of an array or object: `const row = p.W[i]`. */
   | { kind: 'alias'; ref: Ref; type: VarType; mutable: boolean };
 
-/** Ways control can leave a statement early: 'return', 'break:<loop>', 'continue:<loop>'. */
-interface Exits {
+/** Ways control can leave a statement early: 'return', 'break:<frame>', 'continue:<frame>'. */
+export interface Exits {
   may: Set<string>;
   always: boolean;
   /** For an `if`: the exits of each branch, so the rest of the block can move into the other branch. */
   split?: { stmt: Extract<Stmt, { kind: 'if' }>; then: Exits; else: Exits };
 }
 
+/** A statement `break` can leave: a loop, a `switch`, or a labelled block (`outer: { ... }`). */
 interface LoopFrame {
   id: number;
+  kind: 'loop' | 'switch' | 'block';
   label: string | null;
   breakFlag: string | null;
   continueFlag: string | null;
 }
 
-const none = (): Exits => ({ may: new Set(), always: false });
+export const none = (): Exits => ({ may: new Set(), always: false });
 
 /** The type of array values made inside a function (literals, call results). */
 const VECTOR: Extract<VarType, { kind: 'array' }> = { kind: 'array', ctor: 'Array', elem: num };
@@ -192,7 +196,7 @@ export class Lowerer {
   /** Names of the flag variables made for break / continue / return. */
   private readonly flags = new Set<string>();
 
-  private flag(base: string): string {
+  flag(base: string): string {
     const name = this.fresh(base, { kind: 'bool' });
     this.flags.add(name);
     return name;
@@ -229,7 +233,7 @@ export class Lowerer {
     this.scopes[this.scopes.length - 1]!.set(sourceName, binding);
   }
 
-  private withScope<T>(fn: () => T): T {
+  withScope<T>(fn: () => T): T {
     this.scopes.push(new Map());
     try {
       return fn();
@@ -352,13 +356,28 @@ export class Lowerer {
       if (Node.isForOfStatement(inner)) return this.visitForOf(inner, out, label);
       if (Node.isWhileStatement(inner)) return this.visitLoop(inner.getExpression(), inner.getStatement(), 'pre', inner, out, label, []);
       if (Node.isDoStatement(inner)) return this.visitLoop(inner.getExpression(), inner.getStatement(), 'post', inner, out, label, []);
-      fail(s, 'labels are supported on loops only', 'remove the label and write the block with if/else, or put the label on a for, while or do loop');
+      if (Node.isSwitchStatement(inner)) return lowerSwitch(this, inner, label, out);
+      // `outer: { ... break outer; ... }`: a block that `break outer` leaves.
+      return this.lowerBreakable('block', label, s, out, (body) => this.withScope(() => this.lowerStatement(inner, body)));
     }
+    if (Node.isSwitchStatement(s)) return lowerSwitch(this, s, null, out);
     if (Node.isBreakStatement(s) || Node.isContinueStatement(s)) {
+      // The last `break` of a switch clause lowered as an if/else chain: the end of its branch.
+      if (this.clauseEnds.has(s)) return none();
       const label = s.getLabel()?.getText() ?? null;
-      const frame = label ? [...this.loops].reverse().find((l) => l.label === label) : this.loops[this.loops.length - 1];
-      if (!frame) fail(s, label ? `no enclosing loop labelled ${label}` : `${s.getKindName()} outside a loop`, 'switch statements are not supported; use if/else');
       const isBreak = Node.isBreakStatement(s);
+      const targets = [...this.loops].reverse();
+      const frame = label ? targets.find((l) => l.label === label) : targets.find((l) => (isBreak ? l.kind !== 'block' : l.kind === 'loop'));
+      if (!frame) {
+        fail(
+          s,
+          label ? `no enclosing statement labelled ${label}` : `${isBreak ? 'break' : 'continue'} outside a ${isBreak ? 'loop or switch' : 'loop'}`,
+          label ? `put the label ${label} on a loop, a switch or a block around this statement` : 'leave the function with return, or wrap the statements in a labelled block and break out of it',
+        );
+      }
+      if (!isBreak && frame.kind !== 'loop') {
+        fail(s, `continue ${label} names a ${frame.kind === 'switch' ? 'switch' : 'labelled block'}, not a loop`, `use break ${label} to leave it, or continue a loop`);
+      }
       const flag = isBreak
         ? (frame.breakFlag ??= this.flag(`broke${frame.id}`))
         : (frame.continueFlag ??= this.flag(`skip${frame.id}`));
@@ -552,6 +571,17 @@ export class Lowerer {
     label: string | null,
     updates: Expression[],
   ): Exits {
+    if (condNode && hasSideEffects(condNode)) {
+      // `while (n--)`, `while ((d = step(d)) > tol)`: the condition, updates and all, is computed
+      // into a flag before the first trip of a pre-test loop, and again after each trip's update.
+      const more = this.fresh('more', { kind: 'bool' });
+      const evaluate = (list: Stmt[]) => list.push(this.assignPure(more, asBoolean(this.condition(condNode, list, 'if'), condNode), condNode));
+      if (test === 'pre') evaluate(out);
+      const rotated: Stmt[] = [];
+      for (const u of updates) this.visitExpressionStatement(u, rotated);
+      evaluate(rotated);
+      return this.lowerLoopBody({ kind: 'operand', op: varOp(more) }, bodyNode, test, at, out, label, () => {}, rotated);
+    }
     const cond: PExpr = condNode ? this.condition(condNode, out, 'loop') : { kind: 'bool', value: true };
     const updateStmts: Stmt[] = [];
     for (const u of updates) this.visitExpressionStatement(u, updateStmts);
@@ -568,7 +598,7 @@ export class Lowerer {
     prologue: (body: Stmt[]) => void,
     update: Stmt[],
   ): Exits {
-    const frame: LoopFrame = { id: ++this.loopCount, label, breakFlag: null, continueFlag: null };
+    const frame: LoopFrame = { id: ++this.loopCount, kind: 'loop', label, breakFlag: null, continueFlag: null };
     this.frameIndex.set(frame.id, frame);
     this.loops.push(frame);
     const body: Stmt[] = [];
@@ -591,8 +621,34 @@ export class Lowerer {
     return { may: outer, always: false };
   }
 
+  /** `break` statements that end a switch clause lowered as a branch of an if/else chain: they lower to nothing. */
+  readonly clauseEnds = new Set<Node>();
+
+  /**
+   * Lowers a switch or a labelled block, which `break` leaves: its break
+   * flag (made when a `break` needs one) is cleared before it, and its own
+   * break is not an exit of the statement as a whole.
+   */
+  lowerBreakable(kind: 'switch' | 'block', label: string | null, at: Node, out: Stmt[], lower: (body: Stmt[]) => Exits): Exits {
+    const frame: LoopFrame = { id: ++this.loopCount, kind, label, breakFlag: null, continueFlag: null };
+    this.frameIndex.set(frame.id, frame);
+    this.loops.push(frame);
+    const body: Stmt[] = [];
+    let exits: Exits;
+    try {
+      exits = lower(body);
+    } finally {
+      this.loops.pop();
+    }
+    if (frame.breakFlag) out.push(this.assignPure(frame.breakFlag, { kind: 'bool', value: false }, at));
+    out.push(...body);
+    const own = `break:${frame.id}`;
+    if (!exits.may.has(own)) return exits;
+    return { may: new Set([...exits.may].filter((e) => e !== own)), always: false };
+  }
+
   /** `!(flag1 || flag2 ...)` for the flags of a set of exits. */
-  private notAny(exits: Set<string>): PExpr {
+  notAny(exits: Set<string>): PExpr {
     const flags = [...exits].map((e) => this.flagOf(e));
     const uniq = [...new Set(flags)];
     return uniq

@@ -16,7 +16,6 @@ interface Refusal {
 const statements: Partial<Record<SyntaxKind, Refusal>> = {
   [SyntaxKind.TryStatement]: { what: 'try/catch', hint: 'derivatives of exceptional control flow are not defined; check inputs before calling' },
   [SyntaxKind.ThrowStatement]: { what: 'throw', hint: 'validate inputs before calling the differentiable function' },
-  [SyntaxKind.SwitchStatement]: { what: 'switch', hint: 'rewrite it as if / else if / else' },
   [SyntaxKind.ForInStatement]: { what: 'for...in', hint: 'iterate with a counted for loop or for...of over an array' },
   [SyntaxKind.WithStatement]: { what: 'with', hint: 'name the object explicitly' },
   [SyntaxKind.FunctionDeclaration]: { what: 'a nested function', hint: 'move it to module level and mark it @differentiable' },

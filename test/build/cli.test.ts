@@ -31,7 +31,7 @@ describe('wengert build', () => {
     const dir = project({ 'bad.ts': unsupportedSource });
     const { status, stderr } = runWengert(['build', '.'], dir);
     expect(status).toBe(1);
-    expect(stderr).toMatch(/^bad\.ts:3:3: error: .*switch.*\n {2}hint: /);
+    expect(stderr).toMatch(/^bad\.ts:3:3: error: .*try\/catch.*\n {2}hint: /);
   });
 
   test('exits 1 on a hand-written model.grad.ts and leaves it', () => {

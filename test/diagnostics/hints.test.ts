@@ -62,8 +62,8 @@ const tensorImport = "import { Tensor, sum } from 'wengert';\n\n";
 /** Sources for messages that had no hint before issue #8. */
 const namedSources: Record<string, string> = {
   'tensor-shape': `${tensorImport}/** @differentiable */\nexport function f(x: Tensor): number {\n  const s = x.shape;\n  return s[0]! * (sum(x) as number);\n}\n`,
-  'label-on-block': '/** @differentiable */\nexport function f(x: number): number {\n  let y = x;\n  blk: {\n    if (x > 0) break blk;\n    y = -x;\n  }\n  return y;\n}\n',
-  'assign-to-array-literal': '/** @differentiable */\nexport function f(x: number): number {\n  let a = 0;\n  let b = 0;\n  [a, b] = [x, x * x];\n  return a + b;\n}\n',
+  'continue-to-block': '/** @differentiable */\nexport function f(x: number): number {\n  let y = x;\n  blk: {\n    for (let i = 0; i < 2; i++) {\n      if (i > 0) continue blk;\n    }\n  }\n  return y;\n}\n',
+  'rest-in-array-pattern': '/** @differentiable */\nexport function f(x: number): number {\n  let a = 0;\n  let b = [0];\n  [a, ...b] = [x, x * x];\n  return a + b[0]!;\n}\n',
   'returns-tensor': `${tensorImport}/** @differentiable */\nexport function f(x: Tensor): Tensor[] {\n  return [x];\n}\n`,
   'tensor-or-string': `${tensorImport}/** @differentiable wrt(p) */\nexport function f(p: Tensor | string, x: number): number {\n  return x;\n}\n`,
 };
@@ -79,8 +79,8 @@ describe('messages that had no hint, and types as the user wrote them', () => {
 
   const cases: { name: string; first: string }[] = [
     { name: 'tensor-shape', first: 'tensor-shape.ts:6:10: error: cannot read .shape here' },
-    { name: 'label-on-block', first: 'label-on-block.ts:4:3: error: labels are supported on loops only' },
-    { name: 'assign-to-array-literal', first: 'assign-to-array-literal.ts:5:3: error: cannot assign to [a, b]' },
+    { name: 'continue-to-block', first: 'continue-to-block.ts:6:18: error: continue blk names a labelled block, not a loop' },
+    { name: 'rest-in-array-pattern', first: 'rest-in-array-pattern.ts:5:7: error: a rest element in a destructuring assignment is not supported' },
   ];
   for (const c of cases) {
     test(`${c.first.replace(/^[^ ]+ error: /, '')} comes with a hint`, () => {

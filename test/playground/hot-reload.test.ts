@@ -128,12 +128,12 @@ describe.runIf(chromiumAvailable())('editing model.ts while the playground runs'
     expect(fs.readFileSync(path.join(copy, 'model.grad.ts'), 'utf8')).toContain('leakyReluGrad(dz, z, 0.5)');
 
     // A construct the compiler refuses: the overlay names model.ts:line:col; the page keeps its code.
-    const broken = writeModel((text) => text.replaceAll(SLOPE, 'leakyRelu(z, 0.5)').replace('  let penalty = 0;\n', '  let penalty = 0;\n  switch (activation) {\n    default:\n      penalty = 0;\n  }\n'));
-    const line = broken.split('\n').findIndex((l) => l.startsWith('  switch (')) + 1;
+    const broken = writeModel((text) => text.replaceAll(SLOPE, 'leakyRelu(z, 0.5)').replace('  let penalty = 0;\n', '  let penalty = 0;\n  try {\n    penalty = 0;\n  } catch {\n    penalty = 1;\n  }\n'));
+    const line = broken.split('\n').findIndex((l) => l.startsWith('  try {')) + 1;
     const overlay = page.locator('vite-error-overlay');
     await overlay.waitFor({ timeout: 60_000 });
     expect(await overlay.locator('.file').textContent()).toContain(`model.ts:${line}:3`);
-    expect(await overlay.locator('.message').textContent()).toMatch(/switch/);
+    expect(await overlay.locator('.message').textContent()).toMatch(/try\/catch/);
     expect(await generatedCode(page)).toContain('leakyReluGrad(dz, z, 0.5)');
 
     // Fixed again: the page reloads with the fixed model's derivatives and the overlay is gone.

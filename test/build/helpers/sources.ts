@@ -7,12 +7,13 @@ export function modelSource(body: string, name = 'sq'): string {
   return `/** @differentiable */\nexport function ${name}(x: number): number {\n  return ${body};\n}\n`;
 }
 
-/** A differentiable function with a `switch`, which the compiler refuses at line 3, column 3. */
+/** A differentiable function with a `try`, which the compiler refuses at line 3, column 3. */
 export const unsupportedSource = `/** @differentiable */
 export function bad(x: number): number {
-  switch (x) {
-    default:
-      return x;
+  try {
+    return x;
+  } catch {
+    return 0;
   }
 }
 `;
