@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { Node, Project, ts } from 'ts-morph';
 import type { SourceFile } from 'ts-morph';
 import { analyzeActivity, type Activity } from './analysis/activity.ts';
+import { reuseRepeatedLoads } from './analysis/cse-loads.ts';
 import { analyzeRecording, type Recording } from './analysis/recording.ts';
 import { gradPathFor } from './emit/header.ts';
 import { lineSourceMap } from './emit/source-map.ts';
@@ -19,6 +20,7 @@ import { CompileError, diagnosticAt, fail, type Diagnostic } from './frontend/di
 import { discover, type Annotated } from './frontend/discover.ts';
 import { Lowerer } from './frontend/lower.ts';
 import { classifyType, typeText } from './frontend/types.ts';
+import { constantText, constantValue } from './frontend/constants.ts';
 import type { Callee, IRFunction, Param } from './ir/ir.ts';
 import { printFunction } from './ir/print.ts';
 import { verify } from './ir/verify.ts';
@@ -260,6 +262,7 @@ export function analyzeFunction(a: Annotated, sf: SourceFile): { ir: IRFunction;
   const lowerer = new Lowerer(a, sf);
   const ir = lowerer.lowerBody();
   verify(ir);
+  reuseRepeatedLoads(ir);
   const activity = analyzeActivity(ir);
   checkNonDifferentiableUses(ir, lowerer, activity);
   const recording = analyzeRecording(ir, activity);
@@ -337,10 +340,17 @@ function emitContext(a: Annotated, fn: IRFunction, L: Lowerer, sf: SourceFile, s
       const decl = a.node.getParameter(p.name);
       return typeNodeText(decl?.getTypeNode(), p.type);
     },
+    paramOptional(p: Param): boolean {
+      return a.node.getParameter(p.name)?.hasQuestionToken() ?? false;
+    },
     paramDefault(p: Param): string | undefined {
       const init = a.node.getParameter(p.name)?.getInitializer();
       if (!init) return undefined;
       if (!isConstantDefault(init)) {
+        // A module constant or enum member (`k = DEFAULT_K`, `mode = Mode.Fast`): its value, as a literal.
+        const value = constantValue(init);
+        const text = value === null ? null : constantText(value);
+        if (text !== null) return text;
         fail(init, `the default value of ${p.name} is not a constant`, `give ${p.name} a literal default (a number, string, boolean or an array of them), or pass the value explicitly`);
       }
       return init.getText();
@@ -403,7 +413,7 @@ const GLOBAL_TYPES = new Set(['Float64Array', 'Float32Array', 'Int32Array', 'Uin
 
 /** Where the generated file can import the type `name` from, or null. */
 function typeHome(sf: SourceFile, name: string, sourceSpec: string): string | null {
-  const local = sf.getInterface(name) ?? sf.getTypeAlias(name) ?? sf.getClass(name);
+  const local = sf.getInterface(name) ?? sf.getTypeAlias(name) ?? sf.getClass(name) ?? sf.getEnum(name);
   if (local) return local.isExported() ? sourceSpec : null;
   for (const imp of sf.getImportDeclarations()) {
     if (imp.getNamedImports().some((n) => (n.getAliasNode()?.getText() ?? n.getName()) === name)) return imp.getModuleSpecifierValue();

@@ -273,7 +273,8 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
     for (const v of entryNeeds.get(b)!) {
       if (invariant.has(v) || restoredCounters.has(v)) continue;
       const t = fn.locals.get(v) ?? fn.params.find((p) => p.name === v)?.type;
-      if (t?.kind === 'number' || t?.kind === 'tensor') plan.snapshots.push(v);
+      // Flags and constants (strings, enums) a call reads are snapshotted too: a later reassignment would change them.
+      if (t?.kind === 'number' || t?.kind === 'tensor' || t?.kind === 'bool' || t?.kind === 'opaque') plan.snapshots.push(v);
     }
     b.forEach((s, k) => {
       if (s.kind !== 'assign') return;
@@ -353,7 +354,7 @@ function planBlock(
     const t = fn.locals.get(v) ?? fn.params.find((p) => p.name === v)?.type;
     // Arrays are read through their variable (the recording keeps them right by other means); objects and
     // tuples loaded from a parameter are values like numbers and tensors: recomputed or recorded by reference.
-    if (t && t.kind !== 'number' && t.kind !== 'tensor' && t.kind !== 'bool' && t.kind !== 'object' && t.kind !== 'tuple') return;
+    if (t && t.kind !== 'number' && t.kind !== 'tensor' && t.kind !== 'bool' && t.kind !== 'object' && t.kind !== 'tuple' && t.kind !== 'opaque') return;
     const key = `${v}@${ver}`;
     if (needed.has(key)) return;
     needed.add(key);

@@ -29,7 +29,8 @@ export function planDeclarations(fn: IRFunction, blockLocal: ReadonlySet<string>
   for (const s of fn.body) {
     if (s.kind === 'assign' && fn.locals.has(s.target) && !seen.has(s.target) && !readSoFar.has(s.target)) {
       const single = defCount.get(s.target) === 1;
-      declaredAt.set(s, single ? 'const' : 'let');
+      // A reassigned string or enum local keeps its declared type (`let mode = 'a'` would widen to string): it is hoisted with it.
+      if (single || fn.locals.get(s.target)?.kind !== 'opaque') declaredAt.set(s, single ? 'const' : 'let');
     }
     // Everything this statement reads or assigns (deep) counts as seen from here on.
     forEachStmt([s], (inner) => {

@@ -136,10 +136,10 @@ export function wrappers(fn: IRFunction, ctx: EmitContext): ts.Statement[] {
   const seed = ctx.module.forFunction(ctx.userNames).seed();
   return [
     exported(exportName(fn, 'vjp'), [...signatureParams(fn, ctx), param(seed, type`number`)], grads(), stmts`return ${valueAndVjp(id(seed))}[1];`, `Reverse mode: the cotangent ${seed} pulled back to (${wrt}).`),
-    exported(exportName(fn, 'grad'), signatureParams(fn, ctx), grads(), stmts`return ${valueAndVjp(f.createNumericLiteral(1))}[1];`, `The gradient of ${fn.name}.`),
+    exported(exportName(fn, 'grad'), signatureParams(fn, ctx, true), grads(), stmts`return ${valueAndVjp(f.createNumericLiteral(1))}[1];`, `The gradient of ${fn.name}.`),
     exported(
       exportName(fn, 'valueAndGrad'),
-      signatureParams(fn, ctx),
+      signatureParams(fn, ctx, true),
       f.createTupleTypeNode([fn.aux ? typeFromText(ctx.returnType) : type`number`, grads()]),
       stmts`return ${valueAndVjp(f.createNumericLiteral(1))};`,
       fn.aux
@@ -200,7 +200,7 @@ function vectorWrappers(fn: IRFunction, ctx: EmitContext): ts.Statement[] {
     return jacobianByColumns(${nOut}, ${nIn}, ${byColumns});`;
   const jacobian = exported(
     exportName(fn, 'jacobian'),
-    signatureParams(fn, ctx),
+    signatureParams(fn, ctx, true),
     type`number[][]`,
     body,
     `The Jacobian of ${fn.name}: one row per output, one column per number of (${wrtList}), flattened in order.\nUses one reverse sweep per output or one forward sweep per input, whichever is fewer.`,

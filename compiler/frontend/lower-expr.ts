@@ -16,6 +16,7 @@ import type { Lowerer } from './lower.ts';
 import { classifyType, typeForMessage, varTypeForMessage } from './types.ts';
 import { unsupportedExpression } from './unsupported.ts';
 import { assignedVariables, destructuringAssignment, hasSideEffects, laterAssigned, lowerInOrder, sequencedCondition, snapshot } from './lower-effects.ts';
+import { constantArgument, constantArrayRef, constantCondition, constantNumberOperand, constantNumberRead, lowerNullish, portableOpaqueType } from './lower-constants.ts';
 
 const arithmetic: Partial<Record<SyntaxKind, ScalarPrim>> = {
   [SyntaxKind.PlusToken]: 'add',
@@ -37,7 +38,7 @@ const compoundAssign: Partial<Record<SyntaxKind, ScalarPrim>> = {
 
 /** Operators allowed in conditions and index arithmetic (no derivative flows through them). */
 const pureOperators = new Set([
-  '<', '<=', '>', '>=', '==', '===', '!=', '!==', '&&', '||', '+', '-', '*', '/', '%', '**', '&', '|', '^', '<<', '>>', '>>>',
+  '<', '<=', '>', '>=', '==', '===', '!=', '!==', '&&', '||', '??', '+', '-', '*', '/', '%', '**', '&', '|', '^', '<<', '>>', '>>>',
 ]);
 
 /** `Math.<name>` constants, read as literals (docs/supported.md lists them). */
@@ -83,6 +84,8 @@ export function lowerExpression(L: Lowerer, e: Expression, out: Stmt[], target: 
     if (text === 'NaN') return constOp(NaN);
     const b = L.lookup(text);
     if (!b) {
+      const constant = constantNumberOperand(L, e);
+      if (constant) return constant;
       const type = classifyType(e.getType());
       if (type.kind === 'number') {
         fail(e, `${text} is not a local variable or parameter`, 'differentiable functions may read only their parameters, locals and literals; pass module-level values in as parameters');
@@ -93,6 +96,8 @@ export function lowerExpression(L: Lowerer, e: Expression, out: Stmt[], target: 
       if (b.type.kind === 'number') return emit({ kind: 'load', ref: b.ref });
       fail(e, `${text} is ${b.type.kind === 'opaque' ? varTypeForMessage(b.type) : 'an array or object'}, not a number`, 'use a number here: read one element or field of it, such as xs[i] or p.w');
     }
+    const constantRead = b.type.kind === 'opaque' ? constantNumberRead(L, e) : null;
+    if (constantRead) return emit({ kind: 'pure', expr: constantRead });
     if (b.type.kind !== 'number') fail(e, `${text} is ${typeName(b.type)}, not a number`, 'use a number here: read one element or field of it, such as xs[i] or p.w');
     return varOp(b.name);
   }
@@ -116,6 +121,7 @@ export function lowerExpression(L: Lowerer, e: Expression, out: Stmt[], target: 
   }
   if (Node.isBinaryExpression(e)) {
     const kind = e.getOperatorToken().getKind();
+    if ((kind === SyntaxKind.AmpersandAmpersandEqualsToken || kind === SyntaxKind.BarBarEqualsToken) && asStatement) return logicalAssignment(L, e, out);
     if (kind === SyntaxKind.EqualsToken && Node.isArrayLiteralExpression(e.getLeft())) {
       if (!asStatement) fail(e, 'a destructuring assignment gives no number here', 'destructure on a line of its own, then use the variables');
       destructuringAssignment(L, e.getLeft() as ArrayLiteralExpression, e.getRight(), out);
@@ -157,7 +163,8 @@ export function lowerExpression(L: Lowerer, e: Expression, out: Stmt[], target: 
     if (['&', '|', '^', '<<', '>>', '>>>'].includes(text)) {
       return emit({ kind: 'pure', expr: toPExpr(L, e, out, 'if') });
     }
-    if (text === ',' || text === '||' || text === '&&' || text === '??') {
+    if (text === '??') return lowerNullish(L, e, out, target);
+    if (text === ',' || text === '||' || text === '&&') {
       fail(e, `the operator ${text} is not supported in a number expression`, text === ',' ? 'write each expression on its own line' : 'write a conditional instead: c ? a : b');
     }
     fail(e, `${text} gives a boolean, not a number`, 'use it in a condition, or write c ? 1 : 0');
@@ -183,6 +190,8 @@ export function lowerExpression(L: Lowerer, e: Expression, out: Stmt[], target: 
     if (Node.isIdentifier(obj) && obj.getText() === 'Number' && !L.lookup('Number') && Object.hasOwn(numberConstants, name)) {
       return constOp(numberConstants[name]!);
     }
+    const constant = constantNumberOperand(L, e);
+    if (constant) return constant;
     if (name === 'length') {
       const ref = tryLowerRef(L, obj, out);
       if (ref) return emit({ kind: 'pure', expr: { kind: 'length', ref } });
@@ -191,6 +200,8 @@ export function lowerExpression(L: Lowerer, e: Expression, out: Stmt[], target: 
     return loadNumber(L, ref, e, out, target);
   }
   if (Node.isElementAccessExpression(e)) {
+    const constant = constantNumberOperand(L, e);
+    if (constant) return constant;
     const ref = lowerRefOrFail(L, e, out);
     return loadNumber(L, ref, e, out, target);
   }
@@ -266,6 +277,7 @@ function fold(prim: ScalarPrim, a: number, b: number): number {
 /** `x++`, `--x`, `a[i]++`: returns the old or the new value. */
 function increment(L: Lowerer, operand: Expression, prim: 'add' | 'sub', out: Stmt[], at: Node, which: 'old' | 'new'): Operand {
   const place = lowerPlace(L, operand, out);
+  if (place.kind === 'var' && isBoolVar(L, place.name)) fail(at, `${operand.getText()} is a boolean: it cannot be incremented`, `write ${operand.getText()} = !${operand.getText()} to flip it`);
   const old = place.read(out, which === 'old' ? L.temp() : null);
   const next = place.kind === 'var' ? place.name : L.temp();
   L.emit(out, next, { kind: 'prim', prim, args: [old, constOp(1)] }, at);
@@ -273,9 +285,34 @@ function increment(L: Lowerer, operand: Expression, prim: 'add' | 'sub', out: St
   return which === 'old' ? old : varOp(next);
 }
 
+/** Is `name` a boolean local or parameter? */
+function isBoolVar(L: Lowerer, name: string): boolean {
+  const t = L.fn.locals.get(name) ?? L.fn.params.find((p) => p.name === name)?.type;
+  return t?.kind === 'bool';
+}
+
+/** `ok &&= c`, `seen ||= c` on a boolean: `ok = ok && c`. */
+function logicalAssignment(L: Lowerer, e: import('ts-morph').BinaryExpression, out: Stmt[]): Operand {
+  const left = e.getLeft();
+  const place = lowerPlace(L, left, out);
+  if (place.kind !== 'var' || !isBoolVar(L, place.name)) {
+    fail(e, `${e.getOperatorToken().getText()} is supported on boolean variables only`, 'write the assignment out with a conditional: x = c ? a : b');
+  }
+  const op = e.getOperatorToken().getKind() === SyntaxKind.AmpersandAmpersandEqualsToken ? '&&' : '||';
+  const value: PExpr = { kind: 'binary', op, left: { kind: 'operand', op: varOp(place.name) }, right: toPExpr(L, e.getRight(), out, 'if') };
+  out.push(L.assignPure(place.name, value, e));
+  return varOp(place.name);
+}
+
 /** `x = e`, `x += e`, `a[i] = e`, `a[i] *= e`. */
 function assignment(L: Lowerer, left: Expression, prim: ScalarPrim | null, right: Expression, out: Stmt[], at: Node): Operand {
   const place = lowerPlace(L, left, out);
+  if (place.kind === 'var' && (isBoolVar(L, place.name) || L.fn.locals.get(place.name)?.kind === 'opaque')) {
+    // `done = x > 1`, `mode = 'tanh'`: a flag or a constant, computed as a pure expression; no derivative flows through it.
+    if (prim) fail(at, `${left.getText()} is ${isBoolVar(L, place.name) ? 'a boolean' : 'not a number'}: arithmetic assignment does not apply`, `write ${left.getText()} = <condition>, or ${left.getText()} &&= <condition>`);
+    out.push(L.assignPure(place.name, toPExpr(L, right, out, 'if'), at));
+    return varOp(place.name);
+  }
   if (place.kind === 'var' && L.fn.locals.get(place.name)?.kind === 'tensor') {
     if (prim) fail(at, 'compound assignment is not supported for tensors', 'write t = add(t, u)');
     assignTensor(L, place.name, right, out);
@@ -312,8 +349,9 @@ export function lowerPlace(L: Lowerer, e: Expression, out: Stmt[]): Place {
     const b = L.lookup(e.getText());
     if (!b) fail(e, `${e.getText()} is not a local variable`, 'differentiable functions may assign only their own locals');
     if (b.kind === 'alias') fail(e, `cannot assign to ${e.getText()}: it refers to part of an array or object`, 'declare a new local with let for the new value');
-    if (b.type.kind !== 'number' && b.type.kind !== 'tensor') {
-      fail(e, `cannot reassign ${e.getText()} (${typeName(b.type)})`, 'arrays cannot be reassigned in a differentiable function; declare a new const array');
+    const constantLocal = b.type.kind === 'opaque' && !b.isParam;
+    if (b.type.kind !== 'number' && b.type.kind !== 'tensor' && b.type.kind !== 'bool' && !constantLocal) {
+      fail(e, `cannot reassign ${e.getText()} (${typeName(b.type)})`, b.type.kind === 'opaque' ? `only numbers, booleans and tensors can be reassigned; declare a new const for the new value` : 'arrays cannot be reassigned in a differentiable function; declare a new const array');
     }
     if (b.isConst) fail(e, `cannot assign to const ${e.getText()}`, `declare ${e.getText()} with let instead of const`);
     const name = b.name;
@@ -392,11 +430,21 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
   }
   if (resolved.kind === 'differentiable') {
     const { callee: c } = resolved;
-    if (args.length !== c.params.length) fail(e, `${callee.getText()} takes ${c.params.length} arguments, got ${args.length}`, 'pass every argument (default parameters are not supported in calls)');
+    // Optional and default parameters may be left out: the calls pass `undefined` in their place.
+    const declared = Node.isFunctionLikeDeclaration(resolved.declaration) ? resolved.declaration.getParameters() : [];
+    const required = declared.filter((p) => !p.isOptional()).length;
+    if (args.length > c.params.length || args.length < required) {
+      const count = required === c.params.length ? `${c.params.length}` : `${required} to ${c.params.length}`;
+      fail(e, `${callee.getText()} takes ${count} arguments, got ${args.length}`, 'pass every argument that has no default value');
+    }
     const ops: Operand[] = [];
     const later = laterAssigned(L, args);
-    for (let i = 0; i < args.length; i++) {
+    for (let i = 0; i < c.params.length; i++) {
       const pt = c.params[i]!;
+      if (i >= args.length) {
+        ops.push({ kind: 'text', text: 'undefined' });
+        continue;
+      }
       if (pt.kind === 'number') ops.push(lowerExpression(L, args[i]!, out, null));
       else if (pt.kind === 'tensor') ops.push(lowerTensor(L, args[i]!, out, null));
       else if (pt.kind === 'bool') {
@@ -412,6 +460,12 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
       else if (pt.kind === 'array' || pt.kind === 'object' || pt.kind === 'tuple') {
         const ref = lowerRefOrFail(L, args[i]!, out);
         ops.push({ kind: 'var', name: refArgName(L, ref, args[i]!, out) });
+      } else if (pt.kind === 'opaque' && classifyType(args[i]!.getType()).kind === 'number') {
+        // An optional number (`k?: number`) given a value: a constant of the callee.
+        ops.push(lowerExpression(L, args[i]!, out, null));
+      } else if (pt.kind === 'opaque') {
+        // A string, an enum, labels: passed on as they are, never differentiated.
+        ops.push(lowerOperand(L, args[i]!, out));
       } else {
         fail(args[i]!, `argument ${i + 1} of ${callee.getText()} has a type wengert cannot pass (${typeName(pt)})`, 'pass numbers, number arrays, or objects and tuples of these');
       }
@@ -496,11 +550,14 @@ export function tryLowerRef(L: Lowerer, e: Expression, out: Stmt[]): Ref | null 
   }
   if (Node.isIdentifier(e)) {
     const b = L.lookup(e.getText());
-    if (!b) return null;
+    // A module-level constant array: a local copy of its numbers.
+    if (!b) return constantArrayRef(L, e);
     if (b.kind === 'alias') return b.ref;
     if (b.type.kind === 'number' || b.type.kind === 'bool') return null;
     return { base: b.name, path: [] };
   }
+  const constantArray = constantArrayRef(L, e);
+  if (constantArray) return constantArray;
   if (Node.isPropertyAccessExpression(e)) {
     const base = tryLowerRef(L, e.getExpression(), out);
     if (!base) return null;
@@ -617,6 +674,9 @@ export function toPExpr(L: Lowerer, e: Expression, out: Stmt[], where: 'if' | 'l
   if (e.getKind() === SyntaxKind.TrueKeyword) return { kind: 'bool', value: true };
   if (e.getKind() === SyntaxKind.FalseKeyword) return { kind: 'bool', value: false };
   if (Node.isNumericLiteral(e)) return { kind: 'operand', op: constOp(numericValue(e.getText())) };
+  // Strings, `undefined`, module constants, enum members, and string / enum / optional parameters.
+  const constant = constantCondition(L, e);
+  if (constant) return constant;
   if (Node.isPropertyAccessExpression(e) || Node.isElementAccessExpression(e)) {
     const scratch: Stmt[] = [];
     const meta = tensorMeta(L, e, where === 'loop' ? scratch : out);
@@ -728,6 +788,19 @@ export function lowerOperand(L: Lowerer, e: Expression, out: Stmt[]): Operand {
     if (e.getText() === 'undefined') return { kind: 'text', text: 'undefined' };
   }
   if (isConstantExpression(e)) return { kind: 'text', text: e.getText() };
+  const constant = constantArgument(L, e);
+  if (constant) return constant;
+  if ((Node.isPropertyAccessExpression(e) || Node.isElementAccessExpression(e)) && type.kind === 'opaque') {
+    // A field wengert does not differentiate (`cfg.activation`): read once into a local.
+    const ref = tryLowerRef(L, e, out);
+    const text = ref && L.refType(ref, e).kind === 'opaque' ? portableOpaqueType(L, e.getType(), ref) : null;
+    if (ref && text) return L.emit(out, L.temp({ kind: 'opaque', text }), { kind: 'load', ref }, e);
+  }
+  if (Node.isConditionalExpression(e) && type.kind === 'opaque') {
+    // `i % 2 === 0 ? first : 'b'`: a choice between constants, made once into a local.
+    const text = portableOpaqueType(L, e.getType(), null);
+    if (text) return L.emit(out, L.temp({ kind: 'opaque', text }), { kind: 'pure', expr: toPExpr(L, e, out, 'if') }, e);
+  }
   if (Node.isArrayLiteralExpression(e) && e.getElements().every((x) => classifyType(x.getType()).kind === 'number')) {
     // A shape or index list computed in the body (`reshape(x, [n, d])`): its numbers are constants of the op.
     return { kind: 'list', items: e.getElements().map((x) => lowerExpression(L, x as Expression, out, null)) };

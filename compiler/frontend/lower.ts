@@ -40,6 +40,7 @@ import { GENERATED_CODE_GLOBALS } from '../emit/names.ts';
 import { fail } from './diagnostics.ts';
 import type { Annotated } from './discover.ts';
 import { lowerExpression } from './lower-expr.ts';
+import { constantPrelude, portableOpaqueType } from './lower-constants.ts';
 import { lowerSwitch } from './lower-switch.ts';
 import { asBoolean, hasSideEffects } from './lower-effects.ts';
 import { classifyType, isDifferentiable, typeForMessage, varTypeForMessage } from './types.ts';
@@ -136,6 +137,9 @@ export class Lowerer {
     for (const p of params) p.wrt = wrt ? wrt.includes(p.name) : isDifferentiable(p.type);
     for (const p of params) {
       if (p.wrt && !isDifferentiable(p.type)) {
+        if (node.getParameter(p.name)?.hasQuestionToken()) {
+          fail(annotated.annotation, `parameter ${p.name} is optional, and an optional parameter is a constant of the function`, `to differentiate with respect to ${p.name}, give it a default value instead of ?: (${p.name} = 1)`);
+        }
         fail(annotated.annotation, `parameter ${p.name} has type ${p.type.kind === 'opaque' ? varTypeForMessage(p.type) : p.type.kind}, which cannot be differentiated`, 'differentiate with respect to numbers, number arrays, Float64Array/Float32Array, or objects and tuples of these');
       }
     }
@@ -270,7 +274,7 @@ export class Lowerer {
           ? varOp(this.lowerArrayValue(body as Expression, out))
           : lowerExpression(this, body as Expression, out, null);
       out.push({ kind: 'return', value, loc: this.loc(body) });
-      this.fn.body = out;
+      this.fn.body = [...constantPrelude(this), ...out];
       return this.fn;
     }
     const statements = body.getStatements();
@@ -297,7 +301,8 @@ export class Lowerer {
       if (this.returnFlag) out.unshift(this.assignPure(this.returnFlag, { kind: 'bool', value: false }, node));
       out.push({ kind: 'return', value: varOp(this.returnVar!), loc: this.loc(last ?? node) });
     }
-    this.fn.body = removeUnreadFlags(out, this.fn, this.flags);
+    // Local copies of constant arrays the body indexes are filled first (lower-constants.ts).
+    this.fn.body = removeUnreadFlags([...constantPrelude(this), ...out], this.fn, this.flags);
     return this.fn;
   }
 
@@ -745,7 +750,18 @@ export class Lowerer {
         return;
       }
     }
-    fail(d, `local ${sourceName} of type ${type.kind === 'opaque' ? varTypeForMessage(type) : type.kind} is not supported`, 'use number variables, number arrays or Float64Array');
+    if (type.kind === 'opaque' && init) {
+      // A string or enum local (`const act = cfg.activation`, `let mode: Mode = Mode.Fast`): a constant, set by pure assignments.
+      const text = portableOpaqueType(this, d.getType(), tryLowerRef(this, init, []));
+      if (text) {
+        const local: VarType = { kind: 'opaque', text };
+        const name = this.fresh(sourceName, local);
+        this.bind(sourceName, { kind: 'var', name, type: local, isConst, isParam: false });
+        out.push(this.assignPure(name, this.condition(init, out, 'if'), d));
+        return;
+      }
+    }
+    fail(d, `local ${sourceName} of type ${type.kind === 'opaque' ? varTypeForMessage(type) : type.kind} is not supported`, 'use number variables, number arrays or Float64Array, or strings and enums (as constants)');
   }
 
   /** True when writes through `ref` are allowed (it names a local array, not a parameter). */

@@ -16,6 +16,8 @@ export function classifyType(type: Type, depth = 0): VarType {
   if (depth > 8) return { kind: 'opaque', text: type.getText() };
   if (type.isNumber() || type.isNumberLiteral()) return { kind: 'number' };
   if (isTensorType(type)) return { kind: 'tensor' };
+  // A parameter of enum type (`mode: Mode`) picks a behaviour: a constant, never differentiated.
+  if (isEnumType(type)) return { kind: 'opaque', text: type.getText() };
   // `1 | -1`, `0 | 1 | 2`: unions of number literals are numbers.
   if (type.isUnion() && type.getUnionTypes().every((t) => t.isNumber() || t.isNumberLiteral())) return { kind: 'number' };
   if (type.isBoolean() || type.isBooleanLiteral()) return { kind: 'bool' };
@@ -48,7 +50,17 @@ export function classifyType(type: Type, depth = 0): VarType {
   return { kind: 'opaque', text: type.getText() };
 }
 
-/** True when a value of this type holds numbers wengert can differentiate. */
+/** An enum (`Mode`, a union of its members), as opposed to one member's literal type (`Mode.Fast`, a number). */
+export function isEnumType(type: Type): boolean {
+  return type.isEnum() || (type.isUnion() && type.isEnumLiteral());
+}
+
+/** A numeric enum, or one of its members: a value usable as a (constant) number. */
+export function isNumericEnumType(type: Type): boolean {
+  if (type.isEnumLiteral() && type.isNumberLiteral()) return true;
+  return isEnumType(type) && type.getUnionTypes().length > 0 && type.getUnionTypes().every((t) => t.isNumberLiteral());
+}
+
 /** The runtime's Tensor class, or `Tensor | number` (an operand of the ops). */
 function isTensorType(type: Type): boolean {
   if (type.getSymbol()?.getName() === 'Tensor') return true;

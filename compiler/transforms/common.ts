@@ -16,6 +16,8 @@ export interface EmitContext {
   paramType(p: Param): string;
   /** The user's default value of a parameter (constant source text), if any. */
   paramDefault(p: Param): string | undefined;
+  /** Is the parameter declared optional (`k?: number`)? */
+  paramOptional?(p: Param): boolean;
   /** The TypeScript type text of the function's result. */
   returnType: string;
   /** Module-level names of the generated file. */
@@ -47,11 +49,22 @@ export function param(name: string, t?: ts.TypeNode, init?: ts.Expression): ts.P
   return f.createParameterDeclaration(undefined, undefined, name, undefined, t, init);
 }
 
-/** The user's parameters (the instance first, for methods), with their types and default values. */
-export function signatureParams(fn: IRFunction, ctx: EmitContext): ts.ParameterDeclaration[] {
+/**
+ * The user's parameters (the instance first, for methods), with their types
+ * and default values. An optional parameter (`k?: number`) keeps its `?`
+ * where the user's parameters end the list (`grad_f`, `valueAndGrad_f`);
+ * before tangent or cotangent parameters, which are required, it becomes
+ * `k: number | undefined` (pass `undefined` to leave it out).
+ */
+export function signatureParams(fn: IRFunction, ctx: EmitContext, trailing = false): ts.ParameterDeclaration[] {
   const params = fn.params.map((p) => {
     const init = ctx.paramDefault(p);
-    return param(p.name, typeFromText(ctx.paramType(p)), init === undefined ? undefined : expr([init]));
+    const declared = typeFromText(ctx.paramType(p));
+    if (init === undefined && ctx.paramOptional?.(p)) {
+      if (trailing) return f.createParameterDeclaration(undefined, undefined, p.name, f.createToken(ts.SyntaxKind.QuestionToken), declared);
+      return param(p.name, f.createUnionTypeNode([declared, f.createKeywordTypeNode(ts.SyntaxKind.UndefinedKeyword)]));
+    }
+    return param(p.name, declared, init === undefined ? undefined : expr([init]));
   });
   return fn.self ? [param(fn.self.name, typeFromText(fn.self.type)), ...params] : params;
 }

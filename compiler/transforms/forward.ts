@@ -144,7 +144,9 @@ function assign(s: Extract<SimpleStmt, { kind: 'assign' }>, env: Env): ts.Statem
     return stmts`[${s.target}, ${d(s.target)}] = ${call};`;
   }
   if (active && (e.kind === 'prim' || e.kind === 'tensorOp') && e.args.some((a) => a.kind === 'var' && a.name === s.target)) {
-    // `x = x * y`: the tangent needs the old x, so the new value waits in a temporary.
+    // `x = x * y`: the tangent needs the old x. When it reads only the old x (`x = x + y`: dx + dy),
+    // it goes first; when it needs the new one too, the new value waits in a temporary.
+    if (!readsOut(e, act)) return [stmt`${d(s.target)} = ${tangentOf(s, env, s.target)};`, stmt`${s.target} = ${primal(e, identity, calleeName)};`];
     const next = env.names.fresh(`${s.target}_next`);
     return [stmt`const ${next} = ${primal(e, identity, calleeName)};`, stmt`${d(s.target)} = ${tangentOf(s, env, next)};`, stmt`${s.target} = ${next};`];
   }
@@ -191,4 +193,26 @@ function tangentOf(s: Extract<SimpleStmt, { kind: 'assign' }>, env: Env, out: st
     default:
       return e satisfies never;
   }
+}
+
+/** Does the tree mention the identifier `name`? */
+function mentions(node: ts.Node, name: string): boolean {
+  let found = false;
+  const walk = (n: ts.Node): void => {
+    if (found) return;
+    if (ts.isIdentifier(n) && n.text === name) found = true;
+    else ts.forEachChild(n, walk);
+  };
+  walk(node);
+  return found;
+}
+
+/** Does the rule's tangent read the result (`out`)? Then the new value must exist before the tangent. */
+function readsOut(e: Extract<import('../ir/ir.ts').Expr, { kind: 'prim' | 'tensorOp' }>, act: Activity): boolean {
+  const rule = ruleOf(e);
+  const call = new RuleCall(e.args, identity);
+  const out = call.named('__out__', '__result_probe__');
+  const dargs = e.args.map((a, i) => (a.kind === 'var' && act.isActive(a.name) ? call.named(`__darg${i}__`, `__t${i}__`) : null));
+  const t = rule.jvp({ args: call.args, out, dargs });
+  return t !== null && mentions(call.tree(t), '__result_probe__');
 }

@@ -40,7 +40,8 @@ type TapeKind = 'values' | 'control' | 'refs';
 /** Tensors (immutable) and objects loaded from parameters are recorded by reference on the refs tape, numbers on the values tape. */
 function stackOf(fn: IRFunction, v: string): 'values' | 'refs' {
   const t = fn.locals.get(v) ?? fn.params.find((p) => p.name === v)?.type;
-  return t?.kind === 'tensor' || t?.kind === 'object' || t?.kind === 'tuple' ? 'refs' : 'values';
+  // The values tape holds numbers only: flags and constants (strings, enums) go with the references.
+  return t?.kind === 'tensor' || t?.kind === 'object' || t?.kind === 'tuple' || t?.kind === 'bool' || t?.kind === 'opaque' ? 'refs' : 'values';
 }
 
 function pushEvents(plan: BlockPlan): PushEvent[] {

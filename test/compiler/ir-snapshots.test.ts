@@ -76,7 +76,7 @@ describe('Wengert lists of the golden cases', () => {
         i = 0  @9
         while !returned && i < xs.length:  @9
           t1 = load xs[i]  # active  @10
-          t2 = load xs[i]  # active  @10
+          t2 = t1  # active  @10
           t3 = mul(t1, t2)  # active  @10
           acc = add(acc, t3)  # active  @10
           if acc > limit:  @11
@@ -149,7 +149,7 @@ describe('Wengert lists of the golden cases', () => {
         i_2 = 0  @12
         while i_2 < diffs.length:  @12
           t6 = load diffs[i_2]  # active  @12
-          t7 = load diffs[i_2]  # active  @12
+          t7 = t6  # active  @12
           t8 = mul(t6, t7)  # active  @12
           t9 = load xs[i_2]  # active  @12
           t10 = mul(t8, t9)  # active  @12

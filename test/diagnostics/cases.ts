@@ -123,9 +123,9 @@ export const hostileCases: HostileCase[] = [
   { name: 'delete', source: fn('  const a = xs.slice();\n  delete a[0];\n  return a[1];', 'xs: number[]'), expected: 'delete.ts:4:3: error: delete is not supported in a differentiable function' },
 
   // ---- values that are not numbers ----
-  { name: 'module-constant', source: 'const K = 2;\n\n' + fn('  return K * x;'), expected: 'module-constant.ts:5:10: error: K is not a local variable or parameter' },
+  { name: 'module-let', source: 'let K = 2;\n\n' + fn('  return K * x;'), expected: 'module-let.ts:5:10: error: K is a module-level let, whose value may change between calls' },
   { name: 'object-literal', source: fn('  const o = { a: x };\n  return o.a;'), expected: 'object-literal.ts:3:9: error: local o of type object is not supported' },
-  { name: 'string-local', source: fn("  const s = 'abc';\n  return x * s.length;"), expected: 'string-local.ts:3:9: error: local s of type "abc" is not supported' },
+  { name: 'date-local', source: fn('  const d = new Date();\n  return x * d.getTime();'), expected: 'date-local.ts:3:9: error: local d of type object is not supported' },
   { name: 'typeof', source: fn("  if (typeof x === 'number') return x;\n  return 0;"), expected: 'typeof.ts:3:7: error: typeof is not supported in a differentiable function' },
   { name: 'arguments', source: fn('  return x * arguments.length;'), expected: 'arguments.ts:3:14: error: cannot read arguments.length' },
   { name: 'void', source: fn('  void x;\n  return x;'), expected: 'void.ts:3:3: error: void x (VoidExpression) is not supported in a differentiable function' },

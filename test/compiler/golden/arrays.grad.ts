@@ -40,17 +40,14 @@ export function jvp_roughness(xs: Float64Array, dxs: Float64Array): [number, num
     // arrays.ts:12
     const t6 = diffs[i_2];
     const dt6 = ddiffs[i_2];
-    const t7 = diffs[i_2];
-    const dt7 = ddiffs[i_2];
-    const t8 = t6 * t7;
-    const dt8 = t7 * dt6 + t6 * dt7;
+    const t8 = t6 * t6;
+    const dt8 = t6 * dt6 + t6 * dt6;
     const t9 = xs[i_2];
     const dt9 = dxs[i_2];
     const t10 = t8 * t9;
     const dt10 = t9 * dt8 + t8 * dt9;
-    const s_next = s + t10;
     ds = ds + dt10;
-    s = s_next;
+    s = s + t10;
     i_2 = i_2 + 1;
   }
   // arrays.ts:13
@@ -88,8 +85,7 @@ export function valueAndVjp_roughness(xs: Float64Array, dy: number): [number, Fl
   while (i_2 < diffs.length) {
     // arrays.ts:12
     const t6 = diffs[i_2];
-    const t7 = diffs[i_2];
-    const t8 = t6 * t7;
+    const t8 = t6 * t6;
     const t9 = xs[i_2];
     const t10 = t8 * t9;
     s = s + t10;
@@ -106,15 +102,14 @@ export function valueAndVjp_roughness(xs: Float64Array, dy: number): [number, Fl
     // arrays.ts:12
     i_2 = i_2 - 1;
     const t6 = diffs[i_2];
-    const t7 = diffs[i_2];
-    const t8 = t6 * t7;
+    const t8 = t6 * t6;
     const t9 = xs[i_2];
     const dt8 = dy * t9;
     const dt9 = dy * t8;
     dxs[i_2] += dt9;
-    const dt6 = dt8 * t7;
+    let dt6 = dt8 * t6;
     const dt7 = dt8 * t6;
-    ddiffs[i_2] += dt7;
+    dt6 += dt7;
     ddiffs[i_2] += dt6;
   }
   // arrays.ts:10

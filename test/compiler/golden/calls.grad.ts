@@ -76,9 +76,8 @@ export function jvp_chain(x: number, y: number, dx: number, dy: number): [number
     const t2 = y * s;
     const dt2 = s * dy + y * ds;
     const [t3, dt3] = jvp_bump(t1, t2, dx, dt2);
-    const s_next = s + t3;
     ds = ds + dt3;
-    s = s_next;
+    s = s + t3;
     i = i + 1;
   }
   // calls.ts:17

@@ -23,13 +23,10 @@ export function jvp_firstAbove(xs: Float64Array, limit: number, dxs: Float64Arra
     // earlyReturn.ts:10
     const t1 = xs[i];
     const dt1 = dxs[i];
-    const t2 = xs[i];
-    const dt2 = dxs[i];
-    const t3 = t1 * t2;
-    const dt3 = t2 * dt1 + t1 * dt2;
-    const acc_next = acc + t3;
+    const t3 = t1 * t1;
+    const dt3 = t1 * dt1 + t1 * dt1;
     dacc = dacc + dt3;
-    acc = acc_next;
+    acc = acc + t3;
     // earlyReturn.ts:11
     if (acc > limit) {
       // earlyReturn.ts:11
@@ -66,8 +63,7 @@ export function valueAndVjp_firstAbove(xs: Float64Array, limit: number, dy: numb
   while (!returned && i < xs.length) {
     // earlyReturn.ts:10
     const t1 = xs[i];
-    const t2 = xs[i];
-    const t3 = t1 * t2;
+    const t3 = t1 * t1;
     acc = acc + t3;
     // earlyReturn.ts:11
     if (acc > limit) {
@@ -134,11 +130,10 @@ export function valueAndVjp_firstAbove(xs: Float64Array, limit: number, dy: numb
     // earlyReturn.ts:10
     {
       const t1 = xs[i];
-      const t2 = xs[i];
       const dt3 = dacc;
-      const dt1 = dt3 * t2;
+      let dt1 = dt3 * t1;
       const dt2 = dt3 * t1;
-      dxs[i] += dt2;
+      dt1 += dt2;
       dxs[i] += dt1;
     }
   }
