@@ -302,7 +302,8 @@ function checkNonDifferentiableUses(fn: IRFunction, L: Lowerer, act: Activity): 
           file: L.sourceFile.getFilePath(),
           line: s.loc.line,
           column: s.loc.column,
-          message: `argument ${i + 1} of ${e.callee.name} depends on ${params}, but ${e.callee.name} does not differentiate that parameter`,
+          // A method call's first argument is the instance: the user counts from the one after it.
+          message: `argument ${e.callee.method ? i : i + 1} of ${e.callee.name} depends on ${params}, but ${e.callee.name} does not differentiate that parameter`,
           hint: `add the parameter to ${e.callee.name}'s wrt(...) list`,
         });
       }

@@ -194,6 +194,7 @@ export function primal(e: Expr, name: NameOf, calls: CallNames = sourceCallNames
     case 'opaqueCall':
       return f.createCallExpression(id(calls.plain(e.fn)), undefined, e.args.map((a) => operand(a, name)));
     case 'call':
+      if (e.callee.method) return methodCall(e.callee.method, e.args, name);
       return f.createCallExpression(id(calls.callee(e.callee)), undefined, e.args.map((a) => operand(a, name)));
     case 'newArray':
       return newArray(e.ctor, e.size ? operand(e.size, name) : null);
@@ -204,6 +205,14 @@ export function primal(e: Expr, name: NameOf, calls: CallNames = sourceCallNames
     default:
       return e satisfies never;
   }
+}
+
+/** `obj.energy(x)`, or `obj['energy'](x)` for a private method: the instance is the first argument. */
+function methodCall(method: { name: string; viaIndex?: true }, args: readonly Operand[], name: NameOf): ts.Expression {
+  const [instance, ...rest] = args;
+  const self = operand(instance!, name);
+  const fn = method.viaIndex ? f.createElementAccessExpression(self, f.createStringLiteral(method.name, true)) : f.createPropertyAccessExpression(self, method.name);
+  return f.createCallExpression(fn, undefined, rest.map((a) => operand(a, name)));
 }
 
 /** `new Array<number>(n).fill(0)`, `[] as number[]`, `new Float64Array(n)` */

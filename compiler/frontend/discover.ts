@@ -182,6 +182,18 @@ function withArticle(noun: string): string {
   return /^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`;
 }
 
+/**
+ * The `@differentiable` marking of a class method (the decorator, or the
+ * JSDoc tag), with its wrt list; null when the method is not marked. Bad
+ * decorator options count as no list here: discover reports them.
+ */
+export function methodTag(member: MethodDeclaration): { wrt: string[] | null } | null {
+  const decorator = member.getDecorators().find((d) => d.getName() === 'differentiable');
+  if (!decorator) return readTag(member);
+  const parsed = decoratorWrt(decorator);
+  return 'error' in parsed ? { wrt: null } : parsed;
+}
+
 /** `@differentiable` -> null; `@differentiable({ wrt: ['a', 'b'] })` -> ['a', 'b']. */
 function decoratorWrt(decorator: import('ts-morph').Decorator): { wrt: string[] | null } | { error: Diagnostic } {
   if (!decorator.isDecoratorFactory()) return { wrt: null };

@@ -11,7 +11,7 @@ import { constOp, num, varOp, type Access, type ArrayCtor, type Expr, type Opera
 import { mathFunctions, type ScalarPrim } from '../rules/scalar.ts';
 import { isTensorPrim, tensorRules, type TensorPrim } from '../rules/tensor.ts';
 import { fail } from './diagnostics.ts';
-import { resolveCall } from './callees.ts';
+import { addReceiver, isMethodReceiver, resolveCall } from './callees.ts';
 import type { Lowerer } from './lower.ts';
 import { classifyType, typeForMessage, varTypeForMessage } from './types.ts';
 import { unsupportedExpression } from './unsupported.ts';
@@ -415,9 +415,10 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
       if (ops.length !== arity) fail(e, `Math.${name} takes ${arity} argument${arity > 1 ? 's' : ''}`, `call it with exactly ${arity}, as in Math.${name}(${arity > 1 ? 'a, b' : 'x'})`);
       return L.emit(out, dest(), { kind: 'prim', prim: m.prim, args: ops }, e);
     }
-    fail(e, `method call ${callee.getText()}(...) is not supported`, 'write the loop out, or move the call into a @differentiable helper function');
+    // `this.energy(x)`, `body.energy(x)`: a @differentiable method, resolved below (callees.ts).
+    if (!isMethodReceiver(L, obj)) fail(e, `method call ${callee.getText()}(...) is not supported`, 'write the loop out, or move the call into a @differentiable helper function');
   }
-  if (!Node.isIdentifier(callee)) fail(e, `cannot call ${callee.getText()}`, 'call a named function');
+  if (!Node.isIdentifier(callee) && !Node.isPropertyAccessExpression(callee)) fail(e, `cannot call ${callee.getText()}`, 'call a named function');
   if (callee.getText() === 'eval') unsupportedExpression(e);
   if (callee.getText() === L.annotated.name || L.lookup(callee.getText())) {
     if (L.lookup(callee.getText())) fail(e, `${callee.getText()} is not a function`, `${callee.getText()} is a local or parameter; call a function declared in this file or imported by name`);
@@ -472,6 +473,7 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
       // `f(i, i++)`: an argument keeps the value it had before a later argument updates it.
       if (i < args.length) ops[i] = snapshot(L, ops[i]!, later[i]!, out, args[i]!);
     }
+    addReceiver(L, resolved, ops);
     if (!resolved.primalImport.exported) {
       fail(e, `${callee.getText()} is called from a differentiable function but is not exported`, `export ${callee.getText()} so the generated file can import it`);
     }

@@ -45,7 +45,7 @@ import { lowerSwitch } from './lower-switch.ts';
 import { asBoolean, hasSideEffects } from './lower-effects.ts';
 import { classifyType, isDifferentiable, typeForMessage, varTypeForMessage } from './types.ts';
 import { propertyHint, unsupportedExpression, unsupportedStatement } from './unsupported.ts';
-import type { PrimalImport } from './callees.ts';
+import { isMethodReceiver, type PrimalImport } from './callees.ts';
 
 /** What a name in the source refers to while lowering. */
 export type Binding =
@@ -456,10 +456,16 @@ export class Lowerer {
     return !!body && Node.isBlock(body) && s.getParent() === body;
   }
 
+  /** A call of a function or of a `@differentiable` method (`this.parts(x)`), not an array method such as `xs.slice()`. */
+  private callsFunction(e: import('ts-morph').CallExpression): boolean {
+    const callee = e.getExpression();
+    return !Node.isPropertyAccessExpression(callee) || isMethodReceiver(this, callee.getExpression());
+  }
+
   /** An array-valued expression (literal, local array, call, copy) as an array variable. */
   lowerArrayValue(e: Expression, out: Stmt[]): string {
     while (Node.isParenthesizedExpression(e) || Node.isAsExpression(e) || Node.isSatisfiesExpression(e)) e = e.getExpression();
-    if (Node.isCallExpression(e) && !Node.isPropertyAccessExpression(e.getExpression())) {
+    if (Node.isCallExpression(e) && this.callsFunction(e)) {
       const t = this.temp(VECTOR);
       lowerExpression(this, e, out, t);
       return t;
@@ -692,7 +698,7 @@ export class Lowerer {
     if (!Node.isIdentifier(nameNode)) fail(nameNode, 'object destructuring is not supported', 'read the fields one by one: const a = obj.a');
     const sourceName = d.getName();
     const initNode = d.getInitializer();
-    if (initNode && isNumberVector(classifyType(d.getType())) && Node.isCallExpression(initNode) && !Node.isPropertyAccessExpression(initNode.getExpression())) {
+    if (initNode && isNumberVector(classifyType(d.getType())) && Node.isCallExpression(initNode) && this.callsFunction(initNode)) {
       // `const r = g(x)` where g returns an array: a call into a new array variable.
       const name = this.fresh(sourceName, VECTOR);
       this.bind(sourceName, { kind: 'var', name, type: VECTOR, isConst: true, isParam: false });

@@ -89,6 +89,13 @@ export interface Callee {
   params: VarType[];
   /** What it returns: a number, or a tuple/array of numbers. */
   returns: VarType;
+  /**
+   * For a `@differentiable` method (`this.energy(x)`): its name, and whether
+   * generated code must call it as `obj['name']` (private or protected).
+   * The call's first argument is then the instance: the primal is
+   * `args[0].name(...rest)`, the derivatives take all the arguments.
+   */
+  method?: { name: string; viaIndex?: true };
 }
 
 export type Expr =
