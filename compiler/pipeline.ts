@@ -154,7 +154,7 @@ function syntaxDiagnostics(sf: SourceFile): Diagnostic[] {
 
 /** One function of a source file, analysed and ready to emit. */
 type Planned =
-  | { kind: 'derived'; a: Annotated; ir: IRFunction; lowerer: Lowerer; activity: Activity; recording: Recording }
+  | { kind: 'derived'; a: Annotated; ir: IRFunction; lowerer: Lowerer; activity: Activity; recording: Recording; specializationOf?: string }
   | { kind: 'custom'; a: Annotated; ir: IRFunction; lowerer: Lowerer; user: { vjp?: string; jvp?: string; node: import('ts-morph').Node } };
 
 export function compileSourceFile(sf: SourceFile): { file: GeneratedFile | null; diagnostics: Diagnostic[] } {
@@ -176,6 +176,9 @@ export function compileSourceFile(sf: SourceFile): { file: GeneratedFile | null;
     });
   }
   if (diagnostics.some(isError)) return { file: null, diagnostics };
+  // Same-file callees called with some of their wrt arguments constant get derivatives of their own.
+  guarded(found[0]!, diagnostics, () => planned.push(...specializeCalls(planned, sf)));
+  if (diagnostics.some(isError)) return { file: null, diagnostics };
   const sourceSpec = sourceModuleSpecifier(sf);
   const names = moduleNames(planned.map((p) => p.ir));
   const user = new UserImports();
@@ -193,7 +196,7 @@ export function compileSourceFile(sf: SourceFile): { file: GeneratedFile | null;
         const emitted = emitCustom(p.ir, { vjp, jvp, vjpSource: p.user.vjp, jvpSource: p.user.jvp, node: p.user.node }, ctx, primalName);
         compiled.push({ fn: p.ir, ctx, ...emitted });
       } else {
-        compiled.push({ fn: p.ir, ctx, jvp: emitJvp(p.ir, p.activity, p.recording, ctx), vjp: emitVjp(p.ir, p.activity, p.recording, ctx) });
+        compiled.push({ fn: p.ir, ctx, jvp: emitJvp(p.ir, p.activity, p.recording, ctx), vjp: emitVjp(p.ir, p.activity, p.recording, ctx), specializationOf: p.specializationOf });
       }
       if (p.ir.self) user.add('types', sourceSpec, p.ir.self.type, p.ir.self.type);
     });
@@ -218,6 +221,46 @@ export function compileSourceFile(sf: SourceFile): { file: GeneratedFile | null;
     },
     diagnostics,
   };
+}
+
+/**
+ * Derivatives specialised to the arguments a call site differentiates.
+ * `dense(x, W, b)` with `x` a constant batch would make `valueAndVjp_dense`
+ * compute a cotangent for `x` (a whole matmul) that the caller throws
+ * away. For each same-file call whose active arguments are a strict subset
+ * of the callee's wrt parameters, the callee is compiled again with that
+ * wrt list under its own name (`dense_for_W_b`, module-local), and the call
+ * uses it. Works through a worklist, so specialisations' own calls are
+ * specialised too; each (callee, subset) is compiled once.
+ */
+function specializeCalls(planned: Planned[], sf: SourceFile): Planned[] {
+  const byName = new Map<string, Extract<Planned, { kind: 'derived' }>>();
+  for (const p of planned) if (p.kind === 'derived') byName.set(p.ir.name, p);
+  const made = new Map<string, Extract<Planned, { kind: 'derived' }>>();
+  const queue = planned.filter((p): p is Extract<Planned, { kind: 'derived' }> => p.kind === 'derived');
+  while (queue.length) {
+    const p = queue.shift()!;
+    forEachStmt(p.ir.body, (s) => {
+      if (s.kind !== 'assign' || s.expr.kind !== 'call' || s.expr.callee.gradModule !== null) return;
+      const e = s.expr;
+      const target = byName.get(e.callee.derivName);
+      if (!target || target.ir.self) return;
+      const mask = e.args.map((arg, i) => e.callee.wrt[i]! && arg.kind === 'var' && p.activity.isActive(arg.name));
+      if (!mask.some(Boolean) || mask.every((m, i) => m === e.callee.wrt[i])) return;
+      const wrtNames = target.ir.params.filter((_, i) => mask[i]).map((q) => q.name);
+      const name = `${target.ir.name}_for_${wrtNames.join('_')}`;
+      let spec = made.get(name);
+      if (!spec) {
+        const analyzed = analyzeFunction({ ...target.a, wrt: wrtNames }, sf);
+        analyzed.ir.name = name;
+        spec = { kind: 'derived', a: target.a, ...analyzed, specializationOf: target.ir.name };
+        made.set(name, spec);
+        queue.push(spec);
+      }
+      e.callee = { ...e.callee, wrt: mask, derivName: name };
+    });
+  }
+  return [...made.values()];
 }
 
 function isError(d: Diagnostic): boolean {

@@ -28,6 +28,8 @@ export interface CompiledFunction {
   ctx: EmitContext;
   jvp: ts.FunctionDeclaration;
   vjp: ts.FunctionDeclaration;
+  /** For a derivative specialised to some of the wrt parameters: the function it specialises (module-local, no wrappers). */
+  specializationOf?: string;
 }
 
 /** User imports of the generated file: module specifier -> export name -> local name, and whether only types are used. */
@@ -90,6 +92,15 @@ function compareModules(a: string, b: string): number {
 export function moduleStatements(fns: CompiledFunction[], names: ModuleNames, user: UserImports): ts.Statement[] {
   const body: ts.Statement[] = [];
   for (const c of fns) {
+    if (c.specializationOf) {
+      // Module-local: the calls in this file that differentiate only these parameters use them.
+      const local = (d: ts.FunctionDeclaration) => f.updateFunctionDeclaration(d, undefined, d.asteriskToken, d.name, d.typeParameters, d.parameters, d.type, d.body);
+      const jvp = local(c.jvp);
+      const wrt = c.fn.params.filter((q) => q.wrt).map((q) => q.name).join(', ');
+      lineComment(jvp, `---- ${c.specializationOf} for calls that differentiate only (${wrt}) (${c.fn.sourceFile}:${c.fn.loc.line}) ----`, true);
+      body.push(jvp, local(c.vjp));
+      continue;
+    }
     const first = c.jvp;
     lineComment(first, `---- ${c.fn.name} (${c.fn.sourceFile}:${c.fn.loc.line}) ----`, true);
     body.push(c.jvp, c.vjp, ...wrappers(c.fn, c.ctx));
