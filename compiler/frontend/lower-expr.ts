@@ -323,8 +323,10 @@ function assignment(L: Lowerer, left: Expression, prim: ScalarPrim | null, right
       L.assignNumber(place.name, right, out);
       return varOp(place.name);
     }
+    // `x += (x++, e)`: JavaScript reads x before the right side runs.
+    const old = hasSideEffects(right) ? snapshot(L, varOp(place.name), assignedVariables(L, right), out, left) : varOp(place.name);
     const b = lowerExpression(L, right, out, null);
-    return L.emit(out, place.name, { kind: 'prim', prim, args: [varOp(place.name), b] }, at);
+    return L.emit(out, place.name, { kind: 'prim', prim, args: [old, b] }, at);
   }
   let value: Operand;
   if (!prim) {
@@ -694,7 +696,7 @@ export function toPExpr(L: Lowerer, e: Expression, out: Stmt[], where: 'if' | 'l
   }
   if (Node.isPrefixUnaryExpression(e)) {
     const op = e.getOperatorToken();
-    if (op === SyntaxKind.ExclamationToken) return { kind: 'unary', op: '!', expr: rec(e.getOperand()) };
+    if (op === SyntaxKind.ExclamationToken) return foldLogic({ kind: 'unary', op: '!', expr: rec(e.getOperand()) });
     if (op === SyntaxKind.MinusToken) return { kind: 'unary', op: '-', expr: rec(e.getOperand()) };
     if (op === SyntaxKind.PlusToken) return rec(e.getOperand());
   }
@@ -705,7 +707,7 @@ export function toPExpr(L: Lowerer, e: Expression, out: Stmt[], where: 'if' | 'l
   }
   if (Node.isBinaryExpression(e)) {
     const op = e.getOperatorToken().getText();
-    if (pureOperators.has(op)) return { kind: 'binary', op, left: rec(e.getLeft()), right: rec(e.getRight()) };
+    if (pureOperators.has(op)) return foldLogic({ kind: 'binary', op, left: rec(e.getLeft()), right: rec(e.getRight()) });
   }
   if (Node.isConditionalExpression(e)) {
     return { kind: 'cond', test: rec(e.getCondition()), whenTrue: rec(e.getWhenTrue()), whenFalse: rec(e.getWhenFalse()) };
@@ -758,6 +760,20 @@ export function toPExpr(L: Lowerer, e: Expression, out: Stmt[], where: 'if' | 'l
 }
 
 export { num };
+
+/**
+ * `a || true` is `true`, `a && false` is `false`, `!true` is `false` (a
+ * condition is pure: dropping `a` drops no effect). Generated code declares
+ * a local with the type of its first value, and `let t = a || true` would
+ * have the type `true`.
+ */
+function foldLogic(p: PExpr): PExpr {
+  if (p.kind === 'unary' && p.op === '!' && p.expr.kind === 'bool') return { kind: 'bool', value: !p.expr.value };
+  if (p.kind !== 'binary' || (p.op !== '||' && p.op !== '&&')) return p;
+  const absorbing = p.op === '||';
+  if ((p.left.kind === 'bool' && p.left.value === absorbing) || (p.right.kind === 'bool' && p.right.value === absorbing)) return { kind: 'bool', value: absorbing };
+  return p;
+}
 
 /** The value of a numeric literal's source text (`1e-12`, `0x1f`, `1_000`). */
 function numericValue(text: string): number {

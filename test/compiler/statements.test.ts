@@ -10,11 +10,51 @@
  * generated file type-checked under strict.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
+import { randn, Rng } from 'wengert';
 import { buildFixture, compileFixture, type Built } from '../helpers/generate.ts';
 import { checkDerivatives } from '../helpers/check.ts';
 import { typecheck } from '../helpers/typecheck.ts';
 
 const source = `
+import { Tensor, add, mul, sum, tanh } from 'wengert';
+
+export type Activation = 'relu' | 'tanh' | 'linear';
+
+/** A switch on a string-literal union, a return in each case. @differentiable wrt(x) */
+export function activate(x: number, act: Activation): number {
+  switch (act) {
+    case 'relu':
+      return Math.max(0, x);
+    case 'tanh':
+      return Math.tanh(x);
+    default:
+      return x;
+  }
+}
+
+export enum Mode { Fast, Slow }
+
+/** A switch on a numeric enum with no default. @differentiable wrt(x) */
+export function byMode(x: number, mode: Mode): number {
+  let y = x;
+  switch (mode) {
+    case Mode.Fast:
+      y = y * 2;
+      break;
+    case Mode.Slow:
+      y = Math.sin(y);
+  }
+  return y;
+}
+
+/** A destructuring swap of tensors. @differentiable */
+export function tensorSwap(a: Tensor, b: Tensor): number {
+  let h = a;
+  let c = b;
+  for (let i = 0; i < 2; i++) [h, c] = [c, tanh(add(h, c))];
+  return sum(mul(h, c)) as number;
+}
+
 /** break after each case, two labels on one body, default last. @differentiable wrt(x) */
 export function switchBreak(x: number, k: number): number {
   let y = 0;
@@ -175,7 +215,9 @@ export function evaluationOrder(x: number, n: number): number {
   let t = 0;
   const c = (t = x * 2) > 1 || (t = t + 1) > 0 ? t : -t;
   const h = Math.hypot(i, (i = x));
-  return p + q * x + r + arr[0] * arr[1] + a + c + h + i * n;
+  let w = x;
+  w += w++ * 2;
+  return p + q * x + r + arr[0] * arr[1] + a + c + h + i * n + w;
 }
 
 /** A labelled block left by break, in a loop that continues from inside it. @differentiable */
@@ -266,6 +308,15 @@ describe('switch', () => {
     expect(m.source.switchTrue(-4)).toBe(4);
   });
 
+  test('on a string-literal union and on a numeric enum', () => {
+    for (const act of ['relu', 'tanh', 'linear']) {
+      for (const x of [0.6, -0.8]) checkDerivatives(m, 'activate', [x, act], { wrt: [0] });
+    }
+    expect(m.source.activate(-0.8, 'relu')).toBe(0);
+    for (const mode of [0, 1, 5]) checkDerivatives(m, 'byMode', [0.7, mode], { wrt: [0] });
+    expect(m.source.byMode(0.7, 5)).toBe(0.7);
+  });
+
   test('fall-through after an early return, expressions as case labels', () => {
     for (const k of [0, 2, 9]) {
       for (const x of [0.5, 1.5, -0.7]) checkDerivatives(m, 'switchMixed', [x, k], { wrt: [0] });
@@ -298,11 +349,11 @@ describe('updates and assignments inside expressions and loop conditions', () =>
     expect(m.grad.valueAndGrad_updates(x, 2)[0]).toBe(m.source.updates(x, 2));
   });
 
-  test('an operand read before a later operand assigns it keeps its value (a * (a = e), i + i++, f(a, a = e), [a, a++], || with assignments)', () => {
+  test('an operand read before a later operand assigns it keeps its value (a * (a = e), i + i++, f(a, a = e), [a, a++], w += w++, || with assignments)', () => {
     const expected = (x: number, n: number) => {
       const t = 2 * x > 1 ? 2 * x : 2 * x + 1 > 0 ? 2 * x + 1 : -(2 * x + 1);
       const r = 12 * x * x + 3 * x;
-      return 3 * x * x + 2 * x + r + 16 * x * x + (4 * x + 1) + t + Math.hypot(2, x) + x * n;
+      return 3 * x * x + 2 * x + r + 16 * x * x + (4 * x + 1) + t + Math.hypot(2, x) + x * n + 3 * x;
     };
     for (const x of [0.8, 0.2, -0.7, -2]) {
       expect(m.source.evaluationOrder(x, 3)).toBeCloseTo(expected(x, 3), 12);
@@ -326,6 +377,13 @@ describe('labelled blocks', () => {
 describe('destructuring assignment', () => {
   test('[x, y] = [y, x * y], element targets, holes, a tuple from a differentiable call', () => {
     for (const [a, b] of [[0.5, -0.3], [1.2, 0.8], [-2, 0.1]]) checkDerivatives(m, 'swaps', [a, b]);
+  });
+
+  test('a swap of tensors', () => {
+    const rng = new Rng(5);
+    const a = randn([2, 3], rng, { dtype: 'float64' });
+    const b = randn([2, 3], rng, { dtype: 'float64' });
+    checkDerivatives(m, 'tensorSwap', [a, b]);
   });
 
   test('a swap reads both values before assigning either', () => {

@@ -14,6 +14,7 @@ import { MATH_BINARY, MATH_UNARY, RENDER_SWITCHES, type ArrayInit, type RenderSw
 export const FEATURES = [
   'helpers', 'wrt', 'arrayParams', 'localArrays', 'push', 'store', 'if', 'for', 'while', 'do', 'forOf',
   'break', 'continue', 'return', 'ternary', 'flag', 'mod', 'dataIndex', 'compound', 'incr', 'powAssign', 'division', 'power',
+  'switch', 'updateInCond', 'swap',
   ...RENDER_SWITCHES,
 ] as const;
 export type Feature = (typeof FEATURES)[number];
@@ -143,6 +144,17 @@ export function programArbitrary(opts: GeneratorOptions = DEFAULT_OPTIONS): fc.A
           { arbitrary: fc.record({ k: fc.constantFrom('and' as const, 'or' as const), a: subCond, b: subCond }), weight: 2 },
           { arbitrary: fc.record({ k: fc.constant('not' as const), a: subCond }), weight: 1 },
           { arbitrary: fc.nat(2).map((ref) => ({ k: 'flag' as const, ref })), weight: w('flag', 1) },
+          {
+            arbitrary: fc.record({
+              k: fc.constant('bump' as const),
+              target: fc.nat(5),
+              op: fc.constantFrom('++' as const, '--' as const),
+              prefix: fc.boolean(),
+              rel: fc.constantFrom('<' as const, '>=' as const),
+              r: exprs[d - 1]!,
+            }),
+            weight: w('updateInCond', 1),
+          },
         ]),
       );
     }
@@ -183,6 +195,10 @@ export function programArbitrary(opts: GeneratorOptions = DEFAULT_OPTIONS): fc.A
       weight: w('continue', 2),
     },
     { arbitrary: fc.record({ k: fc.constant('return' as const), c: optional(cond, 8), e: expr }), weight: w('return', 1) },
+    {
+      arbitrary: fc.record({ k: fc.constant('swap' as const), a: fc.nat(5), b: fc.nat(5), e: expr, elems: fc.boolean(), arr: fc.nat(3), i: index, j: index }),
+      weight: w('swap', 2),
+    },
   ];
 
   const stmtsAt = (depth: number, maxStmts: number): fc.Arbitrary<Stmt[]> => {
@@ -197,6 +213,19 @@ export function programArbitrary(opts: GeneratorOptions = DEFAULT_OPTIONS): fc.A
           { arbitrary: fc.record({ k: fc.constant('while' as const), c: cond, max: fc.integer({ min: 1, max: 5 }), body: block }), weight: w('while', 2) },
           { arbitrary: fc.record({ k: fc.constant('do' as const), c: cond, max: fc.integer({ min: 1, max: 5 }), body: block }), weight: w('do', 1) },
           { arbitrary: fc.record({ k: fc.constant('forOf' as const), arr: fc.nat(3), body: block }), weight: w('forOf', 2) },
+          {
+            arbitrary: fc.record({
+              k: fc.constant('switch' as const),
+              disc: expr,
+              counter: fc.boolean(),
+              clauses: fc.array(fc.record({ isDefault: fc.boolean(), body: block, brk: fc.boolean(), braces: fc.boolean() }), { minLength: 1, maxLength: 3 }),
+            }),
+            weight: w('switch', 2),
+          },
+          {
+            arbitrary: fc.record({ k: fc.constant('whileDec' as const), c: cond, max: fc.integer({ min: 1, max: 5 }), prefix: fc.boolean(), body: block }),
+            weight: w('updateInCond', 1),
+          },
         ]),
       );
     }

@@ -52,7 +52,9 @@ export type Cond =
   | { k: 'and' | 'or'; a: Cond; b: Cond }
   | { k: 'not'; a: Cond }
   /** A boolean local in scope (`const b = x > y`), or `true` when there is none. */
-  | { k: 'flag'; ref: number };
+  | { k: 'flag'; ref: number }
+  /** An update inside a condition, `v++ < e` or `--v >= e` (on an assignable number variable). */
+  | { k: 'bump'; target: number; op: '++' | '--'; prefix: boolean; rel: '<' | '>='; r: Expr };
 
 export type ArrayInit =
   /** `new Float64Array(size)` */
@@ -87,7 +89,18 @@ export type Stmt =
   /** `break` / `continue`, guarded by `c` when given; `loop` picks the target among the enclosing loops. */
   | { k: 'jump'; kind: 'break' | 'continue'; c: Cond | null; loop: number }
   /** `return e`, guarded by `c` when given. */
-  | { k: 'return'; c: Cond | null; e: Expr };
+  | { k: 'return'; c: Cond | null; e: Expr }
+  /**
+   * `switch (d) { case 0: ... }` on a piecewise-constant discriminant (a counter or
+   * `Math.floor(Math.abs(e))`, modulo one more than the clauses); clause j is `case j`,
+   * or `default` for the first clause marked so; `brk` ends it with `break` (else it
+   * falls through), `braces` wraps its body in a block.
+   */
+  | { k: 'switch'; disc: Expr; counter: boolean; clauses: { isDefault: boolean; body: Stmt[]; brk: boolean; braces: boolean }[] }
+  /** `let n = max; while ((c) && n-- > 0)` (or `--n >= 0`): an update in a loop condition, after a short-circuit. */
+  | { k: 'whileDec'; c: Cond; max: number; prefix: boolean; body: Stmt[] }
+  /** `[a, b] = [b, e]` on two number variables, or `[x[i], x[j]] = [x[j], x[i] + e]` on a local array. */
+  | { k: 'swap'; a: number; b: number; e: Expr; elems: boolean; arr: number; i: Index; j: Index };
 
 export type ParamType = 'number' | 'number[]' | 'Float64Array';
 

@@ -53,6 +53,13 @@ describe('generator', () => {
       'wrt(...)': /@differentiable wrt\(/,
       '% operator': / % \d/,
       '** operator': / \*\* \d/,
+      switch: /switch \(.*\) \{\n\s+case 0:/,
+      'switch default': /^\s+default:/m,
+      'switch fall-through': /case \d:\n(?:(?!\s+break;\n)[^\n]*\n)*?\s+case \d:/,
+      'update in a loop condition': /while \(.* && (n\d+-- > 0|--n\d+ >= 0)\)/,
+      'update in a condition': /(\+\+|--)(v|x)\d+ >= |(v|x)\d+(\+\+|--) >= | > (\+\+|--)?(v|x)\d+(\+\+|--)?\)/,
+      'destructuring swap': /\[(v|x)\d+, (v|x)\d+\] = \[/,
+      'element swap': /\[a\d+\[.*\], a\d+\[.*\]\] = \[/,
     };
     const missing = Object.entries(constructs).filter(([, re]) => !re.test(all)).map(([name]) => name);
     expect(missing).toEqual([]);

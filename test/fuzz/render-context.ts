@@ -34,6 +34,8 @@ export interface Scope {
 export interface LoopFrame {
   label: string;
   labelUsed: boolean;
+  /** A switch: `break` may leave it, `continue` passes it by. */
+  isSwitch?: boolean;
 }
 
 /** What is known about a helper when rendering a call of it. */

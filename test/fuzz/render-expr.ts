@@ -147,6 +147,15 @@ export function renderCond(c: Cond, scope: Scope, outer: Ctx): string {
       return `!(${renderCond(c.a, scope, ctx)})`;
     case 'flag':
       return scope.flags.length > 0 ? scope.flags[c.ref % scope.flags.length]! : 'true';
+    case 'bump': {
+      const r = paren(renderExpr(c.r, scope, ctx));
+      const targets = scope.nums.filter((v) => v.assignable);
+      if (targets.length === 0) return `${r} > 0`;
+      const t = targets[c.target % targets.length]!.name;
+      const update = c.prefix ? `${c.op}${t}` : `${t}${c.op}`;
+      // `a < b` is written `b > a`, as for comparisons.
+      return c.rel === '<' ? `${r} > ${update}` : `${update} >= ${r}`;
+    }
     default:
       return c satisfies never;
   }

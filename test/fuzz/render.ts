@@ -200,10 +200,12 @@ function renderStmt(s: Stmt, scope: Scope, ctx: Ctx): { text: string; declares?:
       return { text: line(ctx, labelled(frame, head)) + body + line(ctx, '}') };
     }
     case 'jump': {
-      if (ctx.loops.length === 0) return { text: '' };
+      // `continue` passes switches by; `break` leaves the innermost loop or switch.
+      const targets = s.kind === 'continue' ? ctx.loops.filter((f) => !f.isSwitch) : ctx.loops;
+      if (targets.length === 0) return { text: '' };
       ctx.fnState.exitSeen = true;
-      const depth = s.loop % ctx.loops.length;
-      const frame = ctx.loops[ctx.loops.length - 1 - depth]!;
+      const depth = s.loop % targets.length;
+      const frame = targets[targets.length - 1 - depth]!;
       let stmt = s.kind;
       if (depth > 0) {
         frame.labelUsed = true;
@@ -218,9 +220,62 @@ function renderStmt(s: Stmt, scope: Scope, ctx: Ctx): { text: string; declares?:
       if (!s.c) return { text: line(ctx, `return ${e};`) };
       return { text: line(ctx, `if (${traced(ctx, renderCond(s.c, scope, ctx))}) return ${e};`) };
     }
+    case 'switch':
+      return renderSwitch(s, scope, ctx);
+    case 'whileDec': {
+      const n = fresh(ctx, 'n');
+      const frame: LoopFrame = { label: fresh(ctx, 'L'), labelUsed: false };
+      const update = s.prefix ? `--${n} >= 0` : `${n}-- > 0`;
+      const cond = traced(ctx, `(${renderCond(s.c, scope, { ...ctx, pure: true })}) && ${update}`);
+      // Inside the body n >= 0 indexes arrays; after the loop it may be -1, a plain number.
+      const inner: Scope = { ...scope, nums: [...scope.nums, { name: n, assignable: false }], counters: [...scope.counters, n] };
+      const body = nested(ctx, (c) => renderBlock(s.body, inner, { ...c, loops: [...c.loops, frame] }));
+      const text = line(ctx, `let ${n} = ${s.max};`) + line(ctx, labelled(frame, `while (${cond}) {`)) + body + line(ctx, '}');
+      return { text, declares: { num: { name: n, assignable: false } } };
+    }
+    case 'swap': {
+      if (s.elems) {
+        const arrs = scope.arrs.filter((a) => !a.isParam);
+        if (arrs.length === 0) return { text: '' };
+        const a = arrs[s.arr % arrs.length]!;
+        const x = `${a.name}[${renderIndex(s.i, a, scope, ctx)}]`;
+        const y = `${a.name}[${renderIndex(s.j, a, scope, ctx)}]`;
+        return { text: line(ctx, `[${x}, ${y}] = [${y}, ${x} + ${paren(renderExpr(s.e, scope, ctx))}];`) };
+      }
+      const targets = scope.nums.filter((v) => v.assignable);
+      if (targets.length < 2) return { text: '' };
+      const first = s.a % targets.length;
+      const second = (first + 1 + (s.b % (targets.length - 1))) % targets.length;
+      const a = targets[first]!.name;
+      const b = targets[second]!.name;
+      return { text: line(ctx, `[${a}, ${b}] = [${b}, ${renderExpr(s.e, scope, ctx).s}];`) };
+    }
     default:
       return s satisfies never;
   }
+}
+
+/**
+ * `switch (d) { case 0: ... default: ... }`. The discriminant is traced in
+ * the twin, so the oracle sees which clause was entered.
+ */
+function renderSwitch(s: Extract<Stmt, { k: 'switch' }>, scope: Scope, ctx: Ctx): { text: string } {
+  const frame: LoopFrame = { label: fresh(ctx, 'L'), labelUsed: false, isSwitch: true };
+  const n = s.clauses.length + 1;
+  const counter = s.counter && scope.counters.length > 0 ? scope.counters[scope.counters.length - 1]! : null;
+  const raw = counter ? `${counter} % ${n}` : `Math.floor(Math.abs(${renderExpr(s.disc, scope, ctx).s})) % ${n}`;
+  const disc = ctx.mode === 'js' ? `__i(${raw})` : raw;
+  const inner: Ctx = { ...ctx, loops: [...ctx.loops, frame], inBranch: true, indent: ctx.indent + '  ' };
+  let seenDefault = false;
+  let clauses = '';
+  s.clauses.forEach((clause, j) => {
+    const isDefault = clause.isDefault && !seenDefault;
+    if (isDefault) seenDefault = true;
+    const head = isDefault ? 'default:' : `case ${j}:`;
+    const body = nested(inner, (c) => renderBlock(clause.body, scope, c) + (clause.brk ? line(c, 'break;') : ''));
+    clauses += clause.braces ? line(inner, `${head} {`) + body + line(inner, '}') : line(inner, head) + body;
+  });
+  return { text: line(ctx, labelled(frame, `switch (${disc}) {`)) + clauses + line(ctx, '}') };
 }
 
 /** Prefixes `label:` when a nested break or continue named the loop (call it after rendering the body). */
