@@ -93,7 +93,12 @@ export function constantCondition(L: Lowerer, e: Expression): PExpr | null {
   const v = constantValue(e);
   if (typeof v === 'number') return { kind: 'operand', op: constOp(v) };
   if (typeof v === 'boolean') return { kind: 'bool', value: v };
-  if (typeof v === 'string') return text(constantText(v)!);
+  if (typeof v === 'string') {
+    // A constant declared `string` stays a string in the generated code: `'c'` alone would let TypeScript
+    // narrow (and then refuse) comparisons the source makes with a wider type.
+    const literal = constantText(v)!;
+    return text(e.getType().isStringLiteral() ? literal : `(${literal} as string)`);
+  }
   if (Node.isIdentifier(e)) refuseNonConstant(e);
   return null;
 }

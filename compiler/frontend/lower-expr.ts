@@ -299,8 +299,15 @@ function logicalAssignment(L: Lowerer, e: import('ts-morph').BinaryExpression, o
     fail(e, `${e.getOperatorToken().getText()} is supported on boolean variables only`, 'write the assignment out with a conditional: x = c ? a : b');
   }
   const op = e.getOperatorToken().getKind() === SyntaxKind.AmpersandAmpersandEqualsToken ? '&&' : '||';
-  const value: PExpr = { kind: 'binary', op, left: { kind: 'operand', op: varOp(place.name) }, right: toPExpr(L, e.getRight(), out, 'if') };
-  out.push(L.assignPure(place.name, value, e));
+  const flag: PExpr = { kind: 'operand', op: varOp(place.name) };
+  if (hasSideEffects(e.getRight())) {
+    // JavaScript evaluates the right side only when it is needed: `ok &&= c` is `if (ok) ok = c`.
+    const then: Stmt[] = [];
+    then.push(L.assignPure(place.name, toPExpr(L, e.getRight(), then, 'if'), e));
+    out.push({ kind: 'if', cond: op === '&&' ? flag : { kind: 'unary', op: '!', expr: flag }, then, else: [], loc: L.loc(e) });
+    return varOp(place.name);
+  }
+  out.push(L.assignPure(place.name, { kind: 'binary', op, left: flag, right: toPExpr(L, e.getRight(), out, 'if') }, e));
   return varOp(place.name);
 }
 

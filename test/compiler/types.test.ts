@@ -70,6 +70,13 @@ export function flags(x: number, n: number): number {
   return pick(y, done) + pick(x, big) + (seen ? 1 : 2) * y;
 }
 
+/** The right side of &&= runs only when the flag is true, with its update (found by the fuzzer). @differentiable wrt(x) */
+export function shortCircuit(x: number, flag: boolean): number {
+  let t = x;
+  flag &&= 2 * t > t++;
+  return flag ? t * x : t + x * x;
+}
+
 // ---- strings ----
 
 export type Activation = 'relu' | 'tanh' | 'leaky';
@@ -113,6 +120,16 @@ export function named(x: number, name: string): number {
   if (name === 'double') return 2 * x * x;
   if (name !== 'none') return Math.sin(x);
   return x;
+}
+
+const MODE_A: string = 'a';
+const MODE_B: string = 'b';
+
+/** Constants typed string compared inside tests that narrow the parameter: the generated code keeps them strings. @differentiable */
+export function narrowed(x: number, mode: 'a' | 'b' | 'c'): number {
+  if (mode === MODE_A) return x;
+  if (mode !== MODE_A && mode === MODE_B) return x * x;
+  return mode === MODE_B ? 0 : Math.sin(x);
 }
 
 // ---- enums ----
@@ -212,6 +229,12 @@ describe('booleans', () => {
   test('flags computed from values, &&= and ||=', () => {
     for (const [x, n] of [[0.7, 3], [2.5, 2], [-0.4, 4], [1.1, 0]] as const) checkDerivatives(m, 'flags', [x, n], { wrt: [0] });
   });
+
+  test('the right side of &&= runs only when it is needed', () => {
+    for (const flag of [true, false]) checkDerivatives(m, 'shortCircuit', [0.7, flag], { wrt: [0] });
+    // With flag false, t stays x: f = x + x^2, f' = 1 + 2x (the update t++ must not run).
+    expect(m.grad.grad_shortCircuit(0.7, false)).toBeCloseTo(1 + 2 * 0.7, 12);
+  });
 });
 
 describe('strings', () => {
@@ -239,6 +262,11 @@ describe('strings', () => {
 
   test('a plain string parameter', () => {
     for (const name of ['double', 'sine', 'none']) checkDerivatives(m, 'named', [0.8, name], { wrt: [0] });
+  });
+
+  test('string constants typed string stay strings in the generated code (no narrowing the source does not do)', () => {
+    for (const mode of ['a', 'b', 'c']) checkDerivatives(m, 'narrowed', [0.8, mode], { wrt: [0] });
+    expect(m.text).toContain("mode === 'a' as string");
   });
 
   test('the strings are compared as written in the generated code, which keeps the parameter types', () => {

@@ -15,6 +15,8 @@ export const FEATURES = [
   'helpers', 'wrt', 'arrayParams', 'localArrays', 'push', 'store', 'if', 'for', 'while', 'do', 'forOf',
   'break', 'continue', 'return', 'ternary', 'flag', 'mod', 'dataIndex', 'compound', 'incr', 'powAssign', 'division', 'power',
   'switch', 'updateInCond', 'swap',
+  // The types people write (issue #10 item 5): module constants, booleans reassigned and passed on, string-literal unions.
+  'moduleConst', 'flagAssign', 'boolParam', 'stringParam',
   ...RENDER_SWITCHES,
 ] as const;
 export type Feature = (typeof FEATURES)[number];
@@ -109,6 +111,7 @@ export function programArbitrary(opts: GeneratorOptions = DEFAULT_OPTIONS): fc.A
       { arbitrary: smallLiteral.map((value) => ({ k: 'lit' as const, value })), weight: 2 },
       { arbitrary: fc.record({ k: fc.constant('read' as const), arr: fc.nat(4), index }), weight: 3 },
       { arbitrary: fc.nat(3).map((arr) => ({ k: 'len' as const, arr })), weight: 1 },
+      { arbitrary: fc.record({ k: fc.constant('konst' as const), ref: fc.nat(3), index: optional(index, 2) }), weight: w('moduleConst', 1) },
     ];
     if (!sub || !subCond) {
       exprs.push(choose(leaf));
@@ -144,6 +147,7 @@ export function programArbitrary(opts: GeneratorOptions = DEFAULT_OPTIONS): fc.A
           { arbitrary: fc.record({ k: fc.constantFrom('and' as const, 'or' as const), a: subCond, b: subCond }), weight: 2 },
           { arbitrary: fc.record({ k: fc.constant('not' as const), a: subCond }), weight: 1 },
           { arbitrary: fc.nat(2).map((ref) => ({ k: 'flag' as const, ref })), weight: w('flag', 1) },
+          { arbitrary: fc.record({ k: fc.constant('mode' as const), value: fc.nat(2), eq: fc.boolean() }), weight: w('stringParam', 1) },
           {
             arbitrary: fc.record({
               k: fc.constant('bump' as const),
@@ -185,6 +189,10 @@ export function programArbitrary(opts: GeneratorOptions = DEFAULT_OPTIONS): fc.A
     { arbitrary: fc.record({ k: fc.constant('push' as const), arr: fc.nat(3), e: expr }), weight: w('localArrays', w('push', 2)) },
     { arbitrary: fc.record({ k: fc.constant('let' as const), e: expr, mutable: fc.boolean() }), weight: 3 },
     { arbitrary: fc.record({ k: fc.constant('flag' as const), c: cond }), weight: w('flag', 1) },
+    {
+      arbitrary: fc.record({ k: fc.constant('setFlag' as const), ref: fc.nat(2), op: fc.constantFrom('=' as const, '&&=' as const, '||=' as const), c: cond }),
+      weight: w('flagAssign', 2),
+    },
     { arbitrary: fc.record({ k: fc.constant('array' as const), init: arrayInit, f64Write: fc.boolean() }), weight: w('localArrays', 1) },
     {
       arbitrary: fc.record({ k: fc.constant('jump' as const), kind: fc.constant('break' as const), c: optional(cond, 6), loop: fc.nat(2) }),
@@ -244,12 +252,16 @@ export function programArbitrary(opts: GeneratorOptions = DEFAULT_OPTIONS): fc.A
         .tuple(fc.array(fc.record({ k: fc.constant('let' as const), e: expr, mutable: fc.constant(true) }), { minLength: 1, maxLength: 3 }), stmtsAt(depth, maxStmts))
         .map(([lets, rest]): Stmt[] => [...lets, ...rest]),
       result: expr,
+      flagParam: on('boolParam') ? fc.boolean() : fc.constant(false),
+      modeParam: on('stringParam') ? fc.boolean() : fc.constant(false),
     });
 
   return fc.record({
     helpers: on('helpers') ? fc.array(fnAt(Math.min(1, opts.stmtDepth), 3), { maxLength: opts.maxHelpers }) : fc.constant([]),
     main: fnAt(opts.stmtDepth, opts.maxStmts),
     pool: fc.array(inputNumber, { minLength: 6, maxLength: 16 }),
+    consts: on('moduleConst') ? fc.array(smallLiteral, { maxLength: 4 }) : fc.constant([]),
+    mode: fc.nat(2),
     avoid: fc.constant(RENDER_SWITCHES.filter((r: RenderSwitch) => !on(r))),
   });
 }

@@ -45,14 +45,18 @@ export type Expr =
   | { k: 'mod'; e: Expr; m: number }
   | { k: 'cond'; c: Cond; t: Expr; f: Expr }
   /** A call of a helper defined earlier in the file; `arrs` pick its array arguments. */
-  | { k: 'call'; helper: number; args: Expr[]; arrs: number[] };
+  | { k: 'call'; helper: number; args: Expr[]; arrs: number[] }
+  /** A module-level constant (Program.consts): the number `K<ref>`, or an element `KS[index]` of the constant array. */
+  | { k: 'konst'; ref: number; index: Index | null };
 
 export type Cond =
   | { k: 'cmp'; op: '<' | '<=' | '>' | '>='; l: Expr; r: Expr }
   | { k: 'and' | 'or'; a: Cond; b: Cond }
   | { k: 'not'; a: Cond }
-  /** A boolean local in scope (`const b = x > y`), or `true` when there is none. */
+  /** A boolean local in scope (`let b = x > y`), or `true` when there is none. */
   | { k: 'flag'; ref: number }
+  /** `mode === 'b'` (or `!==`) on the function's string-literal-union parameter (Fn.modeParam), or `true` without one. */
+  | { k: 'mode'; value: number; eq: boolean }
   /** An update inside a condition, `v++ < e` or `--v >= e` (on an assignable number variable). */
   | { k: 'bump'; target: number; op: '++' | '--'; prefix: boolean; rel: '<' | '>='; r: Expr };
 
@@ -76,8 +80,10 @@ export type Stmt =
   | { k: 'push'; arr: number; e: Expr }
   /** `let vN = e` (mutable) or `const vN = e`: a new number variable for the rest of the block. */
   | { k: 'let'; e: Expr; mutable: boolean }
-  /** `const bN = cond`: a new boolean local. */
+  /** `let bN = cond`: a new boolean local. */
   | { k: 'flag'; c: Cond }
+  /** `bN = cond`, `bN &&= cond` or `bN ||= cond` on a boolean local or parameter in scope. */
+  | { k: 'setFlag'; ref: number; op: '=' | '&&=' | '||='; c: Cond }
   /** A new local array for the rest of the block. */
   | { k: 'array'; init: ArrayInit; f64Write: boolean }
   | { k: 'if'; c: Cond; then: Stmt[]; else: Stmt[] | null }
@@ -116,6 +122,10 @@ export interface Fn {
   wrt: boolean[] | null;
   body: Stmt[];
   result: Expr;
+  /** A trailing `flag: boolean` parameter (a constant, read as a flag in scope). */
+  flagParam?: boolean;
+  /** A trailing `mode: 'a' | 'b' | 'c'` parameter (a constant, compared in conditions). */
+  modeParam?: boolean;
 }
 
 export interface Program {
@@ -124,6 +134,10 @@ export interface Program {
   main: Fn;
   /** Numbers the input points are drawn from (cyclically). */
   pool: number[];
+  /** Module-level constants: `const K0 = ...;` each, and `const KS = [...] as const;` of them all. */
+  consts?: number[];
+  /** Picks the main function's mode argument (and its flag argument) at each input point. */
+  mode?: number;
   /** Constructs the renderer steers around (open compiler bugs; see RENDER_SWITCHES). */
   avoid: RenderSwitch[];
 }

@@ -60,6 +60,13 @@ describe('generator', () => {
       'update in a condition': /(\+\+|--)(v|x)\d+ >= |(v|x)\d+(\+\+|--) >= | > (\+\+|--)?(v|x)\d+(\+\+|--)?\)/,
       'destructuring swap': /\[(v|x)\d+, (v|x)\d+\] = \[/,
       'element swap': /\[a\d+\[.*\], a\d+\[.*\]\] = \[/,
+      'module constant': /^const K\d = .*;$/m,
+      'constant array at a computed index': /KS\[.*KS\.length\]/,
+      'string-literal union parameter': /mode: 'a' \| 'b' \| 'c'/,
+      'string compared in a condition': /mode (===|!==) MODE_[ABC]/,
+      'string passed to a helper': /h\d\([^)]*mode\)/,
+      'boolean parameter': /flag: boolean/,
+      'boolean reassigned': /\b(b\d+|flag) (=|&&=|\|\|=) /,
     };
     const missing = Object.entries(constructs).filter(([, re]) => !re.test(all)).map(([name]) => name);
     expect(missing).toEqual([]);

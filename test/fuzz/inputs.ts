@@ -4,12 +4,13 @@
  * parameters get the length the program chose and their declared type.
  */
 import type { Param, Program } from './ast.ts';
+import { extraInputs } from './render-types.ts';
 
 /** The arguments of the main function at point `k` (0, 1, 2, ...). */
 export function inputsAt(p: Program, k: number): unknown[] {
   let cursor = k * 5;
   const next = () => p.pool[cursor++ % p.pool.length]!;
-  return p.main.params.map((param) => valueFor(param, next));
+  return [...p.main.params.map((param) => valueFor(param, next)), ...extraInputs(p.main, p.mode, k, p.pool)];
 }
 
 /** A pseudo-random direction shaped like the differentiated arguments (a deterministic LCG). */
@@ -33,9 +34,10 @@ export function copyArgs(args: readonly unknown[]): unknown[] {
   return args.map((a) => (a instanceof Float64Array ? a.slice() : Array.isArray(a) ? a.slice() : a));
 }
 
-/** Every number in an argument, in order. */
+/** Every number in an argument, in order (none in a flag or a mode string). */
 export function flat(a: unknown): number[] {
   if (typeof a === 'number') return [a];
+  if (typeof a === 'boolean' || typeof a === 'string') return [];
   if (a instanceof Float64Array) return Array.from(a);
   if (Array.isArray(a)) return a.flatMap(flat);
   throw new Error(`not a number or array: ${String(a)}`);

@@ -43,6 +43,10 @@ export interface HelperSig {
   name: string;
   params: Param[];
   wrt: boolean[];
+  /** Takes a trailing `flag: boolean` (Fn.flagParam). */
+  flagParam?: boolean;
+  /** Takes a trailing `mode: 'a' | 'b' | 'c'` (Fn.modeParam). */
+  modeParam?: boolean;
 }
 
 export interface Ctx {
@@ -63,6 +67,10 @@ export interface Ctx {
   inCond?: boolean;
   /** Shared by the whole function: a return, break or continue has been rendered. */
   fnState: { exitSeen: boolean };
+  /** How many module constants (`K0`, `K1`, ... and `KS`) the program declares. */
+  consts?: number;
+  /** The function has a `mode` parameter. */
+  hasMode?: boolean;
 }
 
 /** Names of the generated functions: `f` is the main one, helpers are `h0`, `h1`, ... */

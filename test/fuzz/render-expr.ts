@@ -6,6 +6,7 @@
 import type { Cond, Expr, Index, Size } from './ast.ts';
 import { atom, compound, literal, paren, traced, type ArrVar, type Ctx, type Rendered, type Scope } from './render-context.ts';
 import { renderMath } from './render-math.ts';
+import { extraArgs, renderKonst, renderModeCond } from './render-types.ts';
 
 export function renderSize(size: Size, scope: Scope): string {
   const paramArrs = scope.arrs.filter((a) => a.isParam);
@@ -95,6 +96,8 @@ export function renderExpr(e: Expr, scope: Scope, ctx: Ctx): Rendered {
     }
     case 'call':
       return renderCall(e, scope, ctx);
+    case 'konst':
+      return renderKonst(e, scope, ctx);
     default:
       return e satisfies never;
   }
@@ -126,6 +129,7 @@ function renderCall(e: Extract<Expr, { k: 'call' }>, scope: Scope, ctx: Ctx): Re
       arrayArg++;
     }
   }
+  args.push(...extraArgs(h, e.helper, scope, ctx));
   return atom(`${h.name}(${args.join(', ')})`);
 }
 
@@ -147,6 +151,8 @@ export function renderCond(c: Cond, scope: Scope, outer: Ctx): string {
       return `!(${renderCond(c.a, scope, ctx)})`;
     case 'flag':
       return scope.flags.length > 0 ? scope.flags[c.ref % scope.flags.length]! : 'true';
+    case 'mode':
+      return renderModeCond(c, ctx);
     case 'bump': {
       const r = paren(renderExpr(c.r, scope, ctx));
       const targets = scope.nums.filter((v) => v.assignable);

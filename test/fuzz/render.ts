@@ -33,6 +33,7 @@ import {
   type Scope,
 } from './render-context.ts';
 import { renderCond, renderExpr, renderIndex, renderSize } from './render-expr.ts';
+import { extraParams, renderConsts, renderSetFlag } from './render-types.ts';
 
 export { effectiveWrt, helperName, MAIN_NAME, paramName, type Mode } from './render-context.ts';
 
@@ -42,16 +43,17 @@ export function renderProgram(p: Program, mode: Mode = 'ts'): string {
   const parts: string[] = [];
   const avoid = new Set(p.avoid);
   p.helpers.forEach((h, i) => {
-    parts.push(renderFn(h, helperName(i), helpers.slice(), mode, true, avoid));
-    helpers.push({ name: helperName(i), params: h.params, wrt: effectiveWrt(h, true) ?? h.params.map(() => true) });
+    parts.push(renderFn(h, helperName(i), helpers.slice(), mode, true, avoid, p.consts?.length ?? 0));
+    helpers.push({ name: helperName(i), params: h.params, wrt: effectiveWrt(h, true) ?? h.params.map(() => true), flagParam: h.flagParam, modeParam: h.modeParam });
   });
-  parts.push(renderFn(p.main, MAIN_NAME, helpers, mode, false, avoid));
-  return parts.join('\n');
+  parts.push(renderFn(p.main, MAIN_NAME, helpers, mode, false, avoid, p.consts?.length ?? 0));
+  return renderConsts(p.consts, mode, [p.main, ...p.helpers].some((f) => f.modeParam)) + parts.join('\n');
 }
 
-function renderFn(fn: Fn, name: string, helpers: HelperSig[], mode: Mode, isHelper: boolean, avoid: ReadonlySet<RenderSwitch>): string {
-  const ctx: Ctx = { mode, helpers, loops: [], iterating: new Set(), pure: false, counts: new Map(), indent: '  ', avoid, inBranch: false, fnState: { exitSeen: false } };
-  const scope: Scope = { nums: [], flags: [], arrs: [], counters: [] };
+function renderFn(fn: Fn, name: string, helpers: HelperSig[], mode: Mode, isHelper: boolean, avoid: ReadonlySet<RenderSwitch>, consts = 0): string {
+  const extra = extraParams(fn, mode);
+  const ctx: Ctx = { mode, helpers, loops: [], iterating: new Set(), pure: false, counts: new Map(), indent: '  ', avoid, inBranch: false, fnState: { exitSeen: false }, consts, hasMode: extra.hasMode };
+  const scope: Scope = { nums: [], flags: [...extra.flags], arrs: [], counters: [] };
   const wrt = effectiveWrt(fn, isHelper);
   const params = fn.params.map((p, i) => {
     const pn = paramName(p, i);
@@ -60,6 +62,7 @@ function renderFn(fn: Fn, name: string, helpers: HelperSig[], mode: Mode, isHelp
     else scope.arrs.push({ name: pn, type: p.type, anyElems: false, isParam: true, inLoop: false });
     return mode === 'ts' ? `${pn}: ${p.type}` : pn;
   });
+  params.push(...extra.declared);
   const topLocals: { nums: NumVar[]; arrs: ArrVar[] } = { nums: [], arrs: [] };
   const body = renderBlock(fn.body, scope, ctx, topLocals);
   const finalScope: Scope = { ...scope, nums: [...scope.nums, ...topLocals.nums], arrs: [...scope.arrs, ...topLocals.arrs] };
@@ -153,8 +156,10 @@ function renderStmt(s: Stmt, scope: Scope, ctx: Ctx): { text: string; declares?:
     }
     case 'flag': {
       const name = fresh(ctx, 'b');
-      return { text: line(ctx, `const ${name} = ${renderCond(s.c, scope, ctx)};`), declares: { flag: name } };
+      return { text: line(ctx, `let ${name} = ${renderCond(s.c, scope, ctx)};`), declares: { flag: name } };
     }
+    case 'setFlag':
+      return { text: renderSetFlag(s, scope, ctx) };
     case 'array':
       // After an early exit, the compiler guards the rest of the block with an if: a branch too (fuzz-findings #5).
       if ((ctx.inBranch || ctx.loops.length > 0 || ctx.fnState.exitSeen) && ctx.avoid.has('arrayInBranchOrLoop')) return { text: '' };
