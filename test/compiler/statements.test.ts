@@ -196,6 +196,11 @@ export function updatesInLoops(x: number, n: number): number {
   }
   let q = 0;
   while (q++ < 3 && (s = s + x) > -100) s = s * 0.9;
+  for (let r = 3; r--; ) s += x * r;
+  for (let j = 0, p = 1; j++ < 3; p *= 2) {
+    if (j === 2) continue;
+    s += p * x;
+  }
   return s + m + q;
 }
 
