@@ -15,6 +15,7 @@ import { addReceiver, isMethodReceiver, resolveCall } from './callees.ts';
 import type { Lowerer } from './lower.ts';
 import { classifyType, typeForMessage, varTypeForMessage } from './types.ts';
 import { unsupportedExpression } from './unsupported.ts';
+import { arrayMethodValue, methodAllocation, type Allocation } from './lower-array-methods.ts';
 import { assignedVariables, destructuringAssignment, hasSideEffects, laterAssigned, lowerInOrder, sequencedCondition, snapshot } from './lower-effects.ts';
 import { constantArgument, constantArrayRef, constantCondition, constantNumberOperand, constantNumberRead, lowerNullish, portableOpaqueType } from './lower-constants.ts';
 
@@ -425,6 +426,9 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
       return L.emit(out, dest(), { kind: 'prim', prim: m.prim, args: ops }, e);
     }
     // `this.energy(x)`, `body.energy(x)`: a @differentiable method, resolved below (callees.ts).
+    // `xs.indexOf(v)`: a loop of comparisons (lower-array-methods.ts).
+    const arrayMethod = arrayMethodValue(L, e, out, target);
+    if (arrayMethod) return arrayMethod;
     if (!isMethodReceiver(L, obj)) fail(e, `method call ${callee.getText()}(...) is not supported`, 'write the loop out, or move the call into a @differentiable helper function');
   }
   if (!Node.isIdentifier(callee) && !Node.isPropertyAccessExpression(callee)) fail(e, `cannot call ${callee.getText()}`, 'call a named function');
@@ -618,7 +622,7 @@ export function lowerRefOrFail(L: Lowerer, e: Expression, out: Stmt[]): Ref {
  * `[a, b]`, `xs.slice()`, `Array.from(xs)`, `[...xs]`. Returns null when
  * `init` is not an allocation (it may be an alias such as `p.W[i]`).
  */
-export function arrayAllocation(L: Lowerer, init: Expression, type: Extract<VarType, { kind: 'array' }>, out: Stmt[]): { expr: Expr; pushes: Operand[] } | null {
+export function arrayAllocation(L: Lowerer, init: Expression, type: Extract<VarType, { kind: 'array' }>, out: Stmt[]): Allocation | null {
   if (Node.isParenthesizedExpression(init) || Node.isAsExpression(init) || Node.isSatisfiesExpression(init)) {
     return arrayAllocation(L, init.getExpression(), type, out);
   }
@@ -659,8 +663,10 @@ export function arrayAllocation(L: Lowerer, init: Expression, type: Extract<VarT
           const [fillArg] = init.getArguments() as Expression[];
           if (!sizeArg || !fillArg) fail(init, 'write new Array(n).fill(0)', 'give both the length and the fill value');
           const fill = lowerExpression(L, fillArg, out, null);
-          if (fill.kind !== 'const' || fill.value !== 0) fail(fillArg, 'arrays can be filled with 0 only', 'fill with 0, then assign the elements in a loop');
-          return { expr: { kind: 'newArray', ctor: 'Array', size: lowerExpression(L, sizeArg, out, null), elems: [] }, pushes: [] };
+          const alloc: Allocation = { expr: { kind: 'newArray', ctor: 'Array', size: lowerExpression(L, sizeArg, out, null), elems: [] }, pushes: [] };
+          // `new Array(n).fill(v)`: zeros, then v stored into each element (lower-array-methods.ts).
+          if (fill.kind !== 'const' || fill.value !== 0) return methodAllocation(L, init, type, out, () => alloc);
+          return alloc;
         }
       }
       if (name === 'slice' && init.getArguments().length === 0) {
@@ -669,6 +675,9 @@ export function arrayAllocation(L: Lowerer, init: Expression, type: Extract<VarT
       if (name === 'from' && Node.isIdentifier(obj) && ['Array', 'Float64Array', 'Float32Array'].includes(obj.getText()) && init.getArguments().length === 1) {
         return { expr: { kind: 'copyArray', ctor, src: lowerRefOrFail(L, init.getArguments()[0] as Expression, out) }, pushes: [] };
       }
+      // `xs.slice(a, b)`, `xs.concat(ys)`, `xs.slice().reverse()`, `new Float64Array(n).fill(v)`.
+      const method = methodAllocation(L, init, type, out, (inner) => arrayAllocation(L, inner, type, out));
+      if (method) return method;
     }
   }
   return null;

@@ -41,6 +41,7 @@ import { fail } from './diagnostics.ts';
 import type { Annotated } from './discover.ts';
 import { lowerExpression } from './lower-expr.ts';
 import { constantPrelude, portableOpaqueType } from './lower-constants.ts';
+import { arrayMethodStatement } from './lower-array-methods.ts';
 import { lowerSwitch } from './lower-switch.ts';
 import { asBoolean, hasSideEffects } from './lower-effects.ts';
 import { classifyType, isDifferentiable, typeForMessage, varTypeForMessage } from './types.ts';
@@ -475,6 +476,7 @@ export class Lowerer {
       const t = this.temp(VECTOR);
       out.push({ kind: 'assign', target: t, expr: alloc.expr, loc: this.loc(e) });
       for (const v of alloc.pushes) out.push({ kind: 'push', ref: { base: t, path: [] }, value: v, loc: this.loc(e) });
+      alloc.then?.(t, out);
       return t;
     }
     const ref = lowerRefOrFail(this, e, out);
@@ -742,6 +744,7 @@ export class Lowerer {
         this.bind(sourceName, { kind: 'var', name, type, isConst: true, isParam: false });
         out.push({ kind: 'assign', target: name, expr: alloc.expr, loc: this.loc(d) });
         for (const v of alloc.pushes) out.push({ kind: 'push', ref: { base: name, path: [] }, value: v, loc: this.loc(d) });
+        alloc.then?.(name, out);
         return;
       }
       if (!isConst) fail(d, `array ${sourceName} must be a const when it refers to another array`, `write const ${sourceName} = ...`);
@@ -840,6 +843,8 @@ export class Lowerer {
         }
         return;
       }
+      // `a.reverse()`, `a.fill(v)` on a local array (lower-array-methods.ts).
+      if (arrayMethodStatement(this, e, out)) return;
       fail(e, `the result of ${callee.getText()}(...) is not used`, 'differentiable functions have no side effects; remove the call or use its value');
     }
     lowerExpression(this, e, out, null, /* asStatement */ true);
