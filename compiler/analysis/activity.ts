@@ -37,6 +37,8 @@ function flowEdges(s: Stmt): { target: string; sources: string[] }[] {
         return [{ target: s.target, sources: operandVars(e.args.filter((_, i) => e.callee.wrt[i])) }];
       case 'copyArray':
         return [{ target: s.target, sources: [e.src.base] }];
+      case 'pop':
+        return [{ target: s.target, sources: [e.ref.base] }];
       case 'pure':
       case 'opaqueCall':
       case 'newArray':

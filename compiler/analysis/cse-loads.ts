@@ -60,7 +60,8 @@ function isNumberLoad(fn: IRFunction, target: string): boolean {
 
 /** Variables (and arrays, by base) a simple statement writes. */
 function writtenBy(s: Stmt): Set<string> {
-  if (s.kind === 'assign') return new Set([s.target]);
+  // `v = a.pop()` writes v and shortens a.
+  if (s.kind === 'assign') return new Set(s.expr.kind === 'pop' ? [s.target, s.expr.ref.base] : [s.target]);
   if (s.kind === 'store' || s.kind === 'push') return new Set([s.ref.base]);
   return new Set();
 }

@@ -127,6 +127,7 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
       defStmts.set(s.target, [...(defStmts.get(s.target) ?? []), s]);
     }
     if (s.kind === 'store' || s.kind === 'push') mutableArrays.add(s.ref.base);
+    if (s.kind === 'assign' && s.expr.kind === 'pop') mutableArrays.add(s.expr.ref.base);
     if (s.kind === 'if' || s.kind === 'loop') pexprVars(s.cond).forEach((v) => condReads.add(v));
   });
   const isParam = (v: string) => fn.params.some((p) => p.name === v) || v === fn.self?.name;
@@ -181,6 +182,8 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
   forEachStmt(fn.body, (s) => {
     const base = s.kind === 'store' || s.kind === 'push' ? s.ref.base : s.kind === 'assign' && fn.locals.get(s.target)?.kind === 'array' ? s.target : null;
     if (base) writes.set(base, [...(writes.get(base) ?? []), s]);
+    // `v = a.pop()` shortens a: a write of a.
+    if (s.kind === 'assign' && s.expr.kind === 'pop') writes.set(s.expr.ref.base, [...(writes.get(s.expr.ref.base) ?? []), s]);
   });
   /** Is local array `base` never written again once `at` has run (so the reverse sweep can read it as it was)? */
   const frozenAt = (base: string, at: Stmt): boolean => {
@@ -375,6 +378,12 @@ function planBlock(
       }
       return;
     }
+    if (s.kind === 'assign' && s.expr.kind === 'pop' && act.isActive(s.expr.ref.base)) {
+      // The reverse sweep gives the element's cotangent back to the array's adjoint, used or not.
+      hasReverse = true;
+      refIndexVars(s.expr.ref).forEach(at);
+      return;
+    }
     if (!act.isActive(s.target)) return;
     const e = s.expr;
     switch (e.kind) {
@@ -401,6 +410,9 @@ function planBlock(
       case 'copyArray':
         hasReverse = true;
         refIndexVars(e.src).forEach(at);
+        return;
+      case 'pop':
+        // Reached only with an inactive array (above), whose element carries no derivative.
         return;
       case 'newArray':
         hasReverse = true;

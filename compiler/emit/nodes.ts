@@ -202,6 +202,8 @@ export function primal(e: Expr, name: NameOf, calls: CallNames = sourceCallNames
       return e.ctor === 'Array'
         ? f.createCallExpression(f.createPropertyAccessExpression(id('Array'), 'from'), undefined, [ref(e.src, name)])
         : f.createNewExpression(id(e.ctor), undefined, [ref(e.src, name)]);
+    case 'pop':
+      return popped(ref(e.ref, name), e.end);
     default:
       return e satisfies never;
   }
@@ -213,6 +215,12 @@ function methodCall(method: { name: string; viaIndex?: true }, args: readonly Op
   const self = operand(instance!, name);
   const fn = method.viaIndex ? f.createElementAccessExpression(self, f.createStringLiteral(method.name, true)) : f.createPropertyAccessExpression(self, method.name);
   return f.createCallExpression(fn, undefined, rest.map((a) => operand(a, name)));
+}
+
+/** `a.pop()!` or `a.shift()!`: the element a local array gives up. */
+export function popped(array: ts.Expression, end: 'last' | 'first'): ts.Expression {
+  const call = f.createCallExpression(f.createPropertyAccessExpression(array, end === 'last' ? 'pop' : 'shift'), undefined, []);
+  return f.createNonNullExpression(call);
 }
 
 /** `new Array<number>(n).fill(0)`, `[] as number[]`, `new Float64Array(n)` */

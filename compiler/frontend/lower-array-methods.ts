@@ -8,6 +8,7 @@
  *   xs.indexOf(v, from)   a number, found by a loop of comparisons (no derivative)
  *   a.fill(v, s, e)       stores into a local array; also new Array(n).fill(v)
  *   a.reverse()           swaps in a local array; also xs.slice().reverse()
+ *   a.pop(), a.shift()    the element removed from a local array (IR `pop`)
  *
  * Start and end arguments follow JavaScript (negative counts from the end,
  * out-of-range is clamped); when they are literals the clamping is written
@@ -264,6 +265,7 @@ export function arrayMethodStatement(L: Lowerer, e: CallExpression, out: Stmt[])
   if (!Node.isPropertyAccessExpression(callee)) return false;
   refuseMethod(L, e);
   const name = callee.getName();
+  if (name === 'pop' || name === 'shift') return popValue(L, e, out, L.temp()) !== null;
   if (name !== 'reverse' && name !== 'fill') return false;
   if (!isNumberArrayReceiver(L, callee.getExpression())) return false;
   const ref = localReceiver(L, e, out);
@@ -283,12 +285,25 @@ function isNumberArrayReceiver(L: Lowerer, obj: Expression): boolean {
   }
 }
 
+/** `v = a.pop()` / `v = a.shift()` on a local number array; null when the receiver is not a number array. */
+function popValue(L: Lowerer, e: CallExpression, out: Stmt[], target: string): Operand | null {
+  const callee = e.getExpression() as import('ts-morph').PropertyAccessExpression;
+  if (!isNumberArrayReceiver(L, callee.getExpression())) return null;
+  if (args(e).length > 0) fail(e, `${callee.getName()} takes no arguments`, `write ${callee.getExpression().getText()}.${callee.getName()}()`);
+  const ref = localReceiver(L, e, out);
+  const type = L.refType(ref, callee.getExpression());
+  if (type.kind === 'array' && type.ctor !== 'Array') fail(e, `a ${type.ctor} has no ${callee.getName()}`, 'use a number[] for a stack or a queue');
+  out.push({ kind: 'assign', target, expr: { kind: 'pop', ref, end: callee.getName() === 'pop' ? 'last' : 'first' }, loc: L.loc(e) });
+  return varOp(target);
+}
+
 /**
  * `xs.indexOf(v, from)`: the first k >= from with xs[k] === v, or -1.
  * A loop of comparisons, so the result is a plain number with no derivative.
  */
 export function arrayMethodValue(L: Lowerer, e: CallExpression, out: Stmt[], target: string | null): Operand | null {
   const callee = e.getExpression();
+  if (Node.isPropertyAccessExpression(callee) && (callee.getName() === 'pop' || callee.getName() === 'shift')) return popValue(L, e, out, target ?? L.temp());
   if (!Node.isPropertyAccessExpression(callee) || callee.getName() !== 'indexOf') return null;
   if (!isNumberArrayReceiver(L, callee.getExpression())) return null;
   const { ref } = receiver(L, e, out);

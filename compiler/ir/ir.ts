@@ -109,7 +109,12 @@ export type Expr =
   | { kind: 'opaqueCall'; fn: string; args: Operand[] }
   | { kind: 'call'; callee: Callee; args: Operand[] }
   | { kind: 'newArray'; ctor: ArrayCtor; size: Operand | null; elems: Operand[] }
-  | { kind: 'copyArray'; ctor: ArrayCtor; src: Ref };
+  | { kind: 'copyArray'; ctor: ArrayCtor; src: Ref }
+  /**
+   * `a.pop()` (`end: 'last'`) or `a.shift()` (`end: 'first'`) on a local number array: the
+   * element removed, which is also a write of the array (it becomes one shorter).
+   */
+  | { kind: 'pop'; ref: Ref; end: 'last' | 'first' };
 
 export type Stmt =
   | { kind: 'assign'; target: string; expr: Expr; loc: Loc }

@@ -29,6 +29,8 @@ export function printExpr(e: Expr): string {
       return `new ${e.ctor}(${e.size ? operand(e.size, identity) : ''})`;
     case 'copyArray':
       return `copy ${ref(e.src, identity)}`;
+    case 'pop':
+      return `${e.end === 'last' ? 'pop' : 'shift'} ${ref(e.ref, identity)}`;
     default:
       return e satisfies never;
   }

@@ -89,6 +89,8 @@ export function exprReads(e: Expr): string[] {
       return e.size ? operandVars([e.size]) : [];
     case 'copyArray':
       return [e.src.base, ...refIndexVars(e.src)];
+    case 'pop':
+      return [e.ref.base, ...refIndexVars(e.ref)];
     default:
       return e satisfies never;
   }

@@ -10,7 +10,7 @@ import type { Activity } from '../analysis/activity.ts';
 import type { Recording } from '../analysis/recording.ts';
 import { hoistedDeclaration, planDeclarations, type Declarations } from '../emit/declarations.ts';
 import type { FunctionNames } from '../emit/names.ts';
-import { id, identity, newArray, operand, pexpr, primal, ref, RuleCall } from '../emit/nodes.ts';
+import { id, identity, newArray, operand, pexpr, popped, primal, ref, RuleCall } from '../emit/nodes.ts';
 import { docComment, lineComment } from '../emit/printer.ts';
 import { expr, stmt, stmts, typeFromText } from '../emit/template.ts';
 import { ruleOf } from '../rules/index.ts';
@@ -135,6 +135,13 @@ function assign(s: Extract<SimpleStmt, { kind: 'assign' }>, env: Env): ts.Statem
   const active = act.isActive(s.target);
   const e = s.expr;
   const calleeName = callNames(ctx);
+  if (e.kind === 'pop' && act.isActive(e.ref.base)) {
+    // The tangent array gives up its element with the array, whether the element is used or not.
+    const tangent = popped(ref(e.ref, identity, d(e.ref.base)), e.end);
+    const out = [define(kw, s.target, primal(e, identity, calleeName))];
+    out.push(active ? define(kw, d(s.target), tangent) : f.createExpressionStatement(tangent));
+    return out;
+  }
   if (e.kind === 'call' && active) {
     const args = e.args.map((a) => operand(a, identity));
     const dargs = e.args.flatMap((a, i) => (e.callee.wrt[i] ? [tangentArg(a, e.callee.params[i]!, act, d)] : []));
@@ -187,6 +194,9 @@ function tangentOf(s: Extract<SimpleStmt, { kind: 'assign' }>, env: Env, out: st
       return newArray(e.ctor, expr`${ref(e.src, identity)}.length`);
     case 'pure':
     case 'opaqueCall':
+      return f.createNumericLiteral(0);
+    case 'pop':
+      // An inactive array's element (an active one is emitted with its tangent, in assign).
       return f.createNumericLiteral(0);
     case 'call':
       throw new Error('internal: calls are emitted with their tangent');

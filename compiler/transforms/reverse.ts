@@ -219,6 +219,11 @@ function forwardBlock(plan: BlockPlan, env: Env): ts.Statement[] {
     const kw = decls.declaredAt.get(s);
     out.push(define(kw, s.target, primal(s.expr, identity, calleeName)));
     const e = s.expr;
+    if (e.kind === 'pop' && act.isActive(e.ref.base)) {
+      // The adjoint array stays as long as the array: it gives up its (zero) element too.
+      const darr = ref(e.ref, identity, d(e.ref.base));
+      out.push(e.end === 'last' ? stmt`${darr}.pop();` : stmt`${darr}.shift();`);
+    }
     if ((e.kind === 'newArray' || e.kind === 'copyArray' || (e.kind === 'call' && e.callee.returns.kind !== 'number' && e.callee.returns.kind !== 'tensor')) && act.isActive(s.target)) {
       out.push(define(kw, d(s.target), zerosOfSameShape(s.target, e.kind === 'newArray' ? e : null, env)));
     }
@@ -434,6 +439,17 @@ function adjoint(
     return out;
   }
   const target = s.target;
+  if (s.expr.kind === 'pop') {
+    // `v = a.pop()`: the element's cotangent goes back where it came from (0 when v is not used).
+    const e = s.expr;
+    if (!act.isActive(e.ref.base)) return out;
+    const darr = ref(e.ref, name, d(e.ref.base));
+    const value = act.isActive(target) ? id(d(target)) : f.createNumericLiteral(0);
+    out.push(e.end === 'last' ? stmt`${darr}.push(${value});` : stmt`${darr}.unshift(${value});`);
+    const number = (env.fn.locals.get(target) ?? env.fn.params.find((p) => p.name === target)?.type)?.kind === 'number';
+    if (act.isActive(target) && number && !rec.blockLocal.has(target) && !rec.invariant.has(target)) out.push(stmt`${d(target)} = 0;`);
+    return out;
+  }
   if (!act.isActive(target)) return out;
   const dt = d(target);
   const e = s.expr;
@@ -577,6 +593,7 @@ function preaccumulate(plan: BlockPlan, env: Env, nameAt: (k: number) => NameOf,
       if (act.isActive(s.ref.base)) return null;
       continue;
     }
+    if (s.kind === 'assign' && s.expr.kind === 'pop' && act.isActive(s.expr.ref.base)) return null;
     if (s.kind === 'return') {
       if (isVectorValued(env.fn) || isTensorValued(env.fn)) return null;
       continue;

@@ -1,7 +1,8 @@
 /**
  * Array methods on number arrays (issue #10, item 6): slice(a, b),
  * concat, indexOf, fill, reverse, lowered to loops of loads, stores and
- * pushes. Each function is checked in reverse mode against central finite
+ * pushes, and pop and shift (the IR's `pop`: the element's cotangent goes
+ * back into the array's adjoint in the reverse sweep). Each function is checked in reverse mode against central finite
  * differences and in forward mode against reverse mode, at points away from
  * the discontinuities of indexOf; the generated file type-checks under
  * strict; mutating a parameter stays refused with a hint.
@@ -58,6 +59,44 @@ export function reversedAndFilled(xs: number[], x: number): number {
   return s + f[0]! * f[3]!;
 }
 
+/** A stack: pushed, then popped until empty. @differentiable */
+export function stack(xs: number[], x: number): number {
+  const st: number[] = [];
+  for (const v of xs) st.push(v * x);
+  st.push(x);
+  let s = 0;
+  let k = 1;
+  while (st.length > 0) {
+    const top = st.pop()!;
+    s += top * top * k;
+    k++;
+  }
+  return s;
+}
+
+/** A queue: shifted in pairs, their combination pushed back. @differentiable */
+export function queue(xs: number[], x: number): number {
+  const q = xs.slice();
+  q.push(x * x);
+  while (q.length > 1) {
+    const a = q.shift()!;
+    const b = q.shift()!;
+    q.push(a * b + Math.sin(a));
+  }
+  const last = q[0]!;
+  q.pop();
+  return last + q.length;
+}
+
+/** Elements popped and shifted without being used, then the array read. @differentiable */
+export function dropped(xs: number[], x: number): number {
+  const a = [x, 2 * x, 3 * x];
+  a.pop();
+  const first = a.shift()!;
+  a.push(xs[0]! * x);
+  return a[0]! * a[1]! + first;
+}
+
 /** indexOf on a constant array and a local one, with a start. @differentiable wrt(xs) */
 export function indexes(xs: number[], keys: number[], key: number): number {
   const k = keys.indexOf(key);
@@ -101,6 +140,23 @@ describe('array methods on number arrays', () => {
     expect(m.source.indexes([0.5, 2, -1.5, 0.8], keys, 4)).toBeCloseTo(0.25 - 4.5 - 1, 12);
   });
 
+  test('pop and shift: stacks and queues', () => {
+    for (const xs of [[0.5, 2, -1.5, 0.8], [1.2], []]) {
+      checkDerivatives(m, 'stack', [xs, 0.7]);
+      checkDerivatives(m, 'queue', [xs, -0.6]);
+    }
+    checkDerivatives(m, 'dropped', [[0.5, 2], 0.7]);
+    // d/dx of 2x * xs0 x + x = 4 xs0 x + 1.
+    expect(m.grad.grad_dropped([0.5, 2], 0.7)[1]).toBeCloseTo(4 * 0.5 * 0.7 + 1, 12);
+  });
+
+  test('pop emits the array method and its adjoint as a push', () => {
+    const body = m.text.slice(m.text.indexOf('function valueAndVjp_stack'), m.text.indexOf('function vjp_stack'));
+    expect(body).toContain('const top = st.pop()!;');
+    expect(body).toContain('dst.pop();');
+    expect(body).toMatch(/dst\.push\(dtop\);/);
+  });
+
   test('the generated file type-checks under strict', () => {
     expect(typecheck([m.sourcePath.replace(/\.ts$/, '.grad.ts')]).join('\n')).toBe('');
   });
@@ -110,6 +166,8 @@ describe('what stays refused says why and what to do instead', () => {
   const refusals: { name: string; code: string; message: string; hint: RegExp }[] = [
     { name: 'reverse of a parameter', code: '/** @differentiable */\nexport function f(xs: number[]): number { xs.reverse(); return xs[0]!; }', message: 'reverse would change xs, a parameter', hint: /xs\.slice\(\)/ },
     { name: 'fill of a parameter', code: '/** @differentiable */\nexport function f(xs: number[], x: number): number { xs.fill(x); return xs[0]!; }', message: 'fill would change xs, a parameter', hint: /copy/ },
+    { name: 'pop of a parameter', code: '/** @differentiable */\nexport function f(xs: number[]): number { return xs.pop()!; }', message: 'pop would change xs, a parameter', hint: /slice/ },
+    { name: 'pop of a Float64Array', code: '/** @differentiable */\nexport function f(xs: Float64Array): number { const a = xs.slice(); return a.pop()!; }', message: 'pop', hint: /./ },
     { name: 'sort', code: '/** @differentiable */\nexport function f(xs: number[]): number { const s = xs.slice().sort(); return s[0]!; }', message: 'sort is not supported on arrays', hint: /sort outside/ },
     { name: 'splice', code: '/** @differentiable */\nexport function f(xs: number[]): number { const s = xs.slice(); s.splice(0, 1); return s[0]!; }', message: 'splice is not supported on arrays', hint: /slice and concat/ },
   ];
