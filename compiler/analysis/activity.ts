@@ -19,7 +19,7 @@ export interface Activity {
 }
 
 /** Which variables carry derivative into each statement's result (var -> sources). */
-function flowEdges(s: Stmt): { target: string; sources: string[] }[] {
+function flowEdges(s: Stmt, rows: ReadonlySet<string>): { target: string; sources: string[] }[] {
   if (s.kind === 'assign') {
     const e = s.expr;
     switch (e.kind) {
@@ -47,6 +47,10 @@ function flowEdges(s: Stmt): { target: string; sources: string[] }[] {
         return e satisfies never;
     }
   }
+  if (s.kind === 'push' && s.value.kind === 'var' && rows.has(s.value.name)) {
+    // A row pushed into a 2-D array is shared with it (a reference): a derivative written through either reaches both.
+    return [{ target: s.ref.base, sources: [s.value.name] }, { target: s.value.name, sources: [s.ref.base] }];
+  }
   if (s.kind === 'store' || s.kind === 'push') return [{ target: s.ref.base, sources: operandVars([s.value]) }];
   return [];
 }
@@ -54,8 +58,10 @@ function flowEdges(s: Stmt): { target: string; sources: string[] }[] {
 export function analyzeActivity(fn: IRFunction): Activity {
   const edges: { target: string; sources: string[] }[] = [];
   let returned: string | null = null;
+  // Local arrays pushed as rows into a local 2-D array.
+  const rows = new Set([...fn.locals].filter(([, t]) => t.kind === 'array').map(([v]) => v));
   forEachStmt(fn.body, (s) => {
-    edges.push(...flowEdges(s));
+    edges.push(...flowEdges(s, rows));
     if (s.kind === 'return' && s.value.kind === 'var') returned = s.value.name;
   });
   const varied = new Set(fn.params.filter((p) => p.wrt).map((p) => p.name));

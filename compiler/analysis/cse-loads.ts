@@ -25,6 +25,19 @@ export function reuseRepeatedLoads(fn: IRFunction): void {
     }
   };
   count(fn.body);
+  // Local 2-D arrays and the rows pushed into them share memory: a write to one may change a read of another.
+  const shared = new Set<string>();
+  const collect = (list: readonly Stmt[]): void => {
+    for (const s of list) {
+      if (s.kind === 'push' && s.value.kind === 'var' && fn.locals.get(s.value.name)?.kind === 'array') shared.add(s.ref.base).add(s.value.name);
+      if (s.kind === 'if') {
+        collect(s.then);
+        collect(s.else);
+      }
+      if (s.kind === 'loop') collect(s.body);
+    }
+  };
+  collect(fn.body);
   const rewrite = (list: Stmt[]): void => {
     /** Reads seen in the current run of simple statements: the ref and the variable holding its value. */
     let seen: { ref: Ref; holder: string }[] = [];
@@ -45,6 +58,7 @@ export function reuseRepeatedLoads(fn: IRFunction): void {
       }
       // Anything this statement writes ends the reuse of reads that depend on it.
       const written = writtenBy(s);
+      if ([...written].some((v) => shared.has(v))) for (const v of shared) written.add(v);
       seen = seen.filter((r) => !written.has(r.ref.base) && !written.has(r.holder) && !indexVars(r.ref).some((v) => written.has(v)));
       if (load && !earlier && s.kind === 'assign' && assignedOnce.get(s.target) === 1 && !indexVars(load).includes(s.target) && load.base !== s.target) {
         seen.push({ ref: load, holder: s.target });

@@ -186,7 +186,14 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
     if (s.kind === 'assign' && s.expr.kind === 'pop') writes.set(s.expr.ref.base, [...(writes.get(s.expr.ref.base) ?? []), s]);
   });
   /** Is local array `base` never written again once `at` has run (so the reverse sweep can read it as it was)? */
+  // Local 2-D arrays and the rows pushed into them share memory (a row is pushed by reference): a write
+  // through one is a write of the other, so neither is ever read back as frozen.
+  const shared = new Set<string>();
+  forEachStmt(fn.body, (s) => {
+    if (s.kind === 'push' && s.value.kind === 'var' && fn.locals.get(s.value.name)?.kind === 'array') shared.add(s.ref.base).add(s.value.name);
+  });
   const frozenAt = (base: string, at: Stmt): boolean => {
+    if (shared.has(base)) return false;
     const loops = loopsAround.get(at) ?? [];
     return (writes.get(base) ?? []).every((w) => w !== at && order.get(w)! < order.get(at)! && !(loopsAround.get(w) ?? []).some((l) => loops.includes(l)));
   };

@@ -197,7 +197,7 @@ export function primal(e: Expr, name: NameOf, calls: CallNames = sourceCallNames
       if (e.callee.method) return methodCall(e.callee.method, e.args, name);
       return f.createCallExpression(id(calls.callee(e.callee)), undefined, e.args.map((a) => operand(a, name)));
     case 'newArray':
-      return newArray(e.ctor, e.size ? operand(e.size, name) : null);
+      return e.elem && e.elem.kind !== 'number' ? emptyArrayOf(e.elem) : newArray(e.ctor, e.size ? operand(e.size, name) : null);
     case 'copyArray':
       return e.ctor === 'Array'
         ? f.createCallExpression(f.createPropertyAccessExpression(id('Array'), 'from'), undefined, [ref(e.src, name)])
@@ -221,6 +221,11 @@ function methodCall(method: { name: string; viaIndex?: true }, args: readonly Op
 export function popped(array: ts.Expression, end: 'last' | 'first'): ts.Expression {
   const call = f.createCallExpression(f.createPropertyAccessExpression(array, end === 'last' ? 'pop' : 'shift'), undefined, []);
   return f.createNonNullExpression(call);
+}
+
+/** `[] as number[][]`: an empty array of `elem`s (rows of a local 2-D array). */
+export function emptyArrayOf(elem: VarType): ts.Expression {
+  return f.createAsExpression(f.createArrayLiteralExpression([]), f.createArrayTypeNode(irType(elem)));
 }
 
 /** `new Array<number>(n).fill(0)`, `[] as number[]`, `new Float64Array(n)` */

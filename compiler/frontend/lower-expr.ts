@@ -618,6 +618,30 @@ export function lowerRefOrFail(L: Lowerer, e: Expression, out: Stmt[]): Ref {
 }
 
 /**
+ * A row to put into a local number[][]: a local number[] as it is (shared,
+ * as JavaScript shares it), or a new array (a literal, a copy, a call). A
+ * row of a parameter is refused: sharing it would let writes through the
+ * 2-D array change the caller's data, and a silent copy would not behave
+ * as JavaScript does.
+ */
+export function rowValue(L: Lowerer, e: Expression, out: Stmt[]): string {
+  let inner = e;
+  while (Node.isParenthesizedExpression(inner) || Node.isNonNullExpression(inner) || Node.isAsExpression(inner)) inner = inner.getExpression();
+  if (Node.isIdentifier(inner) || Node.isPropertyAccessExpression(inner) || Node.isElementAccessExpression(inner)) {
+    const ref = tryLowerRef(L, inner, out);
+    if (ref && !(ref.path.length === 0 && L.isMutableRef(ref))) {
+      fail(e, `${e.getText()} is not a local array: it cannot be shared with a local number[][]`, `put a copy in: ${e.getText().replace(/!$/, '')}.slice()`);
+    }
+  }
+  return L.lowerArrayValue(e, out);
+}
+
+/** `number[][]`: a local 2-D array, whose rows are local number[]s. */
+export function isRowsType(t: VarType): t is Extract<VarType, { kind: 'array' }> {
+  return t.kind === 'array' && t.ctor === 'Array' && t.elem.kind === 'array' && t.elem.ctor === 'Array' && t.elem.elem.kind === 'number';
+}
+
+/**
  * A new local array: `new Float64Array(n)`, `new Array(n).fill(0)`, `[]`,
  * `[a, b]`, `xs.slice()`, `Array.from(xs)`, `[...xs]`. Returns null when
  * `init` is not an allocation (it may be an alias such as `p.W[i]`).
@@ -627,6 +651,17 @@ export function arrayAllocation(L: Lowerer, init: Expression, type: Extract<VarT
     return arrayAllocation(L, init.getExpression(), type, out);
   }
   const ctor: ArrayCtor = type.ctor;
+  if (isRowsType(type) && !Node.isArrayLiteralExpression(init)) {
+    fail(init, 'a local number[][] starts as [] or as a literal of rows', 'write const rows: number[][] = [] and push each row (a copy of a row is rows.push(r.slice()))');
+  }
+  if (Node.isArrayLiteralExpression(init) && isRowsType(type)) {
+    // `[[a, b], row, xs[i]]`: each row a local number[] (a literal, a local row as it is, a copy of anything else).
+    const rows = init.getElements().map((el) => {
+      if (Node.isSpreadElement(el)) fail(el, 'spread is not supported in a literal of rows', 'push the rows one by one');
+      return varOp(rowValue(L, el as Expression, out));
+    });
+    return { expr: { kind: 'newArray', ctor: 'Array', size: null, elems: [], elem: type.elem }, pushes: rows };
+  }
   if (Node.isArrayLiteralExpression(init)) {
     const elems = init.getElements();
     if (elems.length === 1 && Node.isSpreadElement(elems[0]!)) {

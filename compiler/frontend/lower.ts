@@ -739,7 +739,9 @@ export class Lowerer {
       if (alloc) {
         // `new Array(n).fill(0)` is typed any[]: its elements are numbers.
         if (type.elem.kind === 'opaque' && type.elem.text === 'any') type.elem = num;
-        if (type.elem.kind !== 'number') fail(init, 'local arrays must hold numbers', 'use a flat number[] or Float64Array and compute the index');
+        if (type.elem.kind !== 'number' && !isRowsType(type)) {
+          fail(init, 'local arrays hold numbers, or number[] rows (number[][])', 'use a number[], a Float64Array or a number[][]; for records, keep one number array per field (xs, ys)');
+        }
         const name = this.fresh(sourceName, type);
         this.bind(sourceName, { kind: 'var', name, type, isConst: true, isParam: false });
         out.push({ kind: 'assign', target: name, expr: alloc.expr, loc: this.loc(d) });
@@ -833,12 +835,17 @@ export class Lowerer {
       if (Node.isPropertyAccessExpression(callee) && callee.getName() === 'push') {
         const ref = lowerRefOrFail(this, callee.getExpression(), out);
         const t = this.refType(ref, callee.getExpression());
-        if (t.kind !== 'array' || t.elem.kind !== 'number') fail(callee, 'push is supported on local number arrays only', 'push onto a local number[], declared as const a: number[] = []');
-        if (!this.isMutableRef(ref) || ref.path.length > 0) {
+        const rows = isRowsType(t);
+        if (t.kind !== 'array' || (t.elem.kind !== 'number' && !rows)) {
+          fail(callee, 'push is supported on local number arrays and number[][] only', 'push onto a local number[] or number[][], declared as const a: number[] = []');
+        }
+        // A row of a local number[][] (`rows[i].push(v)`) grows too: it is a local array.
+        if (!this.isMutableRef(ref)) {
           fail(callee, `cannot push onto ${callee.getExpression().getText()}: only local arrays can grow`, 'copy the parameter into a local array first');
         }
         for (const a of e.getArguments()) {
-          const v = lowerExpression(this, a as Expression, out, null);
+          // A row pushed into a number[][] is a local number[]: one named here as it is (JavaScript pushes a reference), anything else a copy.
+          const v = rows ? varOp(rowValue(this, a as Expression, out)) : lowerExpression(this, a as Expression, out, null);
           out.push({ kind: 'push', ref, value: v, loc: this.loc(e) });
         }
         return;
@@ -939,5 +946,5 @@ function removeUnreadFlags(body: Stmt[], fn: IRFunction, flags: ReadonlySet<stri
 }
 
 // ---- helpers shared with lower-expr.ts (defined there to keep this file about statements) ----
-import { arrayAllocation, assignTensor, lowerRefOrFail, lowerTensor, toPExpr, tryLowerRef } from './lower-expr.ts';
+import { arrayAllocation, isRowsType, rowValue, assignTensor, lowerRefOrFail, lowerTensor, toPExpr, tryLowerRef } from './lower-expr.ts';
 export type { ArrayCtor };

@@ -108,7 +108,8 @@ export type Expr =
   /** Call of a function the compiler does not differentiate; only allowed with constant arguments. */
   | { kind: 'opaqueCall'; fn: string; args: Operand[] }
   | { kind: 'call'; callee: Callee; args: Operand[] }
-  | { kind: 'newArray'; ctor: ArrayCtor; size: Operand | null; elems: Operand[] }
+  /** `elem`: the element type of an empty `[]` that holds arrays (`number[][]`); numbers when absent. */
+  | { kind: 'newArray'; ctor: ArrayCtor; size: Operand | null; elems: Operand[]; elem?: VarType }
   | { kind: 'copyArray'; ctor: ArrayCtor; src: Ref }
   /**
    * `a.pop()` (`end: 'last'`) or `a.shift()` (`end: 'first'`) on a local number array: the

@@ -18,7 +18,7 @@ import type { Activity } from '../analysis/activity.ts';
 import { vjpReads, type BlockPlan, type BlockStmt, type Recording } from '../analysis/recording.ts';
 import { hoistedDeclaration, planDeclarations, type Declarations } from '../emit/declarations.ts';
 import type { FunctionNames } from '../emit/names.ts';
-import { Holes, id, identity, irType, operand, pexpr, primal, ref, RuleCall, type NameOf } from '../emit/nodes.ts';
+import { emptyArrayOf, Holes, id, identity, irType, operand, pexpr, primal, ref, RuleCall, type NameOf } from '../emit/nodes.ts';
 import { docComment, lineComment } from '../emit/printer.ts';
 import { expr, stmt, stmts, typeFromText } from '../emit/template.ts';
 import { ruleOf } from '../rules/index.ts';
@@ -210,12 +210,20 @@ function forwardBlock(plan: BlockPlan, env: Env): ts.Statement[] {
     }
     if (s.kind === 'push') {
       out.push(stmt`${ref(s.ref, identity)}.push(${operand(s.value, identity)});`);
-      if (act.isActive(s.ref.base)) out.push(stmt`${ref(s.ref, identity, d(s.ref.base))}.push(0);`);
+      // A row pushed into a local 2-D array: its adjoint array is pushed into the 2-D adjoint, the same object,
+      // as the row itself is (JavaScript pushes a reference), so a write through either reaches both.
+      const row = s.value.kind === 'var' && env.fn.locals.get(s.value.name)?.kind === 'array' ? s.value.name : null;
+      if (act.isActive(s.ref.base)) out.push(row ? stmt`${ref(s.ref, identity, d(s.ref.base))}.push(${d(row)});` : stmt`${ref(s.ref, identity, d(s.ref.base))}.push(0);`);
       return;
     }
     if (plan.counterInits.has(k)) out.push(stmt`${env.tape('values')}.push(${s.target});`);
     if (plan.reallocations.has(k)) out.push(stmt`${env.tape('refs')}.push(${d(s.target)});`);
-    for (const a of plan.argCopies.get(k) ?? []) out.push(stmt`${env.tape('refs')}.push(${a}.slice());`);
+    for (const a of plan.argCopies.get(k) ?? []) {
+      // A 2-D array is copied row by row: its rows may be written after the call.
+      const rows = (env.fn.locals.get(a) as Extract<VarType, { kind: 'array' }> | undefined)?.elem.kind === 'array';
+      const r = rows ? env.names.fresh('row') : '';
+      out.push(rows ? stmt`${env.tape('refs')}.push(${a}.map((${r}) => ${r}.slice()));` : stmt`${env.tape('refs')}.push(${a}.slice());`);
+    }
     const kw = decls.declaredAt.get(s);
     out.push(define(kw, s.target, primal(s.expr, identity, calleeName)));
     const e = s.expr;
@@ -236,7 +244,7 @@ function forwardBlock(plan: BlockPlan, env: Env): ts.Statement[] {
 function zerosOfSameShape(target: string, alloc: { ctor: string; size: Operand | null } | null, env: Env): ts.Expression {
   const t = env.fn.locals.get(target)!;
   if (t.kind !== 'array') throw new Error('internal: not an array');
-  if (alloc && alloc.ctor === 'Array' && !alloc.size) return expr`[] as number[]`;
+  if (alloc && alloc.ctor === 'Array' && !alloc.size) return t.elem.kind === 'number' ? expr`[] as number[]` : emptyArrayOf(t.elem);
   if (t.ctor === 'Array') return expr`new Array<number>(${target}.length).fill(0)`;
   return f.createNewExpression(id(t.ctor), undefined, [expr`${target}.length`]);
 }
@@ -435,7 +443,9 @@ function adjoint(
   if (s.kind === 'push') {
     if (!act.isActive(s.ref.base)) return out;
     const dref = ref(s.ref, name, d(s.ref.base));
-    out.push(isActive(s.value) ? stmt`${d(s.value.name)} += ${dref}.pop()!;` : stmt`${dref}.pop();`);
+    // A row's adjoint is the element itself (pushed by reference): nothing to add, only the element to drop.
+    const row = s.value.kind === 'var' && env.fn.locals.get(s.value.name)?.kind === 'array';
+    out.push(isActive(s.value) && !row ? stmt`${d(s.value.name)} += ${dref}.pop()!;` : stmt`${dref}.pop();`);
     return out;
   }
   const target = s.target;
