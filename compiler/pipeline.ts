@@ -378,6 +378,9 @@ function emitContext(a: Annotated, fn: IRFunction, L: Lowerer, sf: SourceFile, s
   const userNames = [...fn.locals.keys(), ...fn.params.map((p) => p.name), ...(fn.self ? [fn.self.name] : [])];
   const ctx: EmitContext = {
     get returnType(): string {
+      // A function that fills an array and returns nothing: its derivatives return the filled array.
+      const filled = fn.outParam ? fn.params.find((p) => p.name === fn.outParam) : undefined;
+      if (filled) return typeNodeText(a.node.getParameter(filled.name)?.getTypeNode(), filled.type);
       return returnTypeNode ? typeNodeText(returnTypeNode, classifyType(a.node.getReturnType())) : typeText(classifyType(a.node.getReturnType()));
     },
     paramType(p: Param): string {

@@ -193,9 +193,13 @@ export function primal(e: Expr, name: NameOf, calls: CallNames = sourceCallNames
       return pexpr(e.expr, name);
     case 'opaqueCall':
       return f.createCallExpression(id(calls.plain(e.fn)), undefined, e.args.map((a) => operand(a, name)));
-    case 'call':
+    case 'call': {
       if (e.callee.method) return methodCall(e.callee.method, e.args, name);
-      return f.createCallExpression(id(calls.callee(e.callee)), undefined, e.args.map((a) => operand(a, name)));
+      const call = f.createCallExpression(id(calls.callee(e.callee)), undefined, e.args.map((a) => operand(a, name)));
+      // A function that fills an array and returns nothing: `(step(x, out), out)`, the filled array.
+      if (e.callee.outParam === undefined) return call;
+      return f.createParenthesizedExpression(f.createBinaryExpression(call, ts.SyntaxKind.CommaToken, operand(e.args[e.callee.outParam]!, name)));
+    }
     case 'newArray':
       return e.elem && e.elem.kind !== 'number' ? emptyArrayOf(e.elem) : newArray(e.ctor, e.size ? operand(e.size, name) : null);
     case 'copyArray':

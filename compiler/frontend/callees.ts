@@ -18,6 +18,7 @@ import { fail } from './diagnostics.ts';
 import { methodTag, readTag } from './discover.ts';
 import type { Lowerer } from './lower.ts';
 import { classifyType, isDifferentiable } from './types.ts';
+import { outParameter, returnsVoid } from './out-params.ts';
 
 export type ResolvedCall =
   | {
@@ -98,6 +99,15 @@ export function resolveCall(call: CallExpression, sf: SourceFile): ResolvedCall 
     params: types,
     returns: classifyType((fnNode as import('ts-morph').FunctionDeclaration).getReturnType()),
   };
+  // A function that returns nothing and fills an array: its result is that array (out-params.ts).
+  const fnLike = fnNode as import('ts-morph').FunctionDeclaration;
+  if (returnsVoid(fnLike)) {
+    const out = outParameter(fnLike);
+    if ('index' in out) {
+      callee.returns = types[out.index]!;
+      callee.outParam = out.index;
+    }
+  }
   return { kind: 'differentiable', callee, declaration: fnNode, primalImport };
 }
 

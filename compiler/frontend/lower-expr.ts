@@ -472,8 +472,10 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
         }
       }
       else if (pt.kind === 'array' || pt.kind === 'object' || pt.kind === 'tuple') {
-        const ref = lowerRefOrFail(L, args[i]!, out);
-        ops.push({ kind: 'var', name: refArgName(L, ref, args[i]!, out) });
+        // A new array made in the argument (`f(xs.slice())`, `f([a, b])`) is passed as a new local array.
+        const made = pt.kind === 'array' && pt.elem.kind === 'number' && !tryLowerRef(L, args[i]!, []) ? L.lowerArrayValue(args[i]!, out) : null;
+        const ref = made ? null : lowerRefOrFail(L, args[i]!, out);
+        ops.push({ kind: 'var', name: made ?? refArgName(L, ref!, args[i]!, out) });
       } else if (pt.kind === 'opaque' && classifyType(args[i]!.getType()).kind === 'number') {
         // An optional number (`k?: number`) given a value: a constant of the callee.
         ops.push(lowerExpression(L, args[i]!, out, null));

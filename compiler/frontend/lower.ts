@@ -42,11 +42,12 @@ import type { Annotated } from './discover.ts';
 import { lowerExpression } from './lower-expr.ts';
 import { constantPrelude, portableOpaqueType } from './lower-constants.ts';
 import { arrayMethodStatement } from './lower-array-methods.ts';
+import { outParameter, returnsVoid } from './out-params.ts';
 import { lowerSwitch } from './lower-switch.ts';
 import { asBoolean, hasSideEffects } from './lower-effects.ts';
 import { classifyType, isDifferentiable, typeForMessage, varTypeForMessage } from './types.ts';
 import { propertyHint, unsupportedExpression, unsupportedStatement } from './unsupported.ts';
-import { isMethodReceiver, type PrimalImport } from './callees.ts';
+import { isMethodReceiver, resolveCall, type PrimalImport } from './callees.ts';
 
 /** What a name in the source refers to while lowering. */
 export type Binding =
@@ -151,7 +152,10 @@ export class Lowerer {
     const declaredReturn = classifyType(node.getReturnType());
     // `{ loss: number; ...metrics }`: the loss is differentiated, the other fields are auxiliary results.
     const auxReturn = declaredReturn.kind === 'object' && declaredReturn.fields.some((f) => f.name === 'loss' && f.type.kind === 'number');
-    const returnType: VarType = auxReturn ? num : declaredReturn;
+    // `step(x, out): void` fills out: its result is that array (out-params.ts).
+    const out = returnsVoid(node) ? outParameter(node) : null;
+    if (out && 'error' in out) fail(out.at, out.error, out.hint);
+    const returnType: VarType = out ? params[out.index]!.type : auxReturn ? num : declaredReturn;
     if (returnType.kind !== 'number' && returnType.kind !== 'tensor' && !isNumberVector(returnType)) {
       fail(
         node.getReturnTypeNode() ?? annotated.annotation,
@@ -171,6 +175,7 @@ export class Lowerer {
       aux: null,
       loc: sfPos(node),
     };
+    if (out) this.fn.outParam = out.name;
     if (auxReturn && declaredReturn.kind === 'object') {
       this.fn.aux = declaredReturn.fields
         .filter((f) => f.name !== 'loss')
@@ -262,6 +267,7 @@ export class Lowerer {
       const declared = d.getNameNode();
       if (Node.isIdentifier(declared)) checkDeclaredName(declared, 'local variable');
     }
+    if (this.fn.outParam) return this.lowerFillingBody(body);
     const out: Stmt[] = [];
     const tensor = this.fn.returnType.kind === 'tensor';
     const vector = this.fn.returnType.kind !== 'number' && !tensor;
@@ -303,6 +309,42 @@ export class Lowerer {
       out.push({ kind: 'return', value: varOp(this.returnVar!), loc: this.loc(last ?? node) });
     }
     // Local copies of constant arrays the body indexes are filled first (lower-constants.ts).
+    this.fn.body = removeUnreadFlags([...constantPrelude(this), ...out], this.fn, this.flags);
+    return this.fn;
+  }
+
+  /**
+   * The body of a function that fills its array parameter `out` and returns
+   * nothing: `outCopy = copy of out; <body, writing outCopy>; out[k] =
+   * outCopy[k] for every k; return outCopy`. The derivatives are those of a
+   * function returning the filled array; writing it back keeps the
+   * generated functions filling `out` (and its tangent) as the source does.
+   */
+  private lowerFillingBody(body: Node): IRFunction {
+    const name = this.fn.outParam!;
+    const param = this.fn.params.find((p) => p.name === name)!;
+    const type = param.type as Extract<VarType, { kind: 'array' }>;
+    if (!Node.isBlock(body)) fail(body, `${this.annotated.name} returns nothing: give it a block body`, 'write { ... } around the statements that fill the array');
+    const early = body.getDescendantsOfKind(SyntaxKind.ReturnStatement)[0];
+    if (early) fail(early, `${this.annotated.name} fills ${name} and returns nothing: return is not supported in it`, 'let the function run to its end, guarding the rest with if/else');
+    const out: Stmt[] = [];
+    const copy = this.fresh(`${name}Copy`, type);
+    out.push({ kind: 'assign', target: copy, expr: { kind: 'copyArray', ctor: type.ctor, src: { base: name, path: [] } }, loc: this.loc(body) });
+    this.bind(name, { kind: 'var', name: copy, type, isConst: true, isParam: false });
+    this.lowerBlock(body.getStatements(), out);
+    // Written back element by element: out is the caller's array.
+    const k = this.fresh('k', num);
+    const end = body.getLastChildByKind(SyntaxKind.CloseBraceToken) ?? body;
+    out.push({ kind: 'assign', target: k, expr: { kind: 'copy', src: constOp(0) }, loc: this.loc(end) });
+    const value = this.temp();
+    const loop: Stmt[] = [
+      { kind: 'assign', target: value, expr: { kind: 'load', ref: { base: copy, path: [{ kind: 'index', index: varOp(k) }] } }, loc: this.loc(end) },
+      { kind: 'store', ref: { base: name, path: [{ kind: 'index', index: varOp(k) }] }, value: varOp(value), loc: this.loc(end) },
+      { kind: 'assign', target: k, expr: { kind: 'prim', prim: 'add', args: [varOp(k), constOp(1)] }, loc: this.loc(end) },
+    ];
+    const cond: PExpr = { kind: 'binary', op: '<', left: { kind: 'operand', op: varOp(k) }, right: { kind: 'length', ref: { base: copy, path: [] } } };
+    out.push({ kind: 'loop', cond, body: loop, test: 'pre', loc: this.loc(end) });
+    out.push({ kind: 'return', value: varOp(copy), loc: this.loc(end) });
     this.fn.body = removeUnreadFlags([...constantPrelude(this), ...out], this.fn, this.flags);
     return this.fn;
   }
@@ -852,9 +894,53 @@ export class Lowerer {
       }
       // `a.reverse()`, `a.fill(v)` on a local array (lower-array-methods.ts).
       if (arrayMethodStatement(this, e, out)) return;
+      // `step(x, out)`: a differentiable function that fills out (out-params.ts).
+      if (this.fillingCall(e, out)) return;
       fail(e, `the result of ${callee.getText()}(...) is not used`, 'differentiable functions have no side effects; remove the call or use its value');
     }
     lowerExpression(this, e, out, null, /* asStatement */ true);
+  }
+
+  /**
+   * `step(x, out)`, where step is differentiable, returns nothing and fills
+   * out: the call gives the filled array (`t = (step(x, out), out)` in the
+   * primal), which is then written into out element by element, so the
+   * analyses see the writes and out's cotangent flows back through the call.
+   */
+  private fillingCall(e: import('ts-morph').CallExpression, out: Stmt[]): boolean {
+    if (!Node.isIdentifier(e.getExpression())) return false;
+    const resolved = resolveCall(e, this.sourceFile);
+    if (resolved.kind !== 'differentiable' || resolved.callee.outParam === undefined) return false;
+    const arg = e.getArguments()[resolved.callee.outParam] as Expression | undefined;
+    if (!arg) fail(e, `${e.getExpression().getText()} fills its argument ${resolved.callee.outParam + 1}, which is missing`, 'pass the array it fills');
+    const ref = lowerRefOrFail(this, arg, out);
+    if (!this.isMutableRef(ref)) {
+      fail(arg, `${e.getExpression().getText()} fills ${arg.getText()}, a parameter: that would change the caller's data`, `fill a local copy: const copy = ${arg.getText()}.slice(); ${e.getExpression().getText()}(..., copy)`);
+    }
+    // The array filled must not be read through another argument too: its derivative assumes the two are apart.
+    const root = (x: Node): import('ts-morph').Symbol | undefined => {
+      while (Node.isPropertyAccessExpression(x) || Node.isElementAccessExpression(x) || Node.isParenthesizedExpression(x) || Node.isNonNullExpression(x)) x = x.getExpression();
+      return Node.isIdentifier(x) ? x.getSymbol() : undefined;
+    };
+    const filledRoot = root(arg);
+    const other = e.getArguments().find((a) => a !== arg && filledRoot !== undefined && root(a) === filledRoot);
+    if (other) {
+      fail(other, `${e.getExpression().getText()} fills ${arg.getText()} and also reads it as another argument (${other.getText()})`, `pass a copy to read: ${e.getExpression().getText()}(${e.getArguments().map((a) => (a === other ? `${a.getText()}.slice()` : a.getText())).join(', ')})`);
+    }
+    const filled = this.temp(resolved.callee.returns);
+    lowerExpression(this, e, out, filled);
+    const k = this.fresh('k', num);
+    out.push({ kind: 'assign', target: k, expr: { kind: 'copy', src: constOp(0) }, loc: this.loc(e) });
+    const value = this.temp();
+    const at = (base: Ref, index: Operand): Ref => ({ base: base.base, path: [...base.path, { kind: 'index', index }] });
+    const body: Stmt[] = [
+      { kind: 'assign', target: value, expr: { kind: 'load', ref: at({ base: filled, path: [] }, varOp(k)) }, loc: this.loc(e) },
+      { kind: 'store', ref: at(ref, varOp(k)), value: varOp(value), loc: this.loc(e) },
+      { kind: 'assign', target: k, expr: { kind: 'prim', prim: 'add', args: [varOp(k), constOp(1)] }, loc: this.loc(e) },
+    ];
+    const cond: PExpr = { kind: 'binary', op: '<', left: { kind: 'operand', op: varOp(k) }, right: { kind: 'length', ref: { base: filled, path: [] } } };
+    out.push({ kind: 'loop', cond, body, test: 'pre', loc: this.loc(e) });
+    return true;
   }
 
   /** A condition as a pure expression; in an `if`, impure parts are computed before it. */

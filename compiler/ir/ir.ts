@@ -96,6 +96,12 @@ export interface Callee {
    * `args[0].name(...rest)`, the derivatives take all the arguments.
    */
   method?: { name: string; viaIndex?: true };
+  /**
+   * For a function that returns nothing and fills an array parameter (out
+   * parameters, frontend/out-params.ts): that parameter's index. `returns`
+   * is then the array's type, and the primal call is `(f(..., out), out)`.
+   */
+  outParam?: number;
 }
 
 export type Expr =
@@ -153,6 +159,8 @@ export interface IRFunction {
    * returned beside it with no derivative. Null for plain functions.
    */
   aux?: { field: string; name: string; type: VarType }[] | null;
+  /** For a function that returns nothing and fills this array parameter: its name (the result is the filled array). */
+  outParam?: string;
   loc: Loc;
 }
 
