@@ -17,6 +17,8 @@ export const FEATURES = [
   'switch', 'updateInCond', 'swap',
   // The types people write (issue #10 item 5): module constants, booleans reassigned and passed on, string-literal unions.
   'moduleConst', 'flagAssign', 'boolParam', 'stringParam',
+  // Arrays (issue #10 item 6): slice, concat, reverse, fill, pop, shift, indexOf; local number[][].
+  'arrayMethods', 'grid2d',
   ...RENDER_SWITCHES,
 ] as const;
 export type Feature = (typeof FEATURES)[number];
@@ -112,6 +114,8 @@ export function programArbitrary(opts: GeneratorOptions = DEFAULT_OPTIONS): fc.A
       { arbitrary: fc.record({ k: fc.constant('read' as const), arr: fc.nat(4), index }), weight: 3 },
       { arbitrary: fc.nat(3).map((arr) => ({ k: 'len' as const, arr })), weight: 1 },
       { arbitrary: fc.record({ k: fc.constant('konst' as const), ref: fc.nat(3), index: optional(index, 2) }), weight: w('moduleConst', 1) },
+      { arbitrary: fc.record({ k: fc.constant('indexOf' as const), arr: fc.nat(4), index }), weight: w('arrayMethods', 1) },
+      { arbitrary: fc.record({ k: fc.constant('cell' as const), grid: fc.nat(2), i: index, j: index }), weight: w('grid2d', 2) },
     ];
     if (!sub || !subCond) {
       exprs.push(choose(leaf));
@@ -172,6 +176,9 @@ export function programArbitrary(opts: GeneratorOptions = DEFAULT_OPTIONS): fc.A
     { arbitrary: fc.record({ k: fc.constant('fill' as const), size, annotate: fc.boolean() }), weight: 2 },
     { arbitrary: fc.record({ k: fc.constant('push' as const), elems: fc.array(expr, { minLength: 1, maxLength: 3 }), literal: fc.boolean() }), weight: w('push', 2) },
     { arbitrary: fc.record({ k: fc.constant('copy' as const), from: fc.nat(2), how: fc.nat(3) }), weight: w('arrayParams', 2) },
+    { arbitrary: fc.record({ k: fc.constant('slice' as const), from: fc.nat(3), form: fc.nat(7), e: expr }), weight: w('arrayMethods', 3) },
+    { arbitrary: fc.record({ k: fc.constant('concat' as const), from: fc.nat(3), other: fc.nat(3), e: expr }), weight: w('arrayMethods', 1) },
+    { arbitrary: fc.record({ k: fc.constant('reversed' as const), from: fc.nat(3) }), weight: w('arrayMethods', 1) },
   ]);
 
   const simple: Weighted<Stmt>[] = [
@@ -203,6 +210,22 @@ export function programArbitrary(opts: GeneratorOptions = DEFAULT_OPTIONS): fc.A
       weight: w('continue', 2),
     },
     { arbitrary: fc.record({ k: fc.constant('return' as const), c: optional(cond, 8), e: expr }), weight: w('return', 1) },
+    {
+      arbitrary: fc.record({
+        k: fc.constant('arrayOp' as const),
+        arr: fc.nat(3),
+        op: fc.constantFrom('reverse' as const, 'fill' as const, 'pop' as const, 'shift' as const),
+        e: expr,
+        start: fc.nat(2),
+        target: fc.nat(5),
+      }),
+      weight: w('localArrays', w('arrayMethods', 4)),
+    },
+    { arbitrary: fc.record({ k: fc.constant('grid' as const), rows: fc.nat(2), cols: fc.nat(2), e: expr }), weight: w('grid2d', 2) },
+    {
+      arbitrary: fc.record({ k: fc.constant('setCell' as const), grid: fc.nat(2), i: index, j: index, op: fc.constantFrom('=' as const, '+=' as const), e: expr }),
+      weight: w('grid2d', 2),
+    },
     {
       arbitrary: fc.record({ k: fc.constant('swap' as const), a: fc.nat(5), b: fc.nat(5), e: expr, elems: fc.boolean(), arr: fc.nat(3), i: index, j: index }),
       weight: w('swap', 2),

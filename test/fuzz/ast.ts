@@ -47,7 +47,11 @@ export type Expr =
   /** A call of a helper defined earlier in the file; `arrs` pick its array arguments. */
   | { k: 'call'; helper: number; args: Expr[]; arrs: number[] }
   /** A module-level constant (Program.consts): the number `K<ref>`, or an element `KS[index]` of the constant array. */
-  | { k: 'konst'; ref: number; index: Index | null };
+  | { k: 'konst'; ref: number; index: Index | null }
+  /** `a.indexOf(a[index])`: the first position holding that element's value (a number with no derivative). */
+  | { k: 'indexOf'; arr: number; index: Index }
+  /** `g[i][j]`, an element of a local number[][] in scope (Stmt 'grid'). */
+  | { k: 'cell'; grid: number; i: Index; j: Index };
 
 export type Cond =
   | { k: 'cmp'; op: '<' | '<=' | '>' | '>='; l: Expr; r: Expr }
@@ -68,7 +72,13 @@ export type ArrayInit =
   /** `const a: number[] = []` then `a.push(...)`, or the literal `[e0, e1]` */
   | { k: 'push'; elems: Expr[]; literal: boolean }
   /** a copy of a parameter array: `xs.slice()`, `Array.from(xs)`, `[...xs]`, `new Float64Array(xs)` */
-  | { k: 'copy'; from: number; how: number };
+  | { k: 'copy'; from: number; how: number }
+  /** `src.slice(a, b)` of an array in scope, with bounds that keep it non-empty (`form` picks them). */
+  | { k: 'slice'; from: number; form: number; e: Expr }
+  /** `a.concat(b, [e])` of number[]s in scope. */
+  | { k: 'concat'; from: number; other: number; e: Expr }
+  /** `src.slice().reverse()` */
+  | { k: 'reversed'; from: number };
 
 /** A size: a literal (1..4) or the length of a parameter array. */
 export type Size = { k: 'lit'; n: number } | { k: 'len'; arr: number };
@@ -106,7 +116,16 @@ export type Stmt =
   /** `let n = max; while ((c) && n-- > 0)` (or `--n >= 0`): an update in a loop condition, after a short-circuit. */
   | { k: 'whileDec'; c: Cond; max: number; prefix: boolean; body: Stmt[] }
   /** `[a, b] = [b, e]` on two number variables, or `[x[i], x[j]] = [x[j], x[i] + e]` on a local array. */
-  | { k: 'swap'; a: number; b: number; e: Expr; elems: boolean; arr: number; i: Index; j: Index };
+  | { k: 'swap'; a: number; b: number; e: Expr; elems: boolean; arr: number; i: Index; j: Index }
+  /**
+   * On a local array: `a.reverse()`, `a.fill(e, start)`, or `if (a.length > 1) t += a.pop()!`
+   * (`a.shift()!`) on a number[]; `start` picks the fill's start, `target` the number variable.
+   */
+  | { k: 'arrayOp'; arr: number; op: 'reverse' | 'fill' | 'pop' | 'shift'; e: Expr; start: number; target: number }
+  /** `const gN: number[][] = []`, then `rows` rows of `cols` elements `e` pushed in two loops. */
+  | { k: 'grid'; rows: number; cols: number; e: Expr }
+  /** `g[i][j] = e` or `g[i][j] += e` on a local number[][] in scope. */
+  | { k: 'setCell'; grid: number; i: Index; j: Index; op: '=' | '+='; e: Expr };
 
 export type ParamType = 'number' | 'number[]' | 'Float64Array';
 

@@ -67,6 +67,14 @@ describe('generator', () => {
       'string passed to a helper': /h\d\([^)]*mode\)/,
       'boolean parameter': /flag: boolean/,
       'boolean reassigned': /\b(b\d+|flag) (=|&&=|\|\|=) /,
+      'slice with bounds': /\.slice\([^)]/,
+      concat: /\.concat\(/,
+      reverse: /\.reverse\(\)/,
+      'pop or shift': /\.(pop|shift)\(\)!/,
+      indexOf: /\.indexOf\(/,
+      'local number[][]': /: number\[\]\[\] = \[\];/,
+      '2-D element read': /g\d+\[[^\]]+\]\[/,
+      '2-D element write': /g\d+\[.*\]\[.*\] \+?= /,
     };
     const missing = Object.entries(constructs).filter(([, re]) => !re.test(all)).map(([name]) => name);
     expect(missing).toEqual([]);

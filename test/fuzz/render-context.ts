@@ -29,6 +29,8 @@ export interface Scope {
   arrs: ArrVar[];
   /** Loop counters usable in indexes. */
   counters: string[];
+  /** Local number[][] arrays (rectangular: every row as long as the first). */
+  grids?: string[];
 }
 
 export interface LoopFrame {

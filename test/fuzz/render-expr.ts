@@ -7,6 +7,7 @@ import type { Cond, Expr, Index, Size } from './ast.ts';
 import { atom, compound, literal, paren, traced, type ArrVar, type Ctx, type Rendered, type Scope } from './render-context.ts';
 import { renderMath } from './render-math.ts';
 import { extraArgs, renderKonst, renderModeCond } from './render-types.ts';
+import { renderArrayExpr } from './render-arrays.ts';
 
 export function renderSize(size: Size, scope: Scope): string {
   const paramArrs = scope.arrs.filter((a) => a.isParam);
@@ -98,6 +99,9 @@ export function renderExpr(e: Expr, scope: Scope, ctx: Ctx): Rendered {
       return renderCall(e, scope, ctx);
     case 'konst':
       return renderKonst(e, scope, ctx);
+    case 'indexOf':
+    case 'cell':
+      return renderArrayExpr(e, scope, ctx);
     default:
       return e satisfies never;
   }

@@ -34,6 +34,7 @@ import {
 } from './render-context.ts';
 import { renderCond, renderExpr, renderIndex, renderSize } from './render-expr.ts';
 import { extraParams, renderConsts, renderSetFlag } from './render-types.ts';
+import { renderArrayStmt, renderMethodArray } from './render-arrays.ts';
 
 export { effectiveWrt, helperName, MAIN_NAME, paramName, type Mode } from './render-context.ts';
 
@@ -89,6 +90,7 @@ function renderBlock(stmts: Stmt[], outer: Scope, ctx: Ctx, top?: { nums: NumVar
         flags: d.flag ? [...scope.flags, d.flag] : scope.flags,
         arrs: d.arr ? [...scope.arrs, d.arr] : scope.arrs,
         counters: d.counter ? [...scope.counters, d.counter] : scope.counters,
+        grids: d.grid ? [...(scope.grids ?? []), d.grid] : scope.grids,
       };
       if (top && d.num) top.nums.push(d.num);
       if (top && d.arr) top.arrs.push(d.arr);
@@ -102,6 +104,8 @@ interface Declares {
   flag?: string;
   arr?: ArrVar;
   counter?: string;
+  /** A local number[][] (render-arrays.ts). */
+  grid?: string;
 }
 
 function renderStmt(s: Stmt, scope: Scope, ctx: Ctx): { text: string; declares?: Declares } {
@@ -160,6 +164,12 @@ function renderStmt(s: Stmt, scope: Scope, ctx: Ctx): { text: string; declares?:
     }
     case 'setFlag':
       return { text: renderSetFlag(s, scope, ctx) };
+    case 'arrayOp':
+    case 'grid':
+    case 'setCell': {
+      const r = renderArrayStmt(s, scope, ctx);
+      return r.grid ? { text: r.text, declares: { grid: r.grid } } : { text: r.text };
+    }
     case 'array':
       // After an early exit, the compiler guards the rest of the block with an if: a branch too (fuzz-findings #5).
       if ((ctx.inBranch || ctx.loops.length > 0 || ctx.fnState.exitSeen) && ctx.avoid.has('arrayInBranchOrLoop')) return { text: '' };
@@ -324,6 +334,12 @@ function renderArrayDecl(init: ArrayInit, scope: Scope, ctx: Ctx): { text: strin
         default:
           return decl(`new Float64Array(${src.name})`, 'Float64Array');
       }
+    }
+    case 'slice':
+    case 'concat':
+    case 'reversed': {
+      const made = renderMethodArray(init, scope, ctx);
+      return made ? decl(made.rhs, made.type) : decl('new Float64Array(2)', 'Float64Array');
     }
     default:
       return init satisfies never;
