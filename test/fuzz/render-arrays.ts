@@ -57,11 +57,16 @@ export function renderArrayExpr(e: Extract<Expr, { k: 'indexOf' | 'cell' }>, sco
   return atom(cell(grids[e.grid % grids.length]!, e.i, e.j, scope, ctx));
 }
 
-/** `g[i % g.length][j % g[0].length]` */
+/**
+ * `g[i % g.length][j % g[0].length]`. In a loop condition the row is the
+ * first: the compiler evaluates a condition every trip and takes only the
+ * last index computed there.
+ */
 function cell(g: string, i: Extract<Expr, { k: 'cell' }>['i'], j: Extract<Expr, { k: 'cell' }>['j'], scope: Scope, ctx: Ctx): string {
   const rows: ArrVar = { name: g, type: 'number[]', anyElems: false, isParam: false, inLoop: false };
   const cols: ArrVar = { ...rows, name: `${g}[0]` };
-  return `${g}[${renderIndex(i, rows, scope, ctx)}][${renderIndex(j, cols, scope, ctx)}]`;
+  const row = ctx.pure ? (ctx.mode === 'js' ? '__i(0)' : '0') : renderIndex(i, rows, scope, ctx);
+  return `${g}[${row}][${renderIndex(j, cols, scope, ctx)}]`;
 }
 
 /** Statements on local arrays and 2-D arrays; `declares` names a new 2-D array. */
