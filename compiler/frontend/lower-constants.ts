@@ -9,7 +9,7 @@
  */
 import { Node, SyntaxKind } from 'ts-morph';
 import type { BinaryExpression, Expression, Identifier, Type } from 'ts-morph';
-import { constOp, num, varOp, type Operand, type PExpr, type Ref, type Stmt } from '../ir/ir.ts';
+import { constOp, num, varOp, type Operand, type PExpr, type Ref, type Stmt, type VarType } from '../ir/ir.ts';
 import { constantText, constantValue, isNumberList, whyNotConstant, type ConstValue } from './constants.ts';
 import { fail } from './diagnostics.ts';
 import type { Lowerer } from './lower.ts';
@@ -132,10 +132,12 @@ export function constantNumberRead(L: Lowerer, e: Identifier): PExpr | null {
 export function constantArrayRef(L: Lowerer, e: Expression): Ref | null {
   if (!isOutsideName(L, e)) return null;
   const v = constantValue(e);
-  if (!isNumberList(v)) {
+  // A table of numbers (`const M = [[1, 2], [3, 4]] as const`) read at computed indexes: a local number[][].
+  const table = Array.isArray(v) && v.length > 0 && v.every((row) => isNumberList(row));
+  if (!isNumberList(v) && !table) {
     if (v !== null && typeof v === 'object' && Node.isIdentifier(e)) {
       fail(e, `${e.getText()} is ${describe(v)}, which can only be read in parts here`, Array.isArray(v)
-        ? 'read its numbers by index (A[i], A[i][j]) or pass it in as a parameter; constant arrays of arrays or objects cannot be copied into the function'
+        ? 'read its numbers by index (A[i], A[i][j]) or pass it in as a parameter; constant arrays of objects cannot be copied into the function'
         : `read its fields (${e.getText()}.field), or pass it in as a parameter`);
     }
     if (v === null && Node.isIdentifier(e)) refuseNonConstant(e);
@@ -151,11 +153,14 @@ export function constantArrayRef(L: Lowerer, e: Expression): Ref | null {
   const key = `${decl?.getSourceFile().getFilePath() ?? ''}:${decl?.getStart() ?? root.getText()}:${e.getText().slice(root.getText().length)}`;
   let name = state.names.get(key);
   if (!name) {
-    const type = { kind: 'array' as const, ctor: 'Array' as const, elem: num };
+    const rowType = { kind: 'array' as const, ctor: 'Array' as const, elem: num };
+    const type: VarType = table ? { kind: 'array', ctor: 'Array', elem: rowType } : rowType;
     name = L.fresh(Node.isIdentifier(e) ? e.getText() : `${root.getText()}_values`, type);
     state.names.set(key, name);
     // `const COEFS = [1, -0.5, 0.25];`: the literal, as a constant operand (never differentiated).
-    const literal = v.length ? `[${v.map((x) => constantText(x)).join(', ')}]` : '[] as number[]';
+    const list = (xs: readonly number[]) => `[${xs.map((x) => constantText(x)).join(', ')}]`;
+    const numbers = v as readonly number[];
+    const literal = table ? `[${(v as readonly (readonly number[])[]).map(list).join(', ')}]` : numbers.length ? list(numbers) : '[] as number[]';
     state.prelude.push({ kind: 'assign', target: name, expr: { kind: 'copy', src: { kind: 'text', text: literal } }, loc: L.loc(e) });
   }
   return { base: name, path: [] };

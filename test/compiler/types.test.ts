@@ -158,6 +158,15 @@ const FROZEN = Object.freeze({ gain: 1.5 });
 const GAINS: readonly number[] = [0.5, 1.5];
 /** Not exported, and only ever read: inlined although not marked read-only. */
 const PRIVATE_WEIGHTS = [3, -1];
+const MIX = [[1, 0.5], [-2, 3]] as const;
+
+/** A constant table read at computed indexes: one local number[][] per call. @differentiable */
+export function mixed(x: number, y: number): number {
+  const v = [x, y];
+  let s = 0;
+  for (let i = 0; i < MIX.length; i++) for (let j = 0; j < MIX[i]!.length; j++) s += MIX[i]![j]! * v[j]! * v[i]!;
+  return s + MIX[1]![0]! * x;
+}
 
 /** Numbers, constant paths into arrays and objects, lengths, computed indexes, for...of. @differentiable */
 export function poly(x: number): number {
@@ -301,6 +310,11 @@ describe('module constants', () => {
     expect(body).toContain('const COEFS = [1, -0.5, 0.25];');
     expect(body).toContain('const TABLE_values = [2, 3, 5];');
     expect(body).toMatch(/while \(i < 3\)/);
+  });
+
+  test('a constant table read at computed indexes', () => {
+    checkDerivatives(m, 'mixed', [0.7, -1.3]);
+    expect(m.text).toContain('const MIX = [[1, 0.5], [-2, 3]];');
   });
 
   test('imported constants and enum members', () => {
