@@ -418,7 +418,7 @@ function foldFirstContribution(list: readonly ts.Statement[], fnBody: readonly t
     const name = d.name.text;
     for (let j = i + 1; j < out.length; j++) {
       const t = out[j]!;
-      if (!readsOf(t).has(name) && !writesOf(t).has(name)) continue;
+      if (!mentionsOf(t).has(name)) continue;
       const value = firstValue(t, name, zero);
       if (value) {
         // The declaration moves down to the first contribution (nothing between mentions the name).
@@ -434,6 +434,18 @@ function foldFirstContribution(list: readonly ts.Statement[], fnBody: readonly t
     }
   }
   return out;
+}
+
+/** Names a statement reads or writes, computed once per statement node (the scans above would otherwise be quadratic). */
+const mentionCache = new WeakMap<ts.Statement, Set<string>>();
+
+function mentionsOf(s: ts.Statement): Set<string> {
+  let m = mentionCache.get(s);
+  if (!m) {
+    m = new Set([...readsOf(s), ...writesOf(s)]);
+    mentionCache.set(s, m);
+  }
+  return m;
 }
 
 /** The value `t` gives `name` as its first contribution: `name += e` (from 0), `name = e`. */
@@ -456,17 +468,29 @@ function firstValue(t: ts.Statement, name: string, fromZero: boolean): ts.Expres
 
 /** How many statements assign `name` (any assignment operator, ++/--, destructuring) in the function. */
 function countWrites(body: readonly ts.Statement[], name: string): number {
-  let n = 0;
+  return writeCounts(body).get(name) ?? 0;
+}
+
+/** Assignment counts of every name in a body, computed in one walk and kept for that body. */
+const writeCountCache = new WeakMap<readonly ts.Statement[], Map<string, number>>();
+
+function writeCounts(body: readonly ts.Statement[]): Map<string, number> {
+  let counts = writeCountCache.get(body);
+  if (counts) return counts;
+  const out = new Map<string, number>();
+  const bump = (name: string) => out.set(name, (out.get(name) ?? 0) + 1);
   const walk = (node: ts.Node): void => {
     if (ts.isBinaryExpression(node) && isAssignment(node.operatorToken.kind)) {
-      if (ts.isIdentifier(node.left) && node.left.text === name) n++;
-      if (ts.isArrayLiteralExpression(node.left) && node.left.elements.some((e) => ts.isIdentifier(e) && e.text === name)) n++;
+      if (ts.isIdentifier(node.left)) bump(node.left.text);
+      if (ts.isArrayLiteralExpression(node.left)) for (const e of node.left.elements) if (ts.isIdentifier(e)) bump(e.text);
     }
-    if ((ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) && ts.isIdentifier(node.operand) && node.operand.text === name && (node.operator === K.PlusPlusToken || node.operator === K.MinusMinusToken)) n++;
+    if ((ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) && ts.isIdentifier(node.operand) && (node.operator === K.PlusPlusToken || node.operator === K.MinusMinusToken)) bump(node.operand.text);
     ts.forEachChild(node, walk);
   };
   body.forEach(walk);
-  return n;
+  counts = out;
+  writeCountCache.set(body, counts);
+  return counts;
 }
 
 /** Applies `fn` to the statement lists nested in `s` (blocks, branches, loop bodies). */
@@ -506,12 +530,11 @@ function removeDeadStores(body: readonly ts.Statement[]): ts.Statement[] {
   collect(body, []);
   // Reads of each statement itself (not of its nested statements), for the suffix.
   const ownReads = order.map((s) => readsOf(ownPart(s)));
-  const suffix: Set<string>[] = new Array(order.length);
-  let acc = new Set<string>();
-  for (let i = order.length - 1; i >= 0; i--) {
-    suffix[i] = acc;
-    acc = new Set([...acc, ...ownReads[i]!]);
-  }
+  // The last statement (in pre-order) that reads each name: a store is followed by a read iff that comes later.
+  const lastRead = new Map<string, number>();
+  ownReads.forEach((reads, i) => {
+    for (const name of reads) lastRead.set(name, i);
+  });
   const index = new Map(order.map((s, i) => [s, i]));
   const loopReads = new Map<ts.Statement, Set<string>>();
   const readsInLoop = (loop: ts.Statement) => {
@@ -526,7 +549,7 @@ function removeDeadStores(body: readonly ts.Statement[]): ts.Statement[] {
       const [name, value] = assign;
       if (!isPure(value)) return false;
       const i = index.get(s)!;
-      if (suffix[i]!.has(name)) return false;
+      if ((lastRead.get(name) ?? -1) > i) return false;
       if (loopsOf.get(s)!.some((loop) => readsInLoop(loop).has(name))) return false;
       return true;
     }

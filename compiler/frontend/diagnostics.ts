@@ -5,6 +5,7 @@
  * warnings (`file:line:col: warning: ...`, such as a misspelled tag): they
  * are printed, but they do not fail the build.
  */
+import { lineAndColumnAt } from './line-index.ts';
 import type { Node } from 'ts-morph';
 
 export type Severity = 'error' | 'warning';
@@ -45,7 +46,7 @@ export function formatDiagnostic(d: Pick<Diagnostic, 'file' | 'line' | 'column' 
 /** A diagnostic at the start of `node`. */
 export function diagnosticAt(node: Node, message: string, hint: string, severity?: Severity): Diagnostic {
   const sf = node.getSourceFile();
-  const { line, column } = sf.getLineAndColumnAtPos(node.getStart());
+  const { line, column } = lineAndColumnAt(sf, node.getStart());
   const d: Diagnostic = { file: sf.getFilePath(), line, column, message, hint };
   if (severity) d.severity = severity;
   return d;

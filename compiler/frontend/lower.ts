@@ -38,6 +38,7 @@ import {
 } from '../ir/ir.ts';
 import { GENERATED_CODE_GLOBALS } from '../emit/names.ts';
 import { fail } from './diagnostics.ts';
+import { lineAndColumnAt } from './line-index.ts';
 import type { Annotated } from './discover.ts';
 import { lowerExpression } from './lower-expr.ts';
 import { constantPrelude, portableOpaqueType } from './lower-constants.ts';
@@ -197,7 +198,7 @@ export class Lowerer {
   }
 
   loc(node: Node): Loc {
-    const { line, column } = this.sourceFile.getLineAndColumnAtPos(node.getStart());
+    const { line, column } = lineAndColumnAt(this.sourceFile, node.getStart());
     return { line, column };
   }
 

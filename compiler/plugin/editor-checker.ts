@@ -21,7 +21,7 @@ import { mentionsTagLike } from '../frontend/near-miss-tags.ts';
 import { compileSourceFile } from '../pipeline.ts';
 import { EditorMirror, type EditorView } from './editor-mirror.ts';
 import { FunctionMemo } from './function-memo.ts';
-import { LineIndex } from './line-index.ts';
+import { LineIndex } from '../frontend/line-index.ts';
 
 /** Which check a message comes from (each gets its own diagnostic code). */
 export type EditorRule = 'build-error' | 'build-warning' | ZeroGradientWarning['rule'];

@@ -24,7 +24,7 @@ import type { SourceFile } from 'ts-morph';
 import type { FunctionCheck } from '../frontend/check.ts';
 import type { Diagnostic } from '../frontend/diagnostics.ts';
 import type { Annotated } from '../frontend/discover.ts';
-import { LineIndex } from './line-index.ts';
+import { LineIndex } from '../frontend/line-index.ts';
 
 /** A message without its line and column, at an offset from its function's full start. */
 type Stored<D extends Diagnostic> = { diagnostic: Omit<D, 'line' | 'column'>; offset: number };

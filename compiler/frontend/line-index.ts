@@ -29,3 +29,16 @@ export class LineIndex {
     return { line: low + 1, column: offset - this.starts[low]! + 1 };
   }
 }
+
+/** One index per parsed file text (a new text is a new compiler node), for positions in diagnostics and IR locations. */
+const indexes = new WeakMap<object, LineIndex>();
+
+/** The 1-based line and column of `pos` in `sf`, as ts-morph counts them, without rescanning the file each time. */
+export function lineAndColumnAt(sf: { compilerNode: object; getFullText(): string }, pos: number): { line: number; column: number } {
+  let index = indexes.get(sf.compilerNode);
+  if (!index) {
+    index = new LineIndex(sf.getFullText());
+    indexes.set(sf.compilerNode, index);
+  }
+  return index.lineAndColumnOf(pos);
+}
