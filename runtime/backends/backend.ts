@@ -10,6 +10,7 @@
  * sorted and non-negative; int32 index arrays are host `Int32Array`s.
  */
 import type { DType, Shape, Tensor, TypedArray } from '../tensor.ts';
+import type { FusedKernel } from './fused.ts';
 
 export type BackendName = 'cpu' | 'webgpu';
 
@@ -85,6 +86,10 @@ export interface Backend {
   where(cond: Operand, a: Operand, b: Operand, outShape: Shape, outDtype: DType): Tensor;
   /** Broadcast to a bigger shape (materialised). */
   broadcastTo(x: Tensor, shape: Shape): Tensor;
+  /** One generated elementwise kernel over broadcast operands (compiler fusion). */
+  fused(kernel: FusedKernel, operands: readonly Operand[], outShape: Shape, outDtype: DType): Tensor;
+  /** Gives t's storage back to the backend's pool; t must not be used afterwards. No-op on the CPU. */
+  release(t: Tensor): void;
 
   // ---- reductions ------------------------------------------------------
   reduce(op: ReduceOp, x: Tensor, axes: readonly number[], keepdims: boolean): Tensor;

@@ -8,6 +8,7 @@ import type { Backend, BinaryOp, Operand, ReduceOp, UnaryGradOp, UnaryOp } from 
 import { Tensor, dtypeOfArray, shapeSize, stridesOf, typedArrayFor } from '../../tensor.ts';
 import type { DType, Shape, TypedArray } from '../../tensor.ts';
 import { Rng } from '../../rng.ts';
+import { cpuFused, type FusedKernel } from '../fused.ts';
 import { binaryRow, unaryGradKernel, unaryKernel } from './elementwise.ts';
 import { broadcastStrides, forEachRow, innerStrides } from './strided.ts';
 import { reduceKernel } from './reduce.ts';
@@ -159,6 +160,14 @@ class CpuBackend implements Backend {
       for (let i = 0, p = off[0]!; i < n; i++, p += s) out[o + i] = xv[p]!;
     });
     return this.make(out, shape);
+  }
+
+  fused(kernel: FusedKernel, operands: readonly Operand[], outShape: Shape, outDtype: DType): Tensor {
+    return this.make(cpuFused(kernel, operands, outShape, outDtype), outShape);
+  }
+
+  release(_t: Tensor): void {
+    // Typed arrays are garbage collected.
   }
 
   reduce(op: ReduceOp, x: Tensor, axes: readonly number[], keepdims: boolean): Tensor {

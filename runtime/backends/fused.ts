@@ -1,0 +1,105 @@
+/**
+ * Fused elementwise kernels: the compiler (compiler/emit/fuse*.ts) turns a
+ * chain of elementwise ops of a generated sweep into one `FusedKernel`,
+ * written into the generated file with its WGSL and its CPU function, both
+ * built from the elementwise op table. A backend runs it over operands
+ * broadcast (NumPy rules) to the output shape: one pass, no intermediates.
+ *
+ * This file also holds the CPU implementation (`cpuFused`), a loop over the
+ * broadcast output that calls `kernel.cpu` once per element.
+ */
+import type { Operand } from './backend.ts';
+import { shapeSize, typedArrayFor } from '../tensor.ts';
+import type { DType, Shape, TypedArray } from '../tensor.ts';
+import { broadcastStrides, forEachRow, innerStrides } from './cpu/strided.ts';
+
+export interface FusedKernel {
+  /** Stable name (e.g. `fused_loss_3`), used in error messages and labels. */
+  readonly name: string;
+  /** Operand count; each operand is a Tensor or a number, broadcast (NumPy rules) to the output shape. */
+  readonly arity: number;
+  /** WGSL source declaring `fn body(v0: f32, ..., v<arity-1>: f32) -> f32` (helper fns may precede it). */
+  readonly wgsl: string;
+  /** The same function on the CPU (generated from the same op table). */
+  readonly cpu: (...v: number[]) => number;
+}
+
+type Arr = TypedArray | Float64Array;
+
+/**
+ * The values of `kernel` over `operands` broadcast to `outShape`, in a new
+ * typed array of `outDtype` (the CPU backend wraps it in a tensor). Operand
+ * shapes are already checked to broadcast to `outShape`.
+ */
+export function cpuFused(kernel: FusedKernel, operands: readonly Operand[], outShape: Shape, outDtype: DType): TypedArray {
+  const size = shapeSize(outShape);
+  const out = typedArrayFor(outDtype, size);
+  const arrays: Arr[] = operands.map((x) => (typeof x === 'number' ? Float64Array.of(x) : (x.storage as TypedArray)));
+  const f = kernel.cpu;
+  // Fast path: every operand is full-size or a scalar (the common case in a sweep).
+  if (operands.every((x) => typeof x === 'number' || x.size === size || x.size === 1)) {
+    const steps = operands.map((x) => (typeof x === 'number' || x.size === 1 ? 0 : 1));
+    rowLoop(f, arrays, new Array<number>(arrays.length).fill(0), steps, out, 0, size);
+    return out;
+  }
+  const strides = operands.map((x) => broadcastStrides(typeof x === 'number' ? [] : x.shape, outShape));
+  const inner = innerStrides(outShape, strides);
+  forEachRow(outShape, strides, (offsets, o, n) => rowLoop(f, arrays, offsets, inner, out, o, n));
+  return out;
+}
+
+/** One inner row; the arity switch is outside the loop so each loop has a fixed call shape. */
+function rowLoop(
+  f: (...v: number[]) => number,
+  a: Arr[],
+  offsets: ArrayLike<number>,
+  s: readonly number[],
+  out: Arr,
+  o: number,
+  n: number,
+): void {
+  switch (a.length) {
+    case 1: {
+      const [x0] = a as [Arr];
+      for (let i = 0, p0 = offsets[0]!; i < n; i++, p0 += s[0]!) out[o + i] = f(x0[p0]!);
+      return;
+    }
+    case 2: {
+      const [x0, x1] = a as [Arr, Arr];
+      const [s0, s1] = s as [number, number];
+      for (let i = 0, p0 = offsets[0]!, p1 = offsets[1]!; i < n; i++, p0 += s0, p1 += s1) out[o + i] = f(x0[p0]!, x1[p1]!);
+      return;
+    }
+    case 3: {
+      const [x0, x1, x2] = a as [Arr, Arr, Arr];
+      const [s0, s1, s2] = s as [number, number, number];
+      let p0 = offsets[0]!;
+      let p1 = offsets[1]!;
+      let p2 = offsets[2]!;
+      for (let i = 0; i < n; i++, p0 += s0, p1 += s1, p2 += s2) out[o + i] = f(x0[p0]!, x1[p1]!, x2[p2]!);
+      return;
+    }
+    case 4: {
+      const [x0, x1, x2, x3] = a as [Arr, Arr, Arr, Arr];
+      const [s0, s1, s2, s3] = s as [number, number, number, number];
+      let p0 = offsets[0]!;
+      let p1 = offsets[1]!;
+      let p2 = offsets[2]!;
+      let p3 = offsets[3]!;
+      for (let i = 0; i < n; i++, p0 += s0, p1 += s1, p2 += s2, p3 += s3) out[o + i] = f(x0[p0]!, x1[p1]!, x2[p2]!, x3[p3]!);
+      return;
+    }
+    default: {
+      const k = a.length;
+      const p = Array.from(offsets).slice(0, k);
+      const v = new Array<number>(k);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < k; j++) {
+          v[j] = a[j]![p[j]!]!;
+          p[j]! += s[j]!;
+        }
+        out[o + i] = f(...v);
+      }
+    }
+  }
+}
