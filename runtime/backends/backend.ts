@@ -11,50 +11,20 @@
  */
 import type { DType, Shape, Tensor, TypedArray } from '../tensor.ts';
 import type { FusedKernel } from './fused.ts';
+import type { BinaryOpName, UnaryGradOpName, UnaryOpName } from './op-table.ts';
 
 export type BackendName = 'cpu' | 'webgpu';
 
-/** Elementwise functions of one operand. `leakyRelu` reads `param` (alpha). */
-export type UnaryOp =
-  | 'neg'
-  | 'exp'
-  | 'log'
-  | 'sqrt'
-  | 'abs'
-  | 'sign'
-  | 'tanh'
-  | 'sigmoid'
-  | 'relu'
-  | 'leakyRelu'
-  | 'softplus';
-
 /**
- * `g * f'(v)` for activations, fused: `tanh` and `sigmoid` read the output
- * y (f' = 1 - y^2, y (1 - y)); `relu` and `leakyRelu` read the input x.
+ * The elementwise op names are the keys of the op table (op-table.ts),
+ * which holds each op's CPU and WGSL code and its documentation:
+ * `UnaryOp` (one operand; `leakyRelu` reads `param`), `UnaryGradOp`
+ * (`g * f'(v)` for activations, fused) and `BinaryOp` (two broadcast
+ * operands; comparisons give int32 0/1).
  */
-export type UnaryGradOp = 'tanh' | 'sigmoid' | 'relu' | 'leakyRelu';
-
-/**
- * Elementwise functions of two broadcast operands. Comparisons give int32
- * 0/1. `maxMask` is 1 where a > b, 0.5 where a == b, 0 elsewhere (how
- * `maximum` splits its cotangent). `prelu` is a > 0 ? a : b * a.
- */
-export type BinaryOp =
-  | 'add'
-  | 'sub'
-  | 'mul'
-  | 'div'
-  | 'pow'
-  | 'maximum'
-  | 'minimum'
-  | 'prelu'
-  | 'maxMask'
-  | 'greater'
-  | 'greaterEqual'
-  | 'less'
-  | 'lessEqual'
-  | 'equal'
-  | 'notEqual';
+export type UnaryOp = UnaryOpName;
+export type UnaryGradOp = UnaryGradOpName;
+export type BinaryOp = BinaryOpName;
 
 export type ReduceOp = 'sum' | 'max' | 'min';
 

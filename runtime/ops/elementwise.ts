@@ -5,6 +5,7 @@
  */
 import type { BinaryOp, UnaryGradOp, UnaryOp } from '../backends/backend.ts';
 import { binaryScalar, unaryScalar } from '../backends/cpu/elementwise.ts';
+import { binaryOps } from '../backends/op-table.ts';
 import { Tensor } from '../tensor.ts';
 import type { DType } from '../tensor.ts';
 import { broadcastShapes, shapesEqual } from '../shape.ts';
@@ -32,20 +33,11 @@ function unary(op: UnaryOp): UnaryFn {
   }) as UnaryFn;
 }
 
-const FLOAT_OPS: ReadonlySet<BinaryOp> = new Set<BinaryOp>(['div', 'pow', 'prelu', 'maxMask']);
-const COMPARISONS: ReadonlySet<BinaryOp> = new Set<BinaryOp>([
-  'greater',
-  'greaterEqual',
-  'less',
-  'lessEqual',
-  'equal',
-  'notEqual',
-]);
-
 function binaryOp(op: BinaryOp, a: Operand, b: Operand): Operand {
   if (typeof a === 'number' && typeof b === 'number') return binaryScalar(op, a, b);
   const shape = broadcastShapes(op, typeof a === 'number' ? [] : a.shape, typeof b === 'number' ? [] : b.shape);
-  const dtype: DType = COMPARISONS.has(op) ? 'int32' : promote([a, b], FLOAT_OPS.has(op));
+  const kind = binaryOps[op].dtype;
+  const dtype: DType = kind === 'compare' ? 'int32' : promote([a, b], kind === 'float');
   return backendOf(op, a, b).binary(op, a, b, shape, dtype);
 }
 

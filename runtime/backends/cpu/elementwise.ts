@@ -1,116 +1,75 @@
 /**
  * CPU kernels for elementwise ops: unary functions, fused activation
- * gradients, broadcast binary ops and `where`. Each op has its own loop
- * (the switch is outside the loop), so V8 compiles tight loops over typed
- * arrays.
+ * gradients and broadcast binary ops, generated from the op table
+ * (../op-table.ts). Each (op, result kind) gets its own loop compiled once
+ * with `new Function`, so V8 sees a tight loop over typed arrays with the
+ * op's expression inlined, as if written by hand.
  */
 import type { BinaryOp, UnaryGradOp, UnaryOp } from '../backend.ts';
 import type { TypedArray } from '../../tensor.ts';
+import { binaryOps, cpuExpr, cpuHelpers, unaryGradOps, unaryOps, type ElementwiseOp } from '../op-table.ts';
+
+export { tanhF32 } from '../op-table.ts';
 
 type Arr = TypedArray | Float64Array;
 
+/** The op table's helpers, passed to every generated kernel by name. */
+const helperNames = Object.keys(cpuHelpers);
+const helperValues = Object.values(cpuHelpers);
+
+function compile<F>(params: string[], body: string): F {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function(...helperNames, `return function (${params.join(', ')}) {\n${body}\n};`)(...helperValues) as F;
+}
+
+/** Kernels by op name and result kind ('f32' for float32 results, 'f64' otherwise). */
+function cache<K, F>(make: (key: K, f32: boolean) => F): (key: K, out: Arr) => F {
+  const f32 = new Map<K, F>();
+  const other = new Map<K, F>();
+  return (key, out) => {
+    const isF32 = out instanceof Float32Array;
+    const m = isF32 ? f32 : other;
+    let f = m.get(key);
+    if (f === undefined) {
+      f = make(key, isF32);
+      m.set(key, f);
+    }
+    return f;
+  };
+}
+
+function expr(spec: ElementwiseOp, f32: boolean, ...args: string[]): string {
+  return cpuExpr(spec, f32 ? 'float32' : 'float64', ...args);
+}
+
+type UnaryK = (x: Arr, out: Arr, p: number) => void;
+const unaryK = cache<UnaryOp, UnaryK>((op, f32) =>
+  compile(['x', 'out', 'p'], `const n = x.length;\nfor (let i = 0; i < n; i++) { const v = x[i]; out[i] = ${expr(unaryOps[op], f32, 'v', 'p')}; }`),
+);
+
 export function unaryKernel(op: UnaryOp, x: Arr, out: Arr, param: number): void {
-  const n = x.length;
-  switch (op) {
-    case 'neg':
-      for (let i = 0; i < n; i++) out[i] = -x[i]!;
-      return;
-    case 'exp':
-      for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]!);
-      return;
-    case 'log':
-      for (let i = 0; i < n; i++) out[i] = Math.log(x[i]!);
-      return;
-    case 'sqrt':
-      for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]!);
-      return;
-    case 'abs':
-      for (let i = 0; i < n; i++) out[i] = Math.abs(x[i]!);
-      return;
-    case 'sign':
-      for (let i = 0; i < n; i++) out[i] = Math.sign(x[i]!);
-      return;
-    case 'tanh':
-      if (out instanceof Float32Array) for (let i = 0; i < n; i++) out[i] = tanhF32(x[i]!);
-      else for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]!);
-      return;
-    case 'sigmoid':
-      if (out instanceof Float32Array) for (let i = 0; i < n; i++) out[i] = 0.5 + 0.5 * tanhF32(0.5 * x[i]!);
-      else for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-x[i]!));
-      return;
-    case 'relu':
-      for (let i = 0; i < n; i++) {
-        const v = x[i]!;
-        out[i] = v > 0 ? v : 0;
-      }
-      return;
-    case 'leakyRelu':
-      for (let i = 0; i < n; i++) {
-        const v = x[i]!;
-        out[i] = v > 0 ? v : param * v;
-      }
-      return;
-    case 'softplus':
-      // log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for large |x|.
-      for (let i = 0; i < n; i++) {
-        const v = x[i]!;
-        out[i] = (v > 0 ? v : 0) + Math.log1p(Math.exp(-Math.abs(v)));
-      }
-      return;
-  }
-  op satisfies never;
+  unaryK(op, out)(x, out, param);
 }
 
-const TANH_CLAMP = 7.90531110763549805;
-
-/**
- * tanh for float32 results: a rational approximation (odd degree 13 over
- * even degree 6, the coefficients Eigen uses for float), within 3e-7 of
- * Math.tanh everywhere (about 2 float32 ulps) and 5x faster. Beyond
- * |x| = 7.9 it returns the value at the clamp, which rounds to +-1 in float32.
- */
-export function tanhF32(x: number): number {
-  if (x > TANH_CLAMP) x = TANH_CLAMP;
-  else if (x < -TANH_CLAMP) x = -TANH_CLAMP;
-  const x2 = x * x;
-  let p = -2.76076847742355e-16;
-  p = p * x2 + 2.00018790482477e-13;
-  p = p * x2 - 8.60467152213735e-11;
-  p = p * x2 + 5.12229709037114e-8;
-  p = p * x2 + 1.48572235717979e-5;
-  p = p * x2 + 6.37261928875436e-4;
-  p = p * x2 + 4.89352455891786e-3;
-  let q = 1.19825839466702e-6;
-  q = q * x2 + 1.18534705686654e-4;
-  q = q * x2 + 2.268434632439e-3;
-  q = q * x2 + 4.89352518554385e-3;
-  return (x * p) / q;
-}
+type UnaryGradK = (g: Arr, v: Arr, out: Arr, p: number) => void;
+const unaryGradK = cache<UnaryGradOp, UnaryGradK>((op, f32) =>
+  compile(
+    ['g', 'v', 'out', 'p'],
+    `const n = g.length;\nfor (let i = 0; i < n; i++) { const gi = g[i]; const vi = v[i]; out[i] = ${expr(unaryGradOps[op], f32, 'gi', 'vi', 'p')}; }`,
+  ),
+);
 
 export function unaryGradKernel(op: UnaryGradOp, g: Arr, v: Arr, out: Arr, param: number): void {
-  const n = g.length;
-  switch (op) {
-    case 'tanh':
-      for (let i = 0; i < n; i++) {
-        const y = v[i]!;
-        out[i] = g[i]! * (1 - y * y);
-      }
-      return;
-    case 'sigmoid':
-      for (let i = 0; i < n; i++) {
-        const y = v[i]!;
-        out[i] = g[i]! * y * (1 - y);
-      }
-      return;
-    case 'relu':
-      for (let i = 0; i < n; i++) out[i] = v[i]! > 0 ? g[i]! : 0;
-      return;
-    case 'leakyRelu':
-      for (let i = 0; i < n; i++) out[i] = v[i]! > 0 ? g[i]! : param * g[i]!;
-      return;
-  }
-  op satisfies never;
+  unaryGradK(op, out)(g, v, out, param);
 }
+
+type BinaryK = (a: Arr, ao: number, sa: number, b: Arr, bo: number, sb: number, out: Arr, o: number, n: number) => void;
+const binaryK = cache<BinaryOp, BinaryK>((op, f32) =>
+  compile(
+    ['a', 'ao', 'sa', 'b', 'bo', 'sb', 'out', 'o', 'n'],
+    `const end = o + n;\nfor (; o < end; o++, ao += sa, bo += sb) { const x = a[ao]; const y = b[bo]; out[o] = ${expr(binaryOps[op], f32, 'x', 'y')}; }`,
+  ),
+);
 
 /** One output row: out[o + i] = a[ao + i sa] op b[bo + i sb] for i < n. */
 export function binaryRow(
@@ -125,83 +84,29 @@ export function binaryRow(
   o: number,
   n: number,
 ): void {
-  const end = o + n;
-  switch (op) {
-    case 'add':
-      for (; o < end; o++, ao += sa, bo += sb) out[o] = a[ao]! + b[bo]!;
-      return;
-    case 'sub':
-      for (; o < end; o++, ao += sa, bo += sb) out[o] = a[ao]! - b[bo]!;
-      return;
-    case 'mul':
-      for (; o < end; o++, ao += sa, bo += sb) out[o] = a[ao]! * b[bo]!;
-      return;
-    case 'div':
-      for (; o < end; o++, ao += sa, bo += sb) out[o] = a[ao]! / b[bo]!;
-      return;
-    case 'pow':
-      for (; o < end; o++, ao += sa, bo += sb) out[o] = Math.pow(a[ao]!, b[bo]!);
-      return;
-    case 'maximum':
-      for (; o < end; o++, ao += sa, bo += sb) {
-        const x = a[ao]!;
-        const y = b[bo]!;
-        out[o] = x >= y || x !== x ? x : y;
-      }
-      return;
-    case 'minimum':
-      for (; o < end; o++, ao += sa, bo += sb) {
-        const x = a[ao]!;
-        const y = b[bo]!;
-        out[o] = x <= y || x !== x ? x : y;
-      }
-      return;
-    case 'prelu':
-      for (; o < end; o++, ao += sa, bo += sb) {
-        const x = a[ao]!;
-        out[o] = x > 0 ? x : b[bo]! * x;
-      }
-      return;
-    case 'maxMask':
-      for (; o < end; o++, ao += sa, bo += sb) {
-        const x = a[ao]!;
-        const y = b[bo]!;
-        out[o] = x > y ? 1 : x === y ? 0.5 : 0;
-      }
-      return;
-    case 'greater':
-      for (; o < end; o++, ao += sa, bo += sb) out[o] = a[ao]! > b[bo]! ? 1 : 0;
-      return;
-    case 'greaterEqual':
-      for (; o < end; o++, ao += sa, bo += sb) out[o] = a[ao]! >= b[bo]! ? 1 : 0;
-      return;
-    case 'less':
-      for (; o < end; o++, ao += sa, bo += sb) out[o] = a[ao]! < b[bo]! ? 1 : 0;
-      return;
-    case 'lessEqual':
-      for (; o < end; o++, ao += sa, bo += sb) out[o] = a[ao]! <= b[bo]! ? 1 : 0;
-      return;
-    case 'equal':
-      for (; o < end; o++, ao += sa, bo += sb) out[o] = a[ao]! === b[bo]! ? 1 : 0;
-      return;
-    case 'notEqual':
-      for (; o < end; o++, ao += sa, bo += sb) out[o] = a[ao]! !== b[bo]! ? 1 : 0;
-      return;
-  }
-  op satisfies never;
+  binaryK(op, out)(a, ao, sa, b, bo, sb, out, o, n);
 }
+
+type Scalar2 = (x: number, y: number) => number;
+const binaryScalarK = new Map<BinaryOp, Scalar2>();
 
 /** The same op on two numbers (used when both operands are numbers). */
 export function binaryScalar(op: BinaryOp, x: number, y: number): number {
-  const a = new Float64Array([x]);
-  const b = new Float64Array([y]);
-  const out = new Float64Array(1);
-  binaryRow(op, a, 0, 0, b, 0, 0, out, 0, 1);
-  return out[0]!;
+  let f = binaryScalarK.get(op);
+  if (f === undefined) {
+    f = compile<Scalar2>(['x', 'y'], `return ${binaryOps[op].cpu('x', 'y')};`);
+    binaryScalarK.set(op, f);
+  }
+  return f(x, y);
 }
 
+const unaryScalarK = new Map<UnaryOp, Scalar2>();
+
 export function unaryScalar(op: UnaryOp, x: number, param: number): number {
-  const out = new Float64Array(1);
-  unaryKernel(op, new Float64Array([x]), out, param);
-  return out[0]!;
+  let f = unaryScalarK.get(op);
+  if (f === undefined) {
+    f = compile<Scalar2>(['x', 'p'], `return ${unaryOps[op].cpu('x', 'p')};`);
+    unaryScalarK.set(op, f);
+  }
+  return f(x, param);
 }

@@ -10,6 +10,7 @@ import type { DType, Shape, TypedArray } from '../../tensor.ts';
 import { Rng } from '../../rng.ts';
 import { cpuFused, type FusedKernel } from '../fused.ts';
 import { binaryRow, unaryGradKernel, unaryKernel } from './elementwise.ts';
+import { resultDtype, unaryOps } from '../op-table.ts';
 import { broadcastStrides, forEachRow, innerStrides } from './strided.ts';
 import { reduceKernel } from './reduce.ts';
 import { gemmJs, type GemmArgs } from './matmul.ts';
@@ -96,7 +97,7 @@ class CpuBackend implements Backend {
   }
 
   unary(op: UnaryOp, x: Tensor, param: number): Tensor {
-    const dtype = x.dtype === 'int32' && op !== 'neg' && op !== 'abs' && op !== 'sign' && op !== 'relu' ? 'float32' : x.dtype;
+    const dtype = resultDtype(unaryOps[op], x.dtype);
     const out = typedArrayFor(dtype, x.size);
     unaryKernel(op, cpuData(x), out, param);
     return this.make(out, x.shape);
