@@ -407,6 +407,25 @@ function rewriteNullish<T extends ts.Node>(s: T, state: NullState): T {
  */
 function foldFirstContribution(list: readonly ts.Statement[], fnBody: readonly ts.Statement[] = list): ts.Statement[] {
   const out = list.map((s) => mapNestedLists(s, (inner) => foldFirstContribution(inner, fnBody)));
+  // Where each name is mentioned, in order: the first mention after a declaration is found by a
+  // pointer walk instead of a scan (a long straight-line body declares hundreds of adjoints at its top).
+  const mentions = new Map<string, number[]>();
+  out.forEach((s, j) => {
+    for (const name of mentionsOf(s)) {
+      const at = mentions.get(name);
+      if (at) at.push(j);
+      else mentions.set(name, [j]);
+    }
+  });
+  const next = new Map<string, number>();
+  const firstMentionAfter = (name: string, i: number): number => {
+    const at = mentions.get(name)!;
+    let k = next.get(name) ?? 0;
+    while (k < at.length && at[k]! <= i) k++;
+    next.set(name, k);
+    return k < at.length ? at[k]! : -1;
+  };
+  const removed = new Set<number>();
   for (let i = 0; i < out.length; i++) {
     const s = out[i]!;
     if (!ts.isVariableStatement(s) || s.declarationList.declarations.length !== 1 || !(s.declarationList.flags & ts.NodeFlags.Let)) continue;
@@ -416,24 +435,22 @@ function foldFirstContribution(list: readonly ts.Statement[], fnBody: readonly t
     const nul = isNull(d.initializer);
     if (!zero && !nul) continue;
     const name = d.name.text;
-    for (let j = i + 1; j < out.length; j++) {
-      const t = out[j]!;
-      if (!mentionsOf(t).has(name)) continue;
-      const value = firstValue(t, name, zero);
-      if (value) {
-        // The declaration moves down to the first contribution (nothing between mentions the name).
-        const constant = countWrites(fnBody, name) === 1;
-        const decl = f.createVariableDeclaration(name, undefined, constant ? undefined : d.type, value);
-        const statement = f.createVariableStatement(s.modifiers, f.createVariableDeclarationList([decl], constant ? ts.NodeFlags.Const : ts.NodeFlags.Let));
-        out[j] = keepComments(t, statement);
-        if (i + 1 < out.length && ts.getSyntheticLeadingComments(s)?.length) keepComments(s, out[i + 1]!);
-        out.splice(i, 1);
-        i--;
-      }
-      break;
-    }
+    const j = firstMentionAfter(name, i);
+    if (j < 0) continue;
+    const t = out[j]!;
+    const value = firstValue(t, name, zero);
+    if (!value) continue;
+    // The declaration moves down to the first contribution (nothing between mentions the name).
+    const constant = countWrites(fnBody, name) === 1;
+    const decl = f.createVariableDeclaration(name, undefined, constant ? undefined : d.type, value);
+    const statement = f.createVariableStatement(s.modifiers, f.createVariableDeclarationList([decl], constant ? ts.NodeFlags.Const : ts.NodeFlags.Let));
+    // The new statement mentions what `t` mentioned, so the mention lists stay right.
+    out[j] = keepComments(t, statement);
+    mentionCache.set(out[j]!, mentionsOf(t));
+    if (i + 1 < out.length && ts.getSyntheticLeadingComments(s)?.length) keepComments(s, out[i + 1]!);
+    removed.add(i);
   }
-  return out;
+  return removed.size === 0 ? out : out.filter((_, i) => !removed.has(i));
 }
 
 /** Names a statement reads or writes, computed once per statement node (the scans above would otherwise be quadratic). */
@@ -442,7 +459,8 @@ const mentionCache = new WeakMap<ts.Statement, Set<string>>();
 function mentionsOf(s: ts.Statement): Set<string> {
   let m = mentionCache.get(s);
   if (!m) {
-    m = new Set([...readsOf(s), ...writesOf(s)]);
+    m = readsOf(s);
+    for (const w of writesOf(s)) m.add(w);
     mentionCache.set(s, m);
   }
   return m;
@@ -495,8 +513,13 @@ function writeCounts(body: readonly ts.Statement[]): Map<string, number> {
 
 /** Applies `fn` to the statement lists nested in `s` (blocks, branches, loop bodies). */
 function mapNestedLists(s: ts.Statement, fn: (list: readonly ts.Statement[]) => ts.Statement[]): ts.Statement {
-  const block = (b: ts.Statement): ts.Statement => (ts.isBlock(b) ? f.updateBlock(b, fn(b.statements)) : b);
-  if (ts.isBlock(s)) return f.updateBlock(s, fn(s.statements));
+  // Unchanged lists keep their nodes, so a round that changes nothing is seen as a fixed point.
+  const updated = (b: ts.Block): ts.Block => {
+    const list = fn(b.statements);
+    return sameList(b.statements, list) ? b : f.updateBlock(b, list);
+  };
+  const block = (b: ts.Statement): ts.Statement => (ts.isBlock(b) ? updated(b) : b);
+  if (ts.isBlock(s)) return updated(s);
   if (ts.isIfStatement(s)) return f.updateIfStatement(s, s.expression, block(s.thenStatement), s.elseStatement && block(s.elseStatement));
   if (ts.isWhileStatement(s)) return f.updateWhileStatement(s, s.expression, block(s.statement));
   if (ts.isDoStatement(s)) return f.updateDoStatement(s, block(s.statement), s.expression);
