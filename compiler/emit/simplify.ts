@@ -62,44 +62,60 @@ function isRead(id: ts.Identifier, parent: ts.Node | undefined): boolean {
   return true;
 }
 
-/** Names read anywhere in `node`. */
-function readsOf(node: ts.Node): Set<string> {
-  const out = new Set<string>();
-  const walk = (n: ts.Node, parent: ts.Node | undefined): void => {
-    if (ts.isIdentifier(n)) {
-      if (isRead(n, parent)) out.add(n.text);
-      return;
-    }
-    ts.forEachChild(n, (c) => walk(c, n));
-  };
-  walk(node, undefined);
+/**
+ * Names read anywhere in `node`. Kept per node (output nodes are not changed once built), so the
+ * passes and rounds below that ask again about the same statement pay once. Callers must not
+ * change the set they get.
+ */
+function readsOf(node: ts.Node): ReadonlySet<string> {
+  let out = readCache.get(node);
+  if (!out) {
+    const found = new Set<string>();
+    collectReads(node, undefined, found);
+    readCache.set(node, (out = found));
+  }
   return out;
 }
 
-/** Names assigned (`x = ...`, `x += ...`, `x++`) anywhere in `node`. */
-function writesOf(node: ts.Node): Set<string> {
-  const out = new Set<string>();
-  const walk = (n: ts.Node): void => {
-    if (ts.isBinaryExpression(n) && isAssignment(n.operatorToken.kind)) {
-      const key = pathKey(n.left);
-      if (key !== null) out.add(key);
-    }
-    if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && ts.isIdentifier(n.operand)) out.add(n.operand.text);
-    if (ts.isArrayLiteralExpression(n) && n.parent === undefined) {
-      // destructuring targets are handled by the caller through readsOf (conservative)
-    }
-    ts.forEachChild(n, walk);
-  };
-  walk(node);
-  // `[a, b] = ...` destructuring assignments
-  const walkDestructure = (n: ts.Node): void => {
-    if (ts.isBinaryExpression(n) && n.operatorToken.kind === K.EqualsToken && ts.isArrayLiteralExpression(n.left)) {
+const readCache = new WeakMap<ts.Node, Set<string>>();
+
+function collectReads(n: ts.Node, parent: ts.Node | undefined, out: Set<string>): void {
+  if (ts.isIdentifier(n)) {
+    if (isRead(n, parent)) out.add(n.text);
+    return;
+  }
+  const cached = parent !== undefined ? readCache.get(n) : undefined;
+  if (cached) {
+    for (const name of cached) out.add(name);
+    return;
+  }
+  ts.forEachChild(n, (c) => collectReads(c, n, out));
+}
+
+/** Names assigned (`x = ...`, `x += ...`, `x++`, `[a, b] = ...`) anywhere in `node`; kept per node like reads. */
+function writesOf(node: ts.Node): ReadonlySet<string> {
+  let out = writeCache.get(node);
+  if (!out) {
+    const found = new Set<string>();
+    collectWrites(node, found);
+    writeCache.set(node, (out = found));
+  }
+  return out;
+}
+
+const writeCache = new WeakMap<ts.Node, Set<string>>();
+
+function collectWrites(n: ts.Node, out: Set<string>): void {
+  if (ts.isBinaryExpression(n) && isAssignment(n.operatorToken.kind)) {
+    const key = pathKey(n.left);
+    if (key !== null) out.add(key);
+    // `[a, b] = ...` destructuring assignments
+    if (n.operatorToken.kind === K.EqualsToken && ts.isArrayLiteralExpression(n.left)) {
       for (const e of n.left.elements) if (ts.isIdentifier(e)) out.add(e.text);
     }
-    ts.forEachChild(n, walkDestructure);
-  };
-  walkDestructure(node);
-  return out;
+  }
+  if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && ts.isIdentifier(n.operand)) out.add(n.operand.text);
+  ts.forEachChild(n, (c) => collectWrites(c, out));
 }
 
 function isAssignment(kind: ts.SyntaxKind): boolean {
@@ -459,7 +475,7 @@ const mentionCache = new WeakMap<ts.Statement, Set<string>>();
 function mentionsOf(s: ts.Statement): Set<string> {
   let m = mentionCache.get(s);
   if (!m) {
-    m = readsOf(s);
+    m = new Set(readsOf(s));
     for (const w of writesOf(s)) m.add(w);
     mentionCache.set(s, m);
   }
@@ -559,12 +575,7 @@ function removeDeadStores(body: readonly ts.Statement[]): ts.Statement[] {
     for (const name of reads) lastRead.set(name, i);
   });
   const index = new Map(order.map((s, i) => [s, i]));
-  const loopReads = new Map<ts.Statement, Set<string>>();
-  const readsInLoop = (loop: ts.Statement) => {
-    let r = loopReads.get(loop);
-    if (!r) loopReads.set(loop, (r = readsOf(loop)));
-    return r;
-  };
+  const readsInLoop = (loop: ts.Statement) => readsOf(loop);
   const allReads = readsOf(f.createBlock(body.slice()));
   const dead = (s: ts.Statement): boolean => {
     const assign = plainAssignment(s);
