@@ -28,7 +28,8 @@ const stampFile = path.join(root, 'dist', 'compiler', 'cli.js');
 
 export default function setup(): () => void {
   const runStarted = Date.now();
-  rebuildDistIfStale();
+  if (needsDist(process.argv.slice(2))) rebuildDistIfStale();
+  else console.log('[global-setup] dist/ not rebuilt: none of the selected test files runs the built compiler');
   return () => typecheckGeneratedFiles(runStarted);
 }
 
@@ -49,6 +50,20 @@ function typecheckGeneratedFiles(sinceMs: number): void {
     `\n[global-teardown] FAIL: ${errors.length} type error(s) in generated files of this run ` +
       `(tsc --strict over ${files.length} files, ${ms} ms):\n${errors.map((e) => `  ${e}`).join('\n')}\n`,
   );
+}
+
+/** Tests that run the built compiler in dist/ (the CLI, tspc, the bundler and editor plugins, the package). */
+const distUsers = ['test/build/', 'test/package/', 'test/playground/', 'test/diagnostics/cli', 'test/compiler/output-checks', 'test/examples/word2vec-cli'];
+
+/**
+ * A run given explicit test files (`vitest run test/compiler/x.test.ts`) rebuilds dist/ only when one
+ * of them runs dist/: a rebuild is a whole-project tsc (about a minute on a busy machine). A run with
+ * no file filter (the README's `npm test`, CI) always checks.
+ */
+function needsDist(args: readonly string[]): boolean {
+  const filters = args.filter((a) => /^(\.\/)?test(\/|$)/.test(a) || /\.test\.ts$/.test(a));
+  if (filters.length === 0) return true;
+  return filters.some((f) => distUsers.some((d) => f.replace(/^\.\//, '').startsWith(d) || d.startsWith(f.replace(/^\.\//, ''))));
 }
 
 function rebuildDistIfStale(): void {
