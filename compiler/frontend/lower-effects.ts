@@ -21,6 +21,7 @@ import { fail } from './diagnostics.ts';
 import type { Lowerer } from './lower.ts';
 import { lowerExpression, lowerPlace, lowerTensor, toPExpr } from './lower-expr.ts';
 import { classifyType } from './types.ts';
+import { localCallEffects } from './lower-closures.ts';
 
 /** True when evaluating `node` may assign a variable or an element: it holds `++`, `--` or an assignment. */
 export function hasSideEffects(node: Node): boolean {
@@ -28,6 +29,8 @@ export function hasSideEffects(node: Node): boolean {
 }
 
 function containsUpdate(n: ts.Node): boolean {
+  // A call of a local function or an array method with a callback: inlined statements (lower-closures.ts).
+  if (ts.isCallExpression(n) && localCallEffects(n)) return true;
   if (ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) {
     if (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken) return true;
   }
@@ -58,6 +61,12 @@ export function assignedVariables(L: Lowerer, node: Node): Set<string> {
     else if (b?.kind === 'alias') names.add(b.ref.base);
   };
   const visit = (n: ts.Node): void => {
+    // The enclosing locals a local function called here assigns.
+    for (const name of (ts.isCallExpression(n) && localCallEffects(n)?.writes) || []) {
+      const b = L.lookup(name);
+      if (b?.kind === 'var') names.add(b.name);
+      else if (b?.kind === 'alias') names.add(b.ref.base);
+    }
     if (ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) {
       if (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken) addTarget(n.operand);
     } else if (ts.isBinaryExpression(n)) {

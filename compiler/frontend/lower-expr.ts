@@ -18,6 +18,8 @@ import { unsupportedExpression } from './unsupported.ts';
 import { arrayMethodValue, methodAllocation, type Allocation } from './lower-array-methods.ts';
 import { assignedVariables, destructuringAssignment, hasSideEffects, laterAssigned, lowerInOrder, sequencedCondition, snapshot } from './lower-effects.ts';
 import { constantArgument, constantArrayRef, constantCondition, constantNumberOperand, constantNumberRead, lowerNullish, portableOpaqueType } from './lower-constants.ts';
+import { localCall, localCondition } from './lower-closures.ts';
+import { callbackAllocation, callbackCondition, callbackPosition, callbackValue } from './lower-callbacks.ts';
 
 const arithmetic: Partial<Record<SyntaxKind, ScalarPrim>> = {
   [SyntaxKind.PlusToken]: 'add',
@@ -194,7 +196,8 @@ export function lowerExpression(L: Lowerer, e: Expression, out: Stmt[], target: 
     const constant = constantNumberOperand(L, e);
     if (constant) return constant;
     if (name === 'length') {
-      const ref = tryLowerRef(L, obj, out);
+      // `xs.filter(p).length`: the new array, then its length (lower-callbacks.ts).
+      const ref = tryLowerRef(L, obj, out) ?? (Node.isCallExpression(obj) && callbackPosition(obj) !== null ? { base: L.lowerArrayValue(obj, out), path: [] } : null);
       if (ref) return emit({ kind: 'pure', expr: { kind: 'length', ref } });
     }
     const ref = lowerRefOrFail(L, e, out);
@@ -402,6 +405,9 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
   const args = e.getArguments() as Expression[];
   const dest = () => target ?? L.temp();
   if (args.some((a) => Node.isSpreadElement(a))) fail(e, 'spread arguments are not supported', 'pass the values one by one');
+  // `sq(x)`, `((v) => v * v)(x)`: a local function, inlined (lower-closures.ts).
+  const local = localCall(L, e, out, target);
+  if (local) return local;
   if (Node.isPropertyAccessExpression(callee)) {
     const obj = callee.getExpression();
     const name = callee.getName();
@@ -429,6 +435,9 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
     // `xs.indexOf(v)`: a loop of comparisons (lower-array-methods.ts).
     const arrayMethod = arrayMethodValue(L, e, out, target);
     if (arrayMethod) return arrayMethod;
+    // `xs.reduce((s, v) => s + v, 0)`, `xs.findIndex((v) => v > 0)`: a loop calling the callback (lower-callbacks.ts).
+    const withCallback = callbackValue(L, e, out, target);
+    if (withCallback) return withCallback;
     if (!isMethodReceiver(L, obj)) fail(e, `method call ${callee.getText()}(...) is not supported`, 'write the loop out, or move the call into a @differentiable helper function');
   }
   if (!Node.isIdentifier(callee) && !Node.isPropertyAccessExpression(callee)) fail(e, `cannot call ${callee.getText()}`, 'call a named function');
@@ -653,6 +662,9 @@ export function arrayAllocation(L: Lowerer, init: Expression, type: Extract<VarT
     return arrayAllocation(L, init.getExpression(), type, out);
   }
   const ctor: ArrayCtor = type.ctor;
+  // `xs.map((v) => ...)`, `xs.filter(...)`, `Array.from({ length: n }, (_, i) => ...)` (lower-callbacks.ts).
+  const withCallback = Node.isCallExpression(init) ? callbackAllocation(L, init, type, out) : null;
+  if (withCallback) return withCallback;
   if (isRowsType(type) && !Node.isArrayLiteralExpression(init)) {
     fail(init, 'a local number[][] starts as [] or as a literal of rows', 'write const rows: number[][] = [] and push each row (a copy of a row is rows.push(r.slice()))');
   }
@@ -799,6 +811,9 @@ export function toPExpr(L: Lowerer, e: Expression, out: Stmt[], where: 'if' | 'l
     if (ref) return { kind: 'load', ref };
   }
   if (Node.isCallExpression(e)) {
+    // `isBig(x)` for a local function, `xs.some((v) => v > 0)` (lower-closures.ts, lower-callbacks.ts).
+    const called = localCondition(L, e, out, where) ?? callbackCondition(L, e, out, where);
+    if (called) return called;
     const callee = e.getExpression();
     if (Node.isPropertyAccessExpression(callee) && callee.getExpression().getText() === 'Math' && Object.hasOwn(mathFunctions, callee.getName())) {
       return { kind: 'math', fn: callee.getName(), args: (e.getArguments() as Expression[]).map(rec) };

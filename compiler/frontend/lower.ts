@@ -47,8 +47,10 @@ import { outParameter, returnsVoid } from './out-params.ts';
 import { lowerSwitch } from './lower-switch.ts';
 import { asBoolean, hasSideEffects } from './lower-effects.ts';
 import { classifyType, isDifferentiable, typeForMessage, varTypeForMessage } from './types.ts';
-import { propertyHint, unsupportedExpression, unsupportedStatement } from './unsupported.ts';
+import { propertyHint, unsupportedStatement } from './unsupported.ts';
 import { isMethodReceiver, resolveCall, type PrimalImport } from './callees.ts';
+import { checkLocalFunctions, declareLocalFunction, hoistLocalFunctions, localCallStatement, localReturn, ownReturns } from './lower-closures.ts';
+import { callbackStatement } from './lower-callbacks.ts';
 
 /** What a name in the source refers to while lowering. */
 export type Binding =
@@ -240,7 +242,7 @@ export class Lowerer {
     return undefined;
   }
 
-  private bind(sourceName: string, binding: Binding): void {
+  bind(sourceName: string, binding: Binding): void {
     this.scopes[this.scopes.length - 1]!.set(sourceName, binding);
   }
 
@@ -253,17 +255,29 @@ export class Lowerer {
     }
   }
 
+  /** The scopes seen from here, for a local function defined here (lower-closures.ts). */
+  scopeChain(): Map<string, Binding>[] {
+    return [...this.scopes];
+  }
+
+  /** Runs `fn` in a new scope inside `chain` (a local function's body sees the scopes it was defined in). */
+  withScopeChain<T>(chain: Map<string, Binding>[], fn: () => T): T {
+    const saved = this.scopes.splice(0, this.scopes.length, ...chain, new Map());
+    try {
+      return fn();
+    } finally {
+      this.scopes.splice(0, this.scopes.length, ...saved);
+    }
+  }
+
   // ---- entry ----
 
   lowerBody(): IRFunction {
     const node = this.annotated.node;
     const body = node.getBody();
     if (!body) fail(node, `${this.annotated.name} has no body`, 'put @differentiable on the implementation, which has a body');
-    const closure = body.getFirstDescendant((n) => Node.isArrowFunction(n) || Node.isFunctionExpression(n) || Node.isFunctionDeclaration(n));
-    if (closure) {
-      if (Node.isFunctionDeclaration(closure)) unsupportedStatement(closure);
-      unsupportedExpression(closure);
-    }
+    // Local functions are inlined where they are called; the ones that escape are refused here (lower-closures.ts).
+    checkLocalFunctions(this, body);
     for (const d of [...body.getDescendantsOfKind(SyntaxKind.VariableDeclaration), ...body.getDescendantsOfKind(SyntaxKind.BindingElement)]) {
       const declared = d.getNameNode();
       if (Node.isIdentifier(declared)) checkDeclaredName(declared, 'local variable');
@@ -286,7 +300,7 @@ export class Lowerer {
       return this.fn;
     }
     const statements = body.getStatements();
-    const returns = body.getDescendantsOfKind(SyntaxKind.ReturnStatement);
+    const returns = ownReturns(this, body);
     const last = statements[statements.length - 1];
     if (returns.length === 1 && last && Node.isReturnStatement(last)) {
       this.tailReturn = last;
@@ -326,7 +340,7 @@ export class Lowerer {
     const param = this.fn.params.find((p) => p.name === name)!;
     const type = param.type as Extract<VarType, { kind: 'array' }>;
     if (!Node.isBlock(body)) fail(body, `${this.annotated.name} returns nothing: give it a block body`, 'write { ... } around the statements that fill the array');
-    const early = body.getDescendantsOfKind(SyntaxKind.ReturnStatement)[0];
+    const early = ownReturns(this, body)[0];
     if (early) fail(early, `${this.annotated.name} fills ${name} and returns nothing: return is not supported in it`, 'let the function run to its end, guarding the rest with if/else');
     const out: Stmt[] = [];
     const copy = this.fresh(`${name}Copy`, type);
@@ -354,6 +368,7 @@ export class Lowerer {
 
   /** Lowers a list of statements, moving or guarding what follows an early exit. */
   lowerBlock(statements: Statement[], out: Stmt[]): Exits {
+    hoistLocalFunctions(this, statements);
     const may = new Set<string>();
     for (let i = 0; i < statements.length; i++) {
       const exits = this.lowerStatement(statements[i]!, out);
@@ -433,8 +448,10 @@ export class Lowerer {
       out.push(this.assignPure(flag, { kind: 'bool', value: true }, s));
       return { may: new Set([`${isBreak ? 'break' : 'continue'}:${frame.id}`]), always: true };
     }
-    if (Node.isReturnStatement(s)) return this.visitReturn(s, out);
+    if (Node.isReturnStatement(s)) return localReturn(this, s, out) ?? this.visitReturn(s, out);
     if (Node.isEmptyStatement(s)) return none();
+    // A local function declaration: its calls are inlined (lower-closures.ts).
+    if (Node.isFunctionDeclaration(s)) return none();
     unsupportedStatement(s);
   }
 
@@ -703,6 +720,15 @@ export class Lowerer {
     return { may: new Set([...exits.may].filter((e) => e !== own)), always: false };
   }
 
+  /** `break` out of the block lowered by lowerBreakable with `label`, its flag named after `base` (a local function's `return`). */
+  breakOut(label: string, base: string, at: Node, out: Stmt[]): Exits {
+    const frame = [...this.loops].reverse().find((l) => l.label === label);
+    if (!frame) throw new Error(`internal: no block ${label}`);
+    const flag = (frame.breakFlag ??= this.flag(base));
+    out.push(this.assignPure(flag, { kind: 'bool', value: true }, at));
+    return { may: new Set([`break:${frame.id}`]), always: true };
+  }
+
   /** `!(flag1 || flag2 ...)` for the flags of a set of exits. */
   notAny(exits: Set<string>): PExpr {
     const flags = [...exits].map((e) => this.flagOf(e));
@@ -724,6 +750,8 @@ export class Lowerer {
 
   // Transforms `let x = e` into `x = e` (numbers), an array allocation, or an alias.
   private visitDeclaration(d: VariableDeclaration, isConst: boolean, out: Stmt[]): void {
+    // `const f = (v) => ...`: a local function, inlined where it is called (lower-closures.ts).
+    if (declareLocalFunction(this, d)) return;
     const nameNode = d.getNameNode();
     if (Node.isArrayBindingPattern(nameNode)) {
       // `const [a, b] = g(x)`: the array, then one load per element.
@@ -866,7 +894,7 @@ export class Lowerer {
   }
 
   // Transforms an expression statement: assignments, ++/--, push, and nothing else.
-  private visitExpressionStatement(e: Expression, out: Stmt[]): void {
+  visitExpressionStatement(e: Expression, out: Stmt[]): void {
     if (Node.isParenthesizedExpression(e)) return this.visitExpressionStatement(e.getExpression(), out);
     if (Node.isBinaryExpression(e) && e.getOperatorToken().getKind() === SyntaxKind.CommaToken) {
       this.visitExpressionStatement(e.getLeft(), out);
@@ -875,6 +903,8 @@ export class Lowerer {
     }
     if (Node.isCallExpression(e)) {
       const callee = e.getExpression();
+      // `add(v)`, `xs.forEach((v) => ...)`: a local function inlined, an array method with a callback (lower-closures.ts, lower-callbacks.ts).
+      if (localCallStatement(this, e, out) || callbackStatement(this, e, out)) return;
       if (Node.isPropertyAccessExpression(callee) && callee.getName() === 'push') {
         const ref = lowerRefOrFail(this, callee.getExpression(), out);
         const t = this.refType(ref, callee.getExpression());
