@@ -22,6 +22,12 @@ export interface FusedKernel {
   readonly wgsl: string;
   /** The same function on the CPU (generated from the same op table). */
   readonly cpu: (...v: number[]) => number;
+  /**
+   * How the result dtype follows the tensor operands (as in the op table):
+   * `same` keeps int32 (a chain of add, sub, mul, ...), `float` (the
+   * default) turns int32 into float32. float64 wins over float32 either way.
+   */
+  readonly dtype?: 'same' | 'float';
 }
 
 type Arr = TypedArray | Float64Array;
