@@ -57,7 +57,7 @@ export const unaryOps = {
     'float',
     '1 / (1 + e^-x)',
     (x) => `(1 / (1 + Math.exp(-(${x}))))`,
-    (x) => `(0.5 + 0.5 * wg_tanh(0.5 * (${x})))`,
+    (x) => `(1.0 / (1.0 + exp(-(${x}))))`,
     (x) => `(0.5 + 0.5 * tanhF32(0.5 * (${x})))`,
   ),
   relu: op(1, 'same', 'max(x, 0)', (x) => `(${x} > 0 ? ${x} : 0)`, (x) => `select(0.0, ${x}, ${x} > 0.0)`),
@@ -198,10 +198,17 @@ export const cpuHelpers = { tanhF32 } as const;
 
 /**
  * WGSL functions the `wgsl` expressions call, declared once per shader:
- * the same tanh approximation as the CPU's float32 one, log1p without
- * cancellation, and pow with JavaScript's sign and zero rules.
+ * `wg_bits` (an f32 from its bits at run time: WGSL refuses infinite and
+ * NaN constants), the same tanh approximation as the CPU's float32 one,
+ * log1p without cancellation (a series near 0, where GPU logs near 1
+ * lose digits), and pow with JavaScript's sign and zero
+ * rules.
  */
 export const wgslPrelude = /* wgsl */ `
+fn wg_bits(b: u32) -> f32 {
+  var v = b;
+  return bitcast<f32>(v);
+}
 fn wg_tanh(x0: f32) -> f32 {
   let x = clamp(x0, -7.90531110763549805, 7.90531110763549805);
   let x2 = x * x;
@@ -219,24 +226,27 @@ fn wg_tanh(x0: f32) -> f32 {
   return (x * p) / q;
 }
 fn wg_log1p(x: f32) -> f32 {
-  let u = 1.0 + x;
-  if (u == 1.0) { return x; }
-  return log(u) * x / (u - 1.0);
+  if (abs(x) < 0.05) {
+    // Taylor series: error below x^7 / 7, no cancellation.
+    return x * (1.0 - x * (0.5 - x * (0.33333333 - x * (0.25 - x * (0.2 - x * 0.16666667)))));
+  }
+  return log(1.0 + x);
 }
 fn wg_pow(a: f32, b: f32) -> f32 {
   if (b == 0.0) { return 1.0; }
-  if (a == 0.0) { return select(0.0, bitcast<f32>(0x7f800000u), b < 0.0); }
+  if (a == 0.0) { return select(0.0, wg_bits(0x7f800000u), b < 0.0); }
   if (a > 0.0) { return exp2(b * log2(a)); }
-  if (b != floor(b)) { return bitcast<f32>(0x7fc00000u); }
+  if (b != floor(b)) { return wg_bits(0x7fc00000u); }
   let m = exp2(b * log2(-a));
   return select(m, -m, (b * 0.5) != floor(b * 0.5));
 }
 `;
 
-/** A WGSL f32 expression with exactly the float32 value of `x` (NaN and infinities included). */
+/** A WGSL f32 expression with exactly the float32 value of `x` (NaN and infinities included, through wgslPrelude's wg_bits). */
 export function wgslLiteral(x: number): string {
   const f = Math.fround(x);
   if (Number.isFinite(f) && Number.isInteger(f) && Math.abs(f) < 1e7) return `${f}.0`;
   const bits = new Uint32Array(new Float32Array([f]).buffer)[0]!;
-  return `bitcast<f32>(0x${bits.toString(16)}u)`;
+  // Infinities and NaN go through wg_bits (wgslPrelude): WGSL rejects them as constants.
+  return Number.isFinite(f) ? `bitcast<f32>(0x${bits.toString(16)}u)` : `wg_bits(0x${bits.toString(16)}u)`;
 }

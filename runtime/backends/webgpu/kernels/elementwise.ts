@@ -1,0 +1,117 @@
+/**
+ * The elementwise WGSL kernel, generated per (expression, operand kinds,
+ * dtypes): one thread per output element, operands broadcast NumPy-style.
+ * An operand is `full` (same shape as the output: read at the thread's
+ * index), `one` (a size-1 tensor: element 0), `strided` (read at an offset
+ * built from the output index and the operand's broadcast strides, which
+ * are kernel parameters) or `scalar` (a number, a kernel parameter).
+ * Values are computed in f32; int32 operands are converted on load and
+ * int32 results on store.
+ *
+ * Parameter words: [0] n, [1] rank, [2..10) output shape, then 8 stride
+ * words per operand, then one word per operand for scalars, then the op's
+ * parameter (leakyRelu's alpha).
+ */
+import { WebGpuError } from '../device.ts';
+import { MAIN_1D, MAX_RANK, paramsBlock, storage } from '../wgsl.ts';
+import { wgslPrelude } from '../../op-table.ts';
+
+export type OperandMode = 'full' | 'one' | 'strided' | 'scalar';
+
+export interface EwOperand {
+  readonly mode: OperandMode;
+  /** WGSL type of a buffer operand ('f32' for scalars). */
+  readonly type: 'f32' | 'i32';
+}
+
+const SHAPE = 2;
+const strideBase = (k: number): number => SHAPE + MAX_RANK + MAX_RANK * k;
+const scalarSlot = (arity: number, k: number): number => strideBase(arity) + k;
+export const paramSlot = (arity: number): number => scalarSlot(arity, arity);
+
+/** Parameter words of an elementwise launch. */
+export function ewParams(n: number, shape: readonly number[], strides: readonly (readonly number[] | null)[], scalars: readonly number[], param: number): Uint32Array {
+  const arity = strides.length;
+  const words = new Uint32Array(Math.ceil((paramSlot(arity) + 1) / 4) * 4);
+  words[0] = n;
+  words[1] = shape.length;
+  shape.forEach((d, i) => (words[SHAPE + i] = d));
+  strides.forEach((s, k) => s?.forEach((v, d) => (words[strideBase(k) + d] = v)));
+  const f = new Float32Array(words.buffer);
+  scalars.forEach((v, k) => (f[scalarSlot(arity, k)] = v));
+  f[paramSlot(arity)] = param;
+  return words;
+}
+
+/**
+ * WGSL of an elementwise kernel. `expr(vars, param)` builds the f32
+ * expression from the operand value names (`v0`, `v1`, ...) and the
+ * parameter expression; `extra` is WGSL declared before `main` (a fused
+ * kernel's `body`).
+ */
+export function elementwiseSource(
+  operands: readonly EwOperand[],
+  outType: 'f32' | 'i32',
+  expr: (vars: string[], param: string) => string,
+  extra = '',
+): string {
+  const arity = operands.length;
+  let binding = 1;
+  let decls = storage(0, 'out', outType, true);
+  const loads: string[] = [];
+  const strided: number[] = [];
+  operands.forEach((op, k) => {
+    if (op.mode === 'scalar') {
+      loads.push(`  let v${k} = pf(${scalarSlot(arity, k)}u);`);
+      return;
+    }
+    decls += storage(binding++, `in${k}`, op.type, false);
+    const at = op.mode === 'full' ? 'i' : op.mode === 'one' ? '0u' : `o${k}`;
+    loads.push(`  let v${k} = f32(in${k}[${at}]);`);
+    if (op.mode === 'strided') strided.push(k);
+  });
+  if (binding > 8) throw new WebGpuError(`webgpu: an elementwise kernel reads at most 7 tensors, this one reads ${binding - 1}`);
+  const offsets =
+    strided.length === 0
+      ? ''
+      : `${strided.map((k) => `  var o${k} = 0u;\n`).join('')}  var rem = i;
+  for (var d = pu(1u); d > 0u; d = d - 1u) {
+    let e = pu(${SHAPE - 1}u + d);
+    let c = rem % e;
+    rem = rem / e;
+${strided.map((k) => `    o${k} = o${k} + c * pu(${strideBase(k) - 1}u + d);\n`).join('')}  }
+`;
+  const vars = operands.map((_, k) => `v${k}`);
+  return `${decls}${paramsBlock(binding, paramSlot(arity) + 1)}${wgslPrelude}${extra}
+${MAIN_1D}
+  if (i >= pu(0u)) { return; }
+${offsets}${loads.join('\n')}
+  out[i] = ${outType}(${expr(vars, `pf(${paramSlot(arity)}u)`)});
+}
+`;
+}
+
+/**
+ * Drops size-1 dimensions and merges neighbours that are contiguous in
+ * every operand (as the CPU's strided loops do), so indexing is cheap and
+ * any rank fits in MAX_RANK once merged.
+ */
+export function mergeDims(shape: readonly number[], strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const dims: number[] = [];
+  const out: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    const n = shape[d]!;
+    if (n === 1) continue;
+    const last = dims.length - 1;
+    const fusable = last >= 0 && strides.every((s, j) => out[j]![last] === s[d]! * n);
+    if (fusable) {
+      dims[last] = dims[last]! * n;
+      strides.forEach((s, j) => (out[j]![last] = s[d]!));
+    } else {
+      dims.push(n);
+      strides.forEach((s, j) => out[j]!.push(s[d]!));
+    }
+  }
+  if (dims.length > MAX_RANK) throw new WebGpuError(`webgpu: a strided kernel indexes at most ${MAX_RANK} dimensions, shape [${shape.join(',')}] needs ${dims.length}`);
+  return { shape: dims, strides: out };
+}
