@@ -14,6 +14,7 @@ import { analyzeRecording, type Recording } from './analysis/recording.ts';
 import { gradPathFor } from './emit/header.ts';
 import { lineSourceMap } from './emit/source-map.ts';
 import { emitModule, UserImports, type CompiledFunction } from './emit/module.ts';
+import { higherOrderExports, planSecondOrder, secondOrderWrappers, tagOrder, type SecondOrderPlan } from './emit/higher-order.ts';
 import { ModuleNames } from './emit/names.ts';
 import { printNode } from './emit/printer.ts';
 import { CompileError, diagnosticAt, fail, type Diagnostic } from './frontend/diagnostics.ts';
@@ -154,7 +155,7 @@ function syntaxDiagnostics(sf: SourceFile): Diagnostic[] {
 
 /** One function of a source file, analysed and ready to emit. */
 type Planned =
-  | { kind: 'derived'; a: Annotated; ir: IRFunction; lowerer: Lowerer; activity: Activity; recording: Recording; specializationOf?: string }
+  | { kind: 'derived'; a: Annotated; ir: IRFunction; lowerer: Lowerer; activity: Activity; recording: Recording; specializationOf?: string; secondOrder?: { of: IRFunction; plan: SecondOrderPlan } }
   | { kind: 'custom'; a: Annotated; ir: IRFunction; lowerer: Lowerer; user: { vjp?: string; jvp?: string; node: import('ts-morph').Node } };
 
 export function compileSourceFile(sf: SourceFile): { file: GeneratedFile | null; diagnostics: Diagnostic[] } {
@@ -179,12 +180,26 @@ export function compileSourceFile(sf: SourceFile): { file: GeneratedFile | null;
   // Same-file callees called with some of their wrt arguments constant get derivatives of their own.
   guarded(found[0]!, diagnostics, () => planned.push(...specializeCalls(planned, sf)));
   if (diagnostics.some(isError)) return { file: null, diagnostics };
+  // `@differentiable order(2)`: the reverse code differentiated again (emit/higher-order.ts).
+  planned.push(...planSecondOrders(planned, sf, diagnostics));
+  if (diagnostics.some(isError)) return { file: null, diagnostics };
   const sourceSpec = sourceModuleSpecifier(sf);
   const names = moduleNames(planned.map((p) => p.ir));
   const user = new UserImports();
   const compiled: CompiledFunction[] = [];
   for (const p of planned) {
     guarded(p.a, diagnostics, () => {
+      if (p.kind === 'derived' && p.secondOrder) {
+        const { of, plan } = p.secondOrder;
+        try {
+          const ctx = emitContext(p.a, p.ir, p.lowerer, plan.sf, sourceSpec, names, user);
+          const jvp = emitJvp(p.ir, p.activity, p.recording, ctx);
+          compiled.push({ fn: p.ir, ctx, jvp, vjp: jvp, secondOrder: secondOrderWrappers(p.ir, of, ctx) });
+        } finally {
+          plan.dispose();
+        }
+        return;
+      }
       const ctx = emitContext(p.a, p.ir, p.lowerer, sf, sourceSpec, names, user);
       if (p.kind === 'custom') {
         const local = (fnName: string | undefined) => (fnName ? names.imported(sourceSpec, fnName) : undefined);
@@ -263,6 +278,24 @@ function specializeCalls(planned: Planned[], sf: SourceFile): Planned[] {
   return [...made.values()];
 }
 
+/** The second-order plans of the functions tagged `order(2)`, each with its virtual `grad_f` (emit/higher-order.ts). */
+function planSecondOrders(planned: Planned[], sf: SourceFile, diagnostics: Diagnostic[]): Planned[] {
+  const out: Planned[] = [];
+  const hooks = {
+    emitContext: (a: Annotated, fn: IRFunction, L: Lowerer, at: SourceFile, names: ModuleNames, user: UserImports) => emitContext(a, fn, L, at, sourceModuleSpecifier(sf), names, user),
+    newUserImports: () => new UserImports(),
+    analyze: analyzeFunction,
+  };
+  for (const p of planned) {
+    if (p.kind !== 'derived' || p.specializationOf || tagOrder(p.a.annotation) < 2) continue;
+    guarded(p.a, diagnostics, () => {
+      const plan = planSecondOrder(p.a, p.ir, p.lowerer, p.activity, p.recording, sf, hooks);
+      out.push({ kind: 'derived', a: plan.a, ir: plan.ir, lowerer: plan.lowerer, activity: plan.activity, recording: plan.recording, secondOrder: { of: p.ir, plan } });
+    });
+  }
+  return out;
+}
+
 function isError(d: Diagnostic): boolean {
   return (d as { severity?: string }).severity !== 'warning';
 }
@@ -291,7 +324,7 @@ export function checkEmitted(text: string, fileName: string): string[] {
 /** The module-level naming authority of one generated file. */
 function moduleNames(fns: IRFunction[]): ModuleNames {
   const declared = fns.flatMap((fn) => [...fn.locals.keys(), ...fn.params.map((p) => p.name), ...(fn.self ? [fn.self.name] : [])]);
-  const exports = fns.flatMap((fn) => (['jvp', 'valueAndVjp', 'vjp', 'grad', 'valueAndGrad', 'jacobian'] as const).map((k) => exportName(fn, k)));
+  const exports = [...fns.flatMap((fn) => (['jvp', 'valueAndVjp', 'vjp', 'grad', 'valueAndGrad', 'jacobian'] as const).map((k) => exportName(fn, k))), ...higherOrderExports(fns)];
   return new ModuleNames(declared, exports);
 }
 

@@ -13,6 +13,7 @@ import { ts } from 'ts-morph';
 import type { IRFunction } from '../ir/ir.ts';
 import { exportName, forwardedArgs, gradsType, isTensorValued, isVectorValued, param, signatureParams, type EmitContext } from '../transforms/common.ts';
 import { generatedHeader } from './header.ts';
+import { jacobianVariants } from './higher-order.ts';
 import type { ModuleNames } from './names.ts';
 import { id } from './nodes.ts';
 import { docComment, lineComment, printStatements } from './printer.ts';
@@ -30,6 +31,8 @@ export interface CompiledFunction {
   vjp: ts.FunctionDeclaration;
   /** For a derivative specialised to some of the wrt parameters: the function it specialises (module-local, no wrappers). */
   specializationOf?: string;
+  /** For the virtual `grad_f` of an `order(2)` function: its wrappers (emit/higher-order.ts); only `jvp` is emitted. */
+  secondOrder?: ts.Statement[];
 }
 
 /** User imports of the generated file: module specifier -> export name -> local name, and whether only types are used. */
@@ -99,6 +102,11 @@ export function moduleStatements(fns: CompiledFunction[], names: ModuleNames, us
       const wrt = c.fn.params.filter((q) => q.wrt).map((q) => q.name).join(', ');
       lineComment(jvp, `---- ${c.specializationOf} for calls that differentiate only (${wrt}) (${c.fn.sourceFile}:${c.fn.loc.line}) ----`, true);
       body.push(jvp, local(c.vjp));
+      continue;
+    }
+    if (c.secondOrder) {
+      lineComment(c.jvp, `---- second derivatives of ${c.fn.name.replace(/^grad_/, '')} (${c.fn.sourceFile}:${c.fn.loc.line}) ----`, true);
+      body.push(c.jvp, ...c.secondOrder);
       continue;
     }
     const first = c.jvp;
@@ -216,5 +224,5 @@ function vectorWrappers(fn: IRFunction, ctx: EmitContext): ts.Statement[] {
     body,
     `The Jacobian of ${fn.name}: one row per output, one column per number of (${wrtList}), flattened in order.\nUses one reverse sweep per output or one forward sweep per input, whichever is fewer.`,
   );
-  return [vjp, jacobian];
+  return [vjp, jacobian, ...jacobianVariants(fn, ctx)];
 }

@@ -19,6 +19,7 @@ import { methodTag, readTag } from './discover.ts';
 import type { Lowerer } from './lower.ts';
 import { classifyType, isDifferentiable } from './types.ts';
 import { outParameter, returnsVoid } from './out-params.ts';
+import { isGeneratedModule, resolveGeneratedCall } from './generated-callees.ts';
 
 export type ResolvedCall =
   | {
@@ -57,6 +58,8 @@ export function resolveCall(call: CallExpression, sf: SourceFile): ResolvedCall 
   if (importSpec && Node.isImportSpecifier(importSpec)) {
     module = importSpec.getImportDeclaration().getModuleSpecifierValue();
     exportName = importSpec.getName();
+    // `grad_f` from `./model.grad.ts`: generated code, differentiated as f's gradient (generated-callees.ts).
+    if (isGeneratedModule(module)) return resolveGeneratedCall(call, sf, module, exportName, localName);
     symbol = symbol.getAliasedSymbol() ?? symbol;
   }
   const decl = symbol.getDeclarations()[0];

@@ -23,6 +23,7 @@
  *   `tensorRuntimeNames`; generated code imports them from `wengert`.
  */
 import type { Rule } from './types.ts';
+import { gradHelperRules, type GradHelperPrim } from './tensor-grad-helpers.ts';
 
 /** Every runtime op with a derivative rule. */
 export type TensorPrim =
@@ -87,7 +88,9 @@ export type TensorPrim =
   | 'randn'
   | 'randu'
   | 'fromArray'
-  | 'fromTypedArray';
+  | 'fromTypedArray'
+  // the gradient helpers generated reverse code calls (tensor-grad-helpers.ts), so that it can be differentiated again
+  | GradHelperPrim;
 
 /** `fn(a, b, ...)`, without trailing `undefined` operands. */
 export function call(fn: string, ...args: string[]): string {
@@ -427,6 +430,7 @@ export const tensorRules: Record<TensorPrim, Rule> = {
   randu: constant('randu', 3),
   fromArray: constant('fromArray', 3),
   fromTypedArray: constant('fromTypedArray', 2),
+  ...gradHelperRules,
 };
 
 /** softmax-like ops `name(x, axis)` whose derivative templates read the output. */

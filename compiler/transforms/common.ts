@@ -28,6 +28,12 @@ export interface EmitContext {
   plain(localName: string): string;
   /** The names of the user's function in the generated file: its IR names and the instance parameter of methods. */
   userNames: readonly string[];
+  /**
+   * Reverse code that will be differentiated again (second order, emit/higher-order.ts): no
+   * zero-cotangent guards (`dt === 0 ? 0 : ...`), whose branch would drop the tangent of a
+   * cotangent that is zero at the point but not around it.
+   */
+  noZeroGuards?: boolean;
 }
 
 /** Does the function return a tuple or array of numbers rather than one number? */

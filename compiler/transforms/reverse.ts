@@ -499,7 +499,7 @@ function adjoint(
       const own = contributions(dt).filter(([a]) => a === target);
       // A variable assigned many times may have a zero cotangent here (its value was overwritten
       // before any use): skip, so that 0 * an overflowed partial cannot make a NaN.
-      const guardZero = zeroAfter && !targetIsTensor && !(selfRef && own.every(([, c]) => c === 'identity'));
+      const guardZero = !env.ctx.noZeroGuards && zeroAfter && !targetIsTensor && !(selfRef && own.every(([, c]) => c === 'identity'));
       const inner: ts.Statement[] = [];
       if (!selfRef) {
         for (const [a, c] of contributions(dt)) inner.push(into(a, value(c, dt)));
@@ -675,6 +675,7 @@ function preaccumulate(plan: BlockPlan, env: Env, nameAt: (k: number) => NameOf,
     const terms = [...fm.entries()].map(([symbol, cs]) => {
       const c = total(cs);
       if (c === '1') return symbol;
+      if (env.ctx.noZeroGuards) return `${symbol} * ${c}`;
       // Zero cotangents stay zero even where a partial overflowed (no 0 * Infinity).
       return `(${symbol} === 0 ? 0 : ${symbol} * ${c})`;
     });

@@ -124,6 +124,26 @@ const cases: Record<TensorPrim, Arg[][]> = {
   randu: [[c('[3]'), c('1'), c('undefined')]],
   fromArray: [[c('[1, 2]'), c('undefined'), c("'float64'")]],
   fromTypedArray: [[c('new Float64Array([1, 2])'), c('undefined')]],
+  // the gradient helpers (compiler/rules/tensor-grad-helpers.ts); shape operands are constants
+  asTensor: [[v(T([2, 3], 200))]],
+  tanhGrad: [[v(T([2, 3], 201)), v(T([2, 3], 202))], [v(T([1, 3], 203)), v(T([1, 3], 241))]],
+  sigmoidGrad: [[v(T([2, 3], 204)), v(T([2, 3], 205))]],
+  reluGrad: [[v(T([2, 3], 206)), v(awayFromZero([2, 3], 207), false)]],
+  unbroadcast: [[v(T([2, 3], 208)), v(T([3], 209), false)], [v(T([2, 3], 210)), v(T([2, 1], 211), false)]],
+  broadcastLike: [[v(T([3], 212)), v(T([2, 3], 213), false)]],
+  reduceGrad: [[v(T([2], 214)), v(T([2, 3], 215), false), c('1'), c('false')], [v(T([2, 1], 216)), v(T([2, 3], 217), false), c('1'), c('true')]],
+  meanGrad: [[v(T([2], 218)), v(T([2, 3], 219), false), c('1'), c('false')], [v(T([1, 3], 220)), v(T([2, 3], 221), false), c('0'), c('true')]],
+  matmulGradA: [
+    [v(T([2, 4], 222)), v(T([2, 3], 223), false), v(T([3, 4], 224)), c('undefined'), c('undefined')],
+    [v(T([2, 4], 225)), v(T([3, 2], 226), false), v(T([4, 3], 227)), c('true'), c('true')],
+  ],
+  matmulGradB: [
+    [v(T([2, 4], 228)), v(T([2, 3], 229)), v(T([3, 4], 230), false), c('undefined'), c('undefined')],
+    [v(T([2, 4], 231)), v(T([3, 2], 232)), v(T([4, 3], 233), false), c('true'), c('true')],
+  ],
+  softmaxGrad: [[v(T([2, 3], 234)), v(T([2, 3], 235)), c('undefined')], [v(T([2, 3], 236)), v(T([2, 3], 237)), c('0')]],
+  softmaxCrossEntropyGrad: [[v(0.7), v(T([3, 4], 238)), v(labels, false)]],
+  mseGrad: [[v(0.7), v(T([2, 3], 239)), v(T([2, 3], 240))]],
 };
 
 /** Operand expressions (a0, a1, ... for values, source text for constants) and bindings. */
