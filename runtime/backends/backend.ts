@@ -88,6 +88,8 @@ export interface Backend {
   softmax(x: Tensor, axis: number, log: boolean): Tensor;
   /** mean over rows of -log softmax(logits)[label]; logits [n, c]. */
   softmaxCrossEntropy(logits: Tensor, labels: Int32Array): number;
+  /** The same mean as a 0-d tensor of the logits' float dtype, computed on the backend (no read back). */
+  softmaxCrossEntropyMean(logits: Tensor, labels: Int32Array): Tensor;
   /** scale * (softmax(logits) - onehot(labels)): the fused gradient. */
   softmaxCrossEntropyGrad(logits: Tensor, labels: Int32Array, scale: number): Tensor;
   /** x * mask / (1 - rate) with mask_i = uniform(seed, i) >= rate. */

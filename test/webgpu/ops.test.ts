@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import * as W from 'wengert';
 import { cpu, Tensor, type Operand } from 'wengert';
 import type { BinaryOp, UnaryGradOp, UnaryOp } from '../../runtime/backends/backend.ts';
-import { binaryOps, unaryGradOps, unaryOps, wgslLiteral } from '../../runtime/backends/op-table.ts';
+import { binaryOps, unaryGradOps, unaryOps, wgslLiteral, wgslPrelude } from '../../runtime/backends/op-table.ts';
 import type { FusedKernel } from '../../runtime/backends/fused.ts';
 import { expectClose, gpuOrSkip, pair, values } from './helpers.ts';
 
@@ -121,6 +121,10 @@ describe.skipIf(!gpu)('webgpu elementwise ops against the CPU', () => {
     const [gg, gy, gb] = onGpu([g, y, b]) as [Tensor, Tensor, Tensor];
     await expectClose(gpu!.fused(kernel, [gg, gy, gb], [3, 257], 'float32'), cpu.fused(kernel, [g, y, b], [3, 257], 'float32'), 'fused');
     await expectClose(gpu!.fused(kernel, [gg, gy, 0.25], [3, 257], 'float32'), cpu.fused(kernel, [g, y, 0.25], [3, 257], 'float32'), 'fused, number operand');
+    // A kernel that declares the op table's helpers it calls gets no second copy of them.
+    const tanhFn = wgslPrelude.slice(wgslPrelude.indexOf('fn wg_tanh'), wgslPrelude.indexOf('fn wg_log1p'));
+    const own: FusedKernel = { name: 'fused_test_2', arity: 1, wgsl: `${tanhFn}\nfn body(v0: f32) -> f32 { return ${unaryOps.tanh.wgsl('v0')}; }`, cpu: (v0) => Math.tanh(v0!) };
+    await expectClose(gpu!.fused(own, [gy], [3, 257], 'float32'), W.tanh(y), 'fused kernel declaring wg_tanh');
   });
 
   it('wgslLiteral gives the exact float32 value', () => {

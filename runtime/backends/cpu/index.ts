@@ -350,6 +350,10 @@ class CpuBackend implements Backend {
     return softmaxCrossEntropyKernel(cpuData(logits), logits.shape[0]!, logits.shape[1]!, labels);
   }
 
+  softmaxCrossEntropyMean(logits: Tensor, labels: Int32Array): Tensor {
+    return this.fill([], this.softmaxCrossEntropy(logits, labels), logits.dtype === 'int32' ? 'float32' : logits.dtype);
+  }
+
   softmaxCrossEntropyGrad(logits: Tensor, labels: Int32Array, scale: number): Tensor {
     const out = typedArrayFor(logits.dtype === 'int32' ? 'float32' : logits.dtype, logits.size);
     softmaxCrossEntropyGradKernel(cpuData(logits), logits.shape[0]!, logits.shape[1]!, labels, scale, out);

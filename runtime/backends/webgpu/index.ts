@@ -599,7 +599,7 @@ export class WebGpuBackend implements Backend {
   softmaxCrossEntropy(logits: Tensor, _labels: Int32Array): number {
     throw new WebGpuError(
       `softmaxCrossEntropy(${fmt(logits.shape)}) returns a number, which on webgpu would read GPU memory back every step; ` +
-        'keep the loss on the device as a 0-d tensor (softmaxCrossEntropyMean) and read it with `await loss.data()`',
+        'keep the loss on the device as a 0-d tensor (softmaxCrossEntropyLoss) and read it with `await loss.data()`',
     );
   }
 

@@ -82,13 +82,28 @@ export function elementwiseSource(
 ${strided.map((k) => `    o${k} = o${k} + c * pu(${strideBase(k) - 1}u + d);\n`).join('')}  }
 `;
   const vars = operands.map((_, k) => `v${k}`);
-  return `${decls}${paramsBlock(binding, paramSlot(arity) + 1)}${wgslPrelude}${extra}
+  return `${decls}${paramsBlock(binding, paramSlot(arity) + 1)}${preludeMissingFrom(extra)}${extra}
 ${MAIN_1D}
   if (i >= pu(0u)) { return; }
 ${offsets}${loads.join('\n')}
   out[i] = ${outType}(${expr(vars, `pf(${paramSlot(arity)}u)`)});
 }
 `;
+}
+
+let preludeParts: [name: string, text: string][] | null = null;
+
+/** The op table's WGSL helpers that `extra` (a fused kernel, which declares those it calls) does not declare itself. */
+function preludeMissingFrom(extra: string): string {
+  preludeParts ??= wgslPrelude
+    .split(/\n(?=fn )/)
+    .map((p) => p.trim())
+    .filter((p) => p.startsWith('fn '))
+    .map((p) => [/^fn (\w+)/.exec(p)![1]!, p]);
+  return `${preludeParts
+    .filter(([name]) => !new RegExp(`\\bfn\\s+${name}\\s*\\(`).test(extra))
+    .map(([, text]) => text)
+    .join('\n')}\n`;
 }
 
 /**
