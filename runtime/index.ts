@@ -1,7 +1,7 @@
 export { F64Stack, I32Stack, RefStack, tape } from './tape.ts';
 export { zerosLike, lazyZerosLike, fillZeros, mapLike, flatten, unflatten, addInto } from './structure.ts';
 export type { Differentiable } from './structure.ts';
-export { asTensor, addTensor, addTensorsInto } from './typed.ts';
+export { asTensor, addTensor, addTensorsInto, addTensorOrNull, addCotangentInto } from './typed.ts';
 export { addArrayInto, basisLike, countNumbers, dotAll, jacobianByColumns, jacobianByRows, pullbackFromJvp } from './jacobian.ts';
 export { differentiable, stopGradient } from './differentiable.ts';
 export { RecursionDepthError, recursionFailed, tapeMark } from './recursion.ts';

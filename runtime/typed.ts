@@ -24,9 +24,40 @@ export function addTensor(acc: Tensor | null, x: Tensor | number): Tensor {
  * cotangent of an array or tuple of tensors (the operand list of `concat`,
  * whose cotangent comes back as one piece per tensor).
  */
-export function addTensorsInto(acc: Tensor[], pieces: readonly (Tensor | number)[]): void {
+export function addTensorsInto(acc: (Tensor | null)[], pieces: readonly (Tensor | number | null)[]): void {
   if (acc.length !== pieces.length) {
     throw new RangeError(`wengert: addTensorsInto got ${pieces.length} cotangent pieces for ${acc.length} tensors`);
   }
-  for (let i = 0; i < acc.length; i++) acc[i] = addTensor(acc[i]!, pieces[i]!);
+  // A null piece (no contribution: a structured cotangent's unused part) adds nothing.
+  for (let i = 0; i < acc.length; i++) acc[i] = addTensorOrNull(acc[i]!, pieces[i]!);
+}
+
+/** `acc + x` where either may be null (no contribution yet): null only when both are. */
+export function addTensorOrNull(acc: Tensor | null, x: Tensor | number | null | undefined): Tensor | null {
+  if (x === null || x === undefined) return acc;
+  return addTensor(acc, x);
+}
+
+/**
+ * Adds the structured cotangent `src` (tuples, arrays and objects of
+ * tensors and numbers, null leaves meaning zero) into `dst` in place, leaf
+ * by leaf; a tensor leaf of `dst` may be null before its first
+ * contribution. This is how a function returning `[Tensor, Tensor]` or
+ * `{ h: Tensor; c: Tensor }` takes its output cotangent.
+ */
+export function addCotangentInto<T>(dst: T, src: unknown): void {
+  if (src === null || src === undefined) return;
+  const d = dst as Record<string | number, unknown>;
+  const s = src as Record<string | number, unknown>;
+  const keys = Array.isArray(dst) ? dst.map((_, i) => i) : Object.keys(d);
+  if (Array.isArray(dst) && (!Array.isArray(src) || src.length !== dst.length)) {
+    throw new RangeError(`wengert: the output cotangent has ${Array.isArray(src) ? src.length : 'no'} elements, the result ${dst.length}`);
+  }
+  for (const k of keys) {
+    const v = s[k];
+    if (v === null || v === undefined) continue;
+    if (typeof v === 'number') d[k] = (d[k] as number) + v;
+    else if (v instanceof Tensor) d[k] = addTensor(d[k] as Tensor | null, v);
+    else addCotangentInto(d[k], v);
+  }
 }

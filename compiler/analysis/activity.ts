@@ -39,6 +39,11 @@ function flowEdges(s: Stmt, rows: ReadonlySet<string>): { target: string; source
         return [{ target: s.target, sources: [e.src.base] }];
       case 'pop':
         return [{ target: s.target, sources: [e.ref.base] }];
+      case 'record': {
+        // A structured local put into a record is shared with it (a reference), as a row is with its 2-D array.
+        const fields = operandVars(e.fields.map((field) => field.value));
+        return [{ target: s.target, sources: fields }, ...fields.filter((v) => rows.has(v)).map((v) => ({ target: v, sources: [s.target] }))];
+      }
       case 'pure':
       case 'opaqueCall':
       case 'newArray':
@@ -59,7 +64,8 @@ export function analyzeActivity(fn: IRFunction): Activity {
   const edges: { target: string; sources: string[] }[] = [];
   let returned: string | null = null;
   // Local arrays pushed as rows into a local 2-D array.
-  const rows = new Set([...fn.locals].filter(([, t]) => t.kind === 'array').map(([v]) => v));
+  // Local objects and tuples pushed into a local array of them, or put into a record, are shared the same way.
+  const rows = new Set([...fn.locals].filter(([, t]) => t.kind === 'array' || t.kind === 'object' || t.kind === 'tuple').map(([v]) => v));
   forEachStmt(fn.body, (s) => {
     edges.push(...flowEdges(s, rows));
     if (s.kind === 'return' && s.value.kind === 'var') returned = s.value.name;

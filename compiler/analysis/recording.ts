@@ -18,7 +18,7 @@
  *
  * Nothing is recorded that no adjoint statement reads.
  */
-import type { Expr, IRFunction, SimpleStmt, Stmt } from '../ir/ir.ts';
+import { isStructured, type Expr, type IRFunction, type SimpleStmt, type Stmt } from '../ir/ir.ts';
 import { forEachStmt, refIndexVars, stmtReads, operandVars, pexprReadsRef, pexprVars } from '../ir/walk.ts';
 import type { Rule } from '../rules/types.ts';
 import { ruleOf, type RuleExpr } from '../rules/index.ts';
@@ -138,7 +138,7 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
   const reallocated = new Set<string>();
   for (const [v] of defCount) {
     const t = fn.locals.get(v);
-    if (t?.kind === 'array' && defInLoop.has(v)) reallocated.add(v);
+    if (isStructured(t) && defInLoop.has(v)) reallocated.add(v);
   }
 
   // Integer-valued locals (greatest fixpoint): every assignment gives an integer, so `i + 1 - 1 === i` exactly.
@@ -294,7 +294,7 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
         }
         else plan.counterSteps.add(k);
       }
-      const allocates = s.expr.kind === 'newArray' || s.expr.kind === 'copyArray' || (s.expr.kind === 'call' && fn.locals.get(s.target)?.kind === 'array');
+      const allocates = s.expr.kind === 'newArray' || s.expr.kind === 'copyArray' || s.expr.kind === 'record' || (s.expr.kind === 'call' && isStructured(fn.locals.get(s.target)));
       if (allocates && reallocated.has(s.target) && act.isActive(s.target)) {
         plan.reallocations.add(k);
       }
@@ -422,6 +422,7 @@ function planBlock(
         // Reached only with an inactive array (above), whose element carries no derivative.
         return;
       case 'newArray':
+      case 'record':
         hasReverse = true;
         return;
       case 'pure':

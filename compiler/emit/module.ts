@@ -11,7 +11,8 @@
  */
 import { ts } from 'ts-morph';
 import type { IRFunction } from '../ir/ir.ts';
-import { exportName, forwardedArgs, gradsType, isTensorValued, isVectorValued, param, signatureParams, type EmitContext } from '../transforms/common.ts';
+import { structureWrappers } from '../transforms/structures.ts';
+import { exportName, forwardedArgs, gradsType, isStructureValued, isTensorValued, isVectorValued, param, signatureParams, type EmitContext } from '../transforms/common.ts';
 import { generatedHeader } from './header.ts';
 import { jacobianVariants } from './higher-order.ts';
 import type { ModuleNames } from './names.ts';
@@ -145,6 +146,7 @@ export function emitModule(sourceBaseName: string, fns: CompiledFunction[], name
 
 /** `vjp_f`, `grad_f`, `valueAndGrad_f` (or `jacobian_f`) in terms of `valueAndVjp_f` and `jvp_f`. */
 export function wrappers(fn: IRFunction, ctx: EmitContext): ts.Statement[] {
+  if (isStructureValued(fn)) return structureWrappers(fn, ctx);
   if (isVectorValued(fn)) return vectorWrappers(fn, ctx);
   if (isTensorValued(fn)) return tensorWrappers(fn, ctx);
   const grads = () => gradsType(fn, ctx);

@@ -208,6 +208,8 @@ export function primal(e: Expr, name: NameOf, calls: CallNames = sourceCallNames
         : f.createNewExpression(id(e.ctor), undefined, [ref(e.src, name)]);
     case 'pop':
       return popped(ref(e.ref, name), e.end);
+    case 'record':
+      return recordLiteral(e.type, e.fields.map((field) => [field.name, operand(field.value, name)]));
     default:
       return e satisfies never;
   }
@@ -228,6 +230,12 @@ export function popped(array: ts.Expression, end: 'last' | 'first'): ts.Expressi
 }
 
 /** `[] as number[][]`: an empty array of `elem`s (rows of a local 2-D array). */
+/** `{ W: w, b: b }`, or `[h, c] as [Tensor, Tensor]` for a tuple (an array literal alone would be typed Tensor[]). */
+export function recordLiteral(type: Extract<VarType, { kind: 'object' | 'tuple' }>, fields: [string, ts.Expression][]): ts.Expression {
+  if (type.kind === 'tuple') return f.createAsExpression(f.createArrayLiteralExpression(fields.map(([, v]) => v)), irType(type));
+  return f.createObjectLiteralExpression(fields.map(([n, v]) => f.createPropertyAssignment(/^[A-Za-z_$][\w$]*$/.test(n) ? n : f.createStringLiteral(n, true), v)));
+}
+
 export function emptyArrayOf(elem: VarType): ts.Expression {
   return f.createAsExpression(f.createArrayLiteralExpression([]), f.createArrayTypeNode(irType(elem)));
 }

@@ -21,6 +21,7 @@ import { fail } from './diagnostics.ts';
 import type { Lowerer } from './lower.ts';
 import { lowerExpression, lowerPlace, lowerTensor, toPExpr } from './lower-expr.ts';
 import { classifyType } from './types.ts';
+import { destructuringAssignStructure } from './lower-objects.ts';
 import { localCallEffects } from './lower-closures.ts';
 
 /** True when evaluating `node` may assign a variable or an element: it holds `++`, `--` or an assignment. */
@@ -212,6 +213,8 @@ export function destructuringAssignment(L: Lowerer, pattern: ArrayLiteralExpress
     });
     return;
   }
+  // `[h, c] = lstmCell(p, x, [h, c])`: a result holding tensors (lower-objects.ts).
+  if (destructuringAssignStructure(L, targets, right, out)) return;
   const arr = L.lowerArrayValue(right, out);
   targets.forEach((t, k) => {
     if (Node.isOmittedExpression(t)) return;

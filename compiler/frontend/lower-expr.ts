@@ -16,6 +16,7 @@ import type { Lowerer } from './lower.ts';
 import { classifyType, typeForMessage, varTypeForMessage } from './types.ts';
 import { unsupportedExpression } from './unsupported.ts';
 import { arrayMethodValue, methodAllocation, type Allocation } from './lower-array-methods.ts';
+import { isStructureArray, madeArgument, structureArrayAllocation, tensorListOperand } from './lower-objects.ts';
 import { assignedVariables, destructuringAssignment, hasSideEffects, laterAssigned, lowerInOrder, sequencedCondition, snapshot } from './lower-effects.ts';
 import { constantArgument, constantArrayRef, constantCondition, constantNumberOperand, constantNumberRead, lowerNullish, portableOpaqueType } from './lower-constants.ts';
 import { localCall, localCondition } from './lower-closures.ts';
@@ -481,6 +482,13 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
         }
       }
       else if (pt.kind === 'array' || pt.kind === 'object' || pt.kind === 'tuple') {
+        // `dense({ W: p.W1, b: p.b1 }, x)`, `cell(x, [h, c])`: a record made at the call (lower-objects.ts).
+        const record = madeArgument(L, args[i]!, pt, out);
+        if (record) {
+          ops.push(record);
+          if (i < args.length) ops[i] = snapshot(L, ops[i]!, later[i]!, out, args[i]!);
+          continue;
+        }
         // A new array made in the argument (`f(xs.slice())`, `f([a, b])`) is passed as a new local array.
         const made = pt.kind === 'array' && pt.elem.kind === 'number' && !tryLowerRef(L, args[i]!, []) ? L.lowerArrayValue(args[i]!, out) : null;
         const ref = made ? null : lowerRefOrFail(L, args[i]!, out);
@@ -665,6 +673,8 @@ export function arrayAllocation(L: Lowerer, init: Expression, type: Extract<VarT
   // `xs.map((v) => ...)`, `xs.filter(...)`, `Array.from({ length: n }, (_, i) => ...)` (lower-callbacks.ts).
   const withCallback = Node.isCallExpression(init) ? callbackAllocation(L, init, type, out) : null;
   if (withCallback) return withCallback;
+  // `const hs: Tensor[] = []`, `const layers: Layer[] = [{ W, b }]` (lower-objects.ts).
+  if (isStructureArray(type)) return structureArrayAllocation(L, init, type, out);
   if (isRowsType(type) && !Node.isArrayLiteralExpression(init)) {
     fail(init, 'a local number[][] starts as [] or as a literal of rows', 'write const rows: number[][] = [] and push each row (a copy of a row is rows.push(r.slice()))');
   }
@@ -887,6 +897,9 @@ export function lowerOperand(L: Lowerer, e: Expression, out: Stmt[]): Operand {
     const text = portableOpaqueType(L, e.getType(), null);
     if (text) return L.emit(out, L.temp({ kind: 'opaque', text }), { kind: 'pure', expr: toPExpr(L, e, out, 'if') }, e);
   }
+  // `concat([a, b], 1)`: a list of tensors, as a new local Tensor[] (lower-objects.ts).
+  const list = tensorListOperand(L, e, out);
+  if (list) return list;
   if (Node.isArrayLiteralExpression(e) && e.getElements().every((x) => classifyType(x.getType()).kind === 'number')) {
     // A shape or index list computed in the body (`reshape(x, [n, d])`): its numbers are constants of the op.
     return { kind: 'list', items: e.getElements().map((x) => lowerExpression(L, x as Expression, out, null)) };

@@ -49,6 +49,7 @@ import { asBoolean, hasSideEffects } from './lower-effects.ts';
 import { classifyType, isDifferentiable, typeForMessage, varTypeForMessage } from './types.ts';
 import { propertyHint, unsupportedStatement } from './unsupported.ts';
 import { isMethodReceiver, resolveCall, type PrimalImport } from './callees.ts';
+import { declareStructure, destructureStructure, elementValue, isStructureArray, isStructureType, structuredValue } from './lower-objects.ts';
 import { checkLocalFunctions, declareLocalFunction, hoistLocalFunctions, localCallStatement, localReturn, ownReturns } from './lower-closures.ts';
 import { callbackStatement } from './lower-callbacks.ts';
 
@@ -159,7 +160,7 @@ export class Lowerer {
     const out = returnsVoid(node) ? outParameter(node) : null;
     if (out && 'error' in out) fail(out.at, out.error, out.hint);
     const returnType: VarType = out ? params[out.index]!.type : auxReturn ? num : declaredReturn;
-    if (returnType.kind !== 'number' && returnType.kind !== 'tensor' && !isNumberVector(returnType)) {
+    if (returnType.kind !== 'number' && returnType.kind !== 'tensor' && !isNumberVector(returnType) && !isStructureType(returnType)) {
       fail(
         node.getReturnTypeNode() ?? annotated.annotation,
         `${annotated.name} returns ${typeForMessage(node.getReturnType(), node)}, not a number, a Tensor or an array of numbers`,
@@ -293,7 +294,7 @@ export class Lowerer {
         : tensor
           ? lowerTensor(this, body as Expression, out, null)
           : vector
-          ? varOp(this.lowerArrayValue(body as Expression, out))
+          ? varOp(this.resultArray(body as Expression, out))
           : lowerExpression(this, body as Expression, out, null);
       out.push({ kind: 'return', value, loc: this.loc(body) });
       this.fn.body = [...constantPrelude(this), ...out];
@@ -305,6 +306,9 @@ export class Lowerer {
     if (returns.length === 1 && last && Node.isReturnStatement(last)) {
       this.tailReturn = last;
     } else if (vector) {
+      if (isStructureType(this.fn.returnType)) {
+        fail(returns[0] ?? node, `${this.annotated.name} returns ${varTypeForMessage(this.fn.returnType)} from several places`, 'compute the parts into let variables and return them once, at the end');
+      }
       if (this.vectorLength === null) {
         fail(returns[0] ?? node, `${this.annotated.name} returns an array from several places`, 'declare a tuple return type such as [number, number], or return once at the end');
       }
@@ -465,7 +469,7 @@ export class Lowerer {
         this.tailOperand = this.lowerAuxResult(expr, out, null);
         return { may: new Set(), always: true };
       }
-      this.tailOperand = kind === 'number' ? lowerExpression(this, expr, out, null) : kind === 'tensor' ? lowerTensor(this, expr, out, null) : varOp(this.lowerArrayValue(expr, out));
+      this.tailOperand = kind === 'number' ? lowerExpression(this, expr, out, null) : kind === 'tensor' ? lowerTensor(this, expr, out, null) : varOp(this.resultArray(expr, out));
       return { may: new Set(), always: true };
     }
     if (this.fn.aux) this.lowerAuxResult(expr, out, this.returnVar!);
@@ -521,6 +525,11 @@ export class Lowerer {
   private callsFunction(e: import('ts-morph').CallExpression): boolean {
     const callee = e.getExpression();
     return !Node.isPropertyAccessExpression(callee) || isMethodReceiver(this, callee.getExpression());
+  }
+
+  /** The function's result as a local: an array of numbers, or a structure holding tensors (lower-objects.ts). */
+  private resultArray(e: Expression, out: Stmt[]): string {
+    return isStructureType(this.fn.returnType) ? structuredValue(this, e, this.fn.returnType, out) : this.lowerArrayValue(e, out);
   }
 
   /** An array-valued expression (literal, local array, call, copy) as an array variable. */
@@ -757,6 +766,8 @@ export class Lowerer {
       // `const [a, b] = g(x)`: the array, then one load per element.
       const init = d.getInitializer();
       if (!init) fail(d, 'destructuring needs an initializer', 'write const [a, b] = g(x)');
+      // `const [h, c] = lstmCell(...)`: a result holding tensors (lower-objects.ts).
+      if (destructureStructure(this, nameNode, init, isConst, out)) return;
       const arr = this.lowerArrayValue(init, out);
       nameNode.getElements().forEach((el, k) => {
         if (Node.isOmittedExpression(el)) return;
@@ -810,7 +821,7 @@ export class Lowerer {
       if (alloc) {
         // `new Array(n).fill(0)` is typed any[]: its elements are numbers.
         if (type.elem.kind === 'opaque' && type.elem.text === 'any') type.elem = num;
-        if (type.elem.kind !== 'number' && !isRowsType(type)) {
+        if (type.elem.kind !== 'number' && !isRowsType(type) && !isStructureArray(type)) {
           fail(init, 'local arrays hold numbers, or number[] rows (number[][])', 'use a number[], a Float64Array or a number[][]; for records, keep one number array per field (xs, ys)');
         }
         const name = this.fresh(sourceName, type);
@@ -825,6 +836,8 @@ export class Lowerer {
       this.bind(sourceName, { kind: 'alias', ref, type, mutable: this.isMutableRef(ref) });
       return;
     }
+    // `const layer = { W, b }`, `const s = cell(x, state)` (lower-objects.ts).
+    if (init && declareStructure(this, sourceName, type, init, isConst, out)) return;
     if ((type.kind === 'object' || type.kind === 'tuple') && isConst && init) {
       const ref = tryLowerRef(this, init, out);
       if (ref) {
@@ -909,7 +922,7 @@ export class Lowerer {
         const ref = lowerRefOrFail(this, callee.getExpression(), out);
         const t = this.refType(ref, callee.getExpression());
         const rows = isRowsType(t);
-        if (t.kind !== 'array' || (t.elem.kind !== 'number' && !rows)) {
+        if (t.kind !== 'array' || (t.elem.kind !== 'number' && !rows && !isStructureArray(t))) {
           fail(callee, 'push is supported on local number arrays and number[][] only', 'push onto a local number[] or number[][], declared as const a: number[] = []');
         }
         // A row of a local number[][] (`rows[i].push(v)`) grows too: it is a local array.
@@ -918,7 +931,7 @@ export class Lowerer {
         }
         for (const a of e.getArguments()) {
           // A row pushed into a number[][] is a local number[]: one named here as it is (JavaScript pushes a reference), anything else a copy.
-          const v = rows ? varOp(rowValue(this, a as Expression, out)) : lowerExpression(this, a as Expression, out, null);
+          const v = rows ? varOp(rowValue(this, a as Expression, out)) : isStructureArray(t) ? elementValue(this, a as Expression, (t as Extract<VarType, { kind: 'array' }>).elem, out) : lowerExpression(this, a as Expression, out, null);
           out.push({ kind: 'push', ref, value: v, loc: this.loc(e) });
         }
         return;

@@ -121,7 +121,13 @@ export type Expr =
    * `a.pop()` (`end: 'last'`) or `a.shift()` (`end: 'first'`) on a local number array: the
    * element removed, which is also a write of the array (it becomes one shorter).
    */
-  | { kind: 'pop'; ref: Ref; end: 'last' | 'first' };
+  | { kind: 'pop'; ref: Ref; end: 'last' | 'first' }
+  /**
+   * A new object (`{ W: w, b: b }`) or tuple (`[h, c]`, fields named '0', '1', ...) of
+   * numbers, tensors and structured locals (frontend/lower-objects.ts). A structured
+   * field is shared, as JavaScript shares it, and so is its adjoint.
+   */
+  | { kind: 'record'; fields: { name: string; value: Operand }[]; type: Extract<VarType, { kind: 'object' | 'tuple' }> };
 
 export type Stmt =
   | { kind: 'assign'; target: string; expr: Expr; loc: Loc }
@@ -169,6 +175,11 @@ export const bool: VarType = { kind: 'bool' };
 
 export function isSimple(s: Stmt): s is SimpleStmt {
   return s.kind === 'assign' || s.kind === 'store' || s.kind === 'push';
+}
+
+/** An array, object or tuple: a value whose adjoint is a structure of the same shape, made where the value is. */
+export function isStructured(t: VarType | undefined): boolean {
+  return t?.kind === 'array' || t?.kind === 'object' || t?.kind === 'tuple';
 }
 
 export function varOp(name: string): Operand {

@@ -31,6 +31,8 @@ export function printExpr(e: Expr): string {
       return `copy ${ref(e.src, identity)}`;
     case 'pop':
       return `${e.end === 'last' ? 'pop' : 'shift'} ${ref(e.ref, identity)}`;
+    case 'record':
+      return `record {${e.fields.map((field) => `${field.name}: ${operand(field.value, identity)}`).join(', ')}}`;
     default:
       return e satisfies never;
   }

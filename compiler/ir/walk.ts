@@ -91,6 +91,8 @@ export function exprReads(e: Expr): string[] {
       return [e.src.base, ...refIndexVars(e.src)];
     case 'pop':
       return [e.ref.base, ...refIndexVars(e.ref)];
+    case 'record':
+      return operandVars(e.fields.map((field) => field.value));
     default:
       return e satisfies never;
   }

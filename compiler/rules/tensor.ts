@@ -70,6 +70,7 @@ export type TensorPrim =
   | 'reshape'
   | 'broadcastTo'
   | 'concat'
+  | 'stack'
   | 'slice'
   | 'gather'
   | 'scatterAdd'
@@ -345,6 +346,13 @@ export const tensorRules: Record<TensorPrim, Rule> = {
     (dxs, [, axis]) => call('concat', dxs, axis!),
     (g, [xs, axis]) => call('splitLike', g, xs!, axis!),
   ),
+  // d stack(xs, axis) = stack(dxs, axis);  xs_bar = g cut along the new axis into pieces shaped like xs
+  stack: linearIn0(
+    'stack',
+    2,
+    (dxs, [, axis]) => call('stack', dxs, axis!),
+    (g, [xs, axis]) => call('unstackLike', g, xs!, axis!),
+  ),
   // d slice(x, b, s) = slice(dx, b, s);  x_bar = zeros like x with g written at b
   slice: linearIn0(
     'slice',
@@ -501,6 +509,7 @@ export const tensorRuntimeNames: readonly string[] = [
   'castLike',
   'sliceGrad',
   'splitLike',
+  'unstackLike',
   'zerosLike',
   'tanhGrad',
   'sigmoidGrad',

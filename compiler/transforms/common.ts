@@ -45,9 +45,23 @@ export function isVectorValued(fn: IRFunction): boolean {
 export function isTensorValued(fn: IRFunction): boolean {
   return fn.returnType.kind === 'tensor';}
 
+/**
+ * Does the function return a structure holding tensors or records (`[Tensor, Tensor]`,
+ * `{ h: Tensor; c: Tensor }`), rather than numbers or one Tensor? Its cotangent has
+ * the result's type (transforms/structures.ts).
+ */
+export function isStructureValued(fn: IRFunction): boolean {
+  const t = fn.returnType;
+  if (t.kind === 'object') return true;
+  if (t.kind === 'array') return t.elem.kind !== 'number';
+  if (t.kind === 'tuple') return t.elems.some((e) => e.kind !== 'number');
+  return false;
+}
+
 /** Type of the output cotangent parameter of reverse-mode functions. */
-export function seedType(fn: IRFunction): ts.TypeNode {
+export function seedType(fn: IRFunction, ctx?: EmitContext): ts.TypeNode {
   if (isTensorValued(fn)) return type`Tensor`;
+  if (ctx && isStructureValued(fn)) return typeFromText(ctx.returnType);
   return isVectorValued(fn) ? type`ArrayLike<number>` : type`number`;
 }
 

@@ -14,7 +14,8 @@ import { id, identity, newArray, operand, pexpr, popped, primal, ref, RuleCall }
 import { docComment, lineComment } from '../emit/printer.ts';
 import { expr, stmt, stmts, typeFromText } from '../emit/template.ts';
 import { ruleOf } from '../rules/index.ts';
-import { callNames, exportName, functionNames, isTensorValued, isVectorValued, primalResult, tangentType, param, signatureParams, sourceComment, tangentArg, type EmitContext } from './common.ts';
+import { recordTangent, tangentOf as structTangent } from './structures.ts';
+import { callNames, exportName, functionNames, isStructureValued, isTensorValued, isVectorValued, primalResult, tangentType, param, signatureParams, sourceComment, tangentArg, type EmitContext } from './common.ts';
 
 const f = ts.factory;
 
@@ -102,7 +103,9 @@ function statement(s: Stmt, env: Env): ts.Statement[] {
       const a = operand(s.value, identity);
       const t = () => typeFromText(env.ctx.returnType);
       const activeVar = s.value.kind === 'var' && act.isActive(s.value.name);
-      const da = activeVar ? tan(s.value) : expr`new Array<number>(${operand(s.value, identity)}.length).fill(0)`;
+      // A structure of tensors that does not depend on the inputs: zeros of its shape.
+      const inactive = isStructureValued(env.fn) ? expr`zerosLike(${operand(s.value, identity)})` : expr`new Array<number>(${operand(s.value, identity)}.length).fill(0)`;
+      const da = activeVar ? tan(s.value) : inactive;
       return stmts`return [${a} as ${t()}, ${da} as ${t()}];`;
     }
     case 'store': {
@@ -112,7 +115,7 @@ function statement(s: Stmt, env: Env): ts.Statement[] {
     }
     case 'push': {
       const out = stmts`${ref(s.ref, identity)}.push(${operand(s.value, identity)});`;
-      if (act.isActive(s.ref.base)) out.push(...stmts`${ref(s.ref, identity, d(s.ref.base))}.push(${tan(s.value)});`);
+      if (act.isActive(s.ref.base)) out.push(...stmts`${ref(s.ref, identity, d(s.ref.base))}.push(${structTangent(s.value, env.fn, act, d)});`);
       return out;
     }
     case 'assign':
@@ -189,6 +192,8 @@ function tangentOf(s: Extract<SimpleStmt, { kind: 'assign' }>, env: Env, out: st
       return act.isActive(e.ref.base) ? ref(e.ref, identity, d(e.ref.base)) : zero();
     case 'newArray':
       return primal(e, identity);
+    case 'record':
+      return recordTangent(e, env.fn, act, d);
     case 'copyArray':
       if (act.isActive(e.src.base)) return primal({ ...e, src: { ...e.src, base: d(e.src.base) } }, identity);
       return newArray(e.ctor, expr`${ref(e.src, identity)}.length`);

@@ -13,7 +13,8 @@
  * The result is a syntax tree (compiler/emit/template.ts).
  */
 import { ts } from 'ts-morph';
-import type { IRFunction, Operand, Param, Stmt, VarType } from '../ir/ir.ts';
+import { isStructured, type IRFunction, type Operand, type Param, type Stmt, type VarType } from '../ir/ir.ts';
+import { pushedAdjoint, recordAdjoint, sharedFieldAdjoints, structureAdjointInit } from './structures.ts';
 import type { Activity } from '../analysis/activity.ts';
 import { vjpReads, type BlockPlan, type BlockStmt, type Recording } from '../analysis/recording.ts';
 import { hoistedDeclaration, planDeclarations, type Declarations } from '../emit/declarations.ts';
@@ -23,7 +24,7 @@ import { docComment, lineComment } from '../emit/printer.ts';
 import { expr, stmt, stmts, typeFromText } from '../emit/template.ts';
 import { ruleOf } from '../rules/index.ts';
 import { mul as mulExpr } from '../rules/algebra.ts';
-import { callNames, exportName, functionNames, gradsType, isTensorValued, isVectorValued, primalResult, param, seedType, signatureParams, sourceComment, writableType, type EmitContext } from './common.ts';
+import { callNames, exportName, functionNames, gradsType, isStructureValued, isTensorValued, isVectorValued, primalResult, param, seedType, signatureParams, sourceComment, writableType, type EmitContext } from './common.ts';
 
 const f = ts.factory;
 
@@ -88,12 +89,12 @@ export function emitVjp(fn: IRFunction, act: Activity, rec: Recording, ctx: Emit
   };
   const env: Env = { fn, act, rec, decls, names, d, seed, valueName: names.fresh('value'), ctx, tape };
   const wrt = fn.params.filter((p) => p.wrt);
-  const params = [...signatureParams(fn, ctx), param(seed, seedType(fn))];
+  const params = [...signatureParams(fn, ctx), param(seed, seedType(fn, ctx))];
   const body: ts.Statement[] = [];
   for (const v of decls.hoisted) {
     const t = fn.locals.get(v)!;
     body.push(hoistedDeclaration(v, t));
-    if (t.kind === 'array' && act.isActive(v)) body.push(hoistedDeclaration(d(v), t));
+    if (isStructured(t) && act.isActive(v)) body.push(hoistedDeclaration(d(v), t));
   }
   const forward = forwardList(fn.body, env);
   if (forward.length) lineComment(forward[0]!, 'forward sweep', true);
@@ -212,8 +213,9 @@ function forwardBlock(plan: BlockPlan, env: Env): ts.Statement[] {
       out.push(stmt`${ref(s.ref, identity)}.push(${operand(s.value, identity)});`);
       // A row pushed into a local 2-D array: its adjoint array is pushed into the 2-D adjoint, the same object,
       // as the row itself is (JavaScript pushes a reference), so a write through either reaches both.
-      const row = s.value.kind === 'var' && env.fn.locals.get(s.value.name)?.kind === 'array' ? s.value.name : null;
-      if (act.isActive(s.ref.base)) out.push(row ? stmt`${ref(s.ref, identity, d(s.ref.base))}.push(${d(row)});` : stmt`${ref(s.ref, identity, d(s.ref.base))}.push(0);`);
+      // A tensor gets a null adjoint (no zero tensor made), an object local its own adjoint (transforms/structures.ts).
+      const pushed = pushedAdjoint(s.value, env.fn, act, d) ?? f.createNumericLiteral(0);
+      if (act.isActive(s.ref.base)) out.push(stmt`${ref(s.ref, identity, d(s.ref.base))}.push(${pushed});`);
       return;
     }
     if (plan.counterInits.has(k)) out.push(stmt`${env.tape('values')}.push(${s.target});`);
@@ -233,7 +235,12 @@ function forwardBlock(plan: BlockPlan, env: Env): ts.Statement[] {
       out.push(e.end === 'last' ? stmt`${darr}.pop();` : stmt`${darr}.shift();`);
     }
     if ((e.kind === 'newArray' || e.kind === 'copyArray' || (e.kind === 'call' && e.callee.returns.kind !== 'number' && e.callee.returns.kind !== 'tensor')) && act.isActive(s.target)) {
-      out.push(define(kw, d(s.target), zerosOfSameShape(s.target, e.kind === 'newArray' ? e : null, env)));
+      const t = env.fn.locals.get(s.target);
+      const lazy = t?.kind !== 'array' || (t.elem.kind !== 'number' && !(e.kind === 'newArray' && !e.size));
+      out.push(define(kw, d(s.target), lazy ? structureAdjointInit(s.target) : zerosOfSameShape(s.target, e.kind === 'newArray' ? e : null, env)));
+    }
+    if (e.kind === 'record' && act.isActive(s.target)) {
+      out.push(define(kw, d(s.target), structureAdjointInit(s.target)), ...sharedFieldAdjoints(s.target, e, env.fn, act, d));
     }
     if (plan.tapedAtDef.has(k)) out.push(stmt`${env.tape(stackOf(env.fn, s.target))}.push(${s.target});`);
   });
@@ -429,6 +436,7 @@ function adjoint(
   if (s.kind === 'return') {
     if (!isActive(s.value)) return out;
     if (isTensorValued(env.fn)) out.push(stmt`${d(s.value.name)} = addTensor(${d(s.value.name)}, ${env.seed});`);
+    else if (isStructureValued(env.fn)) out.push(stmt`addCotangentInto(${d(s.value.name)}, ${env.seed});`);
     else if (isVectorValued(env.fn)) out.push(stmt`addArrayInto(${d(s.value.name)}, ${env.seed});`);
     else out.push(stmt`${d(s.value.name)} += ${env.seed};`);
     return out;
@@ -444,8 +452,10 @@ function adjoint(
     if (!act.isActive(s.ref.base)) return out;
     const dref = ref(s.ref, name, d(s.ref.base));
     // A row's adjoint is the element itself (pushed by reference): nothing to add, only the element to drop.
-    const row = s.value.kind === 'var' && env.fn.locals.get(s.value.name)?.kind === 'array';
-    out.push(isActive(s.value) && !row ? stmt`${d(s.value.name)} += ${dref}.pop()!;` : stmt`${dref}.pop();`);
+    const valueType = s.value.kind === 'var' ? (env.fn.locals.get(s.value.name) ?? env.fn.params.find((p) => p.name === (s.value as { name: string }).name)?.type) : undefined;
+    const row = isStructured(valueType);
+    if (isActive(s.value) && valueType?.kind === 'tensor') out.push(stmt`${d(s.value.name)} = addTensorOrNull(${d(s.value.name)}, ${dref}.pop()!);`);
+    else out.push(isActive(s.value) && !row ? stmt`${d(s.value.name)} += ${dref}.pop()!;` : stmt`${dref}.pop();`);
     return out;
   }
   const target = s.target;
@@ -570,6 +580,10 @@ function adjoint(
       if (plan.reallocations.has(k)) out.push(stmt`${dt} = ${popped.get(`realloc:${k}`)!};`);
       return out;
     case 'newArray':
+      if (plan.reallocations.has(k)) out.push(stmt`${dt} = ${popped.get(`realloc:${k}`)!};`);
+      return out;
+    case 'record':
+      out.push(...recordAdjoint(target, e, env.fn, act, d));
       if (plan.reallocations.has(k)) out.push(stmt`${dt} = ${popped.get(`realloc:${k}`)!};`);
       return out;
     case 'pure':

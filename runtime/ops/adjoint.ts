@@ -200,6 +200,12 @@ export function splitLike(g: Tensor, xs: readonly Tensor[], axis = 0): Tensor[] 
   return out;
 }
 
+/** g cut along the stacked axis into one piece per x, each shaped like x: the cotangent of stack. */
+export function unstackLike(g: Tensor, xs: readonly Tensor[], axis = 0): Tensor[] {
+  const ax = axis < 0 ? axis + g.rank : axis;
+  return xs.map((x, i) => reshape(slice(g, g.shape.map((_, k) => (k === ax ? i : 0)), g.shape.map((d, k) => (k === ax ? 1 : d))), x.shape));
+}
+
 /** The sum of numbers and tensors (broadcasting); null / undefined entries count as zero. */
 export function addN(xs: readonly (Operand | null | undefined)[]): Operand {
   let acc: Operand | null = null;

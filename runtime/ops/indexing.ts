@@ -54,6 +54,25 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
 }
 
 /**
+ * Stacks tensors of one shape along a new axis `axis` (default 0; -1 is the
+ * new last axis): each gets a dimension of size 1 there, then they are
+ * joined with concat.
+ */
+export function stack(xs: readonly Tensor[], axis = 0): Tensor {
+  if (xs.length === 0) throw new ShapeError('stack: needs at least one tensor');
+  const first = expectTensor('stack', 'each operand', xs[0]);
+  const rank = first.rank + 1;
+  const ax = axis < 0 ? axis + rank : axis;
+  if (!Number.isInteger(ax) || ax < 0 || ax >= rank) throw new ShapeError(`stack: axis ${axis} is out of range for ${rank - 1}-d tensors`);
+  const expanded = xs.map((x) => {
+    expectTensor('stack', 'each operand', x);
+    if (!shapesEqual(x.shape, first.shape)) throw new ShapeError(`stack: shapes ${fmt(first.shape)} and ${fmt(x.shape)} differ`);
+    return reshape(x, [...x.shape.slice(0, ax), 1, ...x.shape.slice(ax)]);
+  });
+  return concat(expanded, ax);
+}
+
+/**
  * The block of x starting at `begin` with extent `size` per axis (-1: to
  * the end). Shorter lists leave trailing axes whole.
  */

@@ -512,7 +512,6 @@ const layoutCases: OpCase[] = [
     wrt: ['a', 'b'],
     body: `const y = concat([a, b], 1); ${square('y')}`,
     args: () => [f64([2, 3]), f64([2, 1])],
-    rejected: 'the frontend rejects an array literal of tensors as an operand ("cannot pass [a, b] here")',
   },
   {
     name: 'concatLocalList',
@@ -520,7 +519,27 @@ const layoutCases: OpCase[] = [
     wrt: ['a', 'b'],
     body: `const parts = [a, b]; const y = concat(parts); ${square('y')}`,
     args: () => [f64([2, 3]), f64([1, 3])],
-    rejected: 'the frontend rejects a local array of tensors ("a is a tensor, not a number")',
+  },
+  {
+    name: 'stackParam',
+    params: 'parts: Tensor[]',
+    wrt: ['parts'],
+    body: `const y = stack(parts); ${square('y')}`,
+    args: () => [[f64([2, 3]), f64([2, 3]), f64([2, 3])]],
+  },
+  {
+    name: 'stackLiteralAxis',
+    params: 'a: Tensor, b: Tensor',
+    wrt: ['a', 'b'],
+    body: `const y = stack([a, mul(a, b)], -1); ${square('y')}`,
+    args: () => [f64([2, 3]), f64([2, 3])],
+  },
+  {
+    name: 'stackPushed',
+    params: 'a: Tensor, n: number',
+    wrt: ['a'],
+    body: `const hs: Tensor[] = []; let h = a; for (let i = 0; i < n; i++) { h = tanh(h); hs.push(h); } const y = stack(hs, 1); ${square('y')}`,
+    args: () => [f64([2, 3]), 3],
   },
   {
     name: 'sliceToEnd',
@@ -708,7 +727,7 @@ const runtimeImports = [
   'Tensor', 'abs', 'add', 'broadcastTo', 'cast', 'clone', 'concat', 'div', 'dropout', 'exp', 'gather', 'leakyRelu', 'log',
   'logSoftmax', 'logsumexp', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'mse', 'mul', 'neg', 'pow', 'prelu',
   'relu', 'reshape', 'scatterAdd', 'sigmoid', 'sigmoidCrossEntropy', 'slice', 'softmax', 'softmaxCrossEntropy', 'softplus',
-  'sqrt', 'sub', 'sum', 'tanh', 'transpose', 'where',
+  'sqrt', 'stack', 'sub', 'sum', 'tanh', 'transpose', 'where',
 ];
 
 function fixtureSource(all: readonly OpCase[]): string {

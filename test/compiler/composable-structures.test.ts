@@ -1,0 +1,185 @@
+/**
+ * Composable tensor code, structured results (issue #10 item 1): functions
+ * returning tuples and objects of tensors (`lstmCell(...): [Tensor, Tensor]`,
+ * `{ h: Tensor; c: Tensor }`), called from other differentiable functions and
+ * destructured or read by index and field; object literals as arguments and
+ * locals, arrays of objects built with push. Reverse mode against central
+ * finite differences in float64, forward against reverse, each `vjp_` of a
+ * structured result against its `jvp_` (<dy, J v> = <J^T dy, v>), and the
+ * generated file under strict.
+ */
+import { beforeAll, describe, expect, test } from 'vitest';
+import { flatten, randn, Rng, unflatten } from 'wengert';
+import { buildFixture, type Built } from '../helpers/generate.ts';
+import { checkDerivatives } from '../helpers/check.ts';
+import { dotFlat } from '../helpers/numeric.ts';
+import { typecheck } from '../helpers/typecheck.ts';
+
+const source = `
+import { Tensor, add, matmul, tanh, sigmoid, mul, sum, concat, slice } from 'wengert';
+
+export interface LstmParams { Wf: Tensor; Wi: Tensor; Wo: Tensor; Wc: Tensor; b: Tensor }
+
+/** One LSTM step: gates from [x, h]. @differentiable */
+export function lstmCell(p: LstmParams, x: Tensor, state: [Tensor, Tensor]): [Tensor, Tensor] {
+  const [h, c] = state;
+  const xh = concat([x, h], 1);
+  const f = sigmoid(add(matmul(xh, p.Wf), p.b));
+  const i = sigmoid(matmul(xh, p.Wi));
+  const o = sigmoid(matmul(xh, p.Wo));
+  const g = tanh(matmul(xh, p.Wc));
+  const c2 = add(mul(f, c), mul(i, g));
+  return [mul(o, tanh(c2)), c2];
+}
+
+/** An LSTM over a sequence: the state carried by destructuring assignment, outputs collected with push. @differentiable wrt(p, h0) */
+export function lstmLoss(p: LstmParams, xs: Tensor[], h0: Tensor): number {
+  let h = h0;
+  let c = mul(h0, 0.5);
+  const hs: Tensor[] = [];
+  for (const x of xs) {
+    [h, c] = lstmCell(p, x, [h, c]);
+    hs.push(h);
+  }
+  let loss = 0;
+  for (let t = 0; t < hs.length; t++) loss += (sum(mul(hs[t]!, hs[t]!)) as number) * (t + 1);
+  return loss + (sum(c) as number);
+}
+
+export interface State { h: Tensor; c: Tensor }
+
+/** The same cell returning an object. @differentiable */
+export function cellObj(W: Tensor, x: Tensor, s: State): State {
+  const z = matmul(concat([x, s.h], 1), W);
+  const c = add(mul(sigmoid(z), s.c), tanh(z));
+  return { h: tanh(c), c };
+}
+
+/** Object results read by field, the state held in a const object per step. @differentiable wrt(W) */
+export function objLoss(W: Tensor, xs: Tensor[], h0: Tensor): number {
+  let h = h0;
+  let c = h0;
+  let total = 0;
+  for (let t = 0; t < xs.length; t++) {
+    const s = cellObj(W, xs[t]!, { h, c });
+    h = s.h;
+    c = s.c;
+    total += sum(mul(s.h, s.c)) as number;
+  }
+  return total;
+}
+
+/** The result indexed directly, and a tuple local. @differentiable wrt(p, h0) */
+export function indexed(p: LstmParams, x: Tensor, h0: Tensor): number {
+  const state: [Tensor, Tensor] = [h0, tanh(h0)];
+  const r = lstmCell(p, x, state);
+  return (sum(r[0]) as number) + 2 * (sum(mul(r[1], r[1])) as number);
+}
+
+export interface Layer { W: Tensor; b: Tensor }
+
+/** @differentiable */
+export function dense(layer: Layer, x: Tensor): Tensor {
+  return add(matmul(x, layer.W), layer.b);
+}
+
+export interface Net { W1: Tensor; b1: Tensor; W2: Tensor; b2: Tensor }
+
+/** Object literals as arguments, object locals, and an array of objects built with push. @differentiable wrt(p) */
+export function netLoss(p: Net, x: Tensor): number {
+  const h = tanh(dense({ W: p.W1, b: p.b1 }, x));
+  const second = { W: p.W2, b: p.b2 };
+  const y = dense(second, h);
+  const layers: Layer[] = [];
+  layers.push({ W: p.W1, b: p.b1 });
+  layers.push(second);
+  let z = x;
+  for (const layer of layers) z = tanh(dense(layer, z));
+  const first = layers[0]!;
+  return (sum(mul(y, y)) as number) + (sum(z) as number) + (sum(mul(first.b, first.b)) as number);
+}
+
+export interface Stats { mean: number; spread: number }
+
+/** A record of numbers returned. @differentiable */
+export function stats(a: number, b: number): Stats {
+  const mean = (a + b) / 2;
+  return { mean, spread: (a - mean) * (a - mean) + (b - mean) * (b - mean) };
+}
+
+/** @differentiable */
+export function useStats(a: number, b: number): number {
+  const s = stats(a * b, a + b);
+  return s.mean * Math.sin(s.spread);
+}
+`;
+
+let m: Built<any, any>;
+beforeAll(async () => {
+  m = await buildFixture('h4-composable-structures', source);
+});
+
+const rng = new Rng(4242);
+const f64 = (shape: number[]) => randn(shape, rng, { dtype: 'float64' });
+const d = 3;
+const lstmParams = () => ({ Wf: f64([2 * d, d]), Wi: f64([2 * d, d]), Wo: f64([2 * d, d]), Wc: f64([2 * d, d]), b: f64([d]) });
+
+describe('functions returning tuples and objects of tensors', () => {
+  test('an LSTM over a sequence: lstmCell returns [h, c], destructured in the loop', () => {
+    const xs = [f64([2, d]), f64([2, d]), f64([2, d]), f64([2, d])];
+    checkDerivatives(m, 'lstmLoss', [lstmParams(), xs, f64([2, d])], { wrt: [0, 2] });
+    // An empty sequence: the loss is sum(c0), its gradient 0.5 in h0.
+    const g = m.grad.grad_lstmLoss(lstmParams(), [], f64([1, d]));
+    expect(flatten(g[1])).toEqual([0.5, 0.5, 0.5]);
+  });
+
+  test("lstmCell's vjp takes a cotangent [dh, dc]: <dy, J v> = <J^T dy, v>, and null-free parts", () => {
+    const p = lstmParams();
+    const x = f64([2, d]);
+    const state = [f64([2, d]), f64([2, d])];
+    const dy = [f64([2, d]), f64([2, d])];
+    const grads = m.grad.vjp_lstmCell(p, x, state, dy);
+    const v = [unflatten(p, flatten(p).map((_, k) => Math.sin(k + 1))), f64([2, d]), [f64([2, d]), f64([2, d])]];
+    const [y, jv] = m.grad.jvp_lstmCell(p, x, state, ...v);
+    expect(flatten(y)).toEqual(flatten(m.source.lstmCell(p, x, state)));
+    const lhs = dotFlat(flatten(dy), flatten(jv));
+    const rhs = dotFlat(flatten(grads), flatten(v));
+    expect(Math.abs(lhs - rhs)).toBeLessThan(1e-9 * Math.max(1, Math.abs(lhs)));
+  });
+
+  test('a function returning { h, c }, read by field', () => {
+    const W = f64([2 * d, d]);
+    const xs = [f64([1, d]), f64([1, d]), f64([1, d])];
+    checkDerivatives(m, 'objLoss', [W, xs, f64([1, d])], { wrt: [0] });
+    const s = { h: f64([1, d]), c: f64([1, d]) };
+    const dy = { h: f64([1, d]), c: f64([1, d]) };
+    const x = f64([1, d]);
+    const [dW, dx, ds] = m.grad.vjp_cellObj(W, x, s, dy);
+    const v = [f64([2 * d, d]), f64([1, d]), { h: f64([1, d]), c: f64([1, d]) }];
+    const [, jv] = m.grad.jvp_cellObj(W, x, s, ...v);
+    expect(Object.keys(jv)).toEqual(['h', 'c']);
+    const lhs = dotFlat(flatten(dy), flatten(jv));
+    const rhs = dotFlat(flatten([dW, dx, ds]), flatten(v));
+    expect(Math.abs(lhs - rhs)).toBeLessThan(1e-9 * Math.max(1, Math.abs(lhs)));
+  });
+
+  test('a result read by index, a tuple local passed on', () => {
+    checkDerivatives(m, 'indexed', [lstmParams(), f64([2, d]), f64([2, d])], { wrt: [0, 2] });
+  });
+
+  test('object literals as arguments and locals, an array of objects built with push and iterated', () => {
+    const p = { W1: f64([3, 3]), b1: f64([3]), W2: f64([3, 3]), b2: f64([3]) };
+    checkDerivatives(m, 'netLoss', [p, f64([2, 3])], { wrt: [0] });
+  });
+
+  test('a record of numbers returned and read by field', () => {
+    for (const [a, b] of [[0.3, -1.2], [2, 0.5]]) checkDerivatives(m, 'useStats', [a, b]);
+    const [da, db] = m.grad.vjp_stats(0.3, 0.7, { mean: 1, spread: 0 });
+    expect(da).toBeCloseTo(0.5, 14);
+    expect(db).toBeCloseTo(0.5, 14);
+  });
+
+  test('the generated file type-checks under strict', () => {
+    expect(typecheck([m.sourcePath.replace(/\.ts$/, '.grad.ts')]).join('\n')).toBe('');
+  });
+});
