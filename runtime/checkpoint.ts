@@ -190,7 +190,8 @@ export class LoopCheckpoints {
 
   /** A loop whose trip count is known when it starts (an estimate is fine: see the top of this file). */
   static counted(trips: number, options: CheckpointOptions = {}): LoopCheckpoints {
-    return new LoopCheckpoints(trips, options);
+    // A bound already passed announces no trips (NaN stays NaN: the online schedule).
+    return new LoopCheckpoints(trips < 0 ? 0 : trips, options);
   }
 
   /** A loop whose trip count is known only when it ends. */
