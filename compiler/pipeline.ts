@@ -29,6 +29,7 @@ import { forEachStmt } from './ir/walk.ts';
 import { emitJvp } from './transforms/forward.ts';
 import { emitVjp } from './transforms/reverse.ts';
 import { emitCustom } from './transforms/custom.ts';
+import { checkCheckpointedLoops } from './transforms/checkpoint.ts';
 import { exportName, type EmitContext } from './transforms/common.ts';
 
 export interface CompileOptions {
@@ -342,6 +343,7 @@ export function analyzeFunction(a: Annotated, sf: SourceFile): { ir: IRFunction;
   const activity = analyzeActivity(ir);
   checkNonDifferentiableUses(ir, lowerer, activity);
   const recording = analyzeRecording(ir, activity);
+  checkCheckpointedLoops(ir, recording, sf.getFilePath());
   return { ir, lowerer, activity, recording };
 }
 

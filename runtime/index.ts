@@ -5,6 +5,8 @@ export { asTensor, addTensor, addTensorsInto, addTensorOrNull, addCotangentInto 
 export { addArrayInto, basisLike, countNumbers, dotAll, jacobianByColumns, jacobianByRows, pullbackFromJvp } from './jacobian.ts';
 export { differentiable, stopGradient } from './differentiable.ts';
 export { RecursionDepthError, recursionFailed, tapeMark } from './recursion.ts';
+export { LoopCheckpoints, checkpointMemory, binomial, repetitions, revolveCost, revolveSplit } from './checkpoint.ts';
+export type { CheckpointOptions, CheckpointStep } from './checkpoint.ts';
 export type { TapeMark } from './recursion.ts';
 
 // Tensors, ops and backends (issue #4).

@@ -9,7 +9,7 @@ import { tensorRules, tensorRuntimeNames } from '../rules/tensor.ts';
 
 const CORE = [
   'tape', 'zerosLike', 'lazyZerosLike', 'fillZeros', 'addInto', 'addArrayInto', 'flatten', 'basisLike', 'countNumbers', 'jacobianByRows',
-  'jacobianByColumns', 'dotAll', 'pullbackFromJvp', 'asTensor', 'addTensor', 'addTensorsInto', 'addTensorOrNull', 'addCotangentInto', 'Tensor', 'tapeMark', 'recursionFailed',
+  'jacobianByColumns', 'dotAll', 'pullbackFromJvp', 'asTensor', 'addTensor', 'addTensorsInto', 'addTensorOrNull', 'addCotangentInto', 'Tensor', 'tapeMark', 'recursionFailed', 'LoopCheckpoints',
 ];
 
 let names: ReadonlySet<string> | null = null;

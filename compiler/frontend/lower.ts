@@ -52,6 +52,7 @@ import { isMethodReceiver, resolveCall, type PrimalImport } from './callees.ts';
 import { declareStructure, destructureStructure, elementValue, isStructureArray, isStructureType, structuredValue } from './lower-objects.ts';
 import { checkLocalFunctions, declareLocalFunction, hoistLocalFunctions, localCallStatement, localReturn, ownReturns } from './lower-closures.ts';
 import { callbackStatement } from './lower-callbacks.ts';
+import { readCheckpointTag } from './checkpoint-tag.ts';
 
 /** What a name in the source refers to while lowering. */
 export type Binding =
@@ -699,7 +700,8 @@ export class Lowerer {
     }
     if (frame.breakFlag) out.push(this.assignPure(frame.breakFlag, { kind: 'bool', value: false }, at));
     const fullCond = stopping.length ? and(this.notAny(new Set(stopping)), cond) : cond;
-    out.push({ kind: 'loop', cond: fullCond, body, test, loc: this.loc(at) });
+    const checkpoint = readCheckpointTag(at);
+    out.push({ kind: 'loop', cond: fullCond, body, test, loc: this.loc(at), ...(checkpoint && { checkpoint }) });
     return { may: outer, always: false };
   }
 

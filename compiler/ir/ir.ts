@@ -134,7 +134,8 @@ export type Stmt =
   | { kind: 'store'; ref: Ref; value: Operand; loc: Loc }
   | { kind: 'push'; ref: Ref; value: Operand; loc: Loc }
   | { kind: 'if'; cond: PExpr; then: Stmt[]; else: Stmt[]; loc: Loc }
-  | { kind: 'loop'; cond: PExpr; body: Stmt[]; test: 'pre' | 'post'; loc: Loc }
+  /** `checkpoint`: the loop carries a `/** @checkpoint *\/` comment (transforms/checkpoint.ts). */
+  | { kind: 'loop'; cond: PExpr; body: Stmt[]; test: 'pre' | 'post'; loc: Loc; checkpoint?: { snapshots?: number; every?: number } }
   | { kind: 'return'; value: Operand; loc: Loc };
 
 export type SimpleStmt = Extract<Stmt, { kind: 'assign' | 'store' | 'push' }>;

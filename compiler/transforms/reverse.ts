@@ -24,6 +24,7 @@ import { docComment, lineComment } from '../emit/printer.ts';
 import { expr, stmt, stmts, typeFromText } from '../emit/template.ts';
 import { ruleOf } from '../rules/index.ts';
 import { mul as mulExpr } from '../rules/algebra.ts';
+import { checkpointedForward, checkpointedReverse, isCheckpointed } from './checkpoint.ts';
 import { callNames, exportName, functionNames, gradsType, isStructureValued, isTensorValued, isVectorValued, primalResult, param, seedType, signatureParams, sourceComment, writableType, type EmitContext } from './common.ts';
 
 const f = ts.factory;
@@ -163,6 +164,7 @@ function forwardList(list: readonly Stmt[], env: Env): ts.Statement[] {
 
 function forwardControl(s: Stmt, env: Env): ts.Statement[] {
   const { rec } = env;
+  if (isCheckpointed(s, rec)) return checkpointedForward(s, env);
   const record = rec.hasReverse(s);
   const control = () => env.tape('control');
   const out: ts.Statement[] = [];
@@ -282,6 +284,7 @@ function reverseList(list: readonly Stmt[], env: Env): ts.Statement[] {
 }
 
 function reverseControl(s: Stmt, env: Env): ts.Statement[] {
+  if (isCheckpointed(s, env.rec)) return checkpointedReverse(s, env, { forwardList, reverseList });
   const control = env.tape('control');
   let out: ts.Statement | null = null;
   if (s.kind === 'if') {
