@@ -3,6 +3,7 @@ export { zerosLike, lazyZerosLike, fillZeros, mapLike, flatten, unflatten, addIn
 export type { Differentiable } from './structure.ts';
 export { asTensor, addTensor, addTensorsInto, addTensorOrNull, addCotangentInto } from './typed.ts';
 export { addArrayInto, basisLike, countNumbers, dotAll, jacobianByColumns, jacobianByRows, pullbackFromJvp } from './jacobian.ts';
+export { jacobianByColumnChunks, jacobianRow } from './jacobian.ts';
 export { differentiable, stopGradient } from './differentiable.ts';
 export { RecursionDepthError, recursionFailed, tapeMark } from './recursion.ts';
 export { LoopCheckpoints, checkpointMemory, binomial, repetitions, revolveCost, revolveSplit } from './checkpoint.ts';

@@ -7,16 +7,19 @@ import { flatten, unflatten } from './structure.ts';
 
 /** How many numbers a value holds (numbers in arrays, typed arrays, objects). */
 export function countNumbers(value: unknown): number {
+  if (typeof value === 'number') return 1;
+  if (value instanceof Float64Array || value instanceof Float32Array) return value.length;
+  if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return value.length;
   return flatten(value).length;
 }
 
 /**
  * A copy of `inputs` that is zero everywhere except 1 at the `j`-th number
- * (in `flatten` order); `j = -1` gives all zeros.
+ * (in `flatten` order); a `j` outside the numbers (-1) gives all zeros.
  */
 export function basisLike<T>(inputs: T, j: number): T {
   const flat = new Array<number>(countNumbers(inputs)).fill(0);
-  if (j >= 0) flat[j] = 1;
+  if (j >= 0 && j < flat.length) flat[j] = 1;
   return unflatten(inputs, flat);
 }
 
@@ -37,6 +40,41 @@ export function jacobianByColumns(nOut: number, nIn: number, column: (j: number)
   for (let j = 0; j < nIn; j++) {
     const c = column(j);
     for (let i = 0; i < nOut; i++) rows[i]![j] = c[i]!;
+  }
+  return rows;
+}
+
+/**
+ * One Jacobian row from a gradient (`[Float64Array, Float64Array, number]`,
+ * one typed array, an object...): its numbers in `flatten` order.
+ */
+export function jacobianRow(gradient: unknown): number[] {
+  const parts = Array.isArray(gradient) ? gradient : [gradient];
+  let n = 0;
+  for (const p of parts) n += typeof p === 'number' ? 1 : p instanceof Float64Array || p instanceof Float32Array ? p.length : -Infinity;
+  if (!(n >= 0)) return flatten(gradient);
+  const row = new Array<number>(n);
+  let k = 0;
+  for (const p of parts) {
+    if (typeof p === 'number') row[k++] = p;
+    else for (let i = 0; i < p.length; i++) row[k++] = p[i]!;
+  }
+  return row;
+}
+
+/**
+ * A Jacobian from forward sweeps carrying `k` directions each: `chunk(j0)`
+ * returns the tangents along the unit inputs j0 .. j0 + k - 1 (those past
+ * the last input are zero directions and are dropped).
+ */
+export function jacobianByColumnChunks(nOut: number, nIn: number, k: number, chunk: (j0: number) => readonly ArrayLike<number>[]): number[][] {
+  const rows = Array.from({ length: nOut }, () => new Array<number>(nIn).fill(0));
+  for (let j0 = 0; j0 < nIn; j0 += k) {
+    const columns = chunk(j0);
+    for (let r = 0; r < k && j0 + r < nIn; r++) {
+      const c = columns[r]!;
+      for (let i = 0; i < nOut; i++) rows[i]![j0 + r] = c[i]!;
+    }
   }
   return rows;
 }

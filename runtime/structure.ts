@@ -4,6 +4,7 @@
  * tangent containers shaped like a parameter.
  */
 import { Tensor } from './tensor.ts';
+import { zeroFloat64 } from './zero-slab.ts';
 import { addTensor } from './typed.ts';
 
 /** A value wengert can differentiate with respect to. */
@@ -23,7 +24,7 @@ export type Differentiable =
 export function zerosLike<T>(value: T): T {
   if (typeof value === 'number') return 0 as T;
   // Fresh zeroed storage: no pass over the values.
-  if (value instanceof Float64Array) return new Float64Array(value.length) as T;
+  if (value instanceof Float64Array) return zeroFloat64(value.length) as T;
   if (value instanceof Float32Array) return new Float32Array(value.length) as T;
   if (value instanceof Int32Array) return new Int32Array(value.length) as T;
   if (value instanceof Tensor) return value.backend.fill(value.shape, 0, value.dtype) as T;

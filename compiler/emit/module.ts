@@ -21,6 +21,7 @@ import { docComment, lineComment, printStatements } from './printer.ts';
 import { guardRecursive } from './recursion.ts';
 import { RUNTIME_TYPES } from './runtime-names.ts';
 import { simplify } from './simplify.ts';
+import { VectorModes } from './vector-wrappers.ts';
 import { expr, runtimeRefOf, stmts, type, typeFromText } from './template.ts';
 
 const f = ts.factory;
@@ -95,6 +96,7 @@ function compareModules(a: string, b: string): number {
 /** The statements of the generated file (imports first), ready to print. */
 export function moduleStatements(fns: CompiledFunction[], names: ModuleNames, user: UserImports): ts.Statement[] {
   const body: ts.Statement[] = [];
+  const vectorModes = new VectorModes(fns, names);
   for (const c of fns) {
     if (c.specializationOf) {
       // Module-local: the calls in this file that differentiate only these parameters use them.
@@ -112,8 +114,9 @@ export function moduleStatements(fns: CompiledFunction[], names: ModuleNames, us
     }
     const first = c.jvp;
     lineComment(first, `---- ${c.fn.name} (${c.fn.sourceFile}:${c.fn.loc.line}) ----`, true);
-    body.push(c.jvp, c.vjp, ...wrappers(c.fn, c.ctx));
+    body.push(c.jvp, c.vjp, ...vectorModes.withVectorModes(c, wrappers(c.fn, c.ctx)));
   }
+  body.push(...vectorModes.declarations());
   const { statements, used } = resolveRuntime(guardRecursive(simplify(body), fns), names);
   const runtimeValues: [string, string][] = [];
   const runtimeTypes: [string, string][] = [];

@@ -9,7 +9,8 @@ import { tensorRules, tensorRuntimeNames } from '../rules/tensor.ts';
 
 const CORE = [
   'tape', 'zerosLike', 'lazyZerosLike', 'fillZeros', 'addInto', 'addArrayInto', 'flatten', 'basisLike', 'countNumbers', 'jacobianByRows',
-  'jacobianByColumns', 'dotAll', 'pullbackFromJvp', 'asTensor', 'addTensor', 'addTensorsInto', 'addTensorOrNull', 'addCotangentInto', 'Tensor', 'tapeMark', 'recursionFailed', 'LoopCheckpoints',
+  'jacobianByColumns', 'dotAll', 'pullbackFromJvp', 'asTensor', 'addTensor', 'addTensorsInto', 'addTensorOrNull', 'addCotangentInto', 'Tensor', 'tapeMark', 'recursionFailed',
+  'jacobianByColumnChunks', 'jacobianRow', 'LoopCheckpoints',
 ];
 
 let names: ReadonlySet<string> | null = null;

@@ -1,0 +1,211 @@
+/**
+ * Vector modes (compiler/transforms/lanes.ts, forward-vector.ts,
+ * reverse-vector.ts, compiler/emit/vector-wrappers.ts): `valueAndVjps_f`
+ * pulls back one cotangent per output in one sweep, `jvps_f` pushes forward
+ * as many directions, and `jacobian_f` uses one of them. Every lane must
+ * equal the scalar sweep along its own direction (the same operations in the
+ * same order, so exactly), and the Jacobians must match finite differences.
+ * Fixtures: ADBench BA's own source, and functions that take the forward
+ * side, call scalar and vector helpers in lanes, branch, loop and fall back.
+ */
+import * as fs from 'node:fs';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { flatten, unflatten } from 'wengert';
+import { buildFixture, type Built } from '../helpers/generate.ts';
+import { maxRelError } from '../helpers/numeric.ts';
+import { typecheck } from '../helpers/typecheck.ts';
+
+const baSource = fs.readFileSync(new URL('../../examples/adbench/ba.ts', import.meta.url), 'utf8');
+
+const source = `
+/** R -> R^3: fewer inputs than outputs, so the Jacobian takes the forward lanes. @differentiable */
+export function curve(t: number): [number, number, number] {
+  return [Math.cos(t), Math.sin(t), t * t];
+}
+
+/** Two inputs, three outputs, a loop writing a local array. @differentiable */
+export function poly(a: number, b: number): [number, number, number] {
+  const c = new Float64Array(3);
+  let s = a;
+  for (let i = 0; i < 3; i++) {
+    s = s * b + a;
+    c[i] = s;
+  }
+  return [c[0], c[1] * a, c[2] / b];
+}
+
+/** @differentiable */
+export function sq(x: number): number {
+  return x * x;
+}
+
+/** Calls a vector helper and a scalar helper inside the lanes, and branches. @differentiable wrt(p) */
+export function mixed(p: Float64Array, k: number): [number, number] {
+  const [u, v, w] = curve(p[0]);
+  const s = sq(p[1]) + u * k;
+  if (s > 0) return [s * v, w + p[2]];
+  return [-s, v * w];
+}
+
+/** A loop of data-dependent length over a number[] accumulating two outputs. @differentiable */
+export function moments(xs: number[]): [number, number] {
+  let m1 = 0;
+  let m2 = 0;
+  for (let i = 0; i < xs.length; i++) {
+    m1 += xs[i];
+    m2 += xs[i] * xs[i];
+  }
+  const n = xs.length;
+  return [m1 / n, m2 / n - (m1 / n) * (m1 / n)];
+}
+
+/** A result of unknown length: no vector mode (the Jacobian keeps one sweep per row). @differentiable */
+export function squares(xs: number[]): number[] {
+  const out: number[] = [];
+  for (const x of xs) out.push(x * x);
+  return out;
+}
+`;
+
+let ba: Built<any, any>;
+let m: Built<any, any>;
+beforeAll(async () => {
+  ba = await buildFixture('h8-vector/ba', baSource);
+  m = await buildFixture('h8-vector/modes', source);
+});
+
+/** a and b hold the same numbers (0 and -0 count as the same), in flatten order. */
+function expectSame(a: unknown, b: unknown): void {
+  const x = flatten(a);
+  const y = flatten(b);
+  expect(x.length).toBe(y.length);
+  const differ = x.flatMap((v, i) => (v === y[i] || (Number.isNaN(v) && Number.isNaN(y[i])) ? [] : [`${i}: ${v} vs ${y[i]}`]));
+  expect(differ).toEqual([]);
+}
+
+/** Finite-difference Jacobian (rows = outputs) with respect to the arguments at `wrt`. */
+function fdJacobian(f: (...a: any[]) => ArrayLike<number>, args: any[], wrt: number[], h = 1e-6): number[][] {
+  const cols: number[][] = [];
+  for (const w of wrt) {
+    const flat = flatten(args[w]);
+    for (let k = 0; k < flat.length; k++) {
+      const at = (delta: number) => {
+        const copy = flat.slice();
+        copy[k]! += delta;
+        const a = args.slice();
+        a[w] = typeof args[w] === 'number' ? copy[0] : unflatten(args[w], copy);
+        return Array.from(f(...a));
+      };
+      const p = at(h);
+      const q = at(-h);
+      cols.push(p.map((v, i) => (v - q[i]!) / (2 * h)));
+    }
+  }
+  return cols[0]!.map((_, i) => cols.map((c) => c[i]!));
+}
+
+let seed = 1;
+const wave = () => Math.sin(seed++ * 1.7) * 0.9;
+
+/** Each lane of valueAndVjps_f / jvps_f against the scalar sweep along it, and the value against the primal. */
+function checkLanes(mod: Built<any, any>, name: string, args: any[], wrt: number[], k: number): void {
+  const dys = Array.from({ length: k }, () => Array.from({ length: k }, wave));
+  const [value, grads] = mod.grad[`valueAndVjps_${name}`](...args, dys);
+  expectSame(value, mod.source[name](...args));
+  expect(grads).toHaveLength(k);
+  for (let r = 0; r < k; r++) expectSame(grads[r], mod.grad[`valueAndVjp_${name}`](...args, dys[r])[1]);
+  const dirs = Array.from({ length: k }, () => wrt.map((i) => (typeof args[i] === 'number' ? wave() : unflatten(args[i], flatten(args[i]).map(wave)))));
+  const [y, tangents] = mod.grad[`jvps_${name}`](...args, dirs);
+  expectSame(y, mod.source[name](...args));
+  expect(tangents).toHaveLength(k);
+  for (let r = 0; r < k; r++) expectSame(tangents[r], mod.grad[`jvp_${name}`](...args, ...dirs[r])[1]);
+}
+
+/**
+ * jacobian_f against finite differences, and against the scalar sweeps of the mode it takes: exactly against
+ * the rows of vjp_f (at least as many inputs as outputs) or the columns of jvp_f (fewer), to 1e-14 against the other.
+ */
+function checkJacobian(mod: Built<any, any>, name: string, args: any[], wrt: number[], tol = 1e-7): number[][] {
+  const J = mod.grad[`jacobian_${name}`](...args);
+  expect(maxRelError(J.flat(), fdJacobian(mod.source[name], args, wrt).flat())).toBeLessThan(tol);
+  const nOut = J.length;
+  const nIn = J[0].length;
+  const rows = Array.from({ length: nOut }, (_, i) => flatten(mod.grad[`vjp_${name}`](...args, Array.from({ length: nOut }, (_, j) => (i === j ? 1 : 0)))));
+  const inputs = wrt.map((i) => args[i]);
+  const columns = Array.from({ length: nIn }, (_, j) => {
+    const unit = unflatten(inputs, flatten(inputs).map((_, q) => (q === j ? 1 : 0)));
+    return Array.from(mod.grad[`jvp_${name}`](...args, ...unit)[1] as number[]);
+  });
+  const byColumns = rows.map((_, i) => columns.map((c) => c[i]!));
+  expectSame(J, nOut <= nIn ? rows : byColumns);
+  expect(maxRelError(J.flat(), (nOut <= nIn ? byColumns : rows).flat())).toBeLessThan(1e-14);
+  return J;
+}
+
+describe('ADBench BA: the reprojection error (2 outputs, 15 inputs) and the Rodrigues rotation (3 outputs, 6 inputs)', () => {
+  const cam = Float64Array.from([0.1, -0.3, 0.2, 0.5, -0.2, 0.1, 1.2, 0.05, -0.04, 0.01, -0.002]);
+  const x = Float64Array.from([0.3, 0.7, 4.2]);
+  const rot = Float64Array.from([0.3, -0.2, 0.4]);
+  const pt = Float64Array.from([1, 2, 5]);
+
+  test('every lane equals the scalar sweep along its direction, exactly', () => {
+    checkLanes(ba, 'baReprojectionError', [cam, x, 0.8, 0.1, -0.3], [0, 1, 2], 2);
+    checkLanes(ba, 'rodriguesRotate', [rot, pt], [0, 1], 3);
+    // The zero-angle branch of the rotation.
+    checkLanes(ba, 'rodriguesRotate', [new Float64Array(3), pt], [0, 1], 3);
+  });
+
+  test('jacobian_ matches finite differences and the rows of the scalar vjp', () => {
+    const J = checkJacobian(ba, 'baReprojectionError', [cam, x, 0.8, 0.1, -0.3], [0, 1, 2]);
+    expect(J.map((r) => r.length)).toEqual([15, 15]);
+    checkJacobian(ba, 'rodriguesRotate', [rot, pt], [0, 1]);
+  });
+
+  test('the Jacobian takes one reverse sweep with both cotangents, the rotation inside it once with two', () => {
+    const jac = /export function jacobian_baReprojectionError[^]*?\n}/.exec(ba.text)![0];
+    expect(jac).toContain('valueAndVjps_baReprojectionError(cam, x, w, featX, featY, [[1, 0], [0, 1]])');
+    expect(jac).not.toContain('jacobianByRows');
+    const reverse = /export function valueAndVjps_baReprojectionError[^]*?\n}/.exec(ba.text)![0];
+    expect(reverse.match(/valueAndVjps2_rodriguesRotate\(/g)).toHaveLength(1);
+    expect(reverse).not.toMatch(/valueAndVjp_rodriguesRotate\(/);
+    expect(reverse).not.toMatch(/\bjvp_/);
+  });
+});
+
+describe('vector modes of other functions', () => {
+  test('forward lanes: a Jacobian with fewer inputs than outputs is one jvps_ sweep', () => {
+    checkLanes(m, 'curve', [0.7], [0], 3);
+    const J = checkJacobian(m, 'curve', [0.7], [0]);
+    expect(J).toEqual([[-Math.sin(0.7)], [Math.cos(0.7)], [1.4]]);
+    const jac = /export function jacobian_curve[^]*?\n}/.exec(m.text)![0];
+    expect(jac).toContain('jacobianByColumnChunks(3, nIn, 3');
+    expect(jac).toContain('jvps_curve(');
+    checkLanes(m, 'poly', [0.4, -1.3], [0, 1], 3);
+    checkJacobian(m, 'poly', [0.4, -1.3], [0, 1]);
+  });
+
+  test('lanes through a vector helper, a scalar helper and both branches', () => {
+    for (const k of [2, -40]) {
+      const p = Float64Array.from([0.3, -0.8, 1.5]);
+      checkLanes(m, 'mixed', [p, k], [0], 2);
+      checkJacobian(m, 'mixed', [p, k], [0]);
+    }
+    expect(m.source.mixed(Float64Array.from([0.3, -0.8, 1.5]), -40)[0]).toBeGreaterThan(0);
+  });
+
+  test('a loop of data-dependent length', () => {
+    const xs = [0.5, -1.2, 2.2, 0.1];
+    checkLanes(m, 'moments', [xs], [0], 2);
+    checkJacobian(m, 'moments', [xs], [0]);
+  });
+
+  test('a result of unknown length keeps the scalar Jacobian', () => {
+    expect(m.grad.valueAndVjps_squares).toBeUndefined();
+    const J = m.grad.jacobian_squares([1, -2, 3]);
+    expect(J).toEqual([[2, 0, 0], [0, -4, 0], [0, 0, 6]]);
+  });
+
+  test('the generated files type-check under strict', () => {
+    expect(typecheck([ba.sourcePath.replace(/\.ts$/, '.grad.ts'), m.sourcePath.replace(/\.ts$/, '.grad.ts')]).join('\n')).toBe('');
+  });
+});
