@@ -47,8 +47,8 @@ function op(arity: 1 | 2 | 3, dtype: ResultDtype, doc: string, cpu: Builder, wgs
 export const unaryOps = {
   neg: op(1, 'same', '-x', (x) => `(-(${x}))`, (x) => `(-(${x}))`),
   exp: op(1, 'float', 'e^x', (x) => `Math.exp(${x})`, (x) => `exp(${x})`),
-  log: op(1, 'float', 'ln x', (x) => `Math.log(${x})`, (x) => `log(${x})`),
-  sqrt: op(1, 'float', 'sqrt x', (x) => `Math.sqrt(${x})`, (x) => `sqrt(${x})`),
+  log: op(1, 'float', 'ln x', (x) => `Math.log(${x})`, (x) => `wg_log(${x})`),
+  sqrt: op(1, 'float', 'sqrt x', (x) => `Math.sqrt(${x})`, (x) => `wg_sqrt(${x})`),
   abs: op(1, 'same', '|x|', (x) => `Math.abs(${x})`, (x) => `abs(${x})`),
   sign: op(1, 'same', '-1, 0 or 1', (x) => `Math.sign(${x})`, (x) => `sign(${x})`),
   tanh: op(1, 'float', 'tanh x', (x) => `Math.tanh(${x})`, (x) => `wg_tanh(${x})`, (x) => `tanhF32(${x})`),
@@ -199,7 +199,8 @@ export const cpuHelpers = { tanhF32 } as const;
 /**
  * WGSL functions the `wgsl` expressions call, declared once per shader:
  * `wg_bits` (an f32 from its bits at run time: WGSL refuses infinite and
- * NaN constants), the same tanh approximation as the CPU's float32 one,
+ * NaN constants), log and sqrt with JavaScript's values at 0 and below
+ * (WGSL leaves them undefined), the same tanh approximation as the CPU's float32 one,
  * log1p without cancellation (a series near 0, where GPU logs near 1
  * lose digits), and pow with JavaScript's sign and zero
  * rules.
@@ -208,6 +209,15 @@ export const wgslPrelude = /* wgsl */ `
 fn wg_bits(b: u32) -> f32 {
   var v = b;
   return bitcast<f32>(v);
+}
+fn wg_log(x: f32) -> f32 {
+  if (x == 0.0) { return wg_bits(0xff800000u); }
+  if (!(x > 0.0)) { return wg_bits(0x7fc00000u); }
+  return log(x);
+}
+fn wg_sqrt(x: f32) -> f32 {
+  if (!(x >= 0.0)) { return wg_bits(0x7fc00000u); }
+  return sqrt(x);
 }
 fn wg_tanh(x0: f32) -> f32 {
   let x = clamp(x0, -7.90531110763549805, 7.90531110763549805);

@@ -117,6 +117,6 @@ export function toArray(x: Tensor | number): NestedArray {
 
 /** A copy of a tensor's values as a new tensor (same backend). */
 export function clone(x: Tensor): Tensor {
-  const values = x.dataSync();
-  return x.backend.fromValues(values.slice(), x.shape);
+  // A materialising broadcast to the same shape is a copy on every backend (no read back).
+  return x.backend.broadcastTo(x, x.shape);
 }

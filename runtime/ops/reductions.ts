@@ -87,9 +87,7 @@ export function argmax(x: Tensor, axis = -1): Tensor {
   return backendOf('argmax', x).argmax(x, ax);
 }
 
+/** int32 1 where m is finite (|m| < Infinity is false for infinities and NaN), computed where m lives (no read back). */
 function isFiniteMask(m: Tensor): Tensor {
-  const values = m.dataSync();
-  const mask = new Int32Array(values.length);
-  for (let i = 0; i < values.length; i++) mask[i] = Number.isFinite(values[i]!) ? 1 : 0;
-  return m.backend.fromValues(mask, m.shape);
+  return m.backend.binary('less', m.backend.unary('abs', m, 0), Infinity, m.shape, 'int32');
 }

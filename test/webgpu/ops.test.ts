@@ -80,6 +80,12 @@ describe.skipIf(!gpu)('webgpu elementwise ops against the CPU', () => {
     await expectClose(W.pow(ga, gb), W.pow(a, b), 'pow');
   });
 
+  it('log, sqrt, exp and softplus at 0, negatives and infinities give what JavaScript gives', async () => {
+    const x = cpu.fromValues(Float32Array.from([0, -1, Infinity, -Infinity, 1e-30, 100, -100]), [7]);
+    const [g] = onGpu([x]) as [Tensor];
+    for (const op of ['log', 'sqrt', 'exp', 'softplus', 'tanh', 'sigmoid'] as const) await expectClose(gpu!.unary(op, g, 0), cpu.unary(op, x, 0), `${op} at edge values`);
+  });
+
   it('int32 operands keep int32 where the CPU does, and comparisons give int32', async () => {
     const a = cpu.fromValues(Int32Array.from([-3, 0, 7, 100000]), [4]);
     const b = cpu.fromValues(Int32Array.from([2, 0, -7, 3]), [4]);

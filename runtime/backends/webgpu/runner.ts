@@ -96,6 +96,8 @@ export class Runner {
   private error: WebGpuError | null = null;
   private lostMessage: string | null = null;
   private depth = 0;
+  /** Error scopes of debug mode still being popped. */
+  private scopes: Promise<void>[] = [];
   /** The op being run, for error messages (a thunk: the text is built only when an error needs it). */
   private opDesc: string | (() => string) = 'webgpu';
   readonly counters: GpuCounters = { dispatches: 0, submits: 0, uploads: 0, uploadBytes: 0, readbacks: 0, pipelines: 0 };
@@ -140,10 +142,12 @@ export class Runner {
     const op = this.op;
     const validation = this.device.popErrorScope();
     const oom = this.device.popErrorScope();
-    void Promise.all([validation, oom]).then(([v, o]) => {
-      const e = v ?? o;
-      if (e) this.error ??= new WebGpuError(`webgpu: ${op} failed on the device: ${e.message}`);
-    });
+    this.scopes.push(
+      Promise.all([validation, oom]).then(([v, o]) => {
+        const e = v ?? o;
+        if (e) this.error ??= new WebGpuError(`webgpu: ${op} failed on the device: ${e.message}`);
+      }),
+    );
   }
 
   /** Runs `f` as op `desc` (begin / end around it, end also when it throws). */
@@ -174,6 +178,9 @@ export class Runner {
   async sync(): Promise<void> {
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
+    const scopes = this.scopes;
+    this.scopes = [];
+    await Promise.all(scopes);
     this.throwPending();
   }
 
