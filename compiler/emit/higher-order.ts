@@ -100,7 +100,11 @@ export function planSecondOrder(a: Annotated, fn: IRFunction, L: Lowerer, act: A
   const runtime = new Map<string, string>();
   const resolved = renameRuntime(simplified!, names, runtime);
   const gradName = `grad_${fn.name}`;
-  const body = differentiableForm(printNode(resolved), gradName, a, fn);
+  const body = differentiableForm(printNode(resolved), gradName, a, fn, (name) => {
+    const l = names.runtime(name);
+    runtime.set(name, l);
+    return l;
+  });
   const wrt = fn.params.filter((p) => p.wrt).map((p) => p.name).join(', ');
   const text = [...importLines(user, runtime), `/** @differentiable wrt(${wrt}) */`, body.text, ''].join('\n');
   const virtualPath = path.join(path.dirname(sf.getFilePath()), `${sf.getBaseNameWithoutExtension()}.wengert-order2-${fn.name}.ts`);
@@ -109,6 +113,7 @@ export function planSecondOrder(a: Annotated, fn: IRFunction, L: Lowerer, act: A
   const dispose = () => {
     if (!vsf.wasForgotten()) project.removeSourceFile(vsf);
   };
+  if (process.env.WENGERT_DEBUG_ORDER2) console.error(text);
   try {
     const found = discover(vsf).found.find((x) => x.name === gradName);
     if (!found) throw new Error(`the reverse code of ${fn.name} lost its tag`);
@@ -137,7 +142,8 @@ function checkSupported(a: Annotated, fn: IRFunction): void {
     fail(at, `order(2) of ${a.name} needs its wrt parameters to be numbers, or one array or Tensor`, 'differentiate with respect to numbers, or pack the inputs into one Float64Array');
   }
   const only = structured[0]?.type;
-  if (only && !(only.kind === 'tensor' || (only.kind === 'array' && only.elem.kind === 'number'))) {
+  const tensorRecord = only?.kind === 'object' && only.fields.every((x) => x.type.kind === 'tensor');
+  if (only && !tensorRecord && !(only.kind === 'tensor' || (only.kind === 'array' && only.elem.kind === 'number'))) {
     fail(at, `order(2) of ${a.name}: its parameter ${structured[0]!.name} is ${only.kind === 'object' ? 'an object' : `a ${only.kind}`}, and a gradient of that shape cannot be differentiated again yet`, 'differentiate with respect to numbers, one number array or one Tensor');
   }
   const calls: Stmt[] = [];
@@ -199,7 +205,7 @@ function importLines(user: UserImports, runtime: Map<string, string>): string[] 
  * differentiates: the shared tapes become local arrays (their pops non-null),
  * the seed parameter the constant 1, and the result the gradient alone.
  */
-function differentiableForm(reverseText: string, gradName: string, a: Annotated, fn: IRFunction): { text: string } {
+function differentiableForm(reverseText: string, gradName: string, a: Annotated, fn: IRFunction, local: (runtimeName: string) => string): { text: string } {
   const src = ts.createSourceFile('reverse.ts', reverseText, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const decl = src.statements.find(ts.isFunctionDeclaration);
   if (!decl || !decl.body || !decl.name || !decl.type || !ts.isTupleTypeNode(decl.type)) throw new Error('unexpected shape of the reverse code');
@@ -215,7 +221,62 @@ function differentiableForm(reverseText: string, gradName: string, a: Annotated,
   edits.push({ start: decl.type.getStart(src), end: decl.type.getEnd(), text: text(gradType) });
   edits.push({ start: decl.body.getStart(src) + 1, end: decl.body.getStart(src) + 1, text: `\n  const ${seedName} = 1;` });
   const tapes = new Set<string>();
+  // A structured gradient (`const dp = lazyZerosLike(p)`, leaves `dp.W`, `fillZeros(dp, p)` at the end):
+  // one tensor local per leaf (`dp__W`, starting as zeros), returned as an object literal.
+  const structured = new Map<string, string[]>();
+  const nullable = new Set<string>();
   const visit = (n: ts.Node): void => {
+    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && ts.isCallExpression(n.initializer) && ts.isIdentifier(n.initializer.expression) && n.initializer.expression.text === local('lazyZerosLike')) {
+      const [arg] = n.initializer.arguments;
+      const t = arg && ts.isIdentifier(arg) ? fn.params.find((p) => p.name === arg.text)?.type : undefined;
+      if (!t || t.kind !== 'object' || !t.fields.every((x) => x.type.kind === 'tensor')) {
+        fail(a.annotation, `order(2) of ${a.name}: its gradient is a structure wengert cannot differentiate again yet`, 'differentiate with respect to an object whose fields are tensors, numbers, or one array');
+      }
+      const leaves = t.fields.map((x) => x.name);
+      const dp = n.name.text;
+      structured.set(dp, leaves);
+      const decl = n.parent;
+      edits.push({ start: decl.getStart(src), end: decl.getEnd(), text: `let ${leaves.map((x) => `${dp}__${x} = ${local('zerosLike')}(${arg!.getText(src)}.${x})`).join(', ')}` });
+      return;
+    }
+    if (ts.isPropertyAccessExpression(n) && ts.isIdentifier(n.expression) && structured.has(n.expression.text)) {
+      edits.push({ start: n.getStart(src), end: n.getEnd(), text: `${n.expression.text}__${n.name.text}` });
+      return;
+    }
+    if (ts.isCallExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === local('fillZeros') && n.arguments[0] && ts.isIdentifier(n.arguments[0]) && structured.has(n.arguments[0].text)) {
+      const dp = n.arguments[0].text;
+      edits.push({ start: n.getStart(src), end: n.getEnd(), text: `{ ${structured.get(dp)!.map((x) => `${x}: ${dp}__${x}`).join(', ')} }` });
+      return;
+    }
+    // `let dX: Tensor | null = null`: the cotangent of a tensor X starts as zeros of X's shape instead,
+    // so that it is always a tensor (`dX !== null` is true, `dX ?? z` is dX).
+    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer?.kind === ts.SyntaxKind.NullKeyword) {
+      const primal = primalOfCotangent(n.name.text, fn, decl);
+      if (primal) {
+        nullable.add(n.name.text);
+        edits.push({ start: n.name.getEnd(), end: n.getEnd(), text: ` = ${local('zerosLike')}(${primal})` });
+        return;
+      }
+    }
+    // `let dy: Tensor | null = asTensor(...)`: the value is a tensor, and so is the variable.
+    if (ts.isVariableDeclaration(n) && n.type && n.initializer && n.initializer.kind !== ts.SyntaxKind.NullKeyword && ts.isUnionTypeNode(n.type) && n.type.types.some((t) => ts.isLiteralTypeNode(t) && t.literal.kind === ts.SyntaxKind.NullKeyword)) {
+      edits.push({ start: n.name.getEnd(), end: n.type.getEnd(), text: '' });
+    }
+    if (ts.isBinaryExpression(n) && ts.isIdentifier(n.left) && nullable.has(n.left.text)) {
+      const op = n.operatorToken.kind;
+      if ((op === ts.SyntaxKind.ExclamationEqualsEqualsToken || op === ts.SyntaxKind.EqualsEqualsEqualsToken) && n.right.kind === ts.SyntaxKind.NullKeyword) {
+        edits.push({ start: n.getStart(src), end: n.getEnd(), text: op === ts.SyntaxKind.ExclamationEqualsEqualsToken ? 'true' : 'false' });
+        return;
+      }
+      if (op === ts.SyntaxKind.QuestionQuestionToken) {
+        edits.push({ start: n.left.getEnd(), end: n.getEnd(), text: '' });
+        return;
+      }
+    }
+    // Tensor cotangents are never null here (the leaves start as zeros): addTensor is add.
+    if (ts.isCallExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === local('addTensor')) {
+      edits.push({ start: n.expression.getStart(src), end: n.expression.getEnd(), text: local('add') });
+    }
     if (ts.isVariableDeclaration(n) && n.initializer && ts.isPropertyAccessExpression(n.initializer) && ts.isIdentifier(n.name)) {
       const which = n.initializer.name.text;
       const isTape = ts.isIdentifier(n.initializer.expression) && ['values', 'control', 'refs'].includes(which) && /tape/i.test(n.initializer.expression.text);
@@ -244,12 +305,34 @@ function differentiableForm(reverseText: string, gradName: string, a: Annotated,
   if (!last || !ts.isReturnStatement(last) || !last.expression || !ts.isArrayLiteralExpression(last.expression) || last.expression.elements.length !== 2) {
     throw new Error('the reverse code does not end with return [value, gradient]');
   }
-  edits.push({ start: last.expression.getStart(src), end: last.expression.getEnd(), text: text(last.expression.elements[1]!) });
+  let gradient = last.expression.elements[1]!;
+  // `dW ?? zerosLike(W)` for a Tensor parameter: dW, declared as zeros instead of null (below).
+  if (ts.isBinaryExpression(gradient) && gradient.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken) gradient = gradient.left;
+  edits.push({ start: last.expression.getStart(src), end: gradient.getStart(src), text: '' });
+  edits.push({ start: gradient.getEnd(), end: last.expression.getEnd(), text: '' });
   edits.sort((x, y) => y.start - x.start);
   let out = reverseText.slice(decl.getStart(src), decl.getEnd());
   const base = decl.getStart(src);
   for (const e of edits) out = out.slice(0, e.start - base) + e.text + out.slice(e.end - base);
   return { text: out };
+}
+
+/**
+ * The tensor whose cotangent `name` is (`dX` or `X_d`, as emit/names.ts
+ * makes them), when it is a tensor parameter or local declared before the
+ * cotangent in the reverse code; else null.
+ */
+function primalOfCotangent(name: string, fn: IRFunction, decl: ts.FunctionDeclaration): string | null {
+  const candidates = [name.startsWith('d') ? name.slice(1) : null, name.endsWith('_d') ? name.slice(0, -2) : null].filter((x): x is string => !!x);
+  for (const c of candidates) {
+    const t = fn.locals.get(c) ?? fn.params.find((p) => p.name === c)?.type;
+    if (t?.kind !== 'tensor') continue;
+    if (fn.params.some((p) => p.name === c)) return c;
+    // A local: declared at the top level of the reverse function (the forward sweep).
+    const declared = decl.body!.statements.some((st) => ts.isVariableStatement(st) && st.declarationList.declarations.some((d) => ts.isIdentifier(d.name) && d.name.text === c));
+    if (declared) return c;
+  }
+  return null;
 }
 
 /**

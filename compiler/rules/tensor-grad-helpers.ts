@@ -28,7 +28,8 @@ export type GradHelperPrim =
   | 'matmulGradB'
   | 'softmaxGrad'
   | 'softmaxCrossEntropyGrad'
-  | 'mseGrad';
+  | 'mseGrad'
+  | 'zerosLike';
 
 /** `fn(a, b, ...)`, without trailing `undefined` operands (as tensor.ts writes calls). */
 function call(fn: string, ...args: string[]): string {
@@ -59,6 +60,8 @@ function elementwiseGrad(name: string, dPartial: ((g: string, y: string, t: stri
 }
 
 export const gradHelperRules: Record<GradHelperPrim, Rule> = {
+  // zerosLike(x): a constant
+  zerosLike: { arity: 1, primal: primalOf('zerosLike'), jvp: () => null, vjp: () => null },
   // asTensor(x) = x (a type assertion)
   asTensor: {
     arity: 1,

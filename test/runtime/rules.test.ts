@@ -145,6 +145,7 @@ const cases: Record<TensorPrim, Arg[][]> = {
   softmaxGrad: [[v(T([2, 3], 234)), v(T([2, 3], 235)), c('undefined')], [v(T([2, 3], 236)), v(T([2, 3], 237)), c('0')]],
   softmaxCrossEntropyGrad: [[v(0.7), v(T([3, 4], 238)), v(labels, false)]],
   mseGrad: [[v(0.7), v(T([2, 3], 239)), v(T([2, 3], 240))]],
+  zerosLike: [[v(T([2, 3], 242), false)]],
 };
 
 /** Operand expressions (a0, a1, ... for values, source text for constants) and bindings. */
