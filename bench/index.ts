@@ -12,8 +12,9 @@ import { compileBench } from './compile/index.ts';
 import { scalarBench } from './scalar.ts';
 import { mlpBench } from './mlp/index.ts';
 import { word2vecBench } from './word2vec/index.ts';
+import { checkpointBench } from './checkpoint/index.ts';
 
-const modules: readonly BenchModule[] = [scalarBench, adbenchBench, mlpBench, compileBench, word2vecBench];
+const modules: readonly BenchModule[] = [scalarBench, adbenchBench, mlpBench, compileBench, word2vecBench, checkpointBench];
 
 async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2));
