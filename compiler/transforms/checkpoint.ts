@@ -342,20 +342,25 @@ export function checkpointedReverse<E extends CheckpointEnv>(loop: Loop & { chec
     return stmt`for (let ${trip} = ${cp}.trips; ${trip} > 0; ${trip}--) { ${body}; }`;
   };
   const advance = trips(primalList(loop.body, env));
-  const record = lineComment(trips(hooks.forwardList(loop.body, env)), 'the trips of this step, recorded on the tape', true);
+  const record = lineComment(trips(hooks.forwardList(loop.body, env)), "'reverse': the step's trips, recorded on the tape", true);
   const back = lineComment(trips(hooks.reverseList(loop.body, env)), 'then reversed, last first');
+  // One `if` per step kind, each ending the trip of the step loop (no else-if chain: simplify.ts walks only block-bodied branches).
   const steps = stmt`for (let ${step} = ${cp}.next(); ${step} !== 'done'; ${step} = ${cp}.next()) {
     if (${step} === 'restore') {
       const ${saved} = ${cp}.saved();
       ${restore};
-    } else if (${step} === 'advance') {
-      ${advance};
-    } else if (${step} === 'save') {
-      ${cp}.save(${snapshot(plan)});
-    } else {
-      ${record};
-      ${back};
+      continue;
     }
+    if (${step} === 'advance') {
+      ${advance};
+      continue;
+    }
+    if (${step} === 'save') {
+      ${cp}.save(${snapshot(plan)});
+      continue;
+    }
+    ${record};
+    ${back};
   }`;
   const out = [stmt`const ${cp} = ${env.tape('refs')}.pop<LoopCheckpoints>();`, steps];
   lineComment(out[0]!, `${sourceComment(env.fn, loop.loc)}: @checkpoint loop, trips recomputed from snapshots (runtime/checkpoint.ts)`);

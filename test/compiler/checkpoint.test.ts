@@ -10,10 +10,16 @@
  * unchanged, the tape's high-water mark, and the refusals.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { flatten, fromArray, Tensor, tape } from 'wengert';
-import { buildFixture, compileFixture, type Built } from '../helpers/generate.ts';
+import { compileFiles, formatDiagnostic } from 'wengert/compiler';
+import { buildFixture, compileFixture, generatedDir, type Built } from '../helpers/generate.ts';
 import { checkDerivatives } from '../helpers/check.ts';
+import { programArbitrary } from '../fuzz/arbitraries.ts';
+import { renderProgram } from '../fuzz/render.ts';
+import { copyArgs, inputsAt } from '../fuzz/inputs.ts';
 
 const cases = `
 import { Tensor, matmul, tanh, sum, mul } from 'wengert';
@@ -389,4 +395,71 @@ describe('refused, with a located hint', () => {
     expect(d.message).toContain('"snapshot(3)"');
     expect(d.hint).toContain('snapshots(s)');
   });
+});
+
+describe('fuzzed programs: @checkpoint on every loop gives the plain gradient bit for bit', () => {
+  /** A `/** @checkpoint *\/` line before every loop of a rendered program (its label included). */
+  const withCheckpoints = (text: string) => text.replace(/^(\s*)((?:L\d+: )?(?:for|while|do)\b)/gm, (_, indent: string, loop: string) => `${indent}/** @checkpoint */\n${indent}${loop}`);
+
+  test('40 programs of the fuzzer, 3 points each', async () => {
+    const programs = fc.sample(programArbitrary(), { seed: 2026, numRuns: 40 });
+    const dir = path.join(generatedDir, 'h6-checkpoint', 'fuzz');
+    fs.mkdirSync(dir, { recursive: true });
+    const paths: string[] = [];
+    const loops: boolean[] = [];
+    programs.forEach((p, k) => {
+      const text = renderProgram(p);
+      const tagged = withCheckpoints(text);
+      loops.push(tagged !== text);
+      fs.writeFileSync(path.join(dir, `p${k}.ts`), tagged);
+      fs.writeFileSync(path.join(dir, `p${k}-plain.ts`), text);
+      paths.push(path.join(dir, `p${k}.ts`), path.join(dir, `p${k}-plain.ts`));
+    });
+    const result = compileFiles(paths);
+    for (const file of result.files) fs.writeFileSync(file.outputPath, file.text);
+    const failed = new Set(result.diagnostics.filter((d) => d.severity !== 'warning').map((d) => d.file));
+    const tally = { compared: 0, refused: 0, noLoop: 0, plainFailed: 0 };
+    for (let k = 0; k < programs.length; k++) {
+      const ckPath = path.join(dir, `p${k}.ts`);
+      const plainPath = path.join(dir, `p${k}-plain.ts`);
+      if (!loops[k]) {
+        tally.noLoop++;
+        continue;
+      }
+      if (failed.has(plainPath)) {
+        tally.plainFailed++;
+        continue;
+      }
+      if (failed.has(ckPath)) {
+        // Only the checkpoint's own refusals may stop a program the plain build accepts.
+        const messages = result.diagnostics.filter((d) => d.file === ckPath).map(formatDiagnostic);
+        expect(messages.every((m) => m.includes('@checkpoint')), messages.join('\n')).toBe(true);
+        tally.refused++;
+        continue;
+      }
+      const ck = await import(/* @vite-ignore */ ckPath.replace(/\.ts$/, '.grad.ts'));
+      const pl = await import(/* @vite-ignore */ plainPath.replace(/\.ts$/, '.grad.ts'));
+      for (let point = 0; point < 3; point++) {
+        const args = inputsAt(programs[k]!, point);
+        const run = (m: any) => {
+          try {
+            return m.valueAndGrad_f(...copyArgs(args));
+          } catch (e) {
+            return `threw ${(e as Error).message}`;
+          }
+        };
+        const a = run(ck);
+        const b = run(pl);
+        if (typeof a === 'string' || typeof b === 'string') {
+          expect(a, `p${k} at point ${point}`).toEqual(b);
+          continue;
+        }
+        expect(Object.is(a[0], b[0]), `p${k} value at point ${point}`).toBe(true);
+        expectIdentical(a[1], b[1], `p${k} at point ${point}`);
+      }
+      tally.compared++;
+    }
+    console.log(`fuzzed @checkpoint programs: ${JSON.stringify(tally)}`);
+    expect(tally.compared).toBeGreaterThanOrEqual(15);
+  }, 600_000);
 });
