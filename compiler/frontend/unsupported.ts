@@ -18,14 +18,14 @@ const statements: Partial<Record<SyntaxKind, Refusal>> = {
   [SyntaxKind.ThrowStatement]: { what: 'throw', hint: 'validate inputs before calling the differentiable function' },
   [SyntaxKind.ForInStatement]: { what: 'for...in', hint: 'iterate with a counted for loop or for...of over an array' },
   [SyntaxKind.WithStatement]: { what: 'with', hint: 'name the object explicitly' },
-  [SyntaxKind.FunctionDeclaration]: { what: 'a nested function', hint: 'move it to module level and mark it @differentiable' },
+  [SyntaxKind.FunctionDeclaration]: { what: 'a function declaration here', hint: 'declare local functions in the body and call them (lower-closures.ts), or move the function to module level and mark it @differentiable' },
   [SyntaxKind.ClassDeclaration]: { what: 'a class declaration', hint: 'move it to module level' },
   [SyntaxKind.DebuggerStatement]: { what: 'debugger', hint: 'remove it from the differentiable function' },
 };
 
 const expressions: Partial<Record<SyntaxKind, Refusal>> = {
-  [SyntaxKind.ArrowFunction]: { what: 'a closure', hint: 'move the function to module level and mark it @differentiable' },
-  [SyntaxKind.FunctionExpression]: { what: 'a closure', hint: 'move the function to module level and mark it @differentiable' },
+  [SyntaxKind.ArrowFunction]: { what: 'a function value here', hint: 'call a local function (f(x)) or pass it to an array method (xs.map(f)); otherwise move it to module level and mark it @differentiable' },
+  [SyntaxKind.FunctionExpression]: { what: 'a function value here', hint: 'call a local function (f(x)) or pass it to an array method (xs.map(f)); otherwise move it to module level and mark it @differentiable' },
   [SyntaxKind.AwaitExpression]: { what: 'await', hint: 'differentiable functions are synchronous' },
   [SyntaxKind.YieldExpression]: { what: 'yield', hint: 'differentiable functions cannot be generators' },
   [SyntaxKind.DeleteExpression]: { what: 'delete', hint: 'differentiable functions have no side effects on objects' },

@@ -146,6 +146,50 @@ export function rows(m: number[][], x: number): [number, number] {
   for (let i = 0; i < m.length; i++) a += norm(m[i]!) * x;
   return [a, norm(m[0]!) + x];
 }
+/** @differentiable */
+export function loops(xs: number[], x: number): number {
+  const half = (v: number) => v * 0.5;
+  const big = (v: number): boolean => v > 0.1;
+  let v = x;
+  let n = 0;
+  while (big(v) && n < 10) {
+    v = half(v) + 0.01 * x;
+    n++;
+  }
+  for (let i = 0; i < xs.length && big(xs[i]!); i++) v += xs[i]! * x;
+  return v;
+}
+
+/** @differentiable */
+export function nestedCallbacks(xs: number[], ys: number[]): number {
+  const dots = xs.map((v) => ys.reduce((s, w, j) => s + v * w * (j + 1), 0));
+  const f = (v: number) => v * 2;
+  const g = (v: number) => f(f(v)) + f(v);
+  return dots.reduce((a, b) => a + g(b) * b, 0);
+}
+
+/** @differentiable wrt(x) */
+export function inSwitch(x: number, k: number): number {
+  const sq = (v: number) => v * v;
+  switch (k) {
+    case 0:
+      return sq(x);
+    case 1: {
+      const cube = (v: number) => sq(v) * v;
+      return cube(x) + sq(x);
+    }
+    default:
+      return x;
+  }
+}
+
+/** @differentiable */
+export function fill(x: number, out: number[]): void {
+  const put = (i: number, v: number) => {
+    out[i] = v;
+  };
+  for (let i = 0; i < out.length; i++) put(i, x * (i + 1));
+}
 `;
 
 let m: Built<any, any>;
@@ -235,6 +279,23 @@ describe('local functions, inlined where they are called', () => {
     const [, dy] = m.grad.jvp_rows(mat, x, v, 0.3);
     expect(dy[0]).toBeCloseTo(dotFlat(flatten([dm0, dx0]), flatten([v, 0.3])), 10);
     expect(dy[1]).toBeCloseTo(dotFlat(flatten([dm1, dx1]), flatten([v, 0.3])), 10);
+  });
+
+  test('local functions in loop conditions, nested callbacks, switch clauses', () => {
+    for (const x of [0.9, 2.5, 0.05]) checkDerivatives(m, 'loops', [[0.5, 2, -1.5, 0.8], x]);
+    checkDerivatives(m, 'nestedCallbacks', [[0.5, 2, -1.5], [0.3, -0.7]]);
+    for (const k of [0, 1, 2]) checkDerivatives(m, 'inSwitch', [1.3, k], { wrt: [0] });
+  });
+
+  test('a local function writing an out parameter', () => {
+    const out = [0, 0, 0];
+    const [filled, dout] = m.grad.jvp_fill(0.5, out, 2, [0, 0, 0]);
+    expect(filled).toEqual([0.5, 1, 1.5]);
+    expect(out).toEqual([0.5, 1, 1.5]);
+    expect(dout).toEqual([2, 4, 6]);
+    const [dx, dold] = m.grad.vjp_fill(0.5, [0, 0, 0], [1, 1, 1]);
+    expect(dx).toBe(6);
+    expect(dold).toEqual([0, 0, 0]);
   });
 
   test('the generated code is straight-line code and loops, with fresh names per call', () => {

@@ -19,6 +19,8 @@ export const FEATURES = [
   'moduleConst', 'flagAssign', 'boolParam', 'stringParam',
   // Arrays (issue #10 item 6): slice, concat, reverse, fill, pop, shift, indexOf; local number[][].
   'arrayMethods', 'grid2d',
+  // Closures and array methods with callbacks (issue #10 item 3): local functions, map, filter, reduce, forEach, some, every, Array.from.
+  'closures', 'callbacks',
   ...RENDER_SWITCHES,
 ] as const;
 export type Feature = (typeof FEATURES)[number];
@@ -81,6 +83,14 @@ export const inputNumber = fc.oneof(
   { arbitrary: fc.constantFrom(0, 1, -1, 0.5, -0.5, 2), weight: 1 },
 );
 
+/** Calls of local functions and `reduce` over an array in scope (render-closures.ts), from the expressions one level down. */
+function closureExprs(sub: fc.Arbitrary<Expr>, w: (f: Feature, weight: number) => number): Weighted<Expr>[] {
+  return [
+    { arbitrary: fc.record({ k: fc.constant('callFn' as const), fn: fc.nat(2), arg: sub }), weight: w('closures', 3) },
+    { arbitrary: fc.record({ k: fc.constant('reduce' as const), arr: fc.nat(3), form: fc.nat(2), e: sub }), weight: w('callbacks', 2) },
+  ];
+}
+
 export function programArbitrary(opts: GeneratorOptions = DEFAULT_OPTIONS): fc.Arbitrary<Program> {
   const on = (f: Feature | MathFn) => !opts.disabled.has(f);
   const w = (f: Feature | MathFn, weight: number) => (on(f) ? weight : 0);
@@ -116,6 +126,7 @@ export function programArbitrary(opts: GeneratorOptions = DEFAULT_OPTIONS): fc.A
       { arbitrary: fc.record({ k: fc.constant('konst' as const), ref: fc.nat(3), index: optional(index, 2) }), weight: w('moduleConst', 1) },
       { arbitrary: fc.record({ k: fc.constant('indexOf' as const), arr: fc.nat(4), index }), weight: w('arrayMethods', 1) },
       { arbitrary: fc.record({ k: fc.constant('cell' as const), grid: fc.nat(2), i: index, j: index }), weight: w('grid2d', 2) },
+      ...(sub ? closureExprs(sub, w) : []),
     ];
     if (!sub || !subCond) {
       exprs.push(choose(leaf));
@@ -152,6 +163,7 @@ export function programArbitrary(opts: GeneratorOptions = DEFAULT_OPTIONS): fc.A
           { arbitrary: fc.record({ k: fc.constant('not' as const), a: subCond }), weight: 1 },
           { arbitrary: fc.nat(2).map((ref) => ({ k: 'flag' as const, ref })), weight: w('flag', 1) },
           { arbitrary: fc.record({ k: fc.constant('mode' as const), value: fc.nat(2), eq: fc.boolean() }), weight: w('stringParam', 1) },
+          { arbitrary: fc.record({ k: fc.constant('some' as const), arr: fc.nat(3), every: fc.boolean(), c: subCond }), weight: w('callbacks', 1) },
           {
             arbitrary: fc.record({
               k: fc.constant('bump' as const),
@@ -179,6 +191,7 @@ export function programArbitrary(opts: GeneratorOptions = DEFAULT_OPTIONS): fc.A
     { arbitrary: fc.record({ k: fc.constant('slice' as const), from: fc.nat(3), form: fc.nat(7), e: expr }), weight: w('arrayMethods', 3) },
     { arbitrary: fc.record({ k: fc.constant('concat' as const), from: fc.nat(3), other: fc.nat(3), e: expr }), weight: w('arrayMethods', 1) },
     { arbitrary: fc.record({ k: fc.constant('reversed' as const), from: fc.nat(3) }), weight: w('arrayMethods', 1) },
+    { arbitrary: fc.record({ k: fc.constant('mapped' as const), from: fc.nat(3), form: fc.nat(3), size, e: expr, c: cond }), weight: w('callbacks', 8) },
   ]);
 
   const simple: Weighted<Stmt>[] = [
@@ -226,6 +239,20 @@ export function programArbitrary(opts: GeneratorOptions = DEFAULT_OPTIONS): fc.A
       arbitrary: fc.record({ k: fc.constant('setCell' as const), grid: fc.nat(2), i: index, j: index, op: fc.constantFrom('=' as const, '+=' as const), e: expr }),
       weight: w('grid2d', 2),
     },
+    {
+      arbitrary: fc.record({ k: fc.constant('localFn' as const), form: fc.nat(3), e: expr, c: cond, e2: expr, target: fc.nat(5) }),
+      weight: w('closures', 3),
+    },
+    { arbitrary: fc.record({ k: fc.constant('callWriter' as const), fn: fc.nat(2), arg: expr }), weight: w('closures', 2) },
+    {
+      arbitrary: fc.record({
+        k: fc.constant('array' as const),
+        init: fc.record({ k: fc.constant('mapped' as const), from: fc.nat(3), form: fc.nat(3), size, e: expr, c: cond }),
+        f64Write: fc.boolean(),
+      }),
+      weight: w('localArrays', w('callbacks', 2)),
+    },
+    { arbitrary: fc.record({ k: fc.constant('forEach' as const), arr: fc.nat(3), target: fc.nat(5), e: expr }), weight: w('callbacks', 2) },
     {
       arbitrary: fc.record({ k: fc.constant('swap' as const), a: fc.nat(5), b: fc.nat(5), e: expr, elems: fc.boolean(), arr: fc.nat(3), i: index, j: index }),
       weight: w('swap', 2),

@@ -51,7 +51,11 @@ export type Expr =
   /** `a.indexOf(a[index])`: the first position holding that element's value (a number with no derivative). */
   | { k: 'indexOf'; arr: number; index: Index }
   /** `g[i][j]`, an element of a local number[][] in scope (Stmt 'grid'). */
-  | { k: 'cell'; grid: number; i: Index; j: Index };
+  | { k: 'cell'; grid: number; i: Index; j: Index }
+  /** `fN(arg)`, a call of a local function in scope (Stmt 'localFn', render-closures.ts). */
+  | { k: 'callFn'; fn: number; arg: Expr }
+  /** `a.reduce((acc, p, j) => ..., 0)`, without an initial value, or reduceRight (`form` picks); `e` sees p and j. */
+  | { k: 'reduce'; arr: number; form: number; e: Expr };
 
 export type Cond =
   | { k: 'cmp'; op: '<' | '<=' | '>' | '>='; l: Expr; r: Expr }
@@ -62,7 +66,9 @@ export type Cond =
   /** `mode === 'b'` (or `!==`) on the function's string-literal-union parameter (Fn.modeParam), or `true` without one. */
   | { k: 'mode'; value: number; eq: boolean }
   /** An update inside a condition, `v++ < e` or `--v >= e` (on an assignable number variable). */
-  | { k: 'bump'; target: number; op: '++' | '--'; prefix: boolean; rel: '<' | '>='; r: Expr };
+  | { k: 'bump'; target: number; op: '++' | '--'; prefix: boolean; rel: '<' | '>='; r: Expr }
+  /** `a.some((p) => c)` or `a.every((p) => c)` on an array in scope (render-closures.ts). */
+  | { k: 'some'; arr: number; every: boolean; c: Cond };
 
 export type ArrayInit =
   /** `new Float64Array(size)` */
@@ -78,7 +84,9 @@ export type ArrayInit =
   /** `a.concat(b, [e])` of number[]s in scope. */
   | { k: 'concat'; from: number; other: number; e: Expr }
   /** `src.slice().reverse()` */
-  | { k: 'reversed'; from: number };
+  | { k: 'reversed'; from: number }
+  /** `src.map((p, j) => e)`, `src.filter((p, j) => j === 0 || c)`, `Array.from({ length: n }, (_, j) => e)`, `Array.from(src, (p) => e)` (`form` picks). */
+  | { k: 'mapped'; from: number; form: number; size: Size; e: Expr; c: Cond };
 
 /** A size: a literal (1..4) or the length of a parameter array. */
 export type Size = { k: 'lit'; n: number } | { k: 'len'; arr: number };
@@ -125,7 +133,17 @@ export type Stmt =
   /** `const gN: number[][] = []`, then `rows` rows of `cols` elements `e` pushed in two loops. */
   | { k: 'grid'; rows: number; cols: number; e: Expr }
   /** `g[i][j] = e` or `g[i][j] += e` on a local number[][] in scope. */
-  | { k: 'setCell'; grid: number; i: Index; j: Index; op: '=' | '+='; e: Expr };
+  | { k: 'setCell'; grid: number; i: Index; j: Index; op: '=' | '+='; e: Expr }
+  /**
+   * A local function for the rest of the block (render-closures.ts), by `form`: an arrow with
+   * an expression body, a block body with a default parameter and an early return (`c`, `e2`),
+   * a function declaration, or an arrow that adds to a captured variable (`target`).
+   */
+  | { k: 'localFn'; form: number; e: Expr; c: Cond; e2: Expr; target: number }
+  /** `fN(arg);`: a call, for its effect, of a local function that writes a captured variable. */
+  | { k: 'callWriter'; fn: number; arg: Expr }
+  /** `a.forEach((p, j) => { t += e; })` on an array in scope. */
+  | { k: 'forEach'; arr: number; target: number; e: Expr };
 
 export type ParamType = 'number' | 'number[]' | 'Float64Array';
 

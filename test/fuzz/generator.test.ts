@@ -75,6 +75,20 @@ describe('generator', () => {
       'local number[][]': /: number\[\]\[\] = \[\];/,
       '2-D element read': /g\d+\[[^\]]+\]\[/,
       '2-D element write': /g\d+\[.*\]\[.*\] \+?= /,
+      'local arrow, expression body': /const f\d+ = \(p\d+: number\): number => /,
+      'local arrow, block body with a default and an early return': /const f\d+ = \(p\d+: number, q\d+ = 2\): number => \{\n.*\n\s+if \(.*\) return /,
+      'local function declaration': /^\s+function f\d+\(p\d+: number\): number \{$/m,
+      'closure writing a captured variable': /const f\d+ = \(p\d+: number\) => \{\n\s+\w+ \+= /,
+      'local function called': /\bf\d+\(/,
+      'reduce with an initial value': /\.reduce\(\(acc\d+: number, .*, 0\)/,
+      'reduce without an initial value': /\.reduce\(\(acc\d+: number, p\d+: number, j\d+: number\) => acc\d+ \* 0\.5 \+ /,
+      reduceRight: /\.reduceRight\(\(/,
+      'some or every': /\.(some|every)\(\(p\d+: number\) => /,
+      map: /\.map\(\(p\d+: number, j\d+: number\): number => /,
+      filter: /\.filter\(\(p\d+: number, j\d+: number\) => j\d+ === 0 \|\| /,
+      forEach: /\.forEach\(\(p\d+: number, j\d+: number\) => \{/,
+      'Array.from({ length: n }, f)': /Array\.from\(\{ length: .* \}, \(_, j\d+: number\): number => /,
+      'Array.from(xs, f)': /Array\.from\(\w+, \(p\d+: number\): number => /,
     };
     const missing = Object.entries(constructs).filter(([, re]) => !re.test(all)).map(([name]) => name);
     expect(missing).toEqual([]);

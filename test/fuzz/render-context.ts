@@ -31,6 +31,8 @@ export interface Scope {
   counters: string[];
   /** Local number[][] arrays (rectangular: every row as long as the first). */
   grids?: string[];
+  /** Local functions (render-closures.ts): `writer` ones add to a captured variable and return nothing. */
+  fns?: { name: string; writer: boolean }[];
 }
 
 export interface LoopFrame {

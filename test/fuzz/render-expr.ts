@@ -8,6 +8,7 @@ import { atom, compound, literal, paren, traced, type ArrVar, type Ctx, type Ren
 import { renderMath } from './render-math.ts';
 import { extraArgs, renderKonst, renderModeCond } from './render-types.ts';
 import { renderArrayExpr } from './render-arrays.ts';
+import { renderClosureExpr, renderSomeCond } from './render-closures.ts';
 
 export function renderSize(size: Size, scope: Scope): string {
   const paramArrs = scope.arrs.filter((a) => a.isParam);
@@ -102,6 +103,9 @@ export function renderExpr(e: Expr, scope: Scope, ctx: Ctx): Rendered {
     case 'indexOf':
     case 'cell':
       return renderArrayExpr(e, scope, ctx);
+    case 'callFn':
+    case 'reduce':
+      return renderClosureExpr(e, scope, ctx);
     default:
       return e satisfies never;
   }
@@ -166,6 +170,8 @@ export function renderCond(c: Cond, scope: Scope, outer: Ctx): string {
       // `a < b` is written `b > a`, as for comparisons.
       return c.rel === '<' ? `${r} > ${update}` : `${update} >= ${r}`;
     }
+    case 'some':
+      return renderSomeCond(c, scope, ctx);
     default:
       return c satisfies never;
   }

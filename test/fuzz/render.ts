@@ -35,6 +35,7 @@ import {
 import { renderCond, renderExpr, renderIndex, renderSize } from './render-expr.ts';
 import { extraParams, renderConsts, renderSetFlag } from './render-types.ts';
 import { renderArrayStmt, renderMethodArray } from './render-arrays.ts';
+import { renderClosureStmt, renderMappedArray } from './render-closures.ts';
 
 export { effectiveWrt, helperName, MAIN_NAME, paramName, type Mode } from './render-context.ts';
 
@@ -91,6 +92,7 @@ function renderBlock(stmts: Stmt[], outer: Scope, ctx: Ctx, top?: { nums: NumVar
         arrs: d.arr ? [...scope.arrs, d.arr] : scope.arrs,
         counters: d.counter ? [...scope.counters, d.counter] : scope.counters,
         grids: d.grid ? [...(scope.grids ?? []), d.grid] : scope.grids,
+        fns: d.fn ? [...(scope.fns ?? []), d.fn] : scope.fns,
       };
       if (top && d.num) top.nums.push(d.num);
       if (top && d.arr) top.arrs.push(d.arr);
@@ -106,6 +108,8 @@ interface Declares {
   counter?: string;
   /** A local number[][] (render-arrays.ts). */
   grid?: string;
+  /** A local function (render-closures.ts). */
+  fn?: { name: string; writer: boolean };
 }
 
 function renderStmt(s: Stmt, scope: Scope, ctx: Ctx): { text: string; declares?: Declares } {
@@ -169,6 +173,12 @@ function renderStmt(s: Stmt, scope: Scope, ctx: Ctx): { text: string; declares?:
     case 'setCell': {
       const r = renderArrayStmt(s, scope, ctx);
       return r.grid ? { text: r.text, declares: { grid: r.grid } } : { text: r.text };
+    }
+    case 'localFn':
+    case 'callWriter':
+    case 'forEach': {
+      const r = renderClosureStmt(s, scope, ctx);
+      return r.fn ? { text: r.text, declares: { fn: r.fn } } : { text: r.text };
     }
     case 'array':
       // After an early exit, the compiler guards the rest of the block with an if: a branch too (fuzz-findings #5).
@@ -339,6 +349,10 @@ function renderArrayDecl(init: ArrayInit, scope: Scope, ctx: Ctx): { text: strin
     case 'concat':
     case 'reversed': {
       const made = renderMethodArray(init, scope, ctx);
+      return made ? decl(made.rhs, made.type) : decl('new Float64Array(2)', 'Float64Array');
+    }
+    case 'mapped': {
+      const made = renderMappedArray(init, scope, ctx);
       return made ? decl(made.rhs, made.type) : decl('new Float64Array(2)', 'Float64Array');
     }
     default:

@@ -21,6 +21,8 @@ import { expect } from 'vitest';
 import { cpu, Tensor, webgpuBackend, type WebGpuBackend } from 'wengert';
 import { preferSwiftShader } from '../../runtime/backends/webgpu/device.ts';
 
+export { values } from './values.ts';
+
 export const RTOL = 2e-5;
 export const ATOL = 1e-6;
 
@@ -41,19 +43,6 @@ export function gpuOrSkip(what = 'the WebGPU tests'): Promise<WebGpuBackend | nu
   return cached;
 }
 
-/** A deterministic float32 array in [lo, hi). */
-export function values(n: number, seed: number, lo = -2, hi = 2): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = lo + ((s >>> 0) / 4294967296) * (hi - lo);
-  }
-  return out;
-}
-
 /** The same values as a CPU tensor and a GPU tensor. */
 export function pair(gpu: WebGpuBackend, v: Float32Array | Int32Array, shape: readonly number[]): [Tensor, Tensor] {
   return [cpu.fromValues(v.slice(), shape), gpu.fromValues(v.slice(), shape)];
@@ -72,11 +61,14 @@ export async function expectClose(gpuResult: Tensor | number, cpuResult: Tensor 
     expect(gpuResult.shape, `${what}: shape`).toEqual(cpuResult.shape);
     expect(gpuResult.dtype, `${what}: dtype`).toBe(cpuResult.dtype);
   }
-  const g = await read(gpuResult);
-  const c = await read(cpuResult);
+  compareValues(await read(gpuResult), await read(cpuResult), what, rtol, atolAbs);
+}
+
+/** Asserts values read back from a GPU (`g`) match the CPU ones (`c`) within the stated tolerance. */
+export function compareValues(g: ArrayLike<number>, c: ArrayLike<number>, what: string, rtol = RTOL, atolAbs = 0): void {
   expect(g.length, `${what}: size`).toBe(c.length);
   let scale = 0;
-  for (const v of c) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
+  for (let i = 0; i < c.length; i++) if (Number.isFinite(c[i]!)) scale = Math.max(scale, Math.abs(c[i]!));
   let worst = -1;
   let worstErr = 0;
   for (let i = 0; i < c.length; i++) {
