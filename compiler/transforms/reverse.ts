@@ -14,7 +14,7 @@
  */
 import { ts } from 'ts-morph';
 import { isStructured, type IRFunction, type Operand, type Param, type Stmt, type VarType } from '../ir/ir.ts';
-import { pushedAdjoint, recordAdjoint, sharedFieldAdjoints, structureAdjointInit } from './structures.ts';
+import { pushedAdjoint, recordAdjoint, seedRecord, sharedFieldAdjoints, structureAdjointInit } from './structures.ts';
 import type { Activity } from '../analysis/activity.ts';
 import { vjpReads, type BlockPlan, type BlockStmt, type Recording } from '../analysis/recording.ts';
 import { hoistedDeclaration, planDeclarations, type Declarations } from '../emit/declarations.ts';
@@ -241,7 +241,7 @@ function forwardBlock(plan: BlockPlan, env: Env): ts.Statement[] {
       const lazy = t?.kind !== 'array' || (t.elem.kind !== 'number' && !(e.kind === 'newArray' && !e.size));
       out.push(define(kw, d(s.target), lazy ? structureAdjointInit(s.target) : zerosOfSameShape(s.target, e.kind === 'newArray' ? e : null, env)));
     }
-    if (e.kind === 'record' && act.isActive(s.target)) {
+    if (e.kind === 'record' && act.isActive(s.target) && s.target !== seedRecord(env.fn)) {
       out.push(define(kw, d(s.target), structureAdjointInit(s.target)), ...sharedFieldAdjoints(s.target, e, env.fn, act, d));
     }
     if (plan.tapedAtDef.has(k)) out.push(stmt`${env.tape(stackOf(env.fn, s.target))}.push(${s.target});`);
@@ -439,7 +439,10 @@ function adjoint(
   if (s.kind === 'return') {
     if (!isActive(s.value)) return out;
     if (isTensorValued(env.fn)) out.push(stmt`${d(s.value.name)} = addTensor(${d(s.value.name)}, ${env.seed});`);
-    else if (isStructureValued(env.fn)) out.push(stmt`addCotangentInto(${d(s.value.name)}, ${env.seed});`);
+    // A result made by a record only the return reads takes the seed as its adjoint (structures.ts).
+    else if (isStructureValued(env.fn)) {
+      if (s.value.name !== seedRecord(env.fn)) out.push(stmt`addCotangentInto(${d(s.value.name)}, ${env.seed});`);
+    }
     else if (isVectorValued(env.fn)) out.push(stmt`addArrayInto(${d(s.value.name)}, ${env.seed});`);
     else out.push(stmt`${d(s.value.name)} += ${env.seed};`);
     return out;
@@ -586,7 +589,7 @@ function adjoint(
       if (plan.reallocations.has(k)) out.push(stmt`${dt} = ${popped.get(`realloc:${k}`)!};`);
       return out;
     case 'record':
-      out.push(...recordAdjoint(target, e, env.fn, act, d));
+      out.push(...recordAdjoint(target, e, env.fn, act, d, target === seedRecord(env.fn) ? env.seed : d(target)));
       if (plan.reallocations.has(k)) out.push(stmt`${dt} = ${popped.get(`realloc:${k}`)!};`);
       return out;
     case 'pure':
