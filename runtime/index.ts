@@ -17,6 +17,7 @@ export { ShapeError } from './shape.ts';
 export { Rng } from './rng.ts';
 export * from './ops/index.ts';
 export { cpu, defaultBackend, setDefaultBackend, setSimdEnabled, simdAvailable } from './backends/index.ts';
+export { cpuThreads, cpuThreadsReady, setCpuThreads } from './backends/index.ts';
 export type { Backend, BackendName } from './backends/index.ts';
 export * from './optim/index.ts';
 export { checkGrad } from './checkgrad.ts';

@@ -2,15 +2,16 @@
  * MLP benchmark: one SGD step (forward, backward, update) of the
  * 784-128-10 tanh MLP of examples/mnist-mlp, batch 128, in ms per step:
  * wengert on its CPU backend (the generated valueAndGrad_loss when
- * examples/mnist-mlp/model.grad.ts exists, and the hand-written one),
- * TensorFlow.js on its cpu and wasm backends, and jax-js on wasm under jit.
+ * examples/mnist-mlp/model.grad.ts exists, and the hand-written one), each
+ * with one CPU thread and with all of them (setCpuThreads; WENGERT_THREADS
+ * or the machine's available parallelism), TensorFlow.js on its cpu and wasm backends, and jax-js on wasm under jit.
  * All start from the same weights and batch; the first losses are checked
  * to agree before anything is timed. Samples are taken in interleaved
  * rounds and the minimum per implementation is reported.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SGD, fromTypedArray, type Tensor } from 'wengert';
+import { SGD, cpuThreads, cpuThreadsReady, fromTypedArray, setCpuThreads, type Tensor } from 'wengert';
 import * as handwritten from '../../examples/mnist-mlp/handwritten.ts';
 import type { Params } from '../../examples/mnist-mlp/model.ts';
 import { assertClose, formatRatio, measure, printTable, type BenchContext, type BenchModule, type TableRow } from '../harness.ts';
@@ -43,16 +44,28 @@ async function generatedValueAndGrad(): Promise<ValueAndGrad | null> {
   return mod.valueAndGrad_loss ?? null;
 }
 
+/** A wengert step run with `threads` CPU threads (the thread count is set before every step). */
+function onThreads(step: StepFn, threads: number): StepFn {
+  return () => {
+    setCpuThreads(threads);
+    return step();
+  };
+}
+
 /** The implementations, in table order; `null` step = not available (with the reason). */
 async function implementations(p: Problem): Promise<{ impl: string; step: StepFn | null; note?: string }[]> {
   const generated = await generatedValueAndGrad();
+  // The CPU backend with one thread and with all of them (WENGERT_THREADS or the machine's parallelism).
+  setCpuThreads(null);
+  const all = cpuThreads();
+  const workers = await cpuThreadsReady();
+  const threadings = all > 1 ? [1, all] : [1];
+  const label = (t: number) => (t === 1 ? '1 thread' : `${t} threads${workers === all - 1 ? '' : `, ${workers} workers ready`}`);
+  const wengert = (name: string, vg: ValueAndGrad | null, note?: string) =>
+    threadings.map((t) => ({ impl: `wengert cpu (${name}, ${label(t)})`, step: vg ? onThreads(wengertStep(p, vg), t) : null, note }));
   return [
-    {
-      impl: 'wengert cpu (generated)',
-      step: generated ? wengertStep(p, generated) : null,
-      note: generated ? undefined : 'not yet: examples/mnist-mlp/model.grad.ts is not generated (compiler has no tensor support yet)',
-    },
-    { impl: 'wengert cpu (hand-written)', step: wengertStep(p, handwritten.valueAndGrad_loss) },
+    ...wengert('generated', generated, generated ? undefined : 'not yet: examples/mnist-mlp/model.grad.ts is not generated'),
+    ...wengert('hand-written', handwritten.valueAndGrad_loss),
     { impl: 'tfjs cpu', step: await tfjsStep('cpu', p) },
     { impl: 'tfjs wasm', step: await tfjsStep('wasm', p) },
     { impl: 'jax-js wasm (jit)', step: await jaxStep(p) },
@@ -90,7 +103,8 @@ export const mlpBench: BenchModule = {
     }
     const rows: TableRow[] = ready.map(({ impl }) => ({ impl, nsPerCall: best.get(impl)! }));
     for (const r of rows) ctx.record({ case: 'mlp-sgd-step', impl: r.impl, nsPerCall: r.nsPerCall });
-    const ours = rows.find((r) => r.impl.startsWith('wengert cpu (generated)')) ?? rows.find((r) => r.impl.startsWith('wengert'))!;
+    setCpuThreads(null);
+    const ours = rows.find((r) => r.impl.startsWith('wengert cpu (generated')) ?? rows.find((r) => r.impl.startsWith('wengert'))!;
     for (const r of rows) r.note = r === ours ? 'reference' : `${formatRatio(r.nsPerCall / ours.nsPerCall)} the time of ${ours.impl}`;
     printTable('ms per SGD step (lower is better)', rows);
   },

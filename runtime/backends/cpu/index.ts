@@ -15,6 +15,8 @@ import { broadcastStrides, forEachRow, innerStrides } from './strided.ts';
 import { reduceKernel } from './reduce.ts';
 import { gemmJs, type GemmArgs } from './matmul.ts';
 import { gemmSimd } from './simd-gemm.ts';
+import { gemmThreaded } from './threads.ts';
+import { binaryThreaded, cpuArrayFor, unaryGradThreaded, unaryThreaded } from './threads-elementwise.ts';
 import {
   concatKernel,
   gatherKernel,
@@ -98,31 +100,31 @@ class CpuBackend implements Backend {
 
   unary(op: UnaryOp, x: Tensor, param: number): Tensor {
     const dtype = resultDtype(unaryOps[op], x.dtype);
-    const out = typedArrayFor(dtype, x.size);
-    unaryKernel(op, cpuData(x), out, param);
+    const out = cpuArrayFor(dtype, x.size);
+    if (!unaryThreaded(op, cpuData(x), out, param)) unaryKernel(op, cpuData(x), out, param);
     return this.make(out, x.shape);
   }
 
   unaryGrad(op: UnaryGradOp, g: Tensor, v: Tensor, param: number): Tensor {
-    const out = typedArrayFor(g.dtype === 'int32' ? 'float32' : g.dtype, g.size);
-    unaryGradKernel(op, cpuData(g), cpuData(v), out, param);
+    const out = cpuArrayFor(g.dtype === 'int32' ? 'float32' : g.dtype, g.size);
+    if (!unaryGradThreaded(op, cpuData(g), cpuData(v), out, param)) unaryGradKernel(op, cpuData(g), cpuData(v), out, param);
     return this.make(out, g.shape);
   }
 
   binary(op: BinaryOp, a: Operand, b: Operand, outShape: Shape, outDtype: DType): Tensor {
     const size = shapeSize(outShape);
-    const out = typedArrayFor(outDtype, size);
+    const out = cpuArrayFor(outDtype, size);
     const av = operandArray(a);
     const bv = operandArray(b);
     // Fast paths: equal shapes, a scalar, or b repeating along the leading axes of a (a bias row).
     const aFull = typeof a !== 'number' && a.size === size;
     const bFull = typeof b !== 'number' && b.size === size;
     if (aFull && (bFull || bv.length === 1)) {
-      binaryRow(op, av, 0, 1, bv, 0, bFull ? 1 : 0, out, 0, size);
+      if (!binaryThreaded(op, av, 1, bv, bFull ? 1 : 0, out, size)) binaryRow(op, av, 0, 1, bv, 0, bFull ? 1 : 0, out, 0, size);
       return this.make(out, outShape);
     }
     if (bFull && av.length === 1) {
-      binaryRow(op, av, 0, 0, bv, 0, 1, out, 0, size);
+      if (!binaryThreaded(op, av, 0, bv, 1, out, size)) binaryRow(op, av, 0, 0, bv, 0, 1, out, 0, size);
       return this.make(out, outShape);
     }
     if (aFull && typeof b !== 'number' && isSuffix(b.shape, outShape)) {
@@ -240,7 +242,7 @@ class CpuBackend implements Backend {
     const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
     const outDtype = a.dtype === 'float64' || b.dtype === 'float64' ? 'float64' : 'float32';
     const batch = shapeSize(batchShape);
-    const c = typedArrayFor(outDtype, batch * m * n);
+    const c = cpuArrayFor(outDtype, batch * m * n);
     let av = cpuData(a);
     let bv = cpuData(b);
     if (av.constructor !== c.constructor) av = Float64Array.from(av);
@@ -281,7 +283,7 @@ class CpuBackend implements Backend {
       args.aOff = ao * aMat;
       args.bOff = bo * bMat;
       args.cOff = t * m * n;
-      if (!(useSimd && gemmSimd(args))) gemmJs(args);
+      if (!gemmThreaded(args, useSimd) && !(useSimd && gemmSimd(args))) gemmJs(args);
     }
     return this.make(c, [...batchShape, m, n]);
   }

@@ -1,0 +1,342 @@
+/**
+ * The CPU backend's worker pool: large matrix products (and large
+ * elementwise kernels, threads-elementwise.ts) are split by rows of the
+ * result over Node worker threads and the calling thread, all working on
+ * SharedArrayBuffer memory.
+ *
+ * - Size: `os.availableParallelism()` threads in all (the caller is one of
+ *   them), or `setCpuThreads(n)`, or the WENGERT_THREADS environment
+ *   variable; 1 turns threading off. Outside Node (a browser, Deno) the
+ *   backend stays on one thread.
+ * - Lazy: no worker starts before the first product big enough to share
+ *   (THREAD_MIN_WORK multiply-adds), so small programs never pay for one;
+ *   workers are unref'd, so they never keep the process alive.
+ * - Until a worker has loaded (tens of milliseconds) the caller does its
+ *   share itself; no call ever waits for a worker to boot.
+ * - Same results as one thread, bit for bit: each element of the result is
+ *   computed by one thread with the kernel one thread would use (the SIMD
+ *   kernel for float32 when it applies), summing over k in the same order.
+ * - Operands that are not already in shared memory are copied in (only the
+ *   span the product reads), and the result is copied out: O(mk + kn + mn)
+ *   next to O(mkn) work.
+ *
+ * Calls are synchronous: the caller posts each worker its rows, does its
+ * own, then waits (Atomics.wait) until the workers have counted themselves
+ * done. A worker that fails or does not answer in WAIT_LIMIT_MS turns the
+ * pool off and the caller computes the product alone.
+ */
+import type { TypedArray } from '../../tensor.ts';
+import { gemmJs, type GemmArgs } from './matmul.ts';
+import { gemmSimd, MR, simdAvailable } from './simd-gemm.ts';
+
+/** Products with fewer multiply-adds stay on the calling thread (a round trip to a worker costs tens of microseconds). */
+export const THREAD_MIN_WORK = 1 << 20;
+const WAIT_LIMIT_MS = 10_000;
+
+interface NodeWorker {
+  postMessage(message: unknown): void;
+  unref(): void;
+  terminate(): Promise<number>;
+  on(event: 'error' | 'exit', listener: (e: unknown) => void): void;
+}
+
+interface Pool {
+  workers: NodeWorker[];
+  /** [0]: workers done with the current job; [1]: a worker failed; [2 + w]: worker w has loaded. */
+  control: Int32Array;
+}
+
+let requested: number | null = null;
+/** Jobs split over the pool so far (for tests and benchmarks). */
+let splitJobs = 0;
+let pool: Pool | null = null;
+/** Set when the pool cannot start or a worker failed: everything runs on the calling thread from then on. */
+let broken = false;
+
+type BuiltinModules = { getBuiltinModule?: (id: string) => unknown };
+
+function nodeModule<T>(id: string): T | null {
+  const p = (globalThis as { process?: BuiltinModules }).process;
+  return p && typeof p.getBuiltinModule === 'function' ? ((p.getBuiltinModule(id) as T | undefined) ?? null) : null;
+}
+
+/** The thread count in use (1: everything on the calling thread). */
+export function cpuThreads(): number {
+  if (requested !== null) return requested;
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.WENGERT_THREADS;
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (Number.isInteger(n) && n >= 1) return n;
+  }
+  const os = nodeModule<{ availableParallelism?: () => number; cpus: () => unknown[] }>('node:os');
+  if (!os || typeof SharedArrayBuffer === 'undefined' || !nodeModule('node:worker_threads')) return 1;
+  return Math.max(1, os.availableParallelism ? os.availableParallelism() : os.cpus().length);
+}
+
+/**
+ * Sets how many threads the CPU backend uses (the calling thread included):
+ * 1 keeps everything on the calling thread, `null` goes back to the default
+ * (WENGERT_THREADS, else the machine's available parallelism). A running
+ * pool of another size (above 1) is stopped; the next large product starts
+ * a new one.
+ */
+export function setCpuThreads(n: number | null): void {
+  if (n !== null && !(Number.isInteger(n) && n >= 1)) throw new RangeError(`setCpuThreads: expected a positive integer or null, got ${n}`);
+  requested = n;
+  // Going down to 1 keeps the workers (idle, unref'd) for when threads come back on.
+  const threads = cpuThreads();
+  if (pool && threads > 1 && pool.workers.length + 1 !== threads) stopPool();
+}
+
+function stopPool(): void {
+  if (!pool) return;
+  for (const w of pool.workers) void w.terminate();
+  pool = null;
+}
+
+/** The URL of the worker module beside this one (.ts when running from source, .js from dist/). */
+function workerUrl(): string {
+  const here = import.meta.url;
+  return new URL(here.endsWith('.ts') ? './threads-worker.ts' : './threads-worker.js', here).href;
+}
+
+/** Worker bootstrap: from source, tsx (a development dependency) must load the TypeScript first. */
+const BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+(async () => {
+  if (workerData.tsx) (await import(workerData.tsx)).register();
+  await import(workerData.url);
+})();
+`;
+
+function startPool(threads: number): Pool | null {
+  const wt = nodeModule<{ Worker: new (code: string, options: unknown) => NodeWorker }>('node:worker_threads');
+  const mod = nodeModule<{ createRequire: (from: string) => { resolve: (id: string) => string } }>('node:module');
+  const urls = nodeModule<{ pathToFileURL: (path: string) => URL }>('node:url');
+  if (!wt || !mod || !urls) return null;
+  const url = workerUrl();
+  let tsx: string | null = null;
+  if (url.endsWith('.ts')) {
+    try {
+      // The ES module build of tsx's API (require.resolve finds its CommonJS twin beside it).
+      tsx = urls.pathToFileURL(mod.createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+    } catch {
+      return null;
+    }
+  }
+  const control = new Int32Array(new SharedArrayBuffer(4 * (2 + threads)));
+  const workers: NodeWorker[] = [];
+  for (let i = 0; i < threads - 1; i++) {
+    const w = new wt.Worker(BOOTSTRAP, { eval: true, workerData: { url, tsx, control, index: i } });
+    w.unref();
+    w.on('error', () => {
+      broken = true;
+      Atomics.store(control, 1, 1);
+      Atomics.notify(control, 0);
+    });
+    workers.push(w);
+  }
+  return { workers, control };
+}
+
+/** The pool for `threads` threads, started on first use; null when threading is off or impossible. */
+function poolFor(threads: number): Pool | null {
+  if (threads <= 1 || broken) return null;
+  if (pool && pool.workers.length + 1 === threads) return pool;
+  stopPool();
+  pool = startPool(threads);
+  if (!pool) broken = true;
+  return pool;
+}
+
+/** The workers of the pool that have loaded (the others' shares go to the calling thread). */
+function readyWorkers(p: Pool): number[] {
+  const ready: number[] = [];
+  for (let i = 0; i < p.workers.length; i++) if (Atomics.load(p.control, 2 + i) === 1) ready.push(i);
+  return ready;
+}
+
+/** How the pool stands: whether it started, how many workers have loaded, how many jobs it has split. */
+export function cpuPoolStatus(): { started: boolean; readyWorkers: number; splitJobs: number } {
+  return { started: pool !== null, readyWorkers: pool ? readyWorkers(pool).length : 0, splitJobs };
+}
+
+/**
+ * Starts the pool for the current thread count (if threads are on) and
+ * resolves once its workers have loaded, or after `timeoutMs`; resolves to
+ * the number of workers ready. Benchmarks call it so that their first
+ * timed products are not the ones the calling thread does alone.
+ */
+export async function cpuThreadsReady(timeoutMs = 10_000): Promise<number> {
+  const p = poolFor(cpuThreads());
+  if (!p) return 0;
+  const start = Date.now();
+  while (readyWorkers(p).length < p.workers.length && Date.now() - start < timeoutMs) await new Promise((r) => setTimeout(r, 5));
+  return readyWorkers(p).length;
+}
+
+// ---- shared scratch memory ----
+
+type Ctor = 'f32' | 'f64' | 'i32';
+
+/** A typed array as a worker message can carry it: the shared buffer, where it starts, how long. */
+export interface SharedView {
+  ctor: Ctor;
+  buffer: SharedArrayBuffer;
+  byteOffset: number;
+  length: number;
+}
+
+function ctorOf(a: TypedArray): Ctor {
+  return a instanceof Float32Array ? 'f32' : a instanceof Float64Array ? 'f64' : 'i32';
+}
+
+export function viewOf(v: SharedView): TypedArray {
+  if (v.ctor === 'f32') return new Float32Array(v.buffer, v.byteOffset, v.length);
+  if (v.ctor === 'f64') return new Float64Array(v.buffer, v.byteOffset, v.length);
+  return new Int32Array(v.buffer, v.byteOffset, v.length);
+}
+
+/** Grow-only shared scratch buffers, one per operand slot. */
+const scratch = new Map<string, SharedArrayBuffer>();
+
+function scratchView(slot: string, like: TypedArray, length: number): TypedArray {
+  const bytes = Math.max(8, length * like.BYTES_PER_ELEMENT);
+  let buf = scratch.get(slot);
+  if (!buf || buf.byteLength < bytes) {
+    buf = new SharedArrayBuffer(Math.max(bytes, 2 * (buf?.byteLength ?? 0)));
+    scratch.set(slot, buf);
+  }
+  return viewOf({ ctor: ctorOf(like), buffer: buf, byteOffset: 0, length });
+}
+
+/** `a[from, from + length)` in shared memory: `a` itself when it already is, else a copy in the slot's scratch. */
+export function sharedSpan(slot: string, a: TypedArray, from: number, length: number): { view: SharedView; offset: number } {
+  if (a.buffer instanceof SharedArrayBuffer) {
+    return { view: { ctor: ctorOf(a), buffer: a.buffer, byteOffset: a.byteOffset, length: a.length }, offset: from };
+  }
+  const s = scratchView(slot, a, length);
+  s.set(a.subarray(from, from + length));
+  return { view: { ctor: ctorOf(a), buffer: s.buffer as SharedArrayBuffer, byteOffset: 0, length }, offset: 0 };
+}
+
+/** A shared output of `length` elements like `a`: `a[from...]` itself when shared, else scratch (copy it back with the result). */
+export function sharedOutput(slot: string, a: TypedArray, from: number, length: number): { view: SharedView; offset: number; copyBack: boolean } {
+  if (a.buffer instanceof SharedArrayBuffer) return { view: { ctor: ctorOf(a), buffer: a.buffer, byteOffset: a.byteOffset, length: a.length }, offset: from, copyBack: false };
+  const s = scratchView(slot, a, length);
+  return { view: { ctor: ctorOf(a), buffer: s.buffer as SharedArrayBuffer, byteOffset: 0, length }, offset: 0, copyBack: true };
+}
+
+// ---- jobs ----
+
+/** One piece of work: what the worker runs (threads-worker.ts) and what the calling thread runs for its own share. */
+export interface Job {
+  kind: string;
+  [key: string]: unknown;
+}
+
+/**
+ * Splits `rows` rows into the calling thread's share and one per ready
+ * worker (boundaries at multiples of `align`), posts the workers theirs as
+ * `job(from, to)`, runs `local(from, to)` for its own, and waits for them.
+ * Returns false (having run nothing) when no worker is ready.
+ */
+export function runSplit(rows: number, align: number, job: (from: number, to: number) => Job, local: (from: number, to: number) => void): boolean {
+  const p = poolFor(cpuThreads());
+  if (!p) return false;
+  const ready = readyWorkers(p);
+  if (ready.length === 0) return false;
+  const parts = ready.length + 1;
+  const per = Math.ceil(rows / parts / align) * align;
+  const bounds: [number, number][] = [];
+  for (let from = 0; from < rows; from += per) bounds.push([from, Math.min(rows, from + per)]);
+  if (bounds.length < 2) return false;
+  const control = p.control;
+  Atomics.store(control, 0, 0);
+  for (let i = 1; i < bounds.length; i++) p.workers[ready[i - 1]!]!.postMessage(job(bounds[i]![0], bounds[i]![1]));
+  splitJobs++;
+  local(bounds[0]![0], bounds[0]![1]);
+  const expected = bounds.length - 1;
+  const start = Date.now();
+  for (;;) {
+    const done = Atomics.load(control, 0);
+    if (done >= expected) break;
+    if (Atomics.load(control, 1) !== 0 || Date.now() - start > WAIT_LIMIT_MS) {
+      broken = true;
+      stopPool();
+      throw new WorkerFailure();
+    }
+    Atomics.wait(control, 0, done, 100);
+  }
+  if (Atomics.load(control, 1) !== 0) {
+    broken = true;
+    stopPool();
+    throw new WorkerFailure();
+  }
+  return true;
+}
+
+/** A worker failed mid-job: the caller computes the job alone. */
+export class WorkerFailure extends Error {
+  constructor() {
+    super('a CPU worker thread failed; the CPU backend continues on one thread');
+  }
+}
+
+// ---- matrix products ----
+
+/** The gemm job a worker runs on rows [from, to) of C. */
+export interface GemmJob extends Job {
+  kind: 'gemm';
+  a: SharedView;
+  b: SharedView;
+  c: SharedView;
+  aOff: number;
+  bOff: number;
+  cOff: number;
+  ars: number;
+  acs: number;
+  brs: number;
+  bcs: number;
+  n: number;
+  k: number;
+  simd: boolean;
+  from: number;
+  to: number;
+}
+
+/** Rows [from, to) of the product, with the kernel one thread would use. */
+export function gemmRows(g: GemmArgs, simd: boolean, from: number, to: number): void {
+  const part: GemmArgs = { ...g, aOff: g.aOff + from * g.ars, cOff: g.cOff + from * g.n, m: to - from };
+  if (part.m <= 0) return;
+  if (!(simd && gemmSimd(part))) gemmJs(part);
+}
+
+/**
+ * C = A B over the pool when the product is big enough and threads are on;
+ * false (nothing done) otherwise, and the caller runs its one-thread path.
+ */
+export function gemmThreaded(g: GemmArgs, useSimd: boolean): boolean {
+  const { m, n, k } = g;
+  // Whether the calling thread would take the SIMD kernel (setSimdEnabled is per thread): the workers do as it does.
+  const simd = useSimd && simdAvailable();
+  if (m * n * k < THREAD_MIN_WORK || m < 2 * MR || cpuThreads() <= 1 || broken) return false;
+  const aSpan = (m - 1) * g.ars + (k - 1) * g.acs + 1;
+  const bSpan = (k - 1) * g.brs + (n - 1) * g.bcs + 1;
+  const a = sharedSpan('gemm.a', g.a, g.aOff, aSpan);
+  const b = sharedSpan('gemm.b', g.b, g.bOff, bSpan);
+  const c = sharedOutput('gemm.c', g.c, g.cOff, m * n);
+  const shared: GemmArgs = { ...g, a: viewOf(a.view), aOff: a.offset, b: viewOf(b.view), bOff: b.offset, c: viewOf(c.view), cOff: c.offset };
+  const job = (from: number, to: number): GemmJob => ({
+    kind: 'gemm', a: a.view, b: b.view, c: c.view, aOff: a.offset, bOff: b.offset, cOff: c.offset,
+    ars: g.ars, acs: g.acs, brs: g.brs, bcs: g.bcs, n, k, simd, from, to,
+  });
+  try {
+    if (!runSplit(m, MR, job, (from, to) => gemmRows(shared, simd, from, to))) return false;
+  } catch (e) {
+    if (e instanceof WorkerFailure) return false;
+    throw e;
+  }
+  if (c.copyBack) g.c.set(shared.c.subarray(c.offset, c.offset + m * n), g.cOff);
+  return true;
+}

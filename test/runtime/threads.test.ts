@@ -1,0 +1,155 @@
+/**
+ * The CPU backend's worker pool (runtime/backends/cpu/threads.ts): large
+ * matrix products and elementwise kernels split over worker threads give
+ * the same bits as one thread (each element is computed by one thread with
+ * the same kernel and summation order), small ones never start a worker,
+ * the thread count is settable, and the workers never keep a process alive.
+ * The pool is forced to 3 threads (2 workers) so that the split has three
+ * parts whatever the machine.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { add, cpuThreads, cpuThreadsReady, matmul, mul, randn, Rng, setCpuThreads, setSimdEnabled, tanh, type Tensor } from 'wengert';
+import { cpuPoolStatus, THREAD_MIN_WORK } from '../../runtime/backends/cpu/threads.ts';
+import { ELEMENTWISE_MIN } from '../../runtime/backends/cpu/threads-elementwise.ts';
+
+const rng = new Rng(7);
+const f32 = (shape: number[]) => randn(shape, rng);
+const f64 = (shape: number[]) => randn(shape, rng, { dtype: 'float64' });
+
+/** `make()` with one thread and with the pool: the same bits, and the pool really split the work. */
+function sameOnThreads(make: () => Tensor, split = true): void {
+  setCpuThreads(1);
+  const one = make().dataSync();
+  setCpuThreads(3);
+  const before = cpuPoolStatus().splitJobs;
+  const many = make().dataSync();
+  expect(cpuPoolStatus().splitJobs > before).toBe(split);
+  expect(many.constructor).toBe(one.constructor);
+  expect(many.length).toBe(one.length);
+  let differ = 0;
+  for (let i = 0; i < one.length; i++) if (!Object.is(one[i], many[i])) differ++;
+  expect(differ).toBe(0);
+}
+
+beforeAll(async () => {
+  setCpuThreads(3);
+  expect(await cpuThreadsReady(60_000)).toBe(2);
+}, 90_000);
+
+afterAll(() => setCpuThreads(null));
+
+describe('matrix products over the pool', () => {
+  test('float32 through the SIMD kernel and the TypeScript one, float64, all bit-identical to one thread', () => {
+    const a = f32([130, 300]);
+    const b = f32([300, 70]);
+    expect(130 * 300 * 70).toBeGreaterThanOrEqual(THREAD_MIN_WORK);
+    sameOnThreads(() => matmul(a, b));
+    setSimdEnabled(false);
+    try {
+      sameOnThreads(() => matmul(a, b));
+    } finally {
+      setSimdEnabled(true);
+    }
+    const c = f64([97, 260]);
+    const d = f64([260, 45]);
+    sameOnThreads(() => matmul(c, d));
+  });
+
+  test('transposed operands, odd sizes and a batch', () => {
+    const a = f32([301, 131]);
+    const b = f32([67, 301]);
+    // a^T b^T: [131, 301] x [301, 67]
+    sameOnThreads(() => matmul(a, b, true, true));
+    const x = f64([3, 65, 200]);
+    const w = f64([200, 90]);
+    sameOnThreads(() => matmul(x, w));
+  });
+
+  test('the result is right, not only the same: against a plain triple loop in float64', () => {
+    const a = f64([64, 160]);
+    const b = f64([160, 128]);
+    setCpuThreads(3);
+    const before = cpuPoolStatus().splitJobs;
+    const c = matmul(a, b).dataSync();
+    expect(cpuPoolStatus().splitJobs).toBe(before + 1);
+    const av = a.dataSync();
+    const bv = b.dataSync();
+    let worst = 0;
+    for (let i = 0; i < 64; i++) {
+      for (let j = 0; j < 128; j++) {
+        let s = 0;
+        for (let k = 0; k < 160; k++) s += av[i * 160 + k]! * bv[k * 128 + j]!;
+        worst = Math.max(worst, Math.abs(s - c[i * 128 + j]!));
+      }
+    }
+    expect(worst).toBe(0);
+  });
+
+  test('a product below the threshold stays on the calling thread', () => {
+    const a = f32([32, 64]);
+    const b = f32([64, 32]);
+    sameOnThreads(() => matmul(a, b), false);
+  });
+});
+
+describe('elementwise kernels over the pool', () => {
+  test('tanh, add (with a scalar too) and mul of large tensors, bit-identical to one thread', () => {
+    const n = ELEMENTWISE_MIN + 1001;
+    setCpuThreads(3);
+    // Results of large ops are in shared memory while threads are on: made here, so the split applies.
+    const x = add(f32([n]), 0);
+    const y = add(f32([n]), 0);
+    sameOnThreads(() => tanh(x));
+    sameOnThreads(() => add(x, y));
+    sameOnThreads(() => add(x, 0.5));
+    sameOnThreads(() => mul(x, y));
+    const z = add(f64([n]), 0);
+    sameOnThreads(() => tanh(z));
+  });
+
+  test('a small elementwise op stays on the calling thread', () => {
+    const x = f32([1000]);
+    sameOnThreads(() => tanh(x), false);
+  });
+});
+
+describe('the thread count', () => {
+  test('setCpuThreads takes positive integers or null; WENGERT_THREADS gives the default', () => {
+    expect(() => setCpuThreads(0)).toThrow(RangeError);
+    expect(() => setCpuThreads(1.5)).toThrow(RangeError);
+    const saved = process.env.WENGERT_THREADS;
+    try {
+      process.env.WENGERT_THREADS = '5';
+      setCpuThreads(null);
+      expect(cpuThreads()).toBe(5);
+      setCpuThreads(2);
+      expect(cpuThreads()).toBe(2);
+    } finally {
+      if (saved === undefined) delete process.env.WENGERT_THREADS;
+      else process.env.WENGERT_THREADS = saved;
+      setCpuThreads(3);
+    }
+  });
+
+  test('a program that only does small work starts no worker, and one that starts the pool still exits at once', () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const script = `
+      import { matmul, randn, Rng, setCpuThreads } from './runtime/index.ts';
+      import { cpuPoolStatus } from './runtime/backends/cpu/threads.ts';
+      const rng = new Rng(1);
+      setCpuThreads(2);
+      matmul(randn([8, 8], rng), randn([8, 8], rng));
+      const small = cpuPoolStatus().started;
+      matmul(randn([200, 200], rng), randn([200, 200], rng));
+      console.log(JSON.stringify({ small, large: cpuPoolStatus().started }));
+    `;
+    const started = Date.now();
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim())).toEqual({ small: false, large: true });
+    // The unref'd workers did not hold the process: it ended well before the spawn timeout.
+    expect(Date.now() - started).toBeLessThan(50_000);
+  }, 70_000);
+});
