@@ -33,6 +33,7 @@ export class Tensor {
     this.shape = Object.freeze(shape.slice());
     this.dtype = dtype;
     this.size = shapeSize(shape);
+    if (tensorHook !== null) tensorHook(this);
   }
 
   get rank(): number {
@@ -60,6 +61,13 @@ export class Tensor {
   toString(): string {
     return `Tensor(${this.dtype}, [${this.shape.join(',')}])`;
   }
+}
+
+let tensorHook: ((t: Tensor) => void) | null = null;
+
+/** Internal: runtime/lifetimes.ts sees every new tensor (to know which scope made its storage). */
+export function setTensorHook(hook: ((t: Tensor) => void) | null): void {
+  tensorHook = hook;
 }
 
 export function isTensor(value: unknown): value is Tensor {

@@ -19,10 +19,11 @@ import type { ModuleNames } from './names.ts';
 import { id } from './nodes.ts';
 import { docComment, lineComment, printStatements } from './printer.ts';
 import { guardRecursive } from './recursion.ts';
+import { fuseAndRelease } from './fuse.ts';
 import { RUNTIME_TYPES } from './runtime-names.ts';
 import { simplify } from './simplify.ts';
 import { VectorModes } from './vector-wrappers.ts';
-import { expr, runtimeRefOf, stmts, type, typeFromText } from './template.ts';
+import { expr, runtimeRef, runtimeRefOf, stmts, type, typeFromText } from './template.ts';
 
 const f = ts.factory;
 
@@ -117,7 +118,7 @@ export function moduleStatements(fns: CompiledFunction[], names: ModuleNames, us
     body.push(c.jvp, c.vjp, ...vectorModes.withVectorModes(c, wrappers(c.fn, c.ctx)));
   }
   body.push(...vectorModes.declarations());
-  const { statements, used } = resolveRuntime(guardRecursive(simplify(body), fns), names);
+  const { statements, used } = resolveRuntime(guardRecursive(fuseAndRelease(simplify(body), names), fns), names);
   const runtimeValues: [string, string][] = [];
   const runtimeTypes: [string, string][] = [];
   for (const [exported, local] of names.runtimeImports()) {
@@ -187,7 +188,20 @@ function tensorWrappers(fn: IRFunction, ctx: EmitContext): ts.Statement[] {
     gradsType(fn, ctx),
     f.createBlock(stmts`return ${call}[1];`, true),
   );
-  return [docComment(decl, `Reverse mode: the cotangent ${seed} (shaped like ${fn.name}'s result) pulled back to (${wrt}).`)];
+  // A Tensor-valued f whose result is 0-d at run time (a loss kept on the device) also has a gradient.
+  const scalar = f.createCallExpression(id(exportName(fn, 'valueAndVjp')), undefined, [...forwardedArgs(fn), f.createCallExpression(runtimeRef('scalarSeed'), undefined, [])]);
+  const exported = (name: string, result: ts.TypeNode, body: ts.Statement[], doc: string) =>
+    docComment(f.createFunctionDeclaration([f.createModifier(ts.SyntaxKind.ExportKeyword)], undefined, name, undefined, signatureParams(fn, ctx, true), result, f.createBlock(body, true)), doc);
+  return [
+    docComment(decl, `Reverse mode: the cotangent ${seed} (shaped like ${fn.name}'s result) pulled back to (${wrt}).`),
+    exported(exportName(fn, 'grad'), gradsType(fn, ctx), stmts`return ${scalar}[1];`, `The gradient of ${fn.name}, whose result must be a 0-d tensor (a loss that stays on the device).`),
+    exported(
+      exportName(fn, 'valueAndGrad'),
+      f.createTupleTypeNode([type`Tensor`, gradsType(fn, ctx)]),
+      stmts`return ${scalar};`,
+      `[${fn.name}(...), its gradient] from one forward and one reverse sweep; the value is the 0-d tensor itself, read it when needed (await loss.data()).`,
+    ),
+  ];
 }
 
 /** For a vector-valued `f`: `vjp_f` and `jacobian_f` (reverse sweeps by rows or forward sweeps by columns, whichever is fewer). */

@@ -97,6 +97,11 @@ export class ModuleNames {
     return name;
   }
 
+  /** A fresh module-level name starting with `base` (fused kernels: `kernel_loss_1`). */
+  moduleLevelName(base: string): string {
+    return this.freshModuleName(base);
+  }
+
   /** The local name of the runtime export `name`: itself, or `wengertName` when a user name takes it. */
   runtime(name: string): string {
     let local = this.runtimeLocal.get(name);

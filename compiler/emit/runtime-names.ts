@@ -13,11 +13,14 @@ const CORE = [
   'jacobianByColumnChunks', 'jacobianRow', 'LoopCheckpoints',
 ];
 
+/** Fused kernels and inserted lifetimes (compiler/emit/fuse.ts, compiler/analysis/lifetimes.ts). */
+const FUSION = ['fused', 'FusedKernel', 'release', 'beginScope', 'endScope', 'seedFor', 'scalarSeed'];
+
 let names: ReadonlySet<string> | null = null;
 
 /** Every name in the list (for tests). */
 export function runtimeExports(): ReadonlySet<string> {
-  names ??= new Set([...CORE, ...tensorRuntimeNames, ...Object.keys(tensorRules)]);
+  names ??= new Set([...CORE, ...FUSION, ...tensorRuntimeNames, ...Object.keys(tensorRules)]);
   return names;
 }
 
@@ -26,4 +29,4 @@ export function isRuntimeExport(name: string): boolean {
 }
 
 /** Names exported only as types. */
-export const RUNTIME_TYPES: ReadonlySet<string> = new Set(['Tensor']);
+export const RUNTIME_TYPES: ReadonlySet<string> = new Set(['Tensor', 'FusedKernel']);

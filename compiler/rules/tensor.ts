@@ -79,6 +79,9 @@ export type TensorPrim =
   | 'softmax'
   | 'logSoftmax'
   | 'softmaxCrossEntropy'
+  | 'softmaxCrossEntropyLoss'
+  | 'sumAll'
+  | 'meanAll'
   | 'sigmoidCrossEntropy'
   | 'mse'
   | 'dropout'
@@ -390,6 +393,27 @@ export const tensorRules: Record<TensorPrim, Rule> = {
     jvp: ({ args: [z, labels], dargs: [dz] }) => (dz ? call('softmaxCrossEntropyJvp', dz, z!, labels!) : null),
     vjp: ({ args: [z, labels], g }, i) => (i === 0 ? call('softmaxCrossEntropyGrad', g, z!, labels!) : null),
   },
+  // The same loss as a 0-d tensor (no read back on a device): the same derivatives, g a 0-d tensor
+  softmaxCrossEntropyLoss: {
+    arity: 2,
+    primal: primalOf('softmaxCrossEntropyLoss'),
+    jvp: ({ args: [z, labels], dargs: [dz] }) => (dz ? call('softmaxCrossEntropyLossJvp', dz, z!, labels!) : null),
+    vjp: ({ args: [z, labels], g }, i) => (i === 0 ? call('softmaxCrossEntropyLossGrad', g, z!, labels!) : null),
+  },
+  // d sumAll(x) = sumAll(dx);  x_bar = g copied to every element (0-d tensors)
+  sumAll: {
+    arity: 1,
+    primal: primalOf('sumAll'),
+    jvp: ({ dargs: [dx] }) => (dx ? call('sumAll', dx) : null),
+    vjp: ({ args: [x], g }) => call('reduceGrad', g, x!),
+  },
+  // d meanAll(x) = meanAll(dx);  x_bar = g / n copied to every element
+  meanAll: {
+    arity: 1,
+    primal: primalOf('meanAll'),
+    jvp: ({ dargs: [dx] }) => (dx ? call('meanAll', dx) : null),
+    vjp: ({ args: [x], g }) => call('meanGrad', g, x!),
+  },
   // d bce(x, t) = mean((sigmoid(x) - t) dx - x dt)
   sigmoidCrossEntropy: {
     arity: 2,
@@ -520,6 +544,8 @@ export const tensorRuntimeNames: readonly string[] = [
   'logSoftmaxJvp',
   'softmaxCrossEntropyGrad',
   'softmaxCrossEntropyJvp',
+  'softmaxCrossEntropyLossGrad',
+  'softmaxCrossEntropyLossJvp',
   'sigmoidCrossEntropyGrad',
   'sigmoidCrossEntropyTargetGrad',
   'mseGrad',

@@ -438,7 +438,7 @@ function adjoint(
   const isActive = (o: Operand): o is { kind: 'var'; name: string } => o.kind === 'var' && act.isActive(o.name);
   if (s.kind === 'return') {
     if (!isActive(s.value)) return out;
-    if (isTensorValued(env.fn)) out.push(stmt`${d(s.value.name)} = addTensor(${d(s.value.name)}, ${env.seed});`);
+    if (isTensorValued(env.fn)) out.push(stmt`${d(s.value.name)} = addTensor(${d(s.value.name)}, seedFor(${env.seed}, ${env.valueName}, ${f.createStringLiteral(env.fn.name, true)}));`);
     // A result made by a record only the return reads takes the seed as its adjoint (structures.ts).
     else if (isStructureValued(env.fn)) {
       if (s.value.name !== seedRecord(env.fn)) out.push(stmt`addCotangentInto(${d(s.value.name)}, ${env.seed});`);

@@ -6,4 +6,6 @@ export * from './linalg.ts';
 export * from './indexing.ts';
 export * from './nn.ts';
 export * from './adjoint.ts';
+export * from './fused.ts';
+export * from './scalars.ts';
 export type { Operand } from './util.ts';

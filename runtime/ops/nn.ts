@@ -5,7 +5,7 @@
  */
 import { Tensor } from '../tensor.ts';
 import { ShapeError, fmt, normalizeAxis, shapesEqual } from '../shape.ts';
-import { backendOf, expectTensor, indexArray } from './util.ts';
+import { backendOf, expectTensor, indexArray, numberOnCpu } from './util.ts';
 import { exp, mul, sigmoid, softplus, sub } from './elementwise.ts';
 import { mean, sum } from './reductions.ts';
 
@@ -21,7 +21,7 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   return backendOf('logSoftmax', x).softmax(x, normalizeAxis('logSoftmax', x.shape, axis), true);
 }
 
-function checkLogits(op: string, logits: Tensor, labels: Int32Array | Tensor): Int32Array {
+export function checkLogits(op: string, logits: Tensor, labels: Int32Array | Tensor): Int32Array {
   expectTensor(op, 'logits', logits);
   if (logits.rank !== 2) throw new ShapeError(`${op}: logits must be [batch, classes], got shape ${fmt(logits.shape)}`);
   const [n, c] = logits.shape as [number, number];
@@ -41,6 +41,7 @@ function checkLogits(op: string, logits: Tensor, labels: Int32Array | Tensor): I
  */
 export function softmaxCrossEntropy(logits: Tensor, labels: Int32Array | Tensor): number {
   const idx = checkLogits('softmaxCrossEntropy', logits, labels);
+  numberOnCpu('softmaxCrossEntropy', logits, 'softmaxCrossEntropyLoss(logits, labels)');
   return backendOf('softmaxCrossEntropy', logits).softmaxCrossEntropy(logits, idx);
 }
 
@@ -61,6 +62,7 @@ export function softmaxCrossEntropyJvp(dlogits: Tensor, logits: Tensor, labels: 
  */
 export function sigmoidCrossEntropy(logits: Tensor, targets: Tensor): number {
   checkPair('sigmoidCrossEntropy', logits, targets);
+  numberOnCpu('sigmoidCrossEntropy', logits, 'meanAll(sub(softplus(logits), mul(logits, targets)))');
   return mean(sub(softplus(logits), mul(logits, targets)));
 }
 
@@ -78,6 +80,7 @@ export function sigmoidCrossEntropyTargetGrad(g: number, logits: Tensor): Tensor
 /** Mean squared error mean((pred - target)^2); shapes must be equal. */
 export function mse(pred: Tensor, target: Tensor): number {
   checkPair('mse', pred, target);
+  numberOnCpu('mse', pred, 'meanAll(mul(d, d)) with d = sub(pred, target)');
   const d = sub(pred, target);
   return mean(mul(d, d));
 }

@@ -7,7 +7,7 @@
 import type { ReduceOp } from '../backends/backend.ts';
 import { Tensor } from '../tensor.ts';
 import { ShapeError, fmt, normalizeAxes } from '../shape.ts';
-import { backendOf, type Operand } from './util.ts';
+import { backendOf, numberOnCpu, type Operand } from './util.ts';
 import { add, exp, log, sub, where } from './elementwise.ts';
 
 /** An axis, a list of axes, or null / undefined for all axes. */
@@ -46,7 +46,10 @@ function reduceRaw(op: ReduceOp | 'mean', name: string, x: Operand, axes: Axes, 
     const xf = out.dtype === 'int32' ? backend.cast(out, 'float32') : out;
     out = backend.binary('div', xf, count, xf.shape, xf.dtype);
   }
-  if ((axes === null || axes === undefined) && !keepdims) return out.dataSync()[0]!;
+  if ((axes === null || axes === undefined) && !keepdims) {
+    numberOnCpu(name, x, name === 'sum' || name === 'mean' ? `${name}All(x)` : `${name}(x, [${[...x.shape.keys()].join(', ')}])`);
+    return out.dataSync()[0]!;
+  }
   return out;
 }
 

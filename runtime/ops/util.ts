@@ -64,3 +64,10 @@ export function expectTensor(op: string, what: string, x: unknown): Tensor {
   if (x instanceof Tensor) return x;
   throw new ShapeError(`${op}: ${what} must be a Tensor, got ${typeof x === 'number' ? 'a number' : typeof x}`);
 }
+
+/** For ops that give numbers: on a device backend, a clear error naming the 0-d tensor variant (no silent read back). */
+export function numberOnCpu(op: string, x: Tensor, variant: string): void {
+  if (x.backend.name !== 'cpu') {
+    throw new ShapeError(`${op}: gives a number, which would read the ${x.backend.name} device back at every call; use ${variant}, a 0-d tensor read only when you ask (await t.data())`);
+  }
+}

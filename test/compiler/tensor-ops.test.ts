@@ -300,7 +300,7 @@ const elementwiseCases: OpCase[] = [
 /** The reductions, each over all axes, one axis, a negative axis, a list of axes, with keepdims, and all axes with keepdims. */
 const reductionCases: OpCase[] = ['sum', 'mean', 'max', 'min', 'logsumexp'].flatMap((op): OpCase[] => [
   {
-    name: `${op}All`,
+    name: `${op}AllAxes`,
     params: 'a: Tensor',
     wrt: ['a'],
     body: `const r = ${op}(a); return r * r;`,
@@ -657,6 +657,27 @@ const nnCases: OpCase[] = [
     args: () => [f64([3, 4]), fromArray([2, 2, 0], undefined, 'int32')],
   },
   {
+    name: 'softmaxCrossEntropyLoss0d',
+    params: 'z: Tensor, labels: Int32Array',
+    wrt: ['z'],
+    body: 'const l = softmaxCrossEntropyLoss(z, labels); return sum(mul(l, l));',
+    args: () => [f64([3, 4]), Int32Array.from([0, 3, 1])],
+  },
+  {
+    name: 'sumAll0d',
+    params: 'a: Tensor',
+    wrt: ['a'],
+    body: 'const s = sumAll(mul(a, a)); return sum(mul(s, s));',
+    args: () => [f64([2, 3])],
+  },
+  {
+    name: 'meanAll0d',
+    params: 'a: Tensor',
+    wrt: ['a'],
+    body: 'const s = meanAll(a); return sum(mul(s, s));',
+    args: () => [f64([2, 3])],
+  },
+  {
     name: 'sigmoidCrossEntropyBoth',
     params: 'x: Tensor, t: Tensor',
     wrt: ['x', 't'],
@@ -726,7 +747,7 @@ const cases: OpCase[] = [...elementwiseCases, ...reductionCases, ...layoutCases,
 const runtimeImports = [
   'Tensor', 'abs', 'add', 'broadcastTo', 'cast', 'clone', 'concat', 'div', 'dropout', 'exp', 'gather', 'leakyRelu', 'log',
   'logSoftmax', 'logsumexp', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'mse', 'mul', 'neg', 'pow', 'prelu',
-  'relu', 'reshape', 'scatterAdd', 'sigmoid', 'sigmoidCrossEntropy', 'slice', 'softmax', 'softmaxCrossEntropy', 'softplus',
+  'relu', 'reshape', 'scatterAdd', 'sigmoid', 'sigmoidCrossEntropy', 'slice', 'softmax', 'softmaxCrossEntropy', 'softmaxCrossEntropyLoss', 'softplus', 'sumAll', 'meanAll',
   'sqrt', 'stack', 'sub', 'sum', 'tanh', 'transpose', 'where',
 ];
 

@@ -1,0 +1,374 @@
+/**
+ * Fusion at build time. In each generated function, a chain of elementwise
+ * ops (`const t4 = add(t2, t3); const h = tanh(t4);`) whose intermediates
+ * have no other use becomes one call of a generated kernel:
+ *
+ *   const h = fused(kernel_loss_1, [t2, t3]);
+ *
+ * and the file gets, before the function, the kernel itself: its WGSL and
+ * its CPU function, both built from the elementwise op table
+ * (compiler/emit/fuse-kernel.ts). The pass runs on the syntax tree of the
+ * generated functions after simplify, so it sees the forward and the
+ * adjoint sweeps alike. Rules (docs/fusion.md):
+ * - an op joins its user's kernel only when it is a `const` used exactly
+ *   once in the whole function, as a direct operand of a fusable op of the
+ *   same statement list;
+ * - operands are names or number literals, and no statement between the
+ *   op and its user assigns a name the op reads;
+ * - shapes need not be known: the group's output shape is the broadcast of
+ *   all its operands (broadcasting is associative), which `fused` checks at
+ *   run time, naming the kernel when they do not broadcast.
+ */
+import { ts } from 'ts-morph';
+import type { ModuleNames } from './names.ts';
+import { docComment } from './printer.ts';
+import { runtimeRef, runtimeRefOf } from './template.ts';
+import { fusableOps, kernelText, type FusableOp, type FusedNode, type KernelText } from './fuse-kernel.ts';
+import { insertLifetimes, isNameSlot } from '../analysis/lifetimes.ts';
+
+const f = ts.factory;
+
+let enabled = process.env.WENGERT_FUSE !== '0';
+
+/** Turns build-time fusion on or off (on unless WENGERT_FUSE=0); returns the previous setting. */
+export function setFusion(on: boolean): boolean {
+  const was = enabled;
+  enabled = on;
+  return was;
+}
+
+export function fusionEnabled(): boolean {
+  return enabled;
+}
+
+/** One fused group, for `wengert inspect` and tests. */
+export interface FusedGroup {
+  /** The generated function it is in (`valueAndVjp_loss`). */
+  fn: string;
+  /** The kernel's constant in the generated file (`kernel_loss_1`). */
+  kernel: string;
+  /** The variable the group computes. */
+  result: string;
+  /** The ops, innermost first. */
+  ops: string[];
+  /** The operands passed to the kernel, in order (v0, v1, ...). */
+  operands: string[];
+  text: KernelText;
+}
+
+interface Candidate {
+  index: number;
+  name: string;
+  op: FusableOp;
+  /** The call's arguments (names or literals). */
+  args: ts.Expression[];
+  /** The initializer was `asTensor(call)`. */
+  asTensor: boolean;
+  statement: ts.VariableStatement;
+}
+
+const nullContext: ts.TransformationContext = (ts as unknown as { nullTransformationContext: ts.TransformationContext }).nullTransformationContext;
+
+/** `name` or a number literal (`2`, `-0.5`): what a kernel operand may be. */
+function isSimpleOperand(e: ts.Expression): boolean {
+  if (ts.isIdentifier(e)) return e.text !== 'undefined';
+  return literalValue(e) !== undefined;
+}
+
+function literalValue(e: ts.Expression): number | undefined {
+  if (ts.isNumericLiteral(e)) return Number(e.text);
+  if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(e.operand)) return -Number(e.operand.text);
+  if (ts.isIdentifier(e) && (e.text === 'Infinity' || e.text === 'NaN') && runtimeRefOf(e) === undefined) return e.text === 'NaN' ? NaN : Infinity;
+  return undefined;
+}
+
+/** The fusable call `const v = op(...)` / `const v = asTensor(op(...))`, if the statement is one. */
+function candidateOf(s: ts.Statement, index: number): Candidate | null {
+  if (!ts.isVariableStatement(s) || !(s.declarationList.flags & ts.NodeFlags.Const)) return null;
+  const [d, more] = s.declarationList.declarations;
+  if (!d || more || !ts.isIdentifier(d.name) || !d.initializer || d.type) return null;
+  let init = d.initializer;
+  let asTensor = false;
+  if (ts.isCallExpression(init) && ts.isIdentifier(init.expression) && runtimeRefOf(init.expression) === 'asTensor' && init.arguments.length === 1 && ts.isCallExpression(init.arguments[0]!)) {
+    asTensor = true;
+    init = init.arguments[0]!;
+  }
+  if (!ts.isCallExpression(init) || !ts.isIdentifier(init.expression)) return null;
+  const opName = runtimeRefOf(init.expression);
+  const op = opName === undefined ? undefined : fusableOps.get(opName);
+  if (!op) return null;
+  const args = [...init.arguments];
+  const max = op.operands + (op.spec.param ? 1 : 0);
+  if (args.length < op.operands || args.length > max || !args.every(isSimpleOperand)) return null;
+  return { index, name: d.name.text, op, args, asTensor, statement: s };
+}
+
+/** Every identifier read in `node`, by name, with counts (declaration names and property names excluded). */
+function countReads(node: ts.Node, counts: Map<string, number>): void {
+  // Synthesized nodes have no parent pointers: the walk carries the parent.
+  const visit = (n: ts.Node, p: ts.Node | undefined): void => {
+    if (ts.isIdentifier(n)) {
+      if (!isNameSlot(n, p)) counts.set(n.text, (counts.get(n.text) ?? 0) + 1);
+      return;
+    }
+    ts.forEachChild(n, (c) => visit(c, n));
+  };
+  visit(node, undefined);
+}
+
+/** Names assigned (=, op=, ++, --) anywhere in `node`. */
+function assignedNames(node: ts.Node, into: Set<string>): void {
+  const visit = (n: ts.Node): void => {
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
+      collectTargets(n.left, into);
+    } else if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken)) {
+      collectTargets(n.operand, into);
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(node);
+}
+
+function collectTargets(e: ts.Expression, into: Set<string>): void {
+  if (ts.isIdentifier(e)) into.add(e.text);
+  else if (ts.isArrayLiteralExpression(e)) e.elements.forEach((x) => collectTargets(x, into));
+  else if (ts.isParenthesizedExpression(e)) collectTargets(e.expression, into);
+}
+
+/**
+ * Context for one generated file: the kernels made so far (identical
+ * kernels are declared once) and the groups, for inspect.
+ */
+export class FusionContext {
+  readonly groups: FusedGroup[] = [];
+  private readonly byText = new Map<string, string>();
+  private count = 0;
+  /** Kernel declarations not yet placed in the file. */
+  private pending: ts.Statement[] = [];
+
+  constructor(private readonly names: ModuleNames) {}
+
+  kernelFor(base: string, text: KernelText, arity: number): { name: string; fresh: boolean } {
+    const key = `${arity}\0${text.wgsl}\0${text.cpu}`;
+    const known = this.byText.get(key);
+    if (known) return { name: known, fresh: false };
+    this.count++;
+    const name = this.names.moduleLevelName(`kernel_${base}_${this.count}`);
+    this.byText.set(key, name);
+    this.pending.push(kernelDeclaration(name, `fused_${base}_${this.count}`, text, arity));
+    return { name, fresh: true };
+  }
+
+  /** The kernel declarations made since the last call. */
+  takePending(): ts.Statement[] {
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+}
+
+/** `const kernel_f_1: FusedKernel = { name, arity, dtype, wgsl, cpu };` with the formula as its doc comment. */
+function kernelDeclaration(constName: string, kernelName: string, text: KernelText, arity: number): ts.Statement {
+  const wgsl = f.createNoSubstitutionTemplateLiteral(`\n${text.wgsl}\n`);
+  ts.addSyntheticLeadingComment(wgsl, ts.SyntaxKind.MultiLineCommentTrivia, ' wgsl ', false);
+  const object = f.createObjectLiteralExpression(
+    [
+      f.createPropertyAssignment('name', f.createStringLiteral(kernelName, true)),
+      f.createPropertyAssignment('arity', f.createNumericLiteral(arity)),
+      f.createPropertyAssignment('dtype', f.createStringLiteral(text.dtype, true)),
+      f.createPropertyAssignment('wgsl', wgsl),
+      f.createPropertyAssignment('cpu', parseExpression(text.cpu)),
+    ],
+    true,
+  );
+  const decl = f.createVariableStatement(
+    undefined,
+    f.createVariableDeclarationList([f.createVariableDeclaration(constName, undefined, f.createTypeReferenceNode(runtimeRef('FusedKernel')), object)], ts.NodeFlags.Const),
+  );
+  return docComment(decl, `Fused kernel: ${text.formula}`);
+}
+
+/** Parses generated kernel source (it mentions only its own parameters and JavaScript globals) as synthesized nodes. */
+function parseExpression(text: string): ts.Expression {
+  const sf = ts.createSourceFile('kernel.ts', `(${text});`, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  const erase = (n: ts.Node): void => {
+    ts.setTextRange(n, { pos: -1, end: -1 });
+    ts.forEachChild(n, erase);
+  };
+  const s = sf.statements[0] as ts.ExpressionStatement;
+  erase(s);
+  return (s.expression as ts.ParenthesizedExpression).expression;
+}
+
+/** The user function a generated function belongs to (`valueAndVjp_loss` -> `loss`). */
+function baseName(fnName: string): string {
+  return fnName.replace(/^(jvp|valueAndVjp|vjp)_/, '');
+}
+
+/**
+ * Fuses the elementwise chains of every generated function in `statements`;
+ * each function's new kernels are declared just before it (after its
+ * section comment, so `inspect` shows them with it).
+ */
+export function fuseModule(statements: readonly ts.Statement[], ctx: FusionContext): ts.Statement[] {
+  if (!enabled) return [...statements];
+  const out: ts.Statement[] = [];
+  for (const s of statements) {
+    if (!ts.isFunctionDeclaration(s) || !s.body || !s.name) {
+      out.push(s);
+      continue;
+    }
+    const fused = fuseFunction(s, ctx);
+    const kernels = ctx.takePending();
+    if (kernels.length) {
+      // The section comment (`// ---- f (model.ts:3) ----`) moves up to the first kernel.
+      const comments = ts.getSyntheticLeadingComments(fused) ?? [];
+      const section = comments.filter((c) => c.text.startsWith(' ---- '));
+      if (section.length) {
+        ts.setSyntheticLeadingComments(fused, comments.filter((c) => !section.includes(c)));
+        ts.setSyntheticLeadingComments(kernels[0]!, [...section, ...(ts.getSyntheticLeadingComments(kernels[0]!) ?? [])]);
+      }
+      out.push(...kernels);
+    }
+    out.push(fused);
+  }
+  return out;
+}
+
+function fuseFunction(fn: ts.FunctionDeclaration, ctx: FusionContext): ts.FunctionDeclaration {
+  const reads = new Map<string, number>();
+  countReads(fn.body!, reads);
+  const fnName = fn.name!.text;
+  const visitList = (list: readonly ts.Statement[]): ts.Statement[] => fuseList(list.map(visitNested), reads, fnName, ctx);
+  const visitNested = (s: ts.Statement): ts.Statement => {
+    const visit = (n: ts.Node): ts.Node => {
+      if (ts.isBlock(n)) return f.updateBlock(n, visitList(n.statements));
+      if (ts.isFunctionLike(n) || ts.isClassLike(n)) return n;
+      return ts.visitEachChild(n, visit, nullContext);
+    };
+    return visit(s) as ts.Statement;
+  };
+  const body = f.updateBlock(fn.body!, visitList(fn.body!.statements));
+  return f.updateFunctionDeclaration(fn, fn.modifiers, fn.asteriskToken, fn.name, fn.typeParameters, fn.parameters, fn.type, body);
+}
+
+/** Fuses the chains of one statement list (nested lists are done already). */
+function fuseList(list: ts.Statement[], reads: ReadonlyMap<string, number>, fnName: string, ctx: FusionContext): ts.Statement[] {
+  const candidates = new Map<string, Candidate>();
+  list.forEach((s, i) => {
+    const c = candidateOf(s, i);
+    if (c) candidates.set(c.name, c);
+  });
+  if (candidates.size < 2) return list;
+  // child -> the candidate it is inlined into
+  const inlinedInto = new Map<string, Candidate>();
+  for (const c of candidates.values()) {
+    for (const a of c.args) {
+      if (!ts.isIdentifier(a)) continue;
+      const child = candidates.get(a.text);
+      if (!child || child.index >= c.index || reads.get(child.name) !== 1 || inlinedInto.has(child.name)) continue;
+      if (!stableBetween(child, c, list, candidates)) continue;
+      inlinedInto.set(child.name, c);
+    }
+  }
+  if (inlinedInto.size === 0) return list;
+  const removed = new Set<number>();
+  const replaced = new Map<number, ts.Statement>();
+  for (const root of candidates.values()) {
+    if (inlinedInto.has(root.name)) continue;
+    const members: Candidate[] = [];
+    const operands: ts.Expression[] = [];
+    const operandIndex = new Map<string, number>();
+    const tree = (c: Candidate): FusedNode => {
+      members.push(c);
+      const node = (a: ts.Expression): FusedNode => {
+        const v = literalValue(a);
+        if (v !== undefined) return { kind: 'literal', value: v };
+        const name = (a as ts.Identifier).text;
+        const child = candidates.get(name);
+        if (child && inlinedInto.get(name) === c) return tree(child);
+        let k = operandIndex.get(name);
+        if (k === undefined) {
+          k = operands.length;
+          operandIndex.set(name, k);
+          operands.push(f.createIdentifier(name));
+        }
+        return { kind: 'operand', index: k };
+      };
+      const args = c.args.slice(0, c.op.operands).map(node);
+      const param = c.args[c.op.operands];
+      return param === undefined ? { kind: 'op', op: c.op, args } : { kind: 'op', op: c.op, args, param: node(param) };
+    };
+    const root_ = tree(root);
+    if (members.length < 2) continue;
+    const text = kernelText(root_, operands.length);
+    const { name: kernel } = ctx.kernelFor(baseName(fnName), text, operands.length);
+    ctx.groups.push({
+      fn: fnName,
+      kernel,
+      result: root.name,
+      ops: members.map((m) => m.op.name).reverse(),
+      operands: operands.map((o) => (o as ts.Identifier).text),
+      text,
+    });
+    let call: ts.Expression = f.createCallExpression(runtimeRef('fused'), undefined, [f.createIdentifier(kernel), f.createArrayLiteralExpression(operands)]);
+    if (root.asTensor) call = f.createCallExpression(runtimeRef('asTensor'), undefined, [call]);
+    const decl = root.statement.declarationList.declarations[0]!;
+    const statement = f.updateVariableStatement(
+      root.statement,
+      root.statement.modifiers,
+      f.updateVariableDeclarationList(root.statement.declarationList, [f.updateVariableDeclaration(decl, decl.name, decl.exclamationToken, decl.type, call)]),
+    );
+    replaced.set(root.index, statement);
+    for (const m of members) if (m !== root) removed.add(m.index);
+  }
+  const out: ts.Statement[] = [];
+  let carried: ts.SynthesizedComment[] = [];
+  list.forEach((s, i) => {
+    if (removed.has(i)) {
+      // Source-line comments of a statement folded into a kernel stay where the code was.
+      carried = [...carried, ...(ts.getSyntheticLeadingComments(s) ?? [])];
+      return;
+    }
+    let next = replaced.get(i) ?? s;
+    if (carried.length) {
+      next = ts.setSyntheticLeadingComments(next, [...carried, ...(ts.getSyntheticLeadingComments(next) ?? [])]);
+      carried = [];
+    }
+    out.push(next);
+  });
+  return out;
+}
+
+/** No statement strictly between `child` and `user` assigns a name `child` reads (so it may move down to `user`). */
+function stableBetween(child: Candidate, user: Candidate, list: readonly ts.Statement[], candidates: ReadonlyMap<string, Candidate>): boolean {
+  const leaves = new Set<string>();
+  const collect = (c: Candidate): void => {
+    for (const a of c.args) {
+      if (!ts.isIdentifier(a)) continue;
+      leaves.add(a.text);
+      const inner = candidates.get(a.text);
+      if (inner && inner.index < c.index) collect(inner);
+    }
+  };
+  collect(child);
+  const assigned = new Set<string>();
+  for (let i = child.index + 1; i < user.index; i++) assignedNames(list[i]!, assigned);
+  for (const l of leaves) if (assigned.has(l)) return false;
+  return true;
+}
+
+let lastGroups: FusedGroup[] = [];
+
+/** The groups the last generated file fused (for `wengert inspect`). */
+export function lastFusedGroups(): readonly FusedGroup[] {
+  return lastGroups;
+}
+
+/** The build-time passes after simplify: fusion, then the inserted lifetimes (compiler/analysis/lifetimes.ts). */
+export function fuseAndRelease(statements: readonly ts.Statement[], names: ModuleNames): ts.Statement[] {
+  const ctx = new FusionContext(names);
+  const fused = fuseModule(statements, ctx);
+  lastGroups = ctx.groups;
+  return insertLifetimes(fused, (n) => names.isModuleLevel(n));
+}

@@ -1,0 +1,239 @@
+/**
+ * Lifetimes of device tensors (docs/fusion.md, "Lifetimes"). On the CPU
+ * none of this does anything that matters (typed arrays are garbage
+ * collected and `Backend.release` is a no-op); on a device backend every
+ * intermediate tensor must give its buffer back to the pool.
+ *
+ * Three mechanisms, from the most precise to the backstop:
+ * - `release(t)`: the compiler inserts it after the last use of an
+ *   intermediate that it can prove owns its storage (compiler/analysis/
+ *   lifetimes.ts); users may call it (or `dispose`) on their own tensors.
+ * - scopes: every generated derivative runs inside `beginScope()` /
+ *   `endScope(mark, result)`. At the end every tensor whose storage was
+ *   made inside the scope (by generated code or inside a runtime helper),
+ *   that is not reachable from the result and not yet released, is
+ *   released. What the result holds moves to the enclosing scope, or, at
+ *   the outermost scope, to the user.
+ * - user-owned device tensors (made by hand, or returned by a generated
+ *   function) give their storage back when the garbage collector reclaims
+ *   the last Tensor object sharing it (a FinalizationRegistry), or at once
+ *   with `dispose`.
+ *
+ * Storage identity (the `storage` object of a Tensor) is what aliasing
+ * means: `reshape` makes a new Tensor over the same storage, so a storage
+ * is released once, and only by the scope that made it.
+ */
+import type { Backend } from './backends/backend.ts';
+import { defaultBackend } from './backends/index.ts';
+import { setTensorHook, Tensor } from './tensor.ts';
+
+/** Storage first seen in a scope -> that scope; storage made outside any scope -> OUTSIDE. */
+const OUTSIDE = 0;
+const owner = new WeakMap<object, number>();
+/** Tensor objects already released (so scopes skip them). */
+const released = new WeakSet<object>();
+
+interface Scope {
+  id: number;
+  tensors: Tensor[];
+}
+
+const scopes: Scope[] = [];
+let nextScopeId = 1;
+
+function storageKey(t: Tensor): object | null {
+  const s = t.storage;
+  return typeof s === 'object' && s !== null ? s : null;
+}
+
+/** Called by every Tensor constructor (runtime/tensor.ts). */
+function onTensorCreated(t: Tensor): void {
+  const key = storageKey(t);
+  if (key === null) return;
+  if (owner.has(key)) {
+    // A new view of known storage (reshape): still counted for finalization if the user holds it.
+    if (scopes.length === 0 && owner.get(key) === OUTSIDE && t.backend.name !== 'cpu') userOwned(t);
+    return;
+  }
+  const scope = scopes[scopes.length - 1];
+  if (scope === undefined) {
+    owner.set(key, OUTSIDE);
+    if (t.backend.name !== 'cpu') userOwned(t);
+    return;
+  }
+  owner.set(key, scope.id);
+  scope.tensors.push(t);
+}
+
+setTensorHook(onTensorCreated);
+
+/** Whether scopes track tensors: only when something can be released (a non-CPU default backend, or `trackLifetimes`). */
+let forced = false;
+
+/** Makes scopes track tensors even on the CPU (the release checker of the tests uses it). */
+export function trackLifetimes(on: boolean): void {
+  forced = on;
+}
+
+/**
+ * Opens a scope (generated code calls it first). Returns a mark for
+ * `endScope`, -1 when nothing needs tracking (the CPU backend).
+ */
+export function beginScope(): number {
+  if (!forced && defaultBackend().name === 'cpu') return -1;
+  scopes.push({ id: nextScopeId++, tensors: [] });
+  return scopes.length - 1;
+}
+
+/**
+ * Closes the scope `mark` opened and returns `result`: releases what the
+ * scope made that `result` does not hold. Scopes a thrown error left open
+ * above `mark` are closed with it.
+ */
+export function endScope<T>(mark: number, result: T): T {
+  if (mark < 0 || mark >= scopes.length) return result;
+  const closing = scopes.splice(mark);
+  const keep = new Set<object>();
+  collectStorages(result, keep, 0);
+  const parent = scopes[scopes.length - 1];
+  const done = new Set<object>();
+  for (const scope of closing) {
+    for (const t of scope.tensors) {
+      const key = storageKey(t)!;
+      if (released.has(t) || done.has(key) || owner.get(key) !== scope.id) continue;
+      done.add(key);
+      if (keep.has(key)) {
+        if (parent) {
+          owner.set(key, parent.id);
+          parent.tensors.push(t);
+        } else {
+          owner.set(key, OUTSIDE);
+        }
+        continue;
+      }
+      releaseStorage(t);
+    }
+  }
+  // Views the result holds of storage handed to the user are the user's too.
+  if (!parent) forEachTensor(result, (t) => t.backend.name !== 'cpu' && userOwned(t), 0);
+  return result;
+}
+
+/** Tensors of a result: tensors, arrays, tuples and plain objects of them. */
+function forEachTensor(value: unknown, visit: (t: Tensor) => void, depth: number): void {
+  if (value instanceof Tensor) {
+    visit(value);
+    return;
+  }
+  if (depth > 32 || value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return;
+  if (Array.isArray(value)) for (const v of value) forEachTensor(v, visit, depth + 1);
+  else for (const v of Object.values(value)) forEachTensor(v, visit, depth + 1);
+}
+
+function collectStorages(value: unknown, into: Set<object>, depth: number): void {
+  forEachTensor(
+    value,
+    (t) => {
+      const key = storageKey(t);
+      if (key) into.add(key);
+    },
+    depth,
+  );
+}
+
+/**
+ * Gives each tensor's storage back to its backend now; they must not be used afterwards.
+ * Generated code calls it after an intermediate's last use. Numbers, null
+ * and tensors already released are ignored; on the CPU it does nothing.
+ */
+export function release(...ts: unknown[]): void {
+  for (const t of ts) {
+    if (!(t instanceof Tensor) || (t.backend.name === 'cpu' && !forced) || released.has(t)) continue;
+    releaseStorage(t);
+  }
+}
+
+/** Releases every tensor in a value (tensors, arrays and objects of them): for tensors a user made or was given. */
+export function dispose(value: unknown): void {
+  const seen = new Set<object>();
+  forEachTensor(
+    value,
+    (t) => {
+      const key = storageKey(t);
+      if (key === null || seen.has(key) || released.has(t)) return;
+      seen.add(key);
+      releaseStorage(t);
+    },
+    0,
+  );
+}
+
+/** Has `release`, `dispose` or a scope given this tensor's storage back? */
+export function isReleased(t: Tensor): boolean {
+  return released.has(t);
+}
+
+function releaseStorage(t: Tensor): void {
+  released.add(t);
+  const key = storageKey(t);
+  if (key !== null) {
+    owner.delete(key);
+    const entry = userStorage.get(key);
+    if (entry) {
+      userStorage.delete(key);
+      for (const token of entry.tokens) finalizers.unregister(token);
+    }
+  }
+  t.backend.release(t);
+}
+
+// ---- user-owned device tensors: released when the last Tensor object over the storage is collected ----
+
+interface UserStorage {
+  backend: Backend;
+  /** One released-checking handle that keeps the storage reachable for the release call. */
+  handle: Tensor;
+  live: number;
+  tokens: object[];
+}
+
+const userStorage = new Map<object, UserStorage>();
+
+const finalizers = new FinalizationRegistry<object>((key) => {
+  const entry = userStorage.get(key);
+  if (entry === undefined) return;
+  entry.live--;
+  if (entry.live > 0) return;
+  userStorage.delete(key);
+  owner.delete(key);
+  if (!released.has(entry.handle)) {
+    released.add(entry.handle);
+    entry.backend.release(entry.handle);
+  }
+});
+
+/** Tensor objects registered with the finalizers. */
+const registered = new WeakSet<Tensor>();
+
+function userOwned(t: Tensor): void {
+  const key = storageKey(t);
+  if (key === null || released.has(t) || registered.has(t)) return;
+  registered.add(t);
+  let entry = userStorage.get(key);
+  if (entry === undefined) {
+    // The handle is a second Tensor object over the storage, held by the registry's entry, not by the user.
+    const handle = Object.create(Tensor.prototype) as Tensor;
+    Object.assign(handle, { backend: t.backend, storage: t.storage, shape: t.shape, dtype: t.dtype, size: t.size });
+    entry = { backend: t.backend, handle, live: 0, tokens: [] };
+    userStorage.set(key, entry);
+  }
+  const token = {};
+  entry.live++;
+  entry.tokens.push(token);
+  finalizers.register(t, key, token);
+}
+
+/** Device storages held by users (for tests and diagnostics). */
+export function userOwnedStorageCount(): number {
+  return userStorage.size;
+}

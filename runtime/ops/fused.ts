@@ -1,0 +1,33 @@
+/**
+ * `fused(kernel, operands)`: the op generated code calls for a group of
+ * elementwise ops the compiler fused (compiler/emit/fuse.ts). Like every
+ * elementwise op it broadcasts its operands (the group's output shape is
+ * the broadcast of all of them, because broadcasting is associative) and
+ * gives a number when every operand is a number.
+ */
+import type { FusedKernel } from '../backends/fused.ts';
+import { Tensor } from '../tensor.ts';
+import type { Shape } from '../tensor.ts';
+import { broadcastShapes } from '../shape.ts';
+import { backendOf, promote, type Operand } from './util.ts';
+
+export type { FusedKernel } from '../backends/fused.ts';
+
+/** Does the tuple hold a Tensor for sure? */
+type HasTensor<T extends readonly unknown[]> = T extends readonly [infer H, ...infer R] ? ([H] extends [Tensor] ? true : HasTensor<R>) : false;
+
+/** number when every operand is a number, Tensor when one is surely a tensor, else either. */
+export type FusedResult<T extends readonly Operand[]> = T extends readonly number[] ? number : HasTensor<T> extends true ? Tensor : Operand;
+
+/** The values of the generated elementwise `kernel` over `operands`, broadcast together. */
+export function fused<const T extends readonly Operand[]>(kernel: FusedKernel, operands: T): FusedResult<T>;
+export function fused(kernel: FusedKernel, operands: readonly Operand[]): Operand {
+  if (operands.length !== kernel.arity) throw new RangeError(`${kernel.name}: takes ${kernel.arity} operands, got ${operands.length}`);
+  let shape: Shape | null = null;
+  for (const x of operands) {
+    if (x instanceof Tensor) shape = shape === null ? x.shape : broadcastShapes(kernel.name, shape, x.shape);
+  }
+  if (shape === null) return kernel.cpu(...(operands as readonly number[]));
+  const dtype = promote(operands, kernel.dtype !== 'same');
+  return backendOf(kernel.name, ...operands).fused(kernel, operands, shape, dtype);
+}

@@ -1,0 +1,105 @@
+/**
+ * Scalars that stay on the device: 0-d tensors. On the CPU a loss may be a
+ * plain number (`softmaxCrossEntropy`, `sum(x)`), but on a device backend a
+ * number means reading the device back at every call. These ops give the
+ * same values as 0-d tensors, read only when the user asks (`item(t)` on
+ * the CPU, `await t.data()` anywhere). A `@differentiable` function that
+ * returns one gets `grad_f` and `valueAndGrad_f` seeded with `ones([])`
+ * (`scalarSeed`, `seedFor`).
+ */
+import { cpu } from '../backends/cpu/index.ts';
+import { release } from '../lifetimes.ts';
+import { Tensor } from '../tensor.ts';
+import { ShapeError, fmt } from '../shape.ts';
+import { backendOf, expectTensor, floatDtype } from './util.ts';
+export { numberOnCpu } from './util.ts';
+import { mul } from './elementwise.ts';
+import { sum, mean } from './reductions.ts';
+import { checkLogits, logSoftmax, softmaxCrossEntropyGrad } from './nn.ts';
+import { gather, reshape } from './indexing.ts';
+
+/** The sum of all elements as a 0-d tensor (no read back). */
+export function sumAll(x: Tensor): Tensor {
+  expectTensor('sumAll', 'the operand', x);
+  return sum(x, [...x.shape.keys()]);
+}
+
+/** The mean of all elements as a 0-d tensor (no read back). */
+export function meanAll(x: Tensor): Tensor {
+  expectTensor('meanAll', 'the operand', x);
+  return mean(x, [...x.shape.keys()]);
+}
+
+/**
+ * `softmaxCrossEntropy` as a 0-d tensor: the mean over the batch of
+ * -log softmax(logits)[label]. On the CPU one fused pass; elsewhere
+ * logSoftmax, a gather of the label entries and a sum, all on the device.
+ */
+export function softmaxCrossEntropyLoss(logits: Tensor, labels: Int32Array | Tensor): Tensor {
+  const idx = checkLogits('softmaxCrossEntropyLoss', logits, labels);
+  const backend = backendOf('softmaxCrossEntropyLoss', logits);
+  const dtype = floatDtype(logits);
+  if (backend === cpu || backend.name === 'cpu') {
+    const value = backend.softmaxCrossEntropy(logits, idx);
+    return backend.fill([], value, dtype);
+  }
+  const [n, c] = logits.shape as [number, number];
+  const picked = new Int32Array(n);
+  for (let i = 0; i < n; i++) picked[i] = i * c + idx[i]!;
+  const ls = logSoftmax(logits, 1);
+  const rows = gather(reshape(ls, [n * c, 1]), picked);
+  release(ls);
+  const total = sum(rows, [0, 1]);
+  release(rows);
+  const out = mul(total, -1 / n);
+  release(total);
+  return out;
+}
+
+/** The tangent of softmaxCrossEntropyLoss, a 0-d tensor: <softmax(logits) - onehot, dlogits> / batch. */
+export function softmaxCrossEntropyLossJvp(dlogits: Tensor, logits: Tensor, labels: Int32Array | Tensor): Tensor {
+  const g = softmaxCrossEntropyGrad(1, logits, labels);
+  const prod = mul(g, dlogits);
+  release(g);
+  const out = sumAll(prod);
+  release(prod);
+  return out;
+}
+
+/** The cotangent of the logits of softmaxCrossEntropyLoss for a 0-d (or number) cotangent g. */
+export function softmaxCrossEntropyLossGrad(g: Tensor | number, logits: Tensor, labels: Int32Array | Tensor): Tensor {
+  if (typeof g === 'number') return softmaxCrossEntropyGrad(g, logits, labels);
+  const unit = softmaxCrossEntropyGrad(1, logits, labels);
+  const out = mul(unit, g);
+  release(unit);
+  return out;
+}
+
+/** The value of a 0-d (or one-element) tensor, synchronously: on the CPU backend only (elsewhere `(await t.data())[0]`). */
+export function item(t: Tensor | number): number {
+  if (typeof t === 'number') return t;
+  if (t.size !== 1) throw new ShapeError(`item: expected a 0-d tensor, got shape ${fmt(t.shape)}`);
+  if (t.backend.name !== 'cpu') throw new ShapeError(`item: a ${t.backend.name} tensor cannot be read synchronously; use (await t.data())[0]`);
+  return t.dataSync()[0]!;
+}
+
+const SEED = cpu.fill([], 1, 'float32');
+
+/** The seed `grad_f` passes for a Tensor-valued f: stands for ones([]) on the result's backend. */
+export function scalarSeed(): Tensor {
+  return SEED;
+}
+
+/**
+ * The cotangent a Tensor-valued f's reverse sweep starts from: `dy` itself,
+ * or for the scalar seed of `grad_f`, ones([]) on the backend of `y`, which
+ * must then be 0-d.
+ */
+export function seedFor(dy: Tensor, y: Tensor, fn: string): Tensor {
+  if (dy !== SEED) return dy;
+  if (!(y instanceof Tensor)) throw new ShapeError(`grad_${fn}: ${fn} returned ${typeof y}, not a tensor`);
+  if (y.rank !== 0) {
+    throw new ShapeError(`grad_${fn}: ${fn} must return a 0-d tensor for a gradient, got shape ${fmt(y.shape)}; reduce it (sumAll, meanAll, softmaxCrossEntropyLoss) or call vjp_${fn} with a cotangent of that shape`);
+  }
+  return y.backend.fill([], 1, floatDtype(y));
+}
