@@ -3,6 +3,10 @@
  * n = 1000, each timed as the primal, wengert's generated gradient (from
  * examples/seed/model.grad.ts, written by `wengert build examples`), a
  * hand-written gradient, and TensorFlow.js `tf.grads` on its CPU backend.
+ * Two array cases without tfjs (examples/scalar-cases): a ridge regression
+ * loss over d = 16, n = 64 Float64Array rows, and GMM-style scratch arrays
+ * rewritten on every trip (d = 10, 50 trips), each against a hand-written
+ * gradient.
  *
  * The hand-written gradients are what a careful person would write: f's
  * closed form, and for the logistic map a reverse sweep over a
@@ -15,6 +19,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { f, logistic } from '../examples/seed/model.ts';
 import { grad_f, grad_logistic } from '../examples/seed/model.grad.ts';
+import { ridgeLoss, scratchNorms } from '../examples/scalar-cases/model.ts';
+import { grad_ridgeLoss, grad_scratchNorms } from '../examples/scalar-cases/model.grad.ts';
 import {
   assertClose,
   formatRatio,
@@ -62,6 +68,61 @@ function handForwardLogistic(x: number, n: number): number {
   return dv;
 }
 
+/** d/dw of mean_i (w.x_i - y_i)^2 + lambda |w|^2, in one pass over the rows. */
+function handGradRidge(w: Float64Array, X: readonly Float64Array[], y: Float64Array, lambda: number): Float64Array {
+  const g = new Float64Array(w.length);
+  const scale = 2 / X.length;
+  for (let i = 0; i < X.length; i++) {
+    const row = X[i]!;
+    let p = 0;
+    for (let j = 0; j < w.length; j++) p += w[j]! * row[j]!;
+    const r = (p - y[i]!) * scale;
+    for (let j = 0; j < w.length; j++) g[j] += r * row[j]!;
+  }
+  for (let j = 0; j < w.length; j++) g[j] += 2 * lambda * w[j]!;
+  return g;
+}
+
+let scratchXc = new Float64Array(0);
+let scratchQxc = new Float64Array(0);
+let scratchDq = new Float64Array(0);
+let scratchDx = new Float64Array(0);
+
+/** The gradient of scratchNorms as the hand-written GMM gradient is written: each trip's forward pass, then its reverse, in reused buffers. */
+function handGradScratch(a: Float64Array, l: Float64Array, trips: number): [Float64Array, Float64Array] {
+  const d = a.length;
+  if (scratchXc.length !== d) {
+    scratchXc = new Float64Array(d);
+    scratchQxc = new Float64Array(d);
+    scratchDq = new Float64Array(d);
+    scratchDx = new Float64Array(d);
+  }
+  const xc = scratchXc;
+  const qxc = scratchQxc;
+  const dq = scratchDq;
+  const dx = scratchDx;
+  const da = new Float64Array(d);
+  const dl = new Float64Array(l.length);
+  for (let t = 0; t < trips; t++) {
+    for (let r = 0; r < d; r++) qxc[r] = xc[r] = a[r]! - 0.1 * t;
+    let li = 0;
+    for (let c = 0; c < d; c++) for (let r = c + 1; r < d; r++) qxc[r] += l[li++]! * xc[c]!;
+    for (let r = 0; r < d; r++) {
+      dq[r] = 2 * qxc[r]!;
+      dx[r] = dq[r]!;
+    }
+    li = 0;
+    for (let c = 0; c < d; c++) {
+      for (let r = c + 1; r < d; r++) {
+        dl[li] += dq[r]! * xc[c]!;
+        dx[c] += l[li++]! * dq[r]!;
+      }
+    }
+    for (let r = 0; r < d; r++) da[r] += dx[r]!;
+  }
+  return [da, dl];
+}
+
 const tfGradF = tf.grads((x1: tf.Tensor, x2: tf.Tensor) =>
   x1.square().add(x1.sub(x2)).sub(x1.square().add(x2.square()).log()),
 );
@@ -103,6 +164,42 @@ async function run(ctx: BenchContext): Promise<void> {
     { impl: 'hand-written forward', fn: (i) => handForwardLogistic(LOGISTIC_X + jitter(i, 1e-4), LOGISTIC_N) },
     { impl: 'tfjs', fn: (i) => tfjsGradLogistic(LOGISTIC_X + jitter(i, 1e-4)) },
   ]);
+  const r = ridgeInputs();
+  timeCase(ctx, `ridge d=${RIDGE_D} n=${RIDGE_N}`, [
+    { impl: 'primal', fn: (i) => ridgeLoss(r.w, r.X, r.y, 0.1 + jitter(i, 1e-3)) },
+    { impl: 'generated', fn: (i) => grad_ridgeLoss(r.w, r.X, r.y, 0.1 + jitter(i, 1e-3))[0]! },
+    { impl: 'hand-written', fn: (i) => handGradRidge(r.w, r.X, r.y, 0.1 + jitter(i, 1e-3))[0]! },
+  ]);
+  const sc = scratchInputs();
+  timeCase(ctx, `scratch arrays d=${SCRATCH_D} trips=${SCRATCH_TRIPS}`, [
+    { impl: 'primal', fn: (i) => scratchNorms(sc.a, sc.l, SCRATCH_TRIPS - (i & 1)) },
+    { impl: 'generated', fn: (i) => grad_scratchNorms(sc.a, sc.l, SCRATCH_TRIPS - (i & 1))[0][0]! },
+    { impl: 'hand-written', fn: (i) => handGradScratch(sc.a, sc.l, SCRATCH_TRIPS - (i & 1))[0][0]! },
+  ]);
+}
+
+const RIDGE_D = 16;
+const RIDGE_N = 64;
+const SCRATCH_D = 10;
+const SCRATCH_TRIPS = 50;
+
+/** Deterministic inputs: a small linear congruential generator. */
+function pseudoRandom(seed: number): () => number {
+  let state = seed;
+  return () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+}
+
+function ridgeInputs(): { w: Float64Array; X: Float64Array[]; y: Float64Array } {
+  const rand = pseudoRandom(7);
+  const w = Float64Array.from({ length: RIDGE_D }, rand);
+  const X = Array.from({ length: RIDGE_N }, () => Float64Array.from({ length: RIDGE_D }, rand));
+  const y = Float64Array.from({ length: RIDGE_N }, rand);
+  return { w, X, y };
+}
+
+function scratchInputs(): { a: Float64Array; l: Float64Array } {
+  const rand = pseudoRandom(11);
+  return { a: Float64Array.from({ length: SCRATCH_D }, rand), l: Float64Array.from({ length: (SCRATCH_D * (SCRATCH_D - 1)) / 2 }, () => 0.3 * rand()) };
 }
 
 const sum2 = (pair: readonly [number, number]): number => pair[0] + pair[1];
@@ -132,6 +229,16 @@ function checkAgreement(): void {
     })(tf.scalar(LOGISTIC_X)).dataSync()[0]!,
   );
   assertClose('tfjs logistic n=5 (float32)', small, handGradLogistic(LOGISTIC_X, 5), 1e-4);
+
+  const r = ridgeInputs();
+  const gr = grad_ridgeLoss(r.w, r.X, r.y, 0.1);
+  const hr = handGradRidge(r.w, r.X, r.y, 0.1);
+  hr.forEach((h, j) => assertClose(`ridge gradient [${j}]`, gr[j]!, h, 1e-12));
+  const sc = scratchInputs();
+  const [ga, gl] = grad_scratchNorms(sc.a, sc.l, SCRATCH_TRIPS);
+  const [ha, hl] = handGradScratch(sc.a, sc.l, SCRATCH_TRIPS);
+  ha.forEach((h, j) => assertClose(`scratch gradient a[${j}]`, ga[j]!, h, 1e-12));
+  hl.forEach((h, j) => assertClose(`scratch gradient l[${j}]`, gl[j]!, h, 1e-12));
 }
 
 interface Impl {
@@ -150,15 +257,16 @@ function timeCase(ctx: BenchContext, caseName: string, impls: readonly Impl[]): 
   const generated = ns.get('generated')!;
   const rows: TableRow[] = impls.map(({ impl }) => ({ impl, nsPerCall: ns.get(impl)! }));
   printTable(caseName, rows);
+  const tfjs = ns.get('tfjs');
   console.log(
     `  generated/hand-written ${formatRatio(generated / ns.get('hand-written')!)}` +
       `   generated/primal ${formatRatio(generated / ns.get('primal')!)}` +
-      `   tfjs/generated ${formatRatio(ns.get('tfjs')! / generated)}`,
+      (tfjs === undefined ? '' : `   tfjs/generated ${formatRatio(tfjs / generated)}`),
   );
 }
 
 export const scalarBench: BenchModule = {
   name: 'scalar',
-  description: 'seed f(x1, x2) and the logistic map (n = 1000): primal, generated, hand-written, tfjs',
+  description: 'seed f(x1, x2) and the logistic map (n = 1000): primal, generated, hand-written, tfjs; ridge and GMM-style scratch arrays: primal, generated, hand-written',
   run,
 };

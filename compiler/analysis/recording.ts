@@ -24,6 +24,8 @@ import type { Rule } from '../rules/types.ts';
 import { ruleOf, type RuleExpr } from '../rules/index.ts';
 import { literal } from '../rules/algebra.ts';
 import type { Activity } from './activity.ts';
+import { copyTrafficAt, restorableArrays, trafficAt } from './tbr-arrays.ts';
+import { tripCounters, type TripCounter } from './tbr-counters.ts';
 
 export type BlockStmt = SimpleStmt | Extract<Stmt, { kind: 'return' }>;
 
@@ -50,6 +52,8 @@ export interface BlockPlan {
   reallocations: Set<number>;
   /** Calls that receive a local array that is written later: a copy is pushed. */
   argCopies: Map<number, string[]>;
+  /** Stores into arrays recorded per write: the element they overwrite is pushed before, written back in the reverse sweep. */
+  restores: Set<number>;
   /** Does the reverse sweep have anything to do for this block? */
   hasReverse: boolean;
 }
@@ -65,6 +69,10 @@ export interface Recording {
   mutableArrays: ReadonlySet<string>;
   /** Local arrays allocated inside a loop. */
   reallocated: ReadonlySet<string>;
+  /** Local arrays recorded per write (tbr-arrays.ts): every store pushes the element it overwrites. */
+  restoredArrays: ReadonlySet<string>;
+  /** Loops whose counters are set from the trip count at the start of their reverse sweep (tbr-counters.ts). */
+  tripCounters: ReadonlyMap<Stmt, readonly TripCounter[]>;
   plans: Map<BlockStmt[], BlockPlan>;
   /** Blocks of a statement list, in order, each keyed by its first statement. */
   blocksOf(list: readonly Stmt[]): (BlockStmt[] | Stmt)[];
@@ -192,8 +200,15 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
   forEachStmt(fn.body, (s) => {
     if (s.kind === 'push' && s.value.kind === 'var' && fn.locals.get(s.value.name)?.kind === 'array') shared.add(s.ref.base).add(s.value.name);
   });
+  // Arrays recorded per write (chosen below): at every point of the reverse sweep they hold what they held at
+  // the same point of the forward sweep, except inside a block, whose reverse code sees the block's last store.
+  const restoredArrays = new Set<string>();
   const frozenAt = (base: string, at: Stmt): boolean => {
     if (shared.has(base)) return false;
+    if (restoredArrays.has(base)) {
+      const pos = blockPos.get(at);
+      return pos !== undefined && !pos.b.slice(pos.k + 1).some((s) => s.kind === 'store' && s.ref.base === base);
+    }
     const loops = loopsAround.get(at) ?? [];
     return (writes.get(base) ?? []).every((w) => w !== at && order.get(w)! < order.get(at)! && !(loopsAround.get(w) ?? []).some((l) => loops.includes(l)));
   };
@@ -219,6 +234,15 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
     }
   };
   collect(fn.body);
+  const blockPos = new Map<Stmt, { b: BlockStmt[]; k: number }>();
+  for (const b of allBlocks) b.forEach((s, k) => blockPos.set(s, { b, k }));
+  const depthOf = (s: Stmt) => (loopsAround.get(s) ?? []).length;
+  /** Does no statement write scalar `v` after block `b` starts (nor in a loop around it), so it still holds its value in the reverse sweep? */
+  const scalarFrozenAt = (v: string, b: BlockStmt[]): boolean => {
+    const first = order.get(b[0]!)!;
+    const loops = loopsAround.get(b[0]!) ?? [];
+    return (defStmts.get(v) ?? []).every((w) => order.get(w)! < first && !(loopsAround.get(w) ?? []).some((l) => loops.includes(l)));
+  };
 
   // Block-local variables: one assignment, every read in the same block after it, never in a condition.
   // One pass (linear in the code size): where each variable is read first and assigned.
@@ -270,13 +294,40 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
   // ---- per-block plans ----
   const plans = new Map<BlockStmt[], BlockPlan>();
   const entryNeeds = new Map<BlockStmt[], Set<string>>();
-  for (const b of allBlocks) {
-    const plan = planBlock(b, fn, act, mutableArrays, (s) => s.kind === 'assign' && invariant.has(s.target) && topLevel.has(s), frozenAt);
-    plans.set(b, plan.plan);
-    entryNeeds.set(b, plan.entryNeeds);
+  const planAll = () => {
+    for (const b of allBlocks) {
+      const plan = planBlock(b, fn, act, mutableArrays, (s) => s.kind === 'assign' && invariant.has(s.target) && topLevel.has(s), frozenAt, restoredArrays);
+      plans.set(b, plan.plan);
+      // Values nothing overwrites after the block starts are read in place: no snapshot, no restoring.
+      entryNeeds.set(b, new Set([...plan.entryNeeds].filter((v) => invariant.has(v) || !scalarFrozenAt(v, b))));
+    }
+  };
+  planAll();
+  // Record per write the arrays whose stores cost less tape traffic than the reads and copies they save (tbr-arrays.ts).
+  const restorable = restorableArrays(fn, shared, depthOf);
+  if (restorable.size > 0) {
+    const perRead = new Map<string, number>();
+    const perWrite = new Map<string, number>();
+    const add = (m: Map<string, number>, v: string, n: number) => m.set(v, (m.get(v) ?? 0) + n);
+    for (const b of allBlocks) {
+      const plan = plans.get(b)!;
+      b.forEach((s, k) => {
+        if (s.kind === 'store' && restorable.has(s.ref.base)) add(perWrite, s.ref.base, trafficAt(depthOf(s)));
+        if (s.kind !== 'assign') return;
+        if (plan.tapedAtDef.has(k) && s.expr.kind === 'load' && restorable.has(s.expr.ref.base)) add(perRead, s.expr.ref.base, trafficAt(depthOf(s)));
+        if (s.expr.kind === 'call' && act.isActive(s.target)) {
+          for (const a of operandVars(s.expr.args)) if (restorable.has(a) && !frozenAt(a, s)) add(perRead, a, copyTrafficAt(depthOf(s)));
+        }
+      });
+    }
+    for (const a of restorable) if ((perWrite.get(a) ?? 0) < (perRead.get(a) ?? 0)) restoredArrays.add(a);
+    if (restoredArrays.size > 0) planAll();
   }
   const restoredCounters = new Set<string>();
   for (const needs of entryNeeds.values()) for (const v of needs) if (counters.has(v) && !invariant.has(v)) restoredCounters.add(v);
+  // Only where it saves a push: a first assignment at the top level overwrites nothing worth keeping.
+  const trips = tripCounters(fn, restoredCounters, invariant, (s, v) => counterStep(s, v), (s) => !firstDefs.has(s));
+  const tripInits = new Set<Stmt>([...trips.values()].flat().map((t) => t.init));
 
   for (const b of allBlocks) {
     const plan = plans.get(b)!;
@@ -290,7 +341,7 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
       if (s.kind !== 'assign') return;
       if (restoredCounters.has(s.target)) {
         if (counterDefKind(s, s.target) === 'init') {
-          if (!firstDefs.has(s)) plan.counterInits.add(k);
+          if (!firstDefs.has(s) && !tripInits.has(s)) plan.counterInits.add(k);
         }
         else plan.counterSteps.add(k);
       }
@@ -304,7 +355,13 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
       }
     });
     plan.hasReverse =
-      plan.hasReverse || plan.snapshots.length > 0 || plan.tapedAtDef.size > 0 || plan.counterInits.size > 0 || plan.counterSteps.size > 0 || plan.reallocations.size > 0;
+      plan.hasReverse ||
+      plan.snapshots.length > 0 ||
+      plan.tapedAtDef.size > 0 ||
+      plan.counterInits.size > 0 ||
+      plan.counterSteps.size > 0 ||
+      plan.reallocations.size > 0 ||
+      plan.restores.size > 0;
   }
 
   const reverseCache = new Map<object, boolean>();
@@ -323,7 +380,14 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
     return r;
   };
 
-  return { invariant, blockLocal, restoredCounters, mutableArrays, reallocated, plans, blocksOf, hasReverse };
+  return { invariant, blockLocal, restoredCounters, mutableArrays, reallocated, restoredArrays, tripCounters: trips, plans, blocksOf, hasReverse };
+}
+
+/** The signed step of `v = v ± c` / `v = c + v`, or null for any other assignment. */
+function counterStep(s: SimpleStmt, v: string): number | null {
+  if (counterDefKind(s, v) !== 'step' || s.kind !== 'assign' || s.expr.kind !== 'prim') return null;
+  const c = s.expr.args.find((a) => a.kind === 'const') as { value: number };
+  return s.expr.prim === 'sub' ? -c.value : c.value;
 }
 
 /** `i = i ± <integer>` is a step (undone by the inverse update); any other assignment of an integer counter is an init. */
@@ -346,6 +410,7 @@ function planBlock(
   mutableArrays: ReadonlySet<string>,
   isAvailable: (s: BlockStmt) => boolean,
   frozenAt: (base: string, at: Stmt) => boolean,
+  restoredArrays: ReadonlySet<string>,
 ): { plan: BlockPlan; entryNeeds: Set<string> } {
   // SSA versions inside the block.
   const current = new Map<string, Version>();
@@ -371,6 +436,7 @@ function planBlock(
     queue.push([v, ver]);
   };
   let hasReverse = false;
+  const restores = new Set<number>();
   b.forEach((s, k) => {
     const r = reads[k]!;
     const at = (v: string) => need(v, r.get(v)!);
@@ -379,10 +445,12 @@ function planBlock(
       return;
     }
     if (s.kind === 'store' || s.kind === 'push') {
-      if (act.isActive(s.ref.base)) {
+      // A store into an array recorded per write writes the old element back in the reverse sweep, active or not.
+      if (act.isActive(s.ref.base) || (s.kind === 'store' && restoredArrays.has(s.ref.base))) {
         hasReverse = true;
         refIndexVars(s.ref).forEach(at);
       }
+      if (s.kind === 'store' && restoredArrays.has(s.ref.base)) restores.add(k);
       return;
     }
     if (s.kind === 'assign' && s.expr.kind === 'pop' && act.isActive(s.expr.ref.base)) {
@@ -482,6 +550,7 @@ function planBlock(
       counterSteps: new Set(),
       reallocations: new Set(),
       argCopies: new Map(),
+      restores,
       hasReverse,
     },
     entryNeeds,

@@ -35,6 +35,7 @@ type PushEvent =
   | { kind: 'counterInit'; k: number; v: string }
   | { kind: 'realloc'; k: number; v: string }
   | { kind: 'argCopy'; k: number; v: string }
+  | { kind: 'restore'; k: number; v: string }
   | { kind: 'def'; k: number; v: string };
 
 type TapeKind = 'values' | 'control' | 'refs';
@@ -49,6 +50,7 @@ function stackOf(fn: IRFunction, v: string): 'values' | 'refs' {
 function pushEvents(plan: BlockPlan): PushEvent[] {
   const events: PushEvent[] = plan.snapshots.map((v) => ({ kind: 'snapshot', v }));
   plan.stmts.forEach((s, k) => {
+    if (s.kind === 'store' && plan.restores.has(k)) events.push({ kind: 'restore', k, v: s.ref.base });
     if (s.kind !== 'assign') return;
     if (plan.counterInits.has(k)) events.push({ kind: 'counterInit', k, v: s.target });
     if (plan.reallocations.has(k)) events.push({ kind: 'realloc', k, v: s.target });
@@ -208,6 +210,8 @@ function forwardBlock(plan: BlockPlan, env: Env): ts.Statement[] {
       return;
     }
     if (s.kind === 'store') {
+      // An array recorded per write: the element the store overwrites goes on the tape first.
+      if (plan.restores.has(k)) out.push(stmt`${env.tape('values')}.push(${ref(s.ref, identity)});`);
       out.push(stmt`${ref(s.ref, identity)} = ${operand(s.value, identity)};`);
       return;
     }
@@ -292,7 +296,19 @@ function reverseControl(s: Stmt, env: Env): ts.Statement[] {
     out = f.createIfStatement(expr`${control}.pop() === 1`, f.createBlock(reverseList(s.then, env), true), otherwise.length ? f.createBlock(otherwise, true) : undefined);
   } else if (s.kind === 'loop') {
     const n = env.names.fresh('trip');
-    out = stmt`for (let ${n} = ${control}.pop(); ${n} > 0; ${n}--) { ${reverseList(s.body, env)}; }`;
+    const counters = env.rec.tripCounters.get(s) ?? [];
+    if (counters.length) {
+      // Counters nothing outside the loop reads start from their exit value, init + trips * step (tbr-counters.ts).
+      const trips = env.names.fresh('trips');
+      const starts = counters.map((c) => {
+        const steps = c.step === 1 ? id(trips) : expr`${trips} * ${f.createNumericLiteral(Math.abs(c.step))}`;
+        const e = c.init.expr;
+        if (e.kind === 'copy' && e.src.kind === 'const' && e.src.value === 0) return c.step > 0 ? stmt`${c.v} = ${steps};` : stmt`${c.v} = -${steps};`;
+        const init = primal(e, identity, callNames(env.ctx));
+        return c.step > 0 ? stmt`${c.v} = ${init} + ${steps};` : stmt`${c.v} = ${init} - ${steps};`;
+      });
+      out = stmt`{ const ${trips} = ${control}.pop(); ${starts}; for (let ${n} = ${trips}; ${n} > 0; ${n}--) { ${reverseList(s.body, env)}; } }`;
+    } else out = stmt`for (let ${n} = ${control}.pop(); ${n} > 0; ${n}--) { ${reverseList(s.body, env)}; }`;
   }
   return out ? [lineComment(out, sourceComment(env.fn, s.loc))] : [];
 }
@@ -348,6 +364,12 @@ function reverseBlock(plan: BlockPlan, env: Env): ts.Statement[] {
         out.push(stmt`const ${n} = ${env.tape('refs')}.pop<${irType(env.fn.locals.get(e.v)!)}>();`);
         break;
       }
+      case 'restore': {
+        const n = names.fresh(`${e.v}_old`);
+        popped.set(`restore:${e.k}`, n);
+        out.push(stmt`const ${n} = ${env.tape('values')}.pop();`);
+        break;
+      }
       default:
         e satisfies never;
     }
@@ -381,6 +403,11 @@ function reverseBlock(plan: BlockPlan, env: Env): ts.Statement[] {
       out.push(isTensor ? stmt`let ${env.d(s.target)}: Tensor | null = null;` : stmt`let ${env.d(s.target)} = 0;`);
     }
     for (let k = stmtsOf.length - 1; k >= 0; k--) out.push(...adjoint(stmtsOf[k]!, k, plan, env, nameAt(k), defName, popped));
+  }
+  // 5. arrays recorded per write get back the elements the block's stores overwrote, last store first
+  for (let k = stmtsOf.length - 1; k >= 0; k--) {
+    const s = stmtsOf[k]!;
+    if (s.kind === 'store' && plan.restores.has(k)) out.push(stmt`${ref(s.ref, nameAt(k))} = ${popped.get(`restore:${k}`)!};`);
   }
   const block = f.createBlock(out, true);
   return [lineComment(block, blockComment(plan, env))];

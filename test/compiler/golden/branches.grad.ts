@@ -38,7 +38,7 @@ export function jvp_piecewise(x: number, y: number, dx: number, dy: number): [nu
 
 /** Reverse mode: [piecewise(...), dout times its gradient with respect to (x, y)]. */
 export function valueAndVjp_piecewise(x: number, y: number, dout: number): [number, [number, number]] {
-  const valueTape = tape.values, controlTape = tape.control;
+  const controlTape = tape.control;
   // forward sweep
   // branches.ts:8
   let r = 0;
@@ -57,18 +57,12 @@ export function valueAndVjp_piecewise(x: number, y: number, dout: number): [numb
     controlTape.push(0);
   }
   // branches.ts:14
-  valueTape.push(r);
   const t4 = r * x;
   // adjoint sweep
-  let dx = 0;
   let dy = 0;
-  let dr = 0;
   // branches.ts:14
-  {
-    const r = valueTape.pop();
-    dr = dr + (dout === 0 ? 0 : dout * x);
-    dx = dx + (dout === 0 ? 0 : dout * r);
-  }
+  let dr = dout === 0 ? 0 : dout * x;
+  let dx = dout === 0 ? 0 : dout * r;
   // branches.ts:9
   if (controlTape.pop() === 1) {
     // branches.ts:10

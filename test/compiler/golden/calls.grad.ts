@@ -109,7 +109,6 @@ export function valueAndVjp_chain(x: number, y: number, dout: number): [number, 
   }
   controlTape.push(trips);
   // calls.ts:17
-  valueTape.push(s);
   const t4 = softClip(s, 2);
   const t5 = bump(y, x);
   const t6 = t4 + t5;
@@ -119,7 +118,6 @@ export function valueAndVjp_chain(x: number, y: number, dout: number): [number, 
   let ds = 0;
   // calls.ts:17
   {
-    const s = valueTape.pop();
     const [, bump_bar] = valueAndVjp_bump(y, x, dout);
     dy += bump_bar[0];
     dx += bump_bar[1];

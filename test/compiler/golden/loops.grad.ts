@@ -77,7 +77,6 @@ export function valueAndVjp_damped(x: number, limit: number, dy: number): [numbe
   for (let trip = controlTape.pop(); trip > 0; trip--) {
     // loops.ts:11-12
     const v = valueTape.pop();
-    steps = steps - 1;
     const t2 = x * v;
     const jac = Math.cos(t2);
     const jac2 = jac * x + 0.5;
