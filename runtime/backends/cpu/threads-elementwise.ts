@@ -13,7 +13,7 @@
 import type { BinaryOp, UnaryGradOp, UnaryOp } from '../backend.ts';
 import { typedArrayFor, type DType, type TypedArray } from '../../tensor.ts';
 import { binaryRow, unaryGradKernel, unaryKernel } from './elementwise.ts';
-import { cpuThreads, runSplit, viewOf, WorkerFailure, type Job, type SharedView } from './threads.ts';
+import { cpuThreads, runChunks, viewOf, WorkerFailure, type Job, type SharedView } from './threads.ts';
 
 /** Elementwise kernels with fewer elements stay on the calling thread. */
 export const ELEMENTWISE_MIN = 1 << 18;
@@ -43,8 +43,6 @@ export interface ElementwiseJob extends Job {
   steps: number[];
   out: SharedView;
   param: number;
-  from: number;
-  to: number;
 }
 
 function shared(a: TypedArray): SharedView | null {
@@ -59,11 +57,11 @@ function copyShared(a: TypedArray): TypedArray {
   return c;
 }
 
-/** Elements [from, to) of an elementwise job, with the one-thread kernel. */
-export function elementwiseRows(j: ElementwiseJob): void {
+/** What runs elements [from, to) of an elementwise job, with the one-thread kernel. */
+export function elementwiseRows(j: ElementwiseJob): (from: number, to: number) => void {
   const ins = j.inputs.map(viewOf);
   const out = viewOf(j.out);
-  runRange(j.form, j.op, ins, j.steps, out, j.param, j.from, j.to);
+  return (from, to) => runRange(j.form, j.op, ins, j.steps, out, j.param, from, to);
 }
 
 function runRange(form: ElementwiseJob['form'], op: string, ins: TypedArray[], steps: number[], out: TypedArray, param: number, from: number, to: number): void {
@@ -78,9 +76,9 @@ function split(form: ElementwiseJob['form'], op: string, ins: TypedArray[], step
   const views = ins.map((a, i) => shared(a) ?? (steps[i] === 0 && a.length === 1 ? shared(copyShared(a)) : null));
   const outView = shared(out);
   if (!outView || views.some((v) => v === null)) return false;
-  const job = (from: number, to: number): ElementwiseJob => ({ kind: 'elementwise', form, op, inputs: views as SharedView[], steps, out: outView, param, from, to });
+  const job = { kind: 'elementwise', form, op, inputs: views as SharedView[], steps, out: outView, param };
   try {
-    return runSplit(size, 64, job, (from, to) => runRange(form, op, ins, steps, out, param, from, to));
+    return runChunks(size, 64, job, (from, to) => runRange(form, op, ins, steps, out, param, from, to));
   } catch (e) {
     if (e instanceof WorkerFailure) return false;
     throw e;

@@ -1,38 +1,36 @@
 /**
  * A worker thread of the CPU backend's pool (threads.ts): it marks itself
- * loaded in the shared control block, then runs each job it is posted on
- * its rows and counts itself done (or failed) there.
+ * loaded in the shared control block, then for each job it is posted claims
+ * chunks of its rows until none is left (or marks the job failed).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { GemmArgs } from './matmul.ts';
 import { elementwiseRows, type ElementwiseJob } from './threads-elementwise.ts';
-import { gemmRows, viewOf, type GemmJob, type Job } from './threads.ts';
+import { claimChunks, gemmRows, viewOf, type GemmJob, type Job } from './threads.ts';
 
 const { control, index } = workerData as { control: Int32Array; index: number };
 
-function run(job: Job): void {
+/** What runs rows [from, to) of the job. */
+function rowsOf(job: Job): (from: number, to: number) => void {
   if (job.kind === 'gemm') {
     const j = job as GemmJob;
     const g: GemmArgs = {
       a: viewOf(j.a), aOff: j.aOff, ars: j.ars, acs: j.acs,
       b: viewOf(j.b), bOff: j.bOff, brs: j.brs, bcs: j.bcs,
-      c: viewOf(j.c), cOff: j.cOff, m: j.to, n: j.n, k: j.k,
+      c: viewOf(j.c), cOff: j.cOff, m: j.rows, n: j.n, k: j.k,
     };
-    gemmRows(g, j.simd, j.from, j.to);
-  } else if (job.kind === 'elementwise') {
-    elementwiseRows(job as ElementwiseJob);
-  } else {
-    throw new Error(`unknown job ${job.kind}`);
+    return (from, to) => gemmRows(g, j.simd, from, to);
   }
+  if (job.kind === 'elementwise') return elementwiseRows(job as ElementwiseJob);
+  throw new Error(`unknown job ${job.kind}`);
 }
 
 parentPort!.on('message', (job: Job) => {
   try {
-    run(job);
+    claimChunks(job, rowsOf(job));
   } catch {
-    Atomics.store(control, 1, 1);
+    Atomics.store(job.counter, 2, 1);
+    Atomics.notify(job.counter, 1);
   }
-  Atomics.add(control, 0, 1);
-  Atomics.notify(control, 0);
 });
 Atomics.store(control, 2 + index, 1);

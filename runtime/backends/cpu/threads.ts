@@ -20,10 +20,13 @@
  *   span the product reads), and the result is copied out: O(mk + kn + mn)
  *   next to O(mkn) work.
  *
- * Calls are synchronous: the caller posts each worker its rows, does its
- * own, then waits (Atomics.wait) until the workers have counted themselves
- * done. A worker that fails or does not answer in WAIT_LIMIT_MS turns the
- * pool off and the caller computes the product alone.
+ * Calls are synchronous: the caller posts the job to every loaded worker,
+ * then it and the workers claim chunks of rows from a shared counter until
+ * none is left, and the caller waits (Atomics.wait) until every chunk is
+ * done; on a busy machine a worker that gets no core just takes fewer
+ * chunks. A worker that fails or leaves a chunk unfinished for
+ * WAIT_LIMIT_MS turns the pool off and the caller computes the product
+ * alone.
  */
 import type { TypedArray } from '../../tensor.ts';
 import { gemmJs, type GemmArgs } from './matmul.ts';
@@ -42,7 +45,7 @@ interface NodeWorker {
 
 interface Pool {
   workers: NodeWorker[];
-  /** [0]: workers done with the current job; [1]: a worker failed; [2 + w]: worker w has loaded. */
+  /** [2 + w]: worker w has loaded. */
   control: Int32Array;
 }
 
@@ -131,8 +134,6 @@ function startPool(threads: number): Pool | null {
     w.unref();
     w.on('error', () => {
       broken = true;
-      Atomics.store(control, 1, 1);
-      Atomics.notify(control, 0);
     });
     workers.push(w);
   }
@@ -229,51 +230,65 @@ export function sharedOutput(slot: string, a: TypedArray, from: number, length: 
 
 // ---- jobs ----
 
-/** One piece of work: what the worker runs (threads-worker.ts) and what the calling thread runs for its own share. */
+/**
+ * One piece of work as posted to the workers (threads-worker.ts): its rows
+ * are cut into `chunks` chunks of `chunk` rows, which the threads claim one
+ * at a time from `counter` ([0]: the next chunk, [1]: chunks done, [2]: a
+ * worker failed), a fresh shared counter per job, so a worker that wakes
+ * late finds its job's chunks gone and does nothing.
+ */
 export interface Job {
   kind: string;
+  rows: number;
+  chunk: number;
+  chunks: number;
+  counter: Int32Array;
   [key: string]: unknown;
 }
 
+/** The chunks a worker (or the calling thread) claims, run through `run`, until none is left. */
+export function claimChunks(job: Job, run: (from: number, to: number) => void): void {
+  const { counter, chunk, chunks, rows } = job;
+  for (;;) {
+    const c = Atomics.add(counter, 0, 1);
+    if (c >= chunks) return;
+    run(c * chunk, Math.min(rows, (c + 1) * chunk));
+    Atomics.add(counter, 1, 1);
+    Atomics.notify(counter, 1);
+  }
+}
+
 /**
- * Splits `rows` rows into the calling thread's share and one per ready
- * worker (boundaries at multiples of `align`), posts the workers theirs as
- * `job(from, to)`, runs `local(from, to)` for its own, and waits for them.
- * Returns false (having run nothing) when no worker is ready.
+ * Runs `rows` rows in chunks (boundaries at multiples of `align`, about two
+ * per thread) claimed by the calling thread (`local`) and by every loaded
+ * worker (posted `job`), and waits until all are done. A thread that is
+ * slow to get a core (a busy machine) just takes fewer chunks. Returns
+ * false, having run nothing, when no worker has loaded.
  */
-export function runSplit(rows: number, align: number, job: (from: number, to: number) => Job, local: (from: number, to: number) => void): boolean {
+export function runChunks(rows: number, align: number, job: { kind: string; [key: string]: unknown }, local: (from: number, to: number) => void): boolean {
   const p = poolFor(cpuThreads());
   if (!p) return false;
   const ready = readyWorkers(p);
   if (ready.length === 0) return false;
-  const parts = ready.length + 1;
-  const per = Math.ceil(rows / parts / align) * align;
-  const bounds: [number, number][] = [];
-  for (let from = 0; from < rows; from += per) bounds.push([from, Math.min(rows, from + per)]);
-  if (bounds.length < 2) return false;
-  const control = p.control;
-  Atomics.store(control, 0, 0);
-  for (let i = 1; i < bounds.length; i++) p.workers[ready[i - 1]!]!.postMessage(job(bounds[i]![0], bounds[i]![1]));
+  const chunk = Math.max(align, Math.ceil(rows / (2 * (ready.length + 1)) / align) * align);
+  const chunks = Math.ceil(rows / chunk);
+  if (chunks < 2) return false;
+  const counter = new Int32Array(new SharedArrayBuffer(12));
+  const posted: Job = { ...job, rows, chunk, chunks, counter };
+  for (const w of ready) p.workers[w]!.postMessage(posted);
   splitJobs++;
-  local(bounds[0]![0], bounds[0]![1]);
-  const expected = bounds.length - 1;
+  claimChunks(posted, local);
   const start = Date.now();
   for (;;) {
-    const done = Atomics.load(control, 0);
-    if (done >= expected) break;
-    if (Atomics.load(control, 1) !== 0 || Date.now() - start > WAIT_LIMIT_MS) {
+    const done = Atomics.load(counter, 1);
+    if (Atomics.load(counter, 2) !== 0 || Date.now() - start > WAIT_LIMIT_MS) {
       broken = true;
       stopPool();
       throw new WorkerFailure();
     }
-    Atomics.wait(control, 0, done, 100);
+    if (done >= chunks) return true;
+    Atomics.wait(counter, 1, done, 100);
   }
-  if (Atomics.load(control, 1) !== 0) {
-    broken = true;
-    stopPool();
-    throw new WorkerFailure();
-  }
-  return true;
 }
 
 /** A worker failed mid-job: the caller computes the job alone. */
@@ -285,7 +300,7 @@ export class WorkerFailure extends Error {
 
 // ---- matrix products ----
 
-/** The gemm job a worker runs on rows [from, to) of C. */
+/** A gemm job: rows of C in chunks. */
 export interface GemmJob extends Job {
   kind: 'gemm';
   a: SharedView;
@@ -301,8 +316,6 @@ export interface GemmJob extends Job {
   n: number;
   k: number;
   simd: boolean;
-  from: number;
-  to: number;
 }
 
 /** Rows [from, to) of the product, with the kernel one thread would use. */
@@ -327,12 +340,12 @@ export function gemmThreaded(g: GemmArgs, useSimd: boolean): boolean {
   const b = sharedSpan('gemm.b', g.b, g.bOff, bSpan);
   const c = sharedOutput('gemm.c', g.c, g.cOff, m * n);
   const shared: GemmArgs = { ...g, a: viewOf(a.view), aOff: a.offset, b: viewOf(b.view), bOff: b.offset, c: viewOf(c.view), cOff: c.offset };
-  const job = (from: number, to: number): GemmJob => ({
+  const job = {
     kind: 'gemm', a: a.view, b: b.view, c: c.view, aOff: a.offset, bOff: b.offset, cOff: c.offset,
-    ars: g.ars, acs: g.acs, brs: g.brs, bcs: g.bcs, n, k, simd, from, to,
-  });
+    ars: g.ars, acs: g.acs, brs: g.brs, bcs: g.bcs, n, k, simd,
+  };
   try {
-    if (!runSplit(m, MR, job, (from, to) => gemmRows(shared, simd, from, to))) return false;
+    if (!runChunks(m, MR, job, (from, to) => gemmRows(shared, simd, from, to))) return false;
   } catch (e) {
     if (e instanceof WorkerFailure) return false;
     throw e;
