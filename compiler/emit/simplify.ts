@@ -534,7 +534,15 @@ function mapNestedLists(s: ts.Statement, fn: (list: readonly ts.Statement[]) => 
     const list = fn(b.statements);
     return sameList(b.statements, list) ? b : f.updateBlock(b, list);
   };
-  const block = (b: ts.Statement): ts.Statement => (ts.isBlock(b) ? updated(b) : b);
+  // A branch or loop body that is one statement (an `else if`) is a list of one: the passes must
+  // reach the stores in it, or a declaration they remove would leave those stores behind.
+  const block = (b: ts.Statement): ts.Statement => {
+    if (ts.isBlock(b)) return updated(b);
+    const list = fn([b]);
+    if (list.length === 1 && list[0] === b) return b;
+    if (list.length === 1 && !ts.isVariableStatement(list[0]!)) return list[0]!;
+    return f.createBlock(list, true);
+  };
   if (ts.isBlock(s)) return updated(s);
   if (ts.isIfStatement(s)) return f.updateIfStatement(s, s.expression, block(s.thenStatement), s.elseStatement && block(s.elseStatement));
   if (ts.isWhileStatement(s)) return f.updateWhileStatement(s, s.expression, block(s.statement));
