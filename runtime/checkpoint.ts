@@ -6,6 +6,7 @@
  * Generated code drives one `LoopCheckpoints` per run of a checkpointed
  * loop. The forward sweep runs the loop's primal code and calls `save` at
  * the start of the trip `nextSave` names; `finish` gives the trip count.
+ * (Generated code runs the trips up to `nextSave` in an inner loop.)
  * The adjoint sweep then asks `next()` for the schedule's steps, in order:
  *
  *   'restore'  set the loop-carried state to `saved()` (a snapshot stays
@@ -133,7 +134,7 @@ function stateBytes(state: readonly unknown[]): number {
 
 /** The schedule of one run of a checkpointed loop (see the top of this file). */
 export class LoopCheckpoints {
-  /** The trip at whose start the forward sweep saves next; -1 when no more. */
+  /** The trip at whose start the forward sweep saves next; Infinity when no more. */
   nextSave = 0;
   /** For 'advance' and 'reverse': how many trips. */
   trips = 0;
@@ -212,7 +213,7 @@ export class LoopCheckpoints {
         this.nextSave = (Math.floor(this.at / this.stride) + 1) * this.stride;
       } else {
         this.planIndex++;
-        this.nextSave = this.planIndex < this.plan.length ? this.plan[this.planIndex]! : -1;
+        this.nextSave = this.planIndex < this.plan.length ? this.plan[this.planIndex]! : Infinity;
       }
       return;
     }
@@ -222,7 +223,7 @@ export class LoopCheckpoints {
   /** The forward sweep ran `trips` trips: plans the reverse sweep. */
   finish(trips: number): void {
     this.reversing = true;
-    this.nextSave = -1;
+    this.nextSave = Infinity;
     this.at = trips;
     // A counted loop that ran another number of trips than announced: each stretch between the snapshots
     // taken is reversed as one step (correct, and never quadratic; the estimate is exact for integer bounds).

@@ -314,12 +314,16 @@ export function checkpointedForward<E extends CheckpointEnv>(loop: Loop & { chec
   const schedule = plan.trips
     ? f.createCallExpression(expr`LoopCheckpoints.counted`, undefined, [plan.trips, ...optionArg])
     : f.createCallExpression(expr`LoopCheckpoints.online`, undefined, optionArg);
-  const body = [stmt`if (${trips} === ${cp}.nextSave) ${cp}.save(${snapshot(plan)});`, ...primalList(loop.body, env), stmt`${trips}++;`];
-  const block = f.createBlock(body, true);
+  // The trips up to the next snapshot run in a loop of their own: with the snapshot's array literal in the
+  // same loop, V8 keeps the state's numbers boxed on every trip (the logistic map's primal trips ran 3x slower).
+  const until = env.names.fresh('until');
+  const cond = () => pexpr(loop.cond, identity);
+  const run = f.createDoStatement(f.createBlock([...primalList(loop.body, env), stmt`${trips}++;`], true), expr`${trips} < ${until} && ${cond()}`);
+  const block = f.createBlock([stmt`if (${trips} === ${cp}.nextSave) ${cp}.save(${snapshot(plan)});`, stmt`const ${until} = ${cp}.nextSave;`, run], true);
   const out = [
     stmt`const ${cp} = ${schedule};`,
     stmt`let ${trips} = 0;`,
-    loop.test === 'pre' ? f.createWhileStatement(pexpr(loop.cond, identity), block) : f.createDoStatement(block, pexpr(loop.cond, identity)),
+    loop.test === 'pre' ? f.createWhileStatement(cond(), block) : f.createDoStatement(block, cond()),
     stmt`${cp}.finish(${trips});`,
     stmt`${env.tape('refs')}.push(${cp});`,
   ];
