@@ -1,0 +1,64 @@
+/**
+ * Counting what a step asks of the device, for any WebGPU library: the
+ * methods of the prototypes of real WebGPU objects (a compute pass's
+ * `dispatchWorkgroups`, the queue's `writeBuffer` and `submit`, the
+ * device's `createBuffer`, a buffer's `mapAsync`) are wrapped once to
+ * count their calls and the bytes written. The counts depend on what the
+ * library does, not on the device.
+ */
+
+export interface DeviceCounts {
+  dispatches: number;
+  writeBuffers: number;
+  uploadBytes: number;
+  submits: number;
+  buffersCreated: number;
+  readbacks: number;
+}
+
+const counts: DeviceCounts = { dispatches: 0, writeBuffers: 0, uploadBytes: 0, submits: 0, buffersCreated: 0, readbacks: 0 };
+let installed = false;
+
+function wrap(proto: object, name: string, count: (args: unknown[]) => void): void {
+  const target = proto as Record<string, unknown>;
+  const original = target[name] as (...args: unknown[]) => unknown;
+  if (typeof original !== 'function') throw new Error(`counters: ${name} is not a method of its prototype`);
+  target[name] = function (this: unknown, ...args: unknown[]) {
+    count(args);
+    return original.apply(this, args);
+  };
+}
+
+/** Wraps the prototypes of `device`'s objects (once per process). */
+export function installCounters(device: GPUDevice): void {
+  if (installed) return;
+  installed = true;
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  pass.end();
+  encoder.finish();
+  const buffer = device.createBuffer({ size: 16, usage: 0x1 | 0x8 });
+  wrap(Object.getPrototypeOf(pass), 'dispatchWorkgroups', () => counts.dispatches++);
+  wrap(Object.getPrototypeOf(device.queue), 'writeBuffer', (args) => {
+    counts.writeBuffers++;
+    const data = args[2] as ArrayBufferView | ArrayBuffer;
+    const size = args[4] as number | undefined;
+    const bytesPerElement = ArrayBuffer.isView(data) ? ((data as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1) : 1;
+    counts.uploadBytes += size !== undefined ? size * (ArrayBuffer.isView(data) ? bytesPerElement : 1) : data.byteLength;
+  });
+  wrap(Object.getPrototypeOf(device.queue), 'submit', () => counts.submits++);
+  wrap(Object.getPrototypeOf(device), 'createBuffer', () => counts.buffersCreated++);
+  wrap(Object.getPrototypeOf(buffer), 'mapAsync', () => counts.readbacks++);
+  buffer.destroy();
+}
+
+export function snapshot(): DeviceCounts {
+  return { ...counts };
+}
+
+/** (after - before) / steps, per counter. */
+export function perStep(before: DeviceCounts, after: DeviceCounts, steps: number): DeviceCounts {
+  const out = {} as DeviceCounts;
+  for (const k of Object.keys(before) as (keyof DeviceCounts)[]) out[k] = (after[k] - before[k]) / steps;
+  return out;
+}
