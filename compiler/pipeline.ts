@@ -17,6 +17,7 @@ import { emitModule, UserImports, type CompiledFunction } from './emit/module.ts
 import { higherOrderExports, planSecondOrder, secondOrderWrappers, tagOrder, type SecondOrderPlan } from './emit/higher-order.ts';
 import { ModuleNames } from './emit/names.ts';
 import { printNode } from './emit/printer.ts';
+import { fusedGroupsReport, lastFusedGroups } from './emit/fuse.ts';
 import { CompileError, diagnosticAt, fail, type Diagnostic } from './frontend/diagnostics.ts';
 import { discover, type Annotated } from './frontend/discover.ts';
 import { Lowerer } from './frontend/lower.ts';
@@ -527,6 +528,8 @@ export function inspectFunction(filePath: string, functionName: string): string 
     const { ir, activity } = analyzeFunction(a, sf);
     parts.push(`== Wengert list of ${a.name} ==`, printFunction(ir, activity));
   }
+  const groups = fusedGroupsReport(lastFusedGroups(), a.name);
+  if (groups) parts.push('', `== fused groups of ${a.name} (one generated kernel each) ==`, groups);
   parts.push('', `== generated code of ${a.name}, as written to ${path.basename(file.outputPath)} ==`, sectionOf(file.text, a.name));
   return parts.join('\n');
 }

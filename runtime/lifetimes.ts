@@ -14,16 +14,16 @@
  *   that is not reachable from the result and not yet released, is
  *   released. What the result holds moves to the enclosing scope, or, at
  *   the outermost scope, to the user.
- * - user-owned device tensors (made by hand, or returned by a generated
- *   function) give their storage back when the garbage collector reclaims
- *   the last Tensor object sharing it (a FinalizationRegistry), or at once
- *   with `dispose`.
+ * - what the user holds (tensors made by hand, results of generated
+ *   functions) is the user's: `dispose(value)` gives it back at once, and
+ *   a device backend gives back storage nobody released when the garbage
+ *   collector reclaims the last Tensor object over it (the webgpu
+ *   backend's FinalizationRegistry).
  *
  * Storage identity (the `storage` object of a Tensor) is what aliasing
  * means: `reshape` makes a new Tensor over the same storage, so a storage
  * is released once, and only by the scope that made it.
  */
-import type { Backend } from './backends/backend.ts';
 import { defaultBackend } from './backends/index.ts';
 import { setTensorHook, Tensor } from './tensor.ts';
 
@@ -50,15 +50,11 @@ function storageKey(t: Tensor): object | null {
 function onTensorCreated(t: Tensor): void {
   const key = storageKey(t);
   if (key === null) return;
-  if (owner.has(key)) {
-    // A new view of known storage (reshape): still counted for finalization if the user holds it.
-    if (scopes.length === 0 && owner.get(key) === OUTSIDE && t.backend.name !== 'cpu') userOwned(t);
-    return;
-  }
+  // A new view of known storage (reshape) belongs where the storage does.
+  if (owner.has(key)) return;
   const scope = scopes[scopes.length - 1];
   if (scope === undefined) {
     owner.set(key, OUTSIDE);
-    if (t.backend.name !== 'cpu') userOwned(t);
     return;
   }
   owner.set(key, scope.id);
@@ -114,8 +110,6 @@ export function endScope<T>(mark: number, result: T): T {
       releaseStorage(t);
     }
   }
-  // Views the result holds of storage handed to the user are the user's too.
-  if (!parent) forEachTensor(result, (t) => t.backend.name !== 'cpu' && userOwned(t), 0);
   return result;
 }
 
@@ -176,64 +170,6 @@ export function isReleased(t: Tensor): boolean {
 function releaseStorage(t: Tensor): void {
   released.add(t);
   const key = storageKey(t);
-  if (key !== null) {
-    owner.delete(key);
-    const entry = userStorage.get(key);
-    if (entry) {
-      userStorage.delete(key);
-      for (const token of entry.tokens) finalizers.unregister(token);
-    }
-  }
+  if (key !== null) owner.delete(key);
   t.backend.release(t);
-}
-
-// ---- user-owned device tensors: released when the last Tensor object over the storage is collected ----
-
-interface UserStorage {
-  backend: Backend;
-  /** One released-checking handle that keeps the storage reachable for the release call. */
-  handle: Tensor;
-  live: number;
-  tokens: object[];
-}
-
-const userStorage = new Map<object, UserStorage>();
-
-const finalizers = new FinalizationRegistry<object>((key) => {
-  const entry = userStorage.get(key);
-  if (entry === undefined) return;
-  entry.live--;
-  if (entry.live > 0) return;
-  userStorage.delete(key);
-  owner.delete(key);
-  if (!released.has(entry.handle)) {
-    released.add(entry.handle);
-    entry.backend.release(entry.handle);
-  }
-});
-
-/** Tensor objects registered with the finalizers. */
-const registered = new WeakSet<Tensor>();
-
-function userOwned(t: Tensor): void {
-  const key = storageKey(t);
-  if (key === null || released.has(t) || registered.has(t)) return;
-  registered.add(t);
-  let entry = userStorage.get(key);
-  if (entry === undefined) {
-    // The handle is a second Tensor object over the storage, held by the registry's entry, not by the user.
-    const handle = Object.create(Tensor.prototype) as Tensor;
-    Object.assign(handle, { backend: t.backend, storage: t.storage, shape: t.shape, dtype: t.dtype, size: t.size });
-    entry = { backend: t.backend, handle, live: 0, tokens: [] };
-    userStorage.set(key, entry);
-  }
-  const token = {};
-  entry.live++;
-  entry.tokens.push(token);
-  finalizers.register(t, key, token);
-}
-
-/** Device storages held by users (for tests and diagnostics). */
-export function userOwnedStorageCount(): number {
-  return userStorage.size;
 }

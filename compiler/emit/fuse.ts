@@ -56,12 +56,17 @@ export interface FusedGroup {
   text: KernelText;
 }
 
+/** A call of a fusable op whose operands are names, literals or such calls again. */
+interface Call {
+  op: FusableOp;
+  /** Operands, then the parameter if the call passes one. */
+  args: (ts.Expression | Call)[];
+}
+
 interface Candidate {
   index: number;
   name: string;
-  op: FusableOp;
-  /** The call's arguments (names or literals). */
-  args: ts.Expression[];
+  call: Call;
   /** The initializer was `asTensor(call)`. */
   asTensor: boolean;
   statement: ts.VariableStatement;
@@ -82,6 +87,34 @@ function literalValue(e: ts.Expression): number | undefined {
   return undefined;
 }
 
+/** The fusable call tree of `e`, or null (a leaf that is not a name or a literal stops it). */
+function callOf(e: ts.Expression): Call | null {
+  if (!ts.isCallExpression(e) || !ts.isIdentifier(e.expression)) return null;
+  const opName = runtimeRefOf(e.expression);
+  const op = opName === undefined ? undefined : fusableOps.get(opName);
+  if (!op) return null;
+  const max = op.operands + (op.spec.param ? 1 : 0);
+  if (e.arguments.length < op.operands || e.arguments.length > max) return null;
+  const args: (ts.Expression | Call)[] = [];
+  for (const a of e.arguments) {
+    if (isSimpleOperand(a)) args.push(a);
+    else {
+      const inner = callOf(a);
+      if (!inner) return null;
+      args.push(inner);
+    }
+  }
+  return { op, args };
+}
+
+function opCount(c: Call): number {
+  return 1 + c.args.reduce<number>((n, a) => n + (isCall(a) ? opCount(a) : 0), 0);
+}
+
+function isCall(a: ts.Expression | Call): a is Call {
+  return 'op' in a && 'args' in a && !('kind' in a);
+}
+
 /** The fusable call `const v = op(...)` / `const v = asTensor(op(...))`, if the statement is one. */
 function candidateOf(s: ts.Statement, index: number): Candidate | null {
   if (!ts.isVariableStatement(s) || !(s.declarationList.flags & ts.NodeFlags.Const)) return null;
@@ -93,14 +126,17 @@ function candidateOf(s: ts.Statement, index: number): Candidate | null {
     asTensor = true;
     init = init.arguments[0]!;
   }
-  if (!ts.isCallExpression(init) || !ts.isIdentifier(init.expression)) return null;
-  const opName = runtimeRefOf(init.expression);
-  const op = opName === undefined ? undefined : fusableOps.get(opName);
-  if (!op) return null;
-  const args = [...init.arguments];
-  const max = op.operands + (op.spec.param ? 1 : 0);
-  if (args.length < op.operands || args.length > max || !args.every(isSimpleOperand)) return null;
-  return { index, name: d.name.text, op, args, asTensor, statement: s };
+  const call = callOf(init);
+  return call ? { index, name: d.name.text, call, asTensor, statement: s } : null;
+}
+
+/** Identifier leaves of a call tree. */
+function leafNames(c: Call, into: Set<string> = new Set()): Set<string> {
+  for (const a of c.args) {
+    if (isCall(a)) leafNames(a, into);
+    else if (ts.isIdentifier(a)) into.add(a.text);
+  }
+  return into;
 }
 
 /** Every identifier read in `node`, by name, with counts (declaration names and property names excluded). */
@@ -252,6 +288,64 @@ function fuseFunction(fn: ts.FunctionDeclaration, ctx: FusionContext): ts.Functi
   return f.updateFunctionDeclaration(fn, fn.modifiers, fn.asteriskToken, fn.name, fn.typeParameters, fn.parameters, fn.type, body);
 }
 
+/** Builds kernel operands and the tree of a group, inlining the chain members `inline` names. */
+class GroupBuilder {
+  readonly operands: ts.Expression[] = [];
+  readonly ops: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  constructor(private readonly inline: (name: string) => Call | undefined) {}
+
+  node(a: ts.Expression | Call): FusedNode {
+    if (isCall(a)) {
+      const args = a.args.slice(0, a.op.operands).map((x) => this.node(x));
+      const param = a.args[a.op.operands];
+      const node: FusedNode = param === undefined ? { kind: 'op', op: a.op, args } : { kind: 'op', op: a.op, args, param: this.node(param) };
+      this.ops.push(a.op.name);
+      return node;
+    }
+    const v = literalValue(a);
+    if (v !== undefined) return { kind: 'literal', value: v };
+    const name = (a as ts.Identifier).text;
+    const inner = this.inline(name);
+    if (inner) return this.node(inner);
+    let k = this.index.get(name);
+    if (k === undefined) {
+      k = this.operands.length;
+      this.index.set(name, k);
+      this.operands.push(f.createIdentifier(name));
+    }
+    return { kind: 'operand', index: k };
+  }
+}
+
+/** `fused(kernel, [operands])` for a group, recorded in the context; null when the group is one op. */
+function groupCall(root: Call, inline: (name: string) => Call | undefined, result: string, fnName: string, ctx: FusionContext): ts.Expression | null {
+  const b = new GroupBuilder(inline);
+  const tree = b.node(root);
+  if (b.ops.length < 2) return null;
+  const text = kernelText(tree, b.operands.length);
+  const { name: kernel } = ctx.kernelFor(baseName(fnName), text, b.operands.length);
+  ctx.groups.push({ fn: fnName, kernel, result, ops: b.ops, operands: b.operands.map((o) => (o as ts.Identifier).text), text });
+  return f.createCallExpression(runtimeRef('fused'), undefined, [f.createIdentifier(kernel), f.createArrayLiteralExpression(b.operands)]);
+}
+
+/** Fuses nested fusable calls inside one expression (`add(mul(a, b), c)` where it stands), outermost first. */
+function fuseNested(node: ts.Node, fnName: string, ctx: FusionContext): ts.Node {
+  const visit = (n: ts.Node): ts.Node => {
+    if (ts.isFunctionLike(n) || ts.isClassLike(n) || ts.isBlock(n)) return n;
+    if (ts.isCallExpression(n)) {
+      const c = callOf(n);
+      if (c && opCount(c) >= 2) {
+        const call = groupCall(c, () => undefined, '(expression)', fnName, ctx);
+        if (call) return call;
+      }
+    }
+    return ts.visitEachChild(n, visit, nullContext);
+  };
+  return visit(node);
+}
+
 /** Fuses the chains of one statement list (nested lists are done already). */
 function fuseList(list: ts.Statement[], reads: ReadonlyMap<string, number>, fnName: string, ctx: FusionContext): ts.Statement[] {
   const candidates = new Map<string, Candidate>();
@@ -259,67 +353,39 @@ function fuseList(list: ts.Statement[], reads: ReadonlyMap<string, number>, fnNa
     const c = candidateOf(s, i);
     if (c) candidates.set(c.name, c);
   });
-  if (candidates.size < 2) return list;
   // child -> the candidate it is inlined into
   const inlinedInto = new Map<string, Candidate>();
   for (const c of candidates.values()) {
-    for (const a of c.args) {
-      if (!ts.isIdentifier(a)) continue;
-      const child = candidates.get(a.text);
+    for (const name of leafNames(c.call)) {
+      const child = candidates.get(name);
       if (!child || child.index >= c.index || reads.get(child.name) !== 1 || inlinedInto.has(child.name)) continue;
       if (!stableBetween(child, c, list, candidates)) continue;
       inlinedInto.set(child.name, c);
     }
   }
-  if (inlinedInto.size === 0) return list;
   const removed = new Set<number>();
   const replaced = new Map<number, ts.Statement>();
   for (const root of candidates.values()) {
     if (inlinedInto.has(root.name)) continue;
-    const members: Candidate[] = [];
-    const operands: ts.Expression[] = [];
-    const operandIndex = new Map<string, number>();
-    const tree = (c: Candidate): FusedNode => {
-      members.push(c);
-      const node = (a: ts.Expression): FusedNode => {
-        const v = literalValue(a);
-        if (v !== undefined) return { kind: 'literal', value: v };
-        const name = (a as ts.Identifier).text;
-        const child = candidates.get(name);
-        if (child && inlinedInto.get(name) === c) return tree(child);
-        let k = operandIndex.get(name);
-        if (k === undefined) {
-          k = operands.length;
-          operandIndex.set(name, k);
-          operands.push(f.createIdentifier(name));
-        }
-        return { kind: 'operand', index: k };
-      };
-      const args = c.args.slice(0, c.op.operands).map(node);
-      const param = c.args[c.op.operands];
-      return param === undefined ? { kind: 'op', op: c.op, args } : { kind: 'op', op: c.op, args, param: node(param) };
+    const members: Candidate[] = [root];
+    const inline = (name: string): Call | undefined => {
+      const child = candidates.get(name);
+      if (!child || !members.includes(inlinedInto.get(name)!)) return undefined;
+      members.push(child);
+      return child.call;
     };
-    const root_ = tree(root);
-    if (members.length < 2) continue;
-    const text = kernelText(root_, operands.length);
-    const { name: kernel } = ctx.kernelFor(baseName(fnName), text, operands.length);
-    ctx.groups.push({
-      fn: fnName,
-      kernel,
-      result: root.name,
-      ops: members.map((m) => m.op.name).reverse(),
-      operands: operands.map((o) => (o as ts.Identifier).text),
-      text,
-    });
-    let call: ts.Expression = f.createCallExpression(runtimeRef('fused'), undefined, [f.createIdentifier(kernel), f.createArrayLiteralExpression(operands)]);
+    let call = groupCall(root.call, inline, root.name, fnName, ctx);
+    if (!call) continue;
     if (root.asTensor) call = f.createCallExpression(runtimeRef('asTensor'), undefined, [call]);
     const decl = root.statement.declarationList.declarations[0]!;
-    const statement = f.updateVariableStatement(
-      root.statement,
-      root.statement.modifiers,
-      f.updateVariableDeclarationList(root.statement.declarationList, [f.updateVariableDeclaration(decl, decl.name, decl.exclamationToken, decl.type, call)]),
+    replaced.set(
+      root.index,
+      f.updateVariableStatement(
+        root.statement,
+        root.statement.modifiers,
+        f.updateVariableDeclarationList(root.statement.declarationList, [f.updateVariableDeclaration(decl, decl.name, decl.exclamationToken, decl.type, call)]),
+      ),
     );
-    replaced.set(root.index, statement);
     for (const m of members) if (m !== root) removed.add(m.index);
   }
   const out: ts.Statement[] = [];
@@ -330,7 +396,7 @@ function fuseList(list: ts.Statement[], reads: ReadonlyMap<string, number>, fnNa
       carried = [...carried, ...(ts.getSyntheticLeadingComments(s) ?? [])];
       return;
     }
-    let next = replaced.get(i) ?? s;
+    let next = replaced.get(i) ?? (candidates.has(nameOf(s)) && !inlinedInto.has(nameOf(s)) ? s : (fuseNested(s, fnName, ctx) as ts.Statement));
     if (carried.length) {
       next = ts.setSyntheticLeadingComments(next, [...carried, ...(ts.getSyntheticLeadingComments(next) ?? [])]);
       carried = [];
@@ -340,14 +406,19 @@ function fuseList(list: ts.Statement[], reads: ReadonlyMap<string, number>, fnNa
   return out;
 }
 
+function nameOf(s: ts.Statement): string {
+  if (!ts.isVariableStatement(s)) return '';
+  const d = s.declarationList.declarations[0];
+  return d && ts.isIdentifier(d.name) ? d.name.text : '';
+}
+
 /** No statement strictly between `child` and `user` assigns a name `child` reads (so it may move down to `user`). */
 function stableBetween(child: Candidate, user: Candidate, list: readonly ts.Statement[], candidates: ReadonlyMap<string, Candidate>): boolean {
   const leaves = new Set<string>();
   const collect = (c: Candidate): void => {
-    for (const a of c.args) {
-      if (!ts.isIdentifier(a)) continue;
-      leaves.add(a.text);
-      const inner = candidates.get(a.text);
+    for (const name of leafNames(c.call)) {
+      leaves.add(name);
+      const inner = candidates.get(name);
       if (inner && inner.index < c.index) collect(inner);
     }
   };
@@ -371,4 +442,17 @@ export function fuseAndRelease(statements: readonly ts.Statement[], names: Modul
   const fused = fuseModule(statements, ctx);
   lastGroups = ctx.groups;
   return insertLifetimes(fused, (n) => names.isModuleLevel(n));
+}
+
+/** The fused groups of user function `fn` (its jvp_ and valueAndVjp_), as text for `wengert inspect`; '' when none. */
+export function fusedGroupsReport(groups: readonly FusedGroup[], fn: string): string {
+  const mine = groups.filter((g) => baseName(g.fn) === fn);
+  if (mine.length === 0) return '';
+  return mine
+    .map((g) => {
+      const at = g.result === '(expression)' ? 'an expression' : g.result;
+      const head = `${g.kernel} in ${g.fn}: ${at} = ${g.text.formula} with v = [${g.operands.join(', ')}] (${g.ops.length} ops: ${g.ops.join(', ')})`;
+      return `${head}\n${g.text.wgsl.replace(/^/gm, '    ')}`;
+    })
+    .join('\n');
 }

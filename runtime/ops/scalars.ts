@@ -15,8 +15,7 @@ import { backendOf, expectTensor, floatDtype } from './util.ts';
 export { numberOnCpu } from './util.ts';
 import { mul } from './elementwise.ts';
 import { sum, mean } from './reductions.ts';
-import { checkLogits, logSoftmax, softmaxCrossEntropyGrad } from './nn.ts';
-import { gather, reshape } from './indexing.ts';
+import { checkLogits, softmaxCrossEntropyGrad } from './nn.ts';
 
 /** The sum of all elements as a 0-d tensor (no read back). */
 export function sumAll(x: Tensor): Tensor {
@@ -32,28 +31,11 @@ export function meanAll(x: Tensor): Tensor {
 
 /**
  * `softmaxCrossEntropy` as a 0-d tensor: the mean over the batch of
- * -log softmax(logits)[label]. On the CPU one fused pass; elsewhere
- * logSoftmax, a gather of the label entries and a sum, all on the device.
+ * -log softmax(logits)[label], computed on the backend (no read back).
  */
 export function softmaxCrossEntropyLoss(logits: Tensor, labels: Int32Array | Tensor): Tensor {
   const idx = checkLogits('softmaxCrossEntropyLoss', logits, labels);
-  const backend = backendOf('softmaxCrossEntropyLoss', logits);
-  const dtype = floatDtype(logits);
-  if (backend === cpu || backend.name === 'cpu') {
-    const value = backend.softmaxCrossEntropy(logits, idx);
-    return backend.fill([], value, dtype);
-  }
-  const [n, c] = logits.shape as [number, number];
-  const picked = new Int32Array(n);
-  for (let i = 0; i < n; i++) picked[i] = i * c + idx[i]!;
-  const ls = logSoftmax(logits, 1);
-  const rows = gather(reshape(ls, [n * c, 1]), picked);
-  release(ls);
-  const total = sum(rows, [0, 1]);
-  release(rows);
-  const out = mul(total, -1 / n);
-  release(total);
-  return out;
+  return backendOf('softmaxCrossEntropyLoss', logits).softmaxCrossEntropyMean(logits, idx);
 }
 
 /** The tangent of softmaxCrossEntropyLoss, a 0-d tensor: <softmax(logits) - onehot, dlogits> / batch. */
