@@ -119,6 +119,21 @@ export function tensorTerms(ts: Tensor[], x: Tensor): number {
   });
   return terms.reduce((a, b) => a + b * b, 0) + s;
 }
+
+/** Callbacks that change enclosing locals: an operand read before the call keeps its value. @differentiable */
+export function effects(xs: number[], x: number): number {
+  let s = x;
+  const r = s + xs.reduce((a, v) => {
+    s += v * x;
+    return a + v * s;
+  }, 0);
+  let count = 0;
+  const anyBig = xs.some((v) => {
+    count++;
+    return v * x > 1;
+  });
+  return r * s + (anyBig ? count * x : x * x);
+}
 `;
 
 let m: Built<any, any>;
@@ -209,6 +224,22 @@ describe('array methods with callbacks, lowered to loops', () => {
 
   test('tensors read in callbacks: ts.map((t) => sum(mul(t, x))) and ts.forEach over a Tensor[] parameter', () => {
     checkTensors('tensorTerms', [[f64([2, 3]), f64([2, 3])], f64([2, 3])], [0, 1]);
+  });
+
+  test('callbacks that write enclosing locals: s + xs.reduce(...) reads s before the callbacks change it', () => {
+    for (const x of [0.3, 0.8]) checkDerivatives(m, 'effects', [[0.5, 2, -1.5], x]);
+    // s = x, then s += v x per element; r = x + sum of v s_k.
+    const xs = [0.5, 2, -1.5];
+    const x = 0.3;
+    let s = x;
+    let a = 0;
+    for (const v of xs) {
+      s += v * x;
+      a += v * s;
+    }
+    const r = x + a;
+    expect(m.source.effects(xs, x)).toBeCloseTo(r * s + x * x, 12);
+    expect(m.grad.valueAndGrad_effects(xs, x)[0]).toBe(m.source.effects(xs, x));
   });
 
   test('a map becomes a loop pushing into a new array', () => {
