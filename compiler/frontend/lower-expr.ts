@@ -16,7 +16,8 @@ import type { Lowerer } from './lower.ts';
 import { classifyType, typeForMessage, varTypeForMessage } from './types.ts';
 import { unsupportedExpression } from './unsupported.ts';
 import { arrayMethodValue, methodAllocation, type Allocation } from './lower-array-methods.ts';
-import { isStructureArray, madeArgument, structureArrayAllocation, tensorListOperand } from './lower-objects.ts';
+import { shapeAt, shapeElementRead } from './lower-shapes.ts';
+import { isStructureArray, madeArgument, refuseRecordWrite, structureArrayAllocation, tensorListOperand } from './lower-objects.ts';
 import { assignedVariables, destructuringAssignment, hasSideEffects, laterAssigned, lowerInOrder, sequencedCondition, snapshot } from './lower-effects.ts';
 import { constantArgument, constantArrayRef, constantCondition, constantNumberOperand, constantNumberRead, lowerNullish, portableOpaqueType } from './lower-constants.ts';
 import { localCall, localCondition } from './lower-closures.ts';
@@ -219,6 +220,9 @@ export function lowerExpression(L: Lowerer, e: Expression, out: Stmt[], target: 
  * `t.size`, `t.rank`, `t.shape[i]`, `t.shape.length`. Null for anything else.
  */
 function tensorMeta(L: Lowerer, e: Expression, out: Stmt[]): PExpr | null {
+  // `x.shape.at(-1)`, `shape.at(i)` (lower-shapes.ts).
+  const at = shapeAt(L, e, out);
+  if (at) return at;
   const isTensor = (x: Expression) => classifyType(x.getType()).kind === 'tensor';
   const base = (x: Expression): string | null => {
     const v = lowerTensor(L, x, out, null);
@@ -254,6 +258,9 @@ function typeName(t: VarType): string {
 }
 
 function loadNumber(L: Lowerer, ref: Ref, e: Expression, out: Stmt[], target: string | null): Operand {
+  // `shape[shape.length - 1]` where `const shape = x.shape` (lower-shapes.ts).
+  const dim = shapeElementRead(L, ref);
+  if (dim) return L.emit(out, target ?? L.temp(), { kind: 'pure', expr: dim }, e);
   const t = L.refType(ref, e);
   if (t.kind !== 'number' && t.kind !== 'opaque') fail(e, `${e.getText()} is ${typeName(t)}, not a number`, 'use a number here: read one element or field of it, such as xs[i] or p.w');
   if (t.kind === 'opaque' && classifyType(e.getType()).kind !== 'number') fail(e, `${e.getText()} is not a number`, 'use a number here: read one element or field of it, such as xs[i] or p.w');
@@ -388,6 +395,8 @@ export function lowerPlace(L: Lowerer, e: Expression, out: Stmt[]): Place {
     }
     const t = L.refType(ref, e);
     if (t.kind !== 'number') fail(e, `cannot assign to ${e.getText()} (${typeName(t)})`, 'assign array elements one number at a time');
+    // A field of a local object, or of one in a local array of them, is shared with the record (lower-objects.ts).
+    refuseRecordWrite(L, ref, e);
     return {
       kind: 'ref',
       ref,

@@ -256,3 +256,14 @@ export function declareStructure(L: Lowerer, sourceName: string, type: VarType, 
   L.bind(sourceName, { kind: 'var', name, type, isConst, isParam: false });
   return true;
 }
+
+/**
+ * Refuses a write into a field of a local record (`layer.b = ...`,
+ * `pts[i].x = ...`): a record is shared with the arrays it was pushed into,
+ * and its fields are read back in the reverse sweep as they were made.
+ */
+export function refuseRecordWrite(L: Lowerer, ref: import('../ir/ir.ts').Ref, at: Expression): void {
+  const base = L.fn.locals.get(ref.base);
+  if (!base || !(base.kind === 'object' || base.kind === 'tuple' || isStructureArray(base))) return;
+  fail(at, `cannot write into ${at.getText()}: the fields of a local object are fixed when it is made`, 'make a new object with the new value (pts.push({ x: v, y: p.y })), or keep the value in a let variable');
+}

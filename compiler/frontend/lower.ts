@@ -824,7 +824,7 @@ export class Lowerer {
         // `new Array(n).fill(0)` is typed any[]: its elements are numbers.
         if (type.elem.kind === 'opaque' && type.elem.text === 'any') type.elem = num;
         if (type.elem.kind !== 'number' && !isRowsType(type) && !isStructureArray(type)) {
-          fail(init, 'local arrays hold numbers, or number[] rows (number[][])', 'use a number[], a Float64Array or a number[][]; for records, keep one number array per field (xs, ys)');
+          fail(init, 'local arrays hold numbers, number[] rows (number[][]), tensors or objects', 'use a number[], a Float64Array, a number[][], a Tensor[] or an array of objects; keep flags and strings as numbers (0 or 1) or outside the function');
         }
         const name = this.fresh(sourceName, type);
         this.bind(sourceName, { kind: 'var', name, type, isConst: true, isParam: false });

@@ -32,13 +32,16 @@ const expressions: Partial<Record<SyntaxKind, Refusal>> = {
   [SyntaxKind.TypeOfExpression]: { what: 'typeof', hint: 'types are known at build time; remove the check' },
   [SyntaxKind.TemplateExpression]: { what: 'a template string', hint: 'strings play no part in derivatives' },
   [SyntaxKind.StringLiteral]: { what: 'a string', hint: 'strings play no part in derivatives' },
-  [SyntaxKind.ObjectLiteralExpression]: { what: 'an object literal', hint: 'use separate number variables or a Float64Array' },
+  [SyntaxKind.ObjectLiteralExpression]: { what: 'an object literal', hint: 'an object literal is a record where its type is declared: an argument, a const of an object type, a pushed element or a result; declare it in a const of its type first' },
   [SyntaxKind.NewExpression]: { what: 'new', hint: 'allocate arrays in a declaration: const a = new Float64Array(n)' },
   [SyntaxKind.TaggedTemplateExpression]: { what: 'a tagged template', hint: 'strings play no part in derivatives' },
   [SyntaxKind.ClassExpression]: { what: 'a class expression', hint: 'move it to module level' },
   [SyntaxKind.NullKeyword]: { what: 'null', hint: 'use a number' },
   [SyntaxKind.SuperKeyword]: { what: 'super', hint: 'call the base method from outside the differentiable function' },
 };
+
+/** The refusals by syntax kind, for the documented list (refusals.ts). */
+export { statements as statementRefusals, expressions as expressionRefusals };
 
 export function unsupportedStatement(node: Node): never {
   const r = statements[node.getKind()];

@@ -13,6 +13,7 @@
 import { ts } from 'ts-morph';
 import type { Expr, IRFunction, Operand, VarType } from '../ir/ir.ts';
 import { isStructured } from '../ir/ir.ts';
+import { forEachStmt, pexprVars, stmtReads } from '../ir/walk.ts';
 import type { Activity } from '../analysis/activity.ts';
 import { id, identity, operand, recordLiteral } from '../emit/nodes.ts';
 import { expr, stmt } from '../emit/template.ts';
@@ -48,13 +49,36 @@ function fieldOf(base: ts.Expression, name: string, e: Record_): ts.Expression {
   return /^[A-Za-z_$][\w$]*$/.test(name) ? ts.factory.createPropertyAccessExpression(base, name) : ts.factory.createElementAccessExpression(base, ts.factory.createStringLiteral(name, true));
 }
 
-/** Reverse mode, adjoint sweep of `t = record{...}`: each number or tensor field's cotangent goes to the value put there. */
-export function recordAdjoint(target: string, e: Record_, fn: IRFunction, act: Activity, d: (v: string) => string): ts.Statement[] {
+/**
+ * The result of a structure-valued function when it is a record that only
+ * the return reads (`return [h, c]`, `return { h, c }`): its adjoint is the
+ * output cotangent itself, so no adjoint structure is made per call.
+ */
+export function seedRecord(fn: IRFunction): string | null {
+  const last = fn.body[fn.body.length - 1];
+  if (!last || last.kind !== 'return' || last.value.kind !== 'var') return null;
+  const v = last.value.name;
+  let defs = 0;
+  let record = false;
+  let reads = 0;
+  forEachStmt(fn.body, (s) => {
+    if (s.kind === 'assign' && s.target === v) {
+      defs++;
+      record = s.expr.kind === 'record';
+    }
+    if (s.kind === 'if' || s.kind === 'loop') reads += pexprVars(s.cond).filter((x) => x === v).length;
+    else reads += stmtReads(s).filter((x) => x === v).length;
+  });
+  return defs === 1 && record && reads === 1 ? v : null;
+}
+
+/** Reverse mode, adjoint sweep of `t = record{...}`: each number or tensor field's cotangent goes to the value put there (read from `from`, t's adjoint or the seed). */
+export function recordAdjoint(target: string, e: Record_, fn: IRFunction, act: Activity, d: (v: string) => string, from = d(target)): ts.Statement[] {
   const out: ts.Statement[] = [];
   for (const field of e.fields) {
     const v = field.value;
     if (v.kind !== 'var' || !act.isActive(v.name)) continue;
-    const part = fieldOf(id(d(target)), field.name, e);
+    const part = fieldOf(id(from), field.name, e);
     const kind = typeOf(fn, v.name)?.kind;
     if (kind === 'number') out.push(stmt`${d(v.name)} += ${part};`);
     else if (kind === 'tensor') out.push(stmt`${d(v.name)} = addTensorOrNull(${d(v.name)}, ${part});`);

@@ -128,10 +128,10 @@ describe('local number[][]', () => {
 describe('what stays refused says why and what to do instead', () => {
   const refusals: { name: string; code: string; message: string; hint: RegExp }[] = [
     {
-      name: 'an array of objects',
-      code: '/** @differentiable */\nexport function f(x: number): number { const pts: { a: number }[] = []; return x; }',
-      message: 'local arrays hold numbers, or number[] rows (number[][])',
-      hint: /one number array per field/,
+      name: 'an array of booleans (arrays of objects are accepted: test/compiler/composable-structures.test.ts)',
+      code: '/** @differentiable */\nexport function f(x: number): number { const flags: boolean[] = []; return x; }',
+      message: 'local arrays hold numbers, number[] rows (number[][]), tensors or objects',
+      hint: /numbers \(0 or 1\)/,
     },
     {
       name: 'a row of a parameter shared with a local 2-D array',

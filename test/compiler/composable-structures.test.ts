@@ -10,7 +10,8 @@
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { flatten, randn, Rng, unflatten } from 'wengert';
-import { buildFixture, type Built } from '../helpers/generate.ts';
+import { formatDiagnostic } from 'wengert/compiler';
+import { buildFixture, compileFixture, type Built } from '../helpers/generate.ts';
 import { checkDerivatives } from '../helpers/check.ts';
 import { dotFlat } from '../helpers/numeric.ts';
 import { typecheck } from '../helpers/typecheck.ts';
@@ -182,4 +183,94 @@ describe('functions returning tuples and objects of tensors', () => {
   test('the generated file type-checks under strict', () => {
     expect(typecheck([m.sourcePath.replace(/\.ts$/, '.grad.ts')]).join('\n')).toBe('');
   });
+});
+
+const more = `
+import { Tensor, reshape, sum, mul, tanh } from 'wengert';
+
+/** The last dimension by index arithmetic. @differentiable */
+export function lastByLength(x: Tensor): number {
+  const d = x.shape[x.shape.length - 1]!;
+  return (sum(mul(x, x)) as number) * d;
+}
+
+/** shape.at with negative, literal and computed indexes. @differentiable wrt(x) */
+export function lastByAt(x: Tensor, k: number): number {
+  const d = x.shape.at(-1)!;
+  const n = x.shape.at(0)!;
+  const picked = x.shape.at(k - 2)!;
+  return (sum(tanh(reshape(x, [n * d]))) as number) * d + picked;
+}
+
+/** Through a local alias of the shape. @differentiable */
+export function viaAlias(x: Tensor): number {
+  const shape = x.shape;
+  const d = shape[shape.length - 1]!;
+  return (sum(mul(x, x)) as number) * d + shape.length + shape.at(-2)!;
+}
+
+export interface Pt { x: number; y: number }
+
+/** An array of objects of numbers built with push, read through aliases of its elements. @differentiable */
+export function polyline(xs: number[]): number {
+  const pts: Pt[] = [];
+  for (let i = 0; i < xs.length; i++) pts.push({ x: xs[i]!, y: xs[i]! * xs[i]! });
+  let len = 0;
+  for (let i = 1; i < pts.length; i++) {
+    const a = pts[i - 1]!;
+    const b = pts[i]!;
+    len += Math.hypot(b.x - a.x, b.y - a.y);
+  }
+  return len;
+}
+`;
+
+describe('shapes read with negative and computed indexes; arrays of objects of numbers', () => {
+  let s: Built<any, any>;
+  beforeAll(async () => {
+    s = await buildFixture('h4-composable-structures-more', more);
+  });
+
+  test('x.shape[x.shape.length - 1], x.shape.at(-1), shape.at(k - 2), a local alias of the shape', () => {
+    const x = f64([2, 3]);
+    checkDerivatives(s, 'lastByLength', [x]);
+    for (const k of [0, 1, 2, 3]) checkDerivatives(s, 'lastByAt', [x, k], { wrt: [0] });
+    checkDerivatives(s, 'viaAlias', [f64([4, 2, 3])]);
+    // The dimensions themselves: 3 * 4 + ... from the primal.
+    expect(s.source.lastByAt(x, 0)).toBeCloseTo(s.grad.valueAndGrad_lastByAt(x, 0)[0], 14);
+  });
+
+  test('an array of objects built with push', () => {
+    checkDerivatives(s, 'polyline', [[0.5, -1, 2, 0.25]]);
+  });
+
+  test('the generated file type-checks under strict', () => {
+    expect(typecheck([s.sourcePath.replace(/\.ts$/, '.grad.ts')]).join('\n')).toBe('');
+  });
+});
+
+describe('refused, with a located error and a hint', () => {
+  const cases: { name: string; code: string; message: RegExp }[] = [
+    {
+      name: 'writing into a field of a local object',
+      code: `export interface Pt { x: number; y: number }\n/** @differentiable */\nexport function f(a: number): number {\n  const pts: Pt[] = [];\n  pts.push({ x: a, y: a });\n  pts[0]!.x = 2 * a;\n  return pts[0]!.x;\n}\n`,
+      message: /:6:3: error: cannot write into pts\[0\]!\.x: the fields of a local object are fixed when it is made\n\s+hint: make a new object/,
+    },
+    {
+      name: 'a structure returned from several places',
+      code: `import { Tensor, tanh } from 'wengert';\n/** @differentiable */\nexport function f(a: Tensor, up: boolean): [Tensor, Tensor] {\n  if (up) return [a, tanh(a)];\n  return [tanh(a), a];\n}\n`,
+      message: /:4:11: error: f returns \[Tensor, Tensor\] from several places\n\s+hint: compute the parts into let variables/,
+    },
+    {
+      name: 'a field holding an array that is not made in the function',
+      code: `export interface Box { v: number[] }\n/** @differentiable */\nexport function g(b: Box): number { return b.v[0]!; }\n/** @differentiable */\nexport function f(xs: number[]): number {\n  return g({ v: xs });\n}\n`,
+      message: /:6:17: error: xs cannot be a field here: a field holding number\[\] must be made in the function/,
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const { result } = compileFixture(`h4-structures-refused-${cases.indexOf(c)}`, c.code);
+      expect(result.diagnostics.map(formatDiagnostic).join('\n')).toMatch(c.message);
+    });
+  }
 });
