@@ -23,40 +23,18 @@
  *   `tensorRuntimeNames`; generated code imports them from `wengert`.
  */
 import type { Rule } from './types.ts';
+import type { BinaryOpName, UnaryOpName } from '../../runtime/backends/op-table.ts';
 import { gradHelperRules, type GradHelperPrim } from './tensor-grad-helpers.ts';
 
 /** Every runtime op with a derivative rule. */
 export type TensorPrim =
-  // elementwise
-  | 'add'
-  | 'sub'
-  | 'mul'
-  | 'div'
-  | 'pow'
-  | 'maximum'
-  | 'minimum'
-  | 'prelu'
-  | 'neg'
-  | 'exp'
-  | 'log'
-  | 'sqrt'
-  | 'abs'
-  | 'tanh'
-  | 'sigmoid'
-  | 'relu'
-  | 'leakyRelu'
-  | 'softplus'
+  // elementwise: every op of the runtime's op table (runtime/backends/op-table.ts), comparisons,
+  // sign and maxMask with a zero derivative
+  | UnaryOpName
+  | BinaryOpName
   | 'where'
   | 'cast'
   // zero derivative
-  | 'sign'
-  | 'greater'
-  | 'greaterEqual'
-  | 'less'
-  | 'lessEqual'
-  | 'equal'
-  | 'notEqual'
-  | 'maxMask'
   | 'argmax'
   // reductions
   | 'sum'
