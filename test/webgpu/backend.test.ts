@@ -10,7 +10,7 @@ import * as W from 'wengert';
 import { WebGpuError, type WebGpuBackend } from 'wengert';
 import { Runner, sizeClass } from '../../runtime/backends/webgpu/runner.ts';
 import { WebGpuBackend as Backend } from '../../runtime/backends/webgpu/index.ts';
-import { preferSwiftShader } from '../../runtime/backends/webgpu/device.ts';
+import { acquireDevice, preferSwiftShader } from '../../runtime/backends/webgpu/device.ts';
 import { gpuOrSkip } from './helpers.ts';
 
 const gpu = await gpuOrSkip();
@@ -128,6 +128,15 @@ describe.skipIf(!gpu)('the webgpu backend', () => {
     }
     expect(message).toMatch(/^webgpu: badOp\(\[2,3\]\) failed on the device: .*/s);
     expect(message).toMatch(/WGSL|parse|error/i);
+  });
+
+  it('a lost device makes every later op throw, saying so', async () => {
+    const { device } = await acquireDevice();
+    const lost = new Backend(new Runner(device, false), 'to be lost');
+    const x = lost.fromValues(Float32Array.from([1, 2]), [2]);
+    device.destroy();
+    await device.lost;
+    expect(() => W.exp(x)).toThrow(/webgpu: the device was destroyed/);
   });
 
   it('a buffer past the device limit is refused at once, naming the op and shape', () => {
