@@ -19,7 +19,7 @@ import { dotFlat, finiteDifferenceGradient, maxRelError } from '../helpers/numer
 import { typecheck } from '../helpers/typecheck.ts';
 
 const source = `
-import { Tensor, add, matmul, tanh, mul, sum } from 'wengert';
+import { Tensor, add, matmul, tanh, mul, sum, stack } from 'wengert';
 
 /** map with the element and its index, then reduce with an initial value. @differentiable */
 export function mapReduce(xs: number[], x: number): number {
@@ -134,6 +134,26 @@ export function effects(xs: number[], x: number): number {
   });
   return r * s + (anyBig ? count * x : x * x);
 }
+
+/** map of tensors to tensors: a local Tensor[]. @differentiable */
+export function tensorMap(xs: Tensor[], w: Tensor): number {
+  const hs = xs.map((x) => tanh(matmul(x, w)));
+  let s = 0;
+  for (const h of hs) s += sum(mul(h, h)) as number;
+  return s + (sum(stack(hs, 0)) as number);
+}
+
+/** reduce over a local Tensor[] built with push. @differentiable */
+export function tensorReduce(x: Tensor, w: Tensor): number {
+  const hs: Tensor[] = [];
+  let h = x;
+  for (let i = 0; i < 3; i++) {
+    h = tanh(matmul(h, w));
+    hs.push(h);
+  }
+  const total = hs.reduce((acc, t) => add(acc, t));
+  return sum(mul(total, total)) as number;
+}
 `;
 
 let m: Built<any, any>;
@@ -240,6 +260,11 @@ describe('array methods with callbacks, lowered to loops', () => {
     const r = x + a;
     expect(m.source.effects(xs, x)).toBeCloseTo(r * s + x * x, 12);
     expect(m.grad.valueAndGrad_effects(xs, x)[0]).toBe(m.source.effects(xs, x));
+  });
+
+  test('xs.map((x) => tanh(matmul(x, w))) makes a local Tensor[]; reduce over a local Tensor[] without an initial value', () => {
+    checkTensors('tensorMap', [[f64([2, 3]), f64([2, 3]), f64([2, 3])], f64([3, 3])], [0, 1]);
+    checkTensors('tensorReduce', [f64([2, 3]), f64([3, 3])], [0, 1]);
   });
 
   test('a map becomes a loop pushing into a new array', () => {
