@@ -435,7 +435,9 @@ function foldFirstContribution(list: readonly ts.Statement[], fnBody: readonly t
   });
   const next = new Map<string, number>();
   const firstMentionAfter = (name: string, i: number): number => {
-    const at = mentions.get(name)!;
+    // A declaration nothing mentions (not even itself, when it declares only) has no later mention.
+    const at = mentions.get(name);
+    if (!at) return -1;
     let k = next.get(name) ?? 0;
     while (k < at.length && at[k]! <= i) k++;
     next.set(name, k);

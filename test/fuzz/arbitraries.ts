@@ -19,6 +19,8 @@ export const FEATURES = [
   'moduleConst', 'flagAssign', 'boolParam', 'stringParam',
   // Arrays (issue #10 item 6): slice, concat, reverse, fill, pop, shift, indexOf; local number[][].
   'arrayMethods', 'grid2d',
+  // Arrays of objects built with push, and helpers that fill an out-parameter (render-arrays.ts).
+  'records', 'outParams',
   // Closures and array methods with callbacks (issue #10 item 3): local functions, map, filter, reduce, forEach, some, every, Array.from.
   'closures', 'callbacks',
   ...RENDER_SWITCHES,
@@ -239,6 +241,8 @@ export function programArbitrary(opts: GeneratorOptions = DEFAULT_OPTIONS): fc.A
       arbitrary: fc.record({ k: fc.constant('setCell' as const), grid: fc.nat(2), i: index, j: index, op: fc.constantFrom('=' as const, '+=' as const), e: expr }),
       weight: w('grid2d', 2),
     },
+    { arbitrary: fc.record({ k: fc.constant('records' as const), n: fc.nat(3), e: expr, e2: expr, target: fc.nat(5), read: fc.nat(3) }), weight: w('records', 2) },
+    { arbitrary: fc.record({ k: fc.constant('outParam' as const), e: expr, e2: expr, e3: expr, target: fc.nat(5) }), weight: w('outParams', 2) },
     {
       arbitrary: fc.record({ k: fc.constant('localFn' as const), form: fc.nat(3), e: expr, c: cond, e2: expr, target: fc.nat(5) }),
       weight: w('closures', 3),

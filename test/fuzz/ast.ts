@@ -135,6 +135,13 @@ export type Stmt =
   /** `g[i][j] = e` or `g[i][j] += e` on a local number[][] in scope. */
   | { k: 'setCell'; grid: number; i: Index; j: Index; op: '=' | '+='; e: Expr }
   /**
+   * An array of objects built with push (render-arrays.ts): `const pN: { a: number; b: number }[] = []`,
+   * `n` records `{ a: e, b: e2 }` pushed in a loop, then read into `target` by for...of (`read` even) or by index.
+   */
+  | { k: 'records'; n: number; e: Expr; e2: Expr; target: number; read: number }
+  /** An out-parameter call (render-arrays.ts): `const oN = [e, e2]; fillOut(e3, oN); target += oN[0] * oN[1];`. */
+  | { k: 'outParam'; e: Expr; e2: Expr; e3: Expr; target: number }
+  /**
    * A local function for the rest of the block (render-closures.ts), by `form`: an arrow with
    * an expression body, a block body with a default parameter and an early return (`c`, `e2`),
    * a function declaration, or an arrow that adds to a captured variable (`target`).

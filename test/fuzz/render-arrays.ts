@@ -3,10 +3,14 @@
  * methods (`slice(a, b)`, `concat`, `slice().reverse()`, `indexOf`, and on
  * local arrays `reverse`, `fill`, `pop`, `shift`) and local 2-D arrays
  * (`const g: number[][] = []` built row by row with `push`, read and
- * written as `g[i][j]`). Every choice keeps arrays non-empty, so reads
- * `a[i % a.length]` stay defined.
+ * written as `g[i][j]`), arrays of objects built with push
+ * (`pN.push({ a: e, b: e2 })`, read by for...of and through an alias of an
+ * element), and calls of a module-level helper that fills an
+ * out-parameter (`fillOut(v, oN)`, switches `records` and `outParams`).
+ * Every choice keeps arrays non-empty, so reads `a[i % a.length]` stay
+ * defined.
  */
-import type { ArrayInit, Expr, Stmt } from './ast.ts';
+import type { ArrayInit, Expr, Program, Stmt } from './ast.ts';
 import { atom, fresh, line, nested, traced, type ArrVar, type Ctx, type Rendered, type Scope } from './render-context.ts';
 import { renderExpr, renderIndex } from './render-expr.ts';
 
@@ -69,9 +73,59 @@ function cell(g: string, i: Extract<Expr, { k: 'cell' }>['i'], j: Extract<Expr, 
   return `${g}[${row}][${renderIndex(j, cols, scope, ctx)}]`;
 }
 
+/** The name of the module-level helper that fills an out-parameter. */
+export const OUT_HELPER = 'fillOut';
+
+/**
+ * The module-level out-parameter helper, when the program calls it: it
+ * returns nothing and writes every element of `out` from its old value and
+ * `v`, so the caller's adjoint flows back through the written array.
+ */
+export function outParamHelper(p: Program, mode: 'ts' | 'js'): string {
+  if (!JSON.stringify([p.main, p.helpers]).includes('"k":"outParam"')) return '';
+  const ts = mode === 'ts';
+  const head = ts ? `/** @differentiable */\nexport function ${OUT_HELPER}(v: number, out: number[]): void {` : `function ${OUT_HELPER}(v, out) {`;
+  const el = ts ? 'out[i]!' : 'out[i]';
+  return `${head}\n  for (let i = 0; i < out.length; i++) out[i] = ${el} * Math.tanh(v) + (i + 1) * v * v;\n}\n\n`;
+}
+
 /** Statements on local arrays and 2-D arrays; `declares` names a new 2-D array. */
-export function renderArrayStmt(s: Extract<Stmt, { k: 'arrayOp' | 'grid' | 'setCell' }>, scope: Scope, ctx: Ctx): { text: string; grid?: string } {
+export function renderArrayStmt(s: Extract<Stmt, { k: 'arrayOp' | 'grid' | 'setCell' | 'records' | 'outParam' }>, scope: Scope, ctx: Ctx): { text: string; grid?: string } {
   switch (s.k) {
+    case 'records': {
+      const targets = scope.nums.filter((v) => v.assignable);
+      if (targets.length === 0) return { text: '' };
+      const t = targets[s.target % targets.length]!.name;
+      const pts = fresh(ctx, 'p');
+      const r = fresh(ctx, 'r');
+      const q = fresh(ctx, 'q');
+      const n = 1 + (s.n % 3);
+      const ts = ctx.mode === 'ts';
+      const inner: Scope = { ...scope, nums: [...scope.nums, { name: r, assignable: false }], counters: [...scope.counters, r] };
+      const a = renderExpr(s.e, inner, ctx).s;
+      const b = renderExpr(s.e2, inner, ctx).s;
+      let text = line(ctx, `const ${pts}${ts ? ': { a: number; b: number }[]' : ''} = [];`);
+      text += line(ctx, `for (let ${r} = 0; ${r} < ${n}; ${r}++) ${pts}.push({ a: ${a}, b: ${b} });`);
+      if (s.read % 2 === 0) text += line(ctx, `for (const ${q} of ${pts}) ${t} += ${q}.a * ${q}.b;`);
+      else {
+        // An element read through an alias, at an index below the length.
+        const k = s.read % n;
+        text += line(ctx, `const ${q} = ${pts}[${k}]${ts ? '!' : ''};`);
+        text += line(ctx, `${t} += ${q}.a - ${pts}[${pts}.length - 1]${ts ? '!' : ''}.b * ${q}.b;`);
+      }
+      return { text };
+    }
+    case 'outParam': {
+      const targets = scope.nums.filter((v) => v.assignable);
+      if (targets.length === 0) return { text: '' };
+      const t = targets[s.target % targets.length]!.name;
+      const o = fresh(ctx, 'o');
+      const ts = ctx.mode === 'ts';
+      let text = line(ctx, `const ${o}${ts ? ': number[]' : ''} = [${renderExpr(s.e, scope, ctx).s}, ${renderExpr(s.e2, scope, ctx).s}];`);
+      text += line(ctx, `${OUT_HELPER}(${renderExpr(s.e3, scope, ctx).s}, ${o});`);
+      text += line(ctx, `${t} += ${o}[0]${ts ? '!' : ''} * ${o}[1]${ts ? '!' : ''};`);
+      return { text };
+    }
     case 'arrayOp': {
       const locals = scope.arrs.filter((a) => !a.isParam && !ctx.iterating.has(a.name));
       if (locals.length === 0) return { text: '' };

@@ -34,7 +34,7 @@ import {
 } from './render-context.ts';
 import { renderCond, renderExpr, renderIndex, renderSize } from './render-expr.ts';
 import { extraParams, renderConsts, renderSetFlag } from './render-types.ts';
-import { renderArrayStmt, renderMethodArray } from './render-arrays.ts';
+import { outParamHelper, renderArrayStmt, renderMethodArray } from './render-arrays.ts';
 import { renderClosureStmt, renderMappedArray } from './render-closures.ts';
 
 export { effectiveWrt, helperName, MAIN_NAME, paramName, type Mode } from './render-context.ts';
@@ -49,7 +49,7 @@ export function renderProgram(p: Program, mode: Mode = 'ts'): string {
     helpers.push({ name: helperName(i), params: h.params, wrt: effectiveWrt(h, true) ?? h.params.map(() => true), flagParam: h.flagParam, modeParam: h.modeParam });
   });
   parts.push(renderFn(p.main, MAIN_NAME, helpers, mode, false, avoid, p.consts?.length ?? 0));
-  return renderConsts(p.consts, mode, [p.main, ...p.helpers].some((f) => f.modeParam)) + parts.join('\n');
+  return renderConsts(p.consts, mode, [p.main, ...p.helpers].some((f) => f.modeParam)) + outParamHelper(p, mode) + parts.join('\n');
 }
 
 function renderFn(fn: Fn, name: string, helpers: HelperSig[], mode: Mode, isHelper: boolean, avoid: ReadonlySet<RenderSwitch>, consts = 0): string {
@@ -170,7 +170,9 @@ function renderStmt(s: Stmt, scope: Scope, ctx: Ctx): { text: string; declares?:
       return { text: renderSetFlag(s, scope, ctx) };
     case 'arrayOp':
     case 'grid':
-    case 'setCell': {
+    case 'setCell':
+    case 'records':
+    case 'outParam': {
       const r = renderArrayStmt(s, scope, ctx);
       return r.grid ? { text: r.text, declares: { grid: r.grid } } : { text: r.text };
     }
