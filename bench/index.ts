@@ -13,9 +13,10 @@ import { scalarBench } from './scalar.ts';
 import { mlpBench } from './mlp/index.ts';
 import { word2vecBench } from './word2vec/index.ts';
 import { checkpointBench } from './checkpoint/index.ts';
+import { higherOrderBench } from './higher-order/index.ts';
 import { webgpuBench } from './webgpu/index.ts';
 
-const modules: readonly BenchModule[] = [scalarBench, adbenchBench, mlpBench, compileBench, word2vecBench, checkpointBench, webgpuBench];
+const modules: readonly BenchModule[] = [scalarBench, adbenchBench, mlpBench, compileBench, word2vecBench, checkpointBench, webgpuBench, higherOrderBench];
 
 async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2));

@@ -14,7 +14,7 @@ import { analyzeRecording, type Recording } from './analysis/recording.ts';
 import { gradPathFor } from './emit/header.ts';
 import { lineSourceMap } from './emit/source-map.ts';
 import { emitModule, UserImports, type CompiledFunction } from './emit/module.ts';
-import { higherOrderExports, planSecondOrder, secondOrderWrappers, tagOrder, type SecondOrderPlan } from './emit/higher-order.ts';
+import { higherOrderExports, planSecondOrder, secondOrderWrappers, tagOrder, typedLocalTapes, type SecondOrderPlan } from './emit/higher-order.ts';
 import { ModuleNames } from './emit/names.ts';
 import { printNode } from './emit/printer.ts';
 import { fusedGroupsReport, lastFusedGroups } from './emit/fuse.ts';
@@ -195,7 +195,7 @@ export function compileSourceFile(sf: SourceFile): { file: GeneratedFile | null;
         const { of, plan } = p.secondOrder;
         try {
           const ctx = emitContext(p.a, p.ir, p.lowerer, plan.sf, sourceSpec, names, user);
-          const jvp = emitJvp(p.ir, p.activity, p.recording, ctx);
+          const jvp = typedLocalTapes(emitJvp(p.ir, p.activity, p.recording, ctx), plan.tapes);
           compiled.push({ fn: p.ir, ctx, jvp, vjp: jvp, secondOrder: secondOrderWrappers(p.ir, of, ctx) });
         } finally {
           plan.dispose();

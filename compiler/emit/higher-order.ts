@@ -40,7 +40,7 @@ import { id } from './nodes.ts';
 import { ModuleNames } from './names.ts';
 import { docComment, printNode } from './printer.ts';
 import { simplify } from './simplify.ts';
-import { expr, runtimeRefOf, stmts, type, typeFromText } from './template.ts';
+import { expr, runtimeRef, runtimeRefOf, stmts, type, typeFromText } from './template.ts';
 import type { UserImports } from './module.ts';
 
 const f = ts.factory;
@@ -79,6 +79,8 @@ export interface SecondOrderPlan {
   sf: SourceFile;
   /** Removes the virtual file from the project. */
   dispose(): void;
+  /** The local tapes of `grad_f` by name: which shared tape ('values', 'control') they stand for. */
+  tapes: ReadonlyMap<string, string>;
 }
 
 /**
@@ -120,7 +122,7 @@ export function planSecondOrder(a: Annotated, fn: IRFunction, L: Lowerer, act: A
     const analyzed = hooks.analyze(found, vsf);
     remapLocations(analyzed.ir, fn, text);
     secondOrderOf.set(analyzed.ir, fn);
-    return { a: found, ...analyzed, sf: vsf, dispose };
+    return { a: found, ...analyzed, sf: vsf, dispose, tapes: body.tapes };
   } catch (e) {
     dispose();
     const why = e instanceof CompileError ? `${e.diagnostic.message} (${path.basename(e.diagnostic.file)}:${e.diagnostic.line})` : (e as Error).message;
@@ -205,7 +207,7 @@ function importLines(user: UserImports, runtime: Map<string, string>): string[] 
  * differentiates: the shared tapes become local arrays (their pops non-null),
  * the seed parameter the constant 1, and the result the gradient alone.
  */
-function differentiableForm(reverseText: string, gradName: string, a: Annotated, fn: IRFunction, local: (runtimeName: string) => string): { text: string } {
+function differentiableForm(reverseText: string, gradName: string, a: Annotated, fn: IRFunction, local: (runtimeName: string) => string): { text: string; tapes: Map<string, string> } {
   const src = ts.createSourceFile('reverse.ts', reverseText, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const decl = src.statements.find(ts.isFunctionDeclaration);
   if (!decl || !decl.body || !decl.name || !decl.type || !ts.isTupleTypeNode(decl.type)) throw new Error('unexpected shape of the reverse code');
@@ -220,11 +222,12 @@ function differentiableForm(reverseText: string, gradName: string, a: Annotated,
   const gradType = decl.type.elements[1]!;
   edits.push({ start: decl.type.getStart(src), end: decl.type.getEnd(), text: text(gradType) });
   edits.push({ start: decl.body.getStart(src) + 1, end: decl.body.getStart(src) + 1, text: `\n  const ${seedName} = 1;` });
-  const tapes = new Set<string>();
+  const tapes = new Map<string, string>();
   // A structured gradient (`const dp = lazyZerosLike(p)`, leaves `dp.W`, `fillZeros(dp, p)` at the end):
   // one tensor local per leaf (`dp__W`, starting as zeros), returned as an object literal.
   const structured = new Map<string, string[]>();
   const nullable = new Set<string>();
+  let branches = 0;
   const visit = (n: ts.Node): void => {
     if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && ts.isCallExpression(n.initializer) && ts.isIdentifier(n.initializer.expression) && n.initializer.expression.text === local('lazyZerosLike')) {
       const [arg] = n.initializer.arguments;
@@ -282,7 +285,7 @@ function differentiableForm(reverseText: string, gradName: string, a: Annotated,
       const isTape = ts.isIdentifier(n.initializer.expression) && ['values', 'control', 'refs'].includes(which) && /tape/i.test(n.initializer.expression.text);
       if (isTape) {
         if (which === 'refs') fail(a.annotation, `order(2) of ${a.name}: its reverse sweep records tensors or flags (loops or branches over tensor values), which cannot be differentiated again yet`, 'write the function without branches or loops over tensors, or leave out order(2)');
-        tapes.add(n.name.text);
+        tapes.set(n.name.text, which);
         edits.push({ start: n.initializer.getStart(src), end: n.initializer.getEnd(), text: '[] as number[]' });
       }
     }
@@ -296,6 +299,16 @@ function differentiableForm(reverseText: string, gradName: string, a: Annotated,
       }
     }
     if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && n.expression.name.text === 'pop' && ts.isIdentifier(n.expression.expression) && tapes.has(n.expression.expression.text)) {
+      // `if (controlTape.pop() === 1)`: the front end takes no pop in a condition; pop into a local first.
+      let at: ts.Node = n;
+      while (!ts.isStatement(at.parent)) at = at.parent;
+      const owner = at.parent;
+      if (ts.isIfStatement(owner) && owner.expression === at) {
+        const branch = `wengertBranch${++branches}`;
+        edits.push({ start: owner.getStart(src), end: owner.getStart(src), text: `const ${branch} = ${text(n)}!;\n` });
+        edits.push({ start: n.getStart(src), end: n.getEnd(), text: branch });
+        return;
+      }
       edits.push({ start: n.getEnd(), end: n.getEnd(), text: '!' });
     }
     ts.forEachChild(n, visit);
@@ -314,7 +327,7 @@ function differentiableForm(reverseText: string, gradName: string, a: Annotated,
   let out = reverseText.slice(decl.getStart(src), decl.getEnd());
   const base = decl.getStart(src);
   for (const e of edits) out = out.slice(0, e.start - base) + e.text + out.slice(e.end - base);
-  return { text: out };
+  return { text: out, tapes };
 }
 
 /**
@@ -420,6 +433,46 @@ export function secondOrderWrappers(grad: IRFunction, of: IRFunction, ctx: EmitC
     `The Hessian of ${of.name} with respect to (${wrtList}), flattened in order: one Hessian-vector product per input number.`,
   );
   return [valueAndVjp, hvp, hessian];
+}
+
+/**
+ * The local tapes of `jvp_grad_f` (`const valueTape = [] as number[]` and
+ * their tangents, used only by push and pop) as typed stacks: grad_f's own
+ * tapes as the shared `tape.values` / `tape.control`, their tangents as new
+ * F64Stacks. A plain array used as a stack is about 2.5x slower
+ * (../shared/design.md).
+ */
+export function typedLocalTapes(decl: ts.FunctionDeclaration, shared: ReadonlyMap<string, string>): ts.FunctionDeclaration {
+  const ctx = (ts as unknown as { nullTransformationContext: ts.TransformationContext }).nullTransformationContext;
+  const candidates = new Set<string>();
+  const isEmptyNumberArray = (e: ts.Expression | undefined) => !!e && ts.isAsExpression(e) && ts.isArrayLiteralExpression(e.expression) && e.expression.elements.length === 0 && ts.isArrayTypeNode(e.type) && e.type.elementType.kind === ts.SyntaxKind.NumberKeyword;
+  const collect = (n: ts.Node): void => {
+    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && isEmptyNumberArray(n.initializer)) candidates.add(n.name.text);
+    ts.forEachChild(n, collect);
+  };
+  collect(decl);
+  // Any use other than x.push(...) and x.pop() keeps the array. (Emitted trees have no parent pointers: walk with the parent in hand.)
+  const check = (n: ts.Node, parent: ts.Node | undefined, grand: ts.Node | undefined): void => {
+    if (ts.isIdentifier(n) && candidates.has(n.text)) {
+      const method = parent && ts.isPropertyAccessExpression(parent) && parent.expression === n ? parent.name.text : null;
+      const declared = parent && ts.isVariableDeclaration(parent) && parent.name === n;
+      const called = !!grand && ts.isCallExpression(grand) && grand.expression === parent;
+      if (!declared && !((method === 'push' || method === 'pop') && called)) candidates.delete(n.text);
+    }
+    ts.forEachChild(n, (c) => check(c, n, parent));
+  };
+  check(decl, undefined, undefined);
+  if (candidates.size === 0) return decl;
+  const visit = (n: ts.Node): ts.Node => {
+    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && candidates.has(n.name.text)) {
+      // grad_f's own tapes are the shared ones again (their pushes and pops balance in the function); their tangents get stacks of their own.
+      const which = shared.get(n.name.text);
+      const init = which ? f.createPropertyAccessExpression(runtimeRef('tape'), which) : f.createNewExpression(runtimeRef('F64Stack'), undefined, []);
+      return f.updateVariableDeclaration(n, n.name, n.exclamationToken, undefined, init);
+    }
+    return ts.visitEachChild(n, visit, ctx);
+  };
+  return visit(decl) as ts.FunctionDeclaration;
 }
 
 function typeFromParam(p: Param, ctx: EmitContext): ts.TypeNode {

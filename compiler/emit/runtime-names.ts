@@ -16,11 +16,14 @@ const CORE = [
 /** Fused kernels and inserted lifetimes (compiler/emit/fuse.ts, compiler/analysis/lifetimes.ts). */
 const FUSION = ['fused', 'FusedKernel', 'release', 'beginScope', 'endScope', 'seedFor', 'scalarSeed'];
 
+/** Typed stacks for the local tapes of second-order code (compiler/emit/higher-order.ts). */
+const HIGHER_ORDER = ['F64Stack'];
+
 let names: ReadonlySet<string> | null = null;
 
 /** Every name in the list (for tests). */
 export function runtimeExports(): ReadonlySet<string> {
-  names ??= new Set([...CORE, ...FUSION, ...tensorRuntimeNames, ...Object.keys(tensorRules)]);
+  names ??= new Set([...CORE, ...FUSION, ...HIGHER_ORDER, ...tensorRuntimeNames, ...Object.keys(tensorRules)]);
   return names;
 }
 
