@@ -20,7 +20,8 @@ export function exposeGpu(gpu: GPU): void {
   const g = globalThis as { navigator?: { gpu?: GPU } };
   if (g.navigator?.gpu) return;
   if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
-  else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
+  // jax-js reads navigator.userAgent too.
+  else Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: `Node.js/${process.version}` }, configurable: true });
 }
 
 export async function tfjsWebgpuStep(p: Problem): Promise<GpuStep> {

@@ -255,11 +255,12 @@ describe.skipIf(!gpu)('webgpu nn ops against the CPU', () => {
     await expectClose(W.logSoftmax(gb, 1), W.logSoftmax(big, 1), 'logSoftmax of logits near 1000', 1e-4);
   });
 
-  it('softmax cross-entropy: the mean on the device as a 0-d tensor, and the fused gradient', async () => {
+  it('softmax cross-entropy: the mean on the device as a 0-d tensor (one workgroup, or per-row losses and a sum), and the fused gradient', async () => {
     for (const [n, c] of [
       [1, 3],
       [128, 10],
       [3, 1000],
+      [20000, 5],
     ] as const) {
       const logits = f32([n, c], n + c, -4, 4);
       const labels = Int32Array.from({ length: n }, (_, i) => (i * 7) % c);
@@ -324,5 +325,37 @@ describe.skipIf(!gpu)('webgpu nn ops against the CPU', () => {
     await expectClose(mg, mc, 'adam first moment');
     await expectClose(v2g, v2c, 'adam second moment', 1e-4);
     await expectClose(wg, wc, 'sgd without weight decay');
+  });
+
+  it('sgd updates are batched into one dispatch per 4 parameters, in order, also when gradients are released at once', async () => {
+    const shapes = [[784, 128], [128], [128, 10], [10], [5]];
+    const ps = shapes.map((s, k) => pair(gpu!, values(s.reduce((a, b) => a * b, 1), 40 + k), s));
+    const gs = shapes.map((s, k) => pair(gpu!, values(s.reduce((a, b) => a * b, 1), 60 + k), s));
+    const before = gpu!.gpu.counters.dispatches;
+    for (let step = 0; step < 2; step++) {
+      for (let k = 0; k < shapes.length; k++) {
+        cpu.sgdInPlace(ps[k]![0], gs[k]![0], 0.1, 0);
+        gpu!.sgdInPlace(ps[k]![1], gs[k]![1], 0.1, 0);
+      }
+    }
+    // 10 updates of at most 4 parameters per dispatch: [0-3], [4, 0, 1, 2], [3, 4].
+    await gpu!.sync();
+    expect(gpu!.gpu.counters.dispatches - before).toBe(3);
+    // The same parameter twice in a row: the second update waits for the first (its own dispatch).
+    cpu.sgdInPlace(ps[4]![0], gs[4]![0], 0.1, 0);
+    gpu!.sgdInPlace(ps[4]![1], gs[4]![1], 0.1, 0);
+    cpu.sgdInPlace(ps[4]![0], gs[4]![0], 0.1, 0);
+    gpu!.sgdInPlace(ps[4]![1], gs[4]![1], 0.1, 0);
+    await gpu!.sync();
+    expect(gpu!.gpu.counters.dispatches - before).toBe(5);
+    for (let k = 0; k < shapes.length; k++) await expectClose(ps[k]![1], ps[k]![0], `batched sgd parameter ${k}`);
+    const [pc, pg] = pair(gpu!, values(300, 1), [300]);
+    const [gc, gg] = pair(gpu!, values(300, 2), [300]);
+    cpu.sgdInPlace(pc, gc, 0.5, 0.1);
+    gpu!.sgdInPlace(pg, gg, 0.5, 0.1);
+    gpu!.release(gg);
+    const fresh = gpu!.fromValues(new Float32Array(300).fill(7), [300]);
+    await expectClose(pg, pc, 'sgd with its gradient released before it ran');
+    expect(Array.from(await fresh.data()).every((v) => v === 7)).toBe(true);
   });
 });

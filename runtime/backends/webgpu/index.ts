@@ -30,6 +30,7 @@ import { MATMUL_MAX_BATCH_RANK, MATMUL_TILE, matmulSource } from './kernels/matm
 import { copyParams, copySource } from './kernels/layout.ts';
 import {
   crossEntropyGradShortSource,
+  crossEntropyMeanShortSource,
   crossEntropyGradSource,
   crossEntropyRowsShortSource,
   crossEntropyRowsSource,
@@ -39,7 +40,7 @@ import {
   softmaxShortSource,
   softmaxSource,
 } from './kernels/nn.ts';
-import { adamSource, momentumSource, sgdSource } from './kernels/optim.ts';
+import { SGD_PAIRS, adamSource, momentumSource, sgdSource } from './kernels/optim.ts';
 
 export { WebGpuError, WebGpuUnavailableError } from './device.ts';
 
@@ -73,6 +74,8 @@ interface IndexEntry {
 }
 
 const INDEX_CACHE = 16;
+/** Batches up to this many rows (of at most SHORT_ROW classes) get their mean cross-entropy from one workgroup. */
+const SHORT_BATCH = 16384;
 
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
@@ -85,6 +88,7 @@ export class WebGpuBackend implements Backend {
     readonly description: string,
   ) {
     this.registry = new FinalizationRegistry((s) => this.drop(s));
+    gpu.beforeOp = () => this.flushSgd();
   }
 
   // ---- storage ---------------------------------------------------------
@@ -610,8 +614,16 @@ export class WebGpuBackend implements Backend {
       () => {
         const [n, c] = logits.shape as [number, number];
         const x = logits.dtype === 'float32' ? logits : this.cast(logits, 'float32');
-        const rows = this.alloc([n], 'float32', 'softmaxCrossEntropy');
         const e = this.indexEntry(labels);
+        if (c <= SHORT_ROW && n <= SHORT_BATCH) {
+          // Short rows, a batch one workgroup covers: one dispatch.
+          const out = this.alloc([], 'float32', 'softmaxCrossEntropy');
+          const pipeline = this.gpu.pipeline('sce-mean-short', crossEntropyMeanShortSource);
+          this.gpu.dispatch(pipeline, [this.bind(out), this.bind(x), { buffer: e.buffer, size: n * 4 }], new Params().u(n, c).f(1 / n).build(), [1, 1, 1]);
+          if (x !== logits) this.release(x);
+          return out;
+        }
+        const rows = this.alloc([n], 'float32', 'softmaxCrossEntropy');
         const short = c <= SHORT_ROW;
         const pipeline = this.gpu.pipeline(`sce-rows|${short}`, short ? crossEntropyRowsShortSource : crossEntropyRowsSource);
         this.gpu.dispatch(pipeline, [this.bind(rows), this.bind(x), { buffer: e.buffer, size: n * 4 }], new Params().u(n, c).build(), groups1d(n, short ? 256 : 1));
@@ -671,12 +683,40 @@ export class WebGpuBackend implements Backend {
 
   // ---- optimizers (in place) -------------------------------------------
 
+  /**
+   * SGD updates are collected and run SGD_PAIRS parameters per dispatch
+   * (an optimizer step calls sgdInPlace once per parameter). Pending
+   * updates are recorded before anything else runs (Runner.beforeOp), so
+   * the order of effects is unchanged.
+   */
   sgdInPlace(p: Tensor, g: Tensor, lr: number, weightDecay: number): void {
+    // Not an op of its own (that would record the pending updates first): checks now, records later.
+    this.gpu.throwPending();
+    this.storageOf(p);
+    this.storageOf(g);
+    const q = this.pendingSgd;
+    const clash = q.some((u) => u.p.storage === p.storage || u.p.storage === g.storage || u.g.storage === p.storage);
+    if (q.length > 0 && (clash || q[0]!.lr !== lr || q[0]!.wd !== weightDecay)) this.flushSgd();
+    if (p.size > 0) this.pendingSgd.push({ p, g, lr, wd: weightDecay });
+    if (this.pendingSgd.length === SGD_PAIRS) this.flushSgd();
+  }
+
+  private pendingSgd: { p: Tensor; g: Tensor; lr: number; wd: number }[] = [];
+
+  /** Records the pending SGD updates as one dispatch. */
+  private flushSgd(): void {
+    const q = this.pendingSgd;
+    if (q.length === 0) return;
+    this.pendingSgd = [];
     this.gpu.run(
-      () => `sgd(${shapes(p, g)})`,
+      () => `sgd(${q.map((u) => shapes(u.p, u.g)).join('; ')})`,
       () => {
-        const pipeline = this.gpu.pipeline('sgd', sgdSource);
-        this.gpu.dispatch(pipeline, [this.bind(p), this.bind(g)], new Params().f(lr, weightDecay).build(), groups1d(p.size));
+        const pipeline = this.gpu.pipeline(`sgd|${q.length}`, () => sgdSource(q.length));
+        // Raw bindings: a gradient may be released already (its buffer is not reused before this records).
+        const raw = (t: Tensor): Binding => ({ buffer: (t.storage as GpuStorage).buffer, size: Math.max(4, t.size * 4) });
+        const bindings = q.flatMap((u) => [raw(u.p), raw(u.g)]);
+        const total = q.reduce((n, u) => n + u.p.size, 0);
+        this.gpu.dispatch(pipeline, bindings, new Params().f(q[0]!.lr, q[0]!.wd).build(), groups1d(total));
       },
     );
   }

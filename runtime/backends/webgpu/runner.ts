@@ -102,6 +102,8 @@ export class Runner {
   private opDesc: string | (() => string) = 'webgpu';
   readonly counters: GpuCounters = { dispatches: 0, submits: 0, uploads: 0, uploadBytes: 0, readbacks: 0, pipelines: 0 };
   readonly maxBinding: number;
+  /** Called before each op (outside any other op) and before a sync: work a backend deferred is recorded here. */
+  beforeOp: (() => void) | null = null;
 
   constructor(
     readonly device: GPUDevice,
@@ -126,6 +128,7 @@ export class Runner {
   begin(desc: string | (() => string)): void {
     this.throwPending();
     if (this.depth++ === 0) {
+      this.beforeOp?.();
       this.opDesc = desc;
       if (this.debug) {
         this.device.pushErrorScope('out-of-memory');
@@ -176,6 +179,7 @@ export class Runner {
 
   /** Waits for submitted work and throws the first device error it raised. */
   async sync(): Promise<void> {
+    this.beforeOp?.();
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     const scopes = this.scopes;

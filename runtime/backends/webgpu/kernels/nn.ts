@@ -210,3 +210,31 @@ ${MAIN_1D}
   }
 }
 `;
+
+/**
+ * The mean cross-entropy of logits [n, c] with short rows in one dispatch:
+ * one workgroup, each thread the losses of rows lid, lid + 256, ..., then a
+ * tree for the sum, scaled by 1 / n. Parameter words: n, c, scale (f32).
+ */
+export const crossEntropyMeanShortSource = (): string => `${storage(0, 'out', 'f32', true)}${storage(1, 'x', 'f32', false)}${storage(2, 'labels', 'i32', false)}${paramsBlock(3, 3)}${wgslPrelude}
+var<workgroup> sh: array<f32, 256>;
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_id) lid3: vec3<u32>) {
+  let lid = lid3.x;
+  let rows = pu(0u);
+  let r = pu(1u);
+  var sum = 0.0;
+  for (var row = lid; row < rows; row = row + 256u) {
+    let base = row * r;
+    ${shortStats('x[base + k]')}
+    sum = sum + (mx + log(total) - x[base + u32(labels[row])]);
+  }
+  sh[lid] = sum;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s = s >> 1u) {
+    if (lid < s) { sh[lid] = sh[lid] + sh[lid + s]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { out[0] = sh[0] * pf(2u); }
+}
+`;

@@ -6,15 +6,33 @@
  */
 import { MAIN_1D, paramsBlock, storage } from '../wgsl.ts';
 
-/** p -= lr (g + wd p). Parameter words: lr, wd. */
-export const sgdSource = (): string => `${storage(0, 'p', 'f32', true)}${storage(1, 'g', 'f32', false)}${paramsBlock(2, 2)}
+/** At most this many (p, g) pairs per SGD dispatch (8 storage buffers per shader stage). */
+export const SGD_PAIRS = 4;
+
+/**
+ * p_k -= lr (g_k + wd p_k) for `pairs` parameters in one dispatch: the
+ * threads cover the parameters one after the other. Parameter words: lr, wd.
+ */
+export const sgdSource = (pairs: number): string => {
+  let decls = '';
+  let body = '';
+  for (let k = 0; k < pairs; k++) {
+    decls += `${storage(2 * k, `p${k}`, 'f32', true)}${storage(2 * k + 1, `g${k}`, 'f32', false)}`;
+    body += `  if (j < arrayLength(&p${k})) {
+    if (wd == 0.0) { p${k}[j] = p${k}[j] - lr * g${k}[j]; } else { p${k}[j] = p${k}[j] - lr * (g${k}[j] + wd * p${k}[j]); }
+    return;
+  }
+  j = j - arrayLength(&p${k});
+`;
+  }
+  return `${decls}${paramsBlock(2 * pairs, 2)}
 ${MAIN_1D}
-  if (i >= arrayLength(&p)) { return; }
   let lr = pf(0u);
   let wd = pf(1u);
-  if (wd == 0.0) { p[i] = p[i] - lr * g[i]; } else { p[i] = p[i] - lr * (g[i] + wd * p[i]); }
-}
+  var j = i;
+${body}}
 `;
+};
 
 /** v = mu v + g; p -= lr (nesterov ? g + mu v : v). Parameter words: lr, mu, nesterov. */
 export const momentumSource = (): string => `${storage(0, 'p', 'f32', true)}${storage(1, 'g', 'f32', false)}${storage(2, 'v', 'f32', true)}${paramsBlock(3, 3)}
