@@ -383,13 +383,14 @@ export class Lowerer {
       const rest = statements.slice(i + 1);
       if (rest.length === 0) return { may, always: false };
       const split = exits.split;
+      // The rest moves into a branch but stays in this block's scope: a local function defined above sees its declarations (lower-closures.ts).
       if (split && split.then.always && split.else.may.size === 0) {
-        const r = this.withScope(() => this.lowerBlock(rest, split.stmt.else));
+        const r = this.lowerBlock(rest, split.stmt.else);
         for (const e of r.may) may.add(e);
         return { may, always: r.always };
       }
       if (split && split.else.always && split.then.may.size === 0) {
-        const r = this.withScope(() => this.lowerBlock(rest, split.stmt.then));
+        const r = this.lowerBlock(rest, split.stmt.then);
         for (const e of r.may) may.add(e);
         return { may, always: r.always };
       }

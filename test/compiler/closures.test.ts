@@ -190,6 +190,18 @@ export function fill(x: number, out: number[]): void {
   };
   for (let i = 0; i < out.length; i++) put(i, x * (i + 1));
 }
+
+/** A local function reads a const declared after it, past an early continue (the rest of the loop body moves into a branch). @differentiable */
+export function later(xs: number[], k: number): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const f = (v: number) => v * k;
+    if (xs[i]! > 5) continue;
+    const k = 3;
+    s += f(xs[i]!);
+  }
+  return s;
+}
 `;
 
 let m: Built<any, any>;
@@ -285,6 +297,14 @@ describe('local functions, inlined where they are called', () => {
     for (const x of [0.9, 2.5, 0.05]) checkDerivatives(m, 'loops', [[0.5, 2, -1.5, 0.8], x]);
     checkDerivatives(m, 'nestedCallbacks', [[0.5, 2, -1.5], [0.3, -0.7]]);
     for (const k of [0, 1, 2]) checkDerivatives(m, 'inSwitch', [1.3, k], { wrt: [0] });
+  });
+
+  test('a local function reads a const declared after it, once that const is set, past an early continue', () => {
+    // The k the arrow reads is the loop body's const k = 3, not the parameter k.
+    expect(m.source.later([1, 2, 7], 10)).toBe(9);
+    expect(m.grad.valueAndGrad_later([1, 2, 7], 10)[0]).toBe(9);
+    checkDerivatives(m, 'later', [[1, 2, 7], 10]);
+    expect(m.grad.grad_later([1, 2, 7], 10)).toEqual([[3, 3, 0], 0]);
   });
 
   test('a local function writing an out parameter', () => {
