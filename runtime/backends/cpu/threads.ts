@@ -97,9 +97,23 @@ function stopPool(): void {
   pool = null;
 }
 
+/**
+ * The URL of this module, read from a stack trace: `import.meta` would make
+ * tools that type-check generated code against the runtime through a
+ * ts-morph Project (which does not read package.json's "type") reject the
+ * whole runtime. Null when the trace does not name the file (threads stay off).
+ */
+function ownUrl(): string | null {
+  const stack = new Error().stack ?? '';
+  const m = /((?:file:\/\/)?\/[^\s()]*\/threads\.(?:ts|js))(?::\d+)+/.exec(stack);
+  if (!m) return null;
+  if (m[1]!.startsWith('file:')) return m[1]!;
+  const urls = nodeModule<{ pathToFileURL: (path: string) => URL }>('node:url');
+  return urls ? urls.pathToFileURL(m[1]!).href : null;
+}
+
 /** The URL of the worker module beside this one (.ts when running from source, .js from dist/). */
-function workerUrl(): string {
-  const here = import.meta.url;
+function workerUrl(here: string): string {
   return new URL(here.endsWith('.ts') ? './threads-worker.ts' : './threads-worker.js', here).href;
 }
 
@@ -116,13 +130,14 @@ function startPool(threads: number): Pool | null {
   const wt = nodeModule<{ Worker: new (code: string, options: unknown) => NodeWorker }>('node:worker_threads');
   const mod = nodeModule<{ createRequire: (from: string) => { resolve: (id: string) => string } }>('node:module');
   const urls = nodeModule<{ pathToFileURL: (path: string) => URL }>('node:url');
-  if (!wt || !mod || !urls) return null;
-  const url = workerUrl();
+  const here = ownUrl();
+  if (!wt || !mod || !urls || !here) return null;
+  const url = workerUrl(here);
   let tsx: string | null = null;
   if (url.endsWith('.ts')) {
     try {
       // The ES module build of tsx's API (require.resolve finds its CommonJS twin beside it).
-      tsx = urls.pathToFileURL(mod.createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+      tsx = urls.pathToFileURL(mod.createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
     } catch {
       return null;
     }
