@@ -247,9 +247,14 @@ export function madeArgument(L: Lowerer, e: Expression, pt: VarType, out: Stmt[]
 
 /** `const layer = { W, b }`, `const s = cell(x, state)`: a new local structure; false for other initializers. */
 export function declareStructure(L: Lowerer, sourceName: string, type: VarType, init: Expression, isConst: boolean, out: Stmt[]): boolean {
-  if ((type.kind !== 'object' && type.kind !== 'tuple') || !isStructureType(type)) return false;
+  if (!isStructureType(type)) return false;
   const inner = strip(init);
-  const made = Node.isObjectLiteralExpression(inner) || Node.isArrayLiteralExpression(inner) || (Node.isCallExpression(inner) && !Node.isPropertyAccessExpression(inner.getExpression()));
+  const call = Node.isCallExpression(inner) && !Node.isPropertyAccessExpression(inner.getExpression());
+  // An array of tensors or records is declared here only as a call's result; literals are allocations (structureArrayAllocation).
+  if (type.kind === 'array') {
+    if (!call) return false;
+  } else if (type.kind !== 'object' && type.kind !== 'tuple') return false;
+  const made = Node.isObjectLiteralExpression(inner) || Node.isArrayLiteralExpression(inner) || call;
   if (!made) return false;
   const name = L.fresh(sourceName, type);
   structuredValue(L, inner, type, out, name);

@@ -834,6 +834,8 @@ export class Lowerer {
         alloc.then?.(name, out);
         return;
       }
+      // `const hs = layers(x, n)`: a Tensor[] result (lower-objects.ts).
+      if (declareStructure(this, sourceName, type, init, isConst, out)) return;
       if (!isConst) fail(d, `array ${sourceName} must be a const when it refers to another array`, `write const ${sourceName} = ...`);
       const ref = lowerRefOrFail(this, init, out);
       this.bind(sourceName, { kind: 'alias', ref, type, mutable: this.isMutableRef(ref) });

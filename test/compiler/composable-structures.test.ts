@@ -274,3 +274,69 @@ describe('refused, with a located error and a hint', () => {
     });
   }
 });
+
+const results = `
+import { Tensor, tanh, mul, sum, ones } from 'wengert';
+
+/** A Tensor[] result, one tensor per trip. @differentiable wrt(x) */
+export function layers(x: Tensor, n: number): Tensor[] {
+  const hs: Tensor[] = [];
+  let h = x;
+  for (let i = 0; i < n; i++) {
+    h = tanh(mul(h, 1.5));
+    hs.push(h);
+  }
+  return hs;
+}
+
+/** A tuple with a part that does not depend on the input. @differentiable */
+export function pairOf(x: Tensor): [Tensor, Tensor] {
+  return [tanh(x), ones([2])];
+}
+
+/** A structured result passed on as it is. @differentiable */
+export function passOn(x: Tensor): [Tensor, Tensor] {
+  return pairOf(mul(x, x));
+}
+
+/** @differentiable */
+export function useAll(x: Tensor): number {
+  const hs = layers(x, 3);
+  const [a, b] = passOn(x);
+  let s = 0;
+  for (const h of hs) s += sum(mul(h, h)) as number;
+  return s + (sum(mul(a, b)) as number);
+}
+`;
+
+describe('Tensor[] results, constant parts, results passed on', () => {
+  let r: Built<any, any>;
+  beforeAll(async () => {
+    r = await buildFixture('h4-composable-structures-results', results);
+  });
+
+  test('a caller of all three against finite differences and forward mode', () => {
+    checkDerivatives(r, 'useAll', [f64([2])]);
+  });
+
+  test('<dy, J v> = <J^T dy, v> for a Tensor[] result and for a tuple with a constant part', () => {
+    const x = f64([2]);
+    const v = f64([2]);
+    for (const [name, args, dy] of [
+      ['layers', [x, 3], [f64([2]), f64([2]), f64([2])]],
+      ['passOn', [x], [f64([2]), f64([2])]],
+    ] as const) {
+      const gx = r.grad[`vjp_${name}`](...args, dy);
+      const [y, jv] = r.grad[`jvp_${name}`](...args, v);
+      expect(flatten(y)).toEqual(flatten(r.source[name](...args)));
+      const lhs = dotFlat(flatten(dy), flatten(jv));
+      expect(Math.abs(lhs - dotFlat(flatten(gx), flatten(v)))).toBeLessThan(1e-10 * Math.max(1, Math.abs(lhs)));
+    }
+    // The constant part's tangent is zero.
+    expect(flatten(r.grad.jvp_pairOf(x, v)[1][1])).toEqual([0, 0]);
+  });
+
+  test('the generated file type-checks under strict', () => {
+    expect(typecheck([r.sourcePath.replace(/\.ts$/, '.grad.ts')]).join('\n')).toBe('');
+  });
+});
