@@ -73,6 +73,8 @@ export interface Recording {
   restoredArrays: ReadonlySet<string>;
   /** Loops whose counters are set from the trip count at the start of their reverse sweep (tbr-counters.ts). */
   tripCounters: ReadonlyMap<Stmt, readonly TripCounter[]>;
+  /** Values pushed once after a loop that does not write them, for every block inside it that reads them. */
+  loopSnapshots: ReadonlyMap<Stmt, readonly string[]>;
   plans: Map<BlockStmt[], BlockPlan>;
   /** Blocks of a statement list, in order, each keyed by its first statement. */
   blocksOf(list: readonly Stmt[]): (BlockStmt[] | Stmt)[];
@@ -314,7 +316,12 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
       b.forEach((s, k) => {
         if (s.kind === 'store' && restorable.has(s.ref.base)) add(perWrite, s.ref.base, trafficAt(depthOf(s)));
         if (s.kind !== 'assign') return;
-        if (plan.tapedAtDef.has(k) && s.expr.kind === 'load' && restorable.has(s.expr.ref.base)) add(perRead, s.expr.ref.base, trafficAt(depthOf(s)));
+        if (plan.tapedAtDef.has(k) && s.expr.kind === 'load' && restorable.has(s.expr.ref.base)) {
+          const base = s.expr.ref.base;
+          add(perRead, base, trafficAt(depthOf(s)));
+          // A read before a store of the same array in its block stays recorded per write too.
+          if (b.slice(k + 1).some((w) => w.kind === 'store' && w.ref.base === base)) add(perWrite, base, trafficAt(depthOf(s)));
+        }
         if (s.expr.kind === 'call' && act.isActive(s.target)) {
           for (const a of operandVars(s.expr.args)) if (restorable.has(a) && !frozenAt(a, s)) add(perRead, a, copyTrafficAt(depthOf(s)));
         }
@@ -329,13 +336,36 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
   const trips = tripCounters(fn, restoredCounters, invariant, (s, v) => counterStep(s, v), (s) => !firstDefs.has(s));
   const tripInits = new Set<Stmt>([...trips.values()].flat().map((t) => t.init));
 
+  // A snapshot of a value no statement of the loops around the block writes is taken once after the outermost
+  // such loop, not on every trip (`w = 8 * b * i` read by every trip of the inner loop over k in LSTM).
+  const loopSnapshots = new Map<Stmt, string[]>();
+  const writtenIn = (v: string, loop: Stmt) => (defStmts.get(v) ?? []).some((w) => (loopsAround.get(w) ?? []).includes(loop));
+  const hoistTo = (v: string, b: BlockStmt[]): Stmt | null => {
+    const loops = loopsAround.get(b[0]!) ?? [];
+    let target: Stmt | null = null;
+    for (let i = loops.length - 1; i >= 0; i--) {
+      const loop = loops[i]!;
+      // A checkpointed loop runs its reverse sweep its own way (transforms/checkpoint.ts).
+      if ((loop.kind === 'loop' && loop.checkpoint !== undefined) || writtenIn(v, loop)) break;
+      target = loop;
+    }
+    return target;
+  };
   for (const b of allBlocks) {
     const plan = plans.get(b)!;
     for (const v of entryNeeds.get(b)!) {
       if (invariant.has(v) || restoredCounters.has(v)) continue;
       const t = fn.locals.get(v) ?? fn.params.find((p) => p.name === v)?.type;
       // Flags and constants (strings, enums) a call reads are snapshotted too: a later reassignment would change them.
-      if (t?.kind === 'number' || t?.kind === 'tensor' || t?.kind === 'bool' || t?.kind === 'opaque') plan.snapshots.push(v);
+      if (t?.kind === 'number' || t?.kind === 'tensor' || t?.kind === 'bool' || t?.kind === 'opaque') {
+        const loop = hoistTo(v, b);
+        if (!loop) plan.snapshots.push(v);
+        else {
+          const list = loopSnapshots.get(loop) ?? [];
+          if (!list.includes(v)) list.push(v);
+          loopSnapshots.set(loop, list);
+        }
+      }
     }
     b.forEach((s, k) => {
       if (s.kind !== 'assign') return;
@@ -380,7 +410,7 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
     return r;
   };
 
-  return { invariant, blockLocal, restoredCounters, mutableArrays, reallocated, restoredArrays, tripCounters: trips, plans, blocksOf, hasReverse };
+  return { invariant, blockLocal, restoredCounters, mutableArrays, reallocated, restoredArrays, tripCounters: trips, loopSnapshots, plans, blocksOf, hasReverse };
 }
 
 /** The signed step of `v = v ± c` / `v = c + v`, or null for any other assignment. */

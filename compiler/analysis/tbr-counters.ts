@@ -75,6 +75,8 @@ export function tripCounters(
       }
       if (s.kind !== 'loop') return;
       visit(s.body);
+      // A checkpointed loop runs its reverse sweep its own way (transforms/checkpoint.ts).
+      if (s.checkpoint !== undefined) return;
       // The run of simple statements right before the loop.
       let p = q;
       while (p > 0 && list[p - 1]!.kind !== 'if' && list[p - 1]!.kind !== 'loop') p--;

@@ -186,6 +186,8 @@ function forwardControl(s: Stmt, env: Env): ts.Statement[] {
     const block = f.createBlock(body, true);
     out.push(s.test === 'pre' ? f.createWhileStatement(pexpr(s.cond, identity), block) : f.createDoStatement(block, pexpr(s.cond, identity)));
     if (trips) out.push(stmt`${control()}.push(${trips});`);
+    // Values the loop reads and does not write, recorded once for all its trips (recording.ts loopSnapshots).
+    for (const v of rec.loopSnapshots.get(s) ?? []) out.push(stmt`${env.tape(stackOf(env.fn, v))}.push(${v});`);
   }
   if (out.length) lineComment(out[0]!, sourceComment(env.fn, s.loc));
   return out;
@@ -309,6 +311,11 @@ function reverseControl(s: Stmt, env: Env): ts.Statement[] {
       });
       out = stmt`{ const ${trips} = ${control}.pop(); ${starts}; for (let ${n} = ${trips}; ${n} > 0; ${n}--) { ${reverseList(s.body, env)}; } }`;
     } else out = stmt`for (let ${n} = ${control}.pop(); ${n} > 0; ${n}--) { ${reverseList(s.body, env)}; }`;
+    const hoisted = env.rec.loopSnapshots.get(s) ?? [];
+    if (hoisted.length) {
+      const pops = [...hoisted].reverse().map((v) => stmt`const ${v} = ${popFrom(env, v)};`);
+      out = f.createBlock([...pops, out], true);
+    }
   }
   return out ? [lineComment(out, sourceComment(env.fn, s.loc))] : [];
 }

@@ -117,6 +117,17 @@ export function counters(a: Float64Array, m: number): number {
   return s * last;
 }
 
+/** A value the inner loop reads and does not write, overwritten by the outer loop (w in LSTM). @differentiable wrt(a) */
+export function invariantInInner(a: Float64Array, layers: number): number {
+  let s = 0;
+  let w = 0;
+  for (let i = 0; i < layers; i++) {
+    w = Math.cos(s) + i;
+    for (let k = 0; k < a.length; k++) s += Math.sin(w * a[k]);
+  }
+  return s * w;
+}
+
 /** A value computed in one loop and read, not overwritten, in a later one; and one overwritten after. @differentiable wrt(a) */
 export function frozen(a: Float64Array, t: number): number {
   let mx = a[0];
@@ -204,13 +215,22 @@ describe('loop counters and values read in place', () => {
     expect(body.slice(0, body.indexOf('\n}\n'))).not.toMatch(/valueTape\.push\((r|c)(_\d+)?\);/);
   });
 
+  test('a value a loop reads and does not write is recorded once for all its trips', () => {
+    for (const layers of [0, 1, 3]) checkDerivatives(m, 'invariantInInner', [a5(), layers], { wrt: [0] });
+    const t = traffic(() => m.grad.grad_invariantInInner(a5(), 3));
+    expect(t.balanced).toBe(true);
+    // Per outer trip: w once (after the inner loop) and s once (before the cos that overwrites w); before, w and s on each of the 5 inner trips.
+    expect(t.values).toBeLessThanOrEqual(3 * 2 + 3 * 5);
+    expect(m.text).toMatch(/controlTape\.push\(trips\d*\);\s*valueTape\.push\(w\);/);
+  });
+
   test('a value nothing overwrites later is read in place; one overwritten later is recorded', () => {
     checkDerivatives(m, 'frozen', [a5(), 0.8], { wrt: [0] });
     const t = traffic(() => m.grad.grad_frozen(a5(), 0.8));
     expect(t.balanced).toBe(true);
-    // Only u, read on every trip of the last loop and overwritten after it, is pushed (once per trip);
-    // mx and s are not (before: mx once per trip of the second loop, s once).
-    expect(t.values).toBe(5);
+    // Only u, read on every trip of the last loop and overwritten after it, is pushed, once after that loop;
+    // mx and s are not (before: mx on every trip of the second loop, u on every trip of the last).
+    expect(t.values).toBe(1);
     expect(m.text).toMatch(/valueTape\.push\(u\);/);
   });
 });
