@@ -114,6 +114,7 @@ function elementArgs(recv: Receiver, k: string, withArray = true): ArgValue[] {
 /** What a callback's value must be, from the type of what it returns. */
 function valueContext(e: Node, t: VarType, what: string): CallContext {
   if (t.kind === 'number' || t.kind === 'tensor') return t.kind;
+  if (t.kind === 'array' && t.ctor === 'Array' && t.elem.kind === 'number') return 'row';
   fail(e, `${what} gives ${t.kind === 'opaque' ? t.text : t.kind === 'array' ? 'arrays' : `a ${t.kind}`}, and callbacks inlined here give numbers or Tensors`, 'return a number or a Tensor from the callback; build arrays of arrays with a loop and push');
 }
 
@@ -147,6 +148,9 @@ export function callbackAllocation(L: Lowerer, e: CallExpression, type: ArrayTyp
     return mappedInto(L, e, type, recv, out, (k) => elementArgs(recv, k), fn, counter(L, fn, 1));
   }
   if (name === 'filter') return filterAllocation(L, e, type, out);
+  if (name === 'reduce' || name === 'reduceRight') {
+    fail(e, `${name}(...) gives an array here, and a reduce is inlined for a number or a Tensor`, 'reduce to a number or a Tensor, or build the array with a loop and push');
+  }
   return null;
 }
 
@@ -158,7 +162,7 @@ function mappedInto(L: Lowerer, e: CallExpression, type: ArrayType, recv: Receiv
   const ctx = valueContext(e, type.elem, `${e.getExpression().getText()}(...)`);
   if (type.ctor === 'Array') {
     return {
-      expr: { kind: 'newArray', ctor: 'Array', size: null, elems: [], ...(ctx === 'tensor' ? { elem: type.elem } : {}) },
+      expr: { kind: 'newArray', ctor: 'Array', size: null, elems: [], ...(ctx === 'number' ? {} : { elem: type.elem }) },
       pushes: [],
       then: (target, out2) =>
         loop(L, k, recv, e, out2, (inner) => {
@@ -250,6 +254,7 @@ function reduce(L: Lowerer, e: CallExpression, name: 'reduce' | 'reduceRight', o
   const fn = callbackOf(L, e, 0, name);
   const type = classifyType(e.getType());
   const ctx = valueContext(e, type, `${name}(...)`);
+  if (ctx === 'row') fail(e, `${name}(...) gives an array here, and a reduce is inlined for a number or a Tensor`, 'reduce to a number or a Tensor, or build the array with a loop and push');
   const accType: VarType = ctx === 'tensor' ? { kind: 'tensor' } : num;
   const accParam = fn.getParameters()[0];
   const acc = L.fresh(accParam ? accParam.getName() : 'acc', accType);

@@ -24,7 +24,7 @@ import type { ArrowFunction, CallExpression, Expression, FunctionDeclaration, Fu
 import { varOp, type Operand, type PExpr, type Ref, type Stmt, type VarType } from '../ir/ir.ts';
 import { fail } from './diagnostics.ts';
 import { none, type Binding, type Exits, type Lowerer } from './lower.ts';
-import { assignTensor, lowerExpression, lowerTensor, toPExpr, tryLowerRef } from './lower-expr.ts';
+import { assignTensor, lowerExpression, lowerTensor, rowValue, toPExpr, tryLowerRef } from './lower-expr.ts';
 import { asBoolean, laterAssigned, snapshot } from './lower-effects.ts';
 import { portableOpaqueType } from './lower-constants.ts';
 import { callbackPosition, CALLBACK_METHODS } from './lower-callbacks.ts';
@@ -32,8 +32,8 @@ import { classifyType, typeForMessage } from './types.ts';
 
 export type LocalFunction = ArrowFunction | FunctionExpression | FunctionDeclaration;
 
-/** What a call's value is used as: a number, a Tensor, a condition, or nothing. */
-export type CallContext = 'number' | 'tensor' | 'bool' | 'void';
+/** What a call's value is used as: a number, a Tensor, a condition, a row of a local number[][] (`rows.map((r) => r.map(...))`), or nothing. */
+export type CallContext = 'number' | 'tensor' | 'bool' | 'row' | 'void';
 
 /**
  * An argument of an inlined call, already computed at the call site:
@@ -474,6 +474,7 @@ export function inlineCall(L: Lowerer, fn: LocalFunction, args: ArgValue[], ctx:
     const body = fn.getBody();
     if (!body) fail(fn, `${name} has no body`, 'give the function a body');
     const block = Node.isBlock(body) ? body : null;
+    if (ctx === 'row') return rowResult(L, fn, name, body, out);
     const resultType: VarType | null = ctx === 'number' ? { kind: 'number' } : ctx === 'tensor' ? { kind: 'tensor' } : ctx === 'bool' ? { kind: 'bool' } : null;
     const result = resultType && block ? (target ?? L.fresh(name === 'callback' ? 'value' : `${name}Result`, resultType)) : null;
     const frame: InlineFrame = { fn, label: `\u0000inline${++st.count}`, name, ctx, result };
@@ -488,6 +489,25 @@ export function inlineCall(L: Lowerer, fn: LocalFunction, args: ArgValue[], ctx:
     if (result && !exits.always) fail(fn, `${name} does not return a value on every path`, 'end it with a return statement');
     if (!result) return null;
     return ctx === 'bool' ? { kind: 'operand', op: varOp(result) } : varOp(result);
+  });
+}
+
+/**
+ * A callback giving a row (an array) of a new local number[][]: its
+ * expression body, or the value of the `return` that ends its block body
+ * (the only one), as a new local array or a local array shared as it is.
+ */
+function rowResult(L: Lowerer, fn: LocalFunction, name: string, body: Node, out: Stmt[]): Operand {
+  if (!Node.isBlock(body)) return varOp(rowValue(L, body as Expression, out));
+  const statements = body.getStatements();
+  const last = statements[statements.length - 1];
+  const returns = body.getDescendantsOfKind(SyntaxKind.ReturnStatement).filter((r) => enclosingFunction(r) === fn);
+  if (!last || !Node.isReturnStatement(last) || returns.length !== 1 || !last.getExpression()) {
+    fail(fn, `${name} gives an array, and returns it from several places or not at the end`, 'compute the row into a local array and return it once, at the end');
+  }
+  return L.withScope(() => {
+    L.lowerBlock(statements.slice(0, -1), out);
+    return varOp(rowValue(L, last.getExpression()!, out));
   });
 }
 
@@ -507,6 +527,8 @@ function expressionResult(L: Lowerer, body: Expression, ctx: CallContext, target
     case 'void':
       L.visitExpressionStatement(body, out);
       return null;
+    case 'row':
+      throw new Error('internal: a row is lowered by rowResult');
     default:
       return ctx satisfies never;
   }

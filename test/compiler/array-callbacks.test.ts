@@ -154,6 +154,20 @@ export function tensorReduce(x: Tensor, w: Tensor): number {
   const total = hs.reduce((acc, t) => add(acc, t));
   return sum(mul(total, total)) as number;
 }
+
+/** Rows mapped to rows: a new number[][]. @differentiable */
+export function rowMaps(m: number[][], x: number): number {
+  const scaled = m.map((row) => row.map((v) => v * x));
+  const shifted = scaled.map((row, i) => {
+    const out: number[] = [];
+    for (const v of row) out.push(v + i * x);
+    return out;
+  });
+  const grid = Array.from({ length: 2 }, (_, i) => Array.from({ length: 3 }, (_, j) => x ** (i + j)));
+  let s = 0;
+  for (let i = 0; i < shifted.length; i++) for (let j = 0; j < shifted[i]!.length; j++) s += shifted[i]![j]! * shifted[i]![j]!;
+  return s + grid[1]![2]! * grid[0]![1]!;
+}
 `;
 
 let m: Built<any, any>;
@@ -267,6 +281,15 @@ describe('array methods with callbacks, lowered to loops', () => {
     checkTensors('tensorReduce', [f64([2, 3]), f64([3, 3])], [0, 1]);
   });
 
+  test('rows mapped to rows: m.map((row) => row.map(...)), a block body returning a new row, Array.from of Array.from', () => {
+    for (const x of [0.7, -1.3]) checkDerivatives(m, 'rowMaps', [[[0.5, -1, 2], [3, 0.25], [-0.75]], x]);
+    const x = 0.7;
+    const mm = [[0.5, -1], [2]];
+    const expected = mm.map((r, i) => r.map((v) => v * x + i * x)).flat().reduce((a, v) => a + v * v, 0) + x ** 3 * x;
+    expect(m.source.rowMaps(mm, x)).toBeCloseTo(expected, 12);
+    expect(m.grad.valueAndGrad_rowMaps(mm, x)[0]).toBe(m.source.rowMaps(mm, x));
+  });
+
   test('a map becomes a loop pushing into a new array', () => {
     const jvp = m.text.slice(m.text.indexOf('function jvp_mapReduce'), m.text.indexOf('function valueAndVjp_mapReduce'));
     expect(jvp).not.toMatch(/=>|\.map\(|\.reduce\(/);
@@ -277,4 +300,26 @@ describe('array methods with callbacks, lowered to loops', () => {
   test('the generated file type-checks under strict', () => {
     expect(typecheck([m.sourcePath.replace(/\.ts$/, '.grad.ts')]).join('\n')).toBe('');
   });
+});
+
+describe('what stays refused says why and what to do instead', () => {
+  const fn = (body: string, params = 'xs: number[], x: number') => `/** @differentiable */\nexport function f(${params}): number {\n${body}\n}\n`;
+  const refusals: { name: string; code: string; message: string; hint: RegExp }[] = [
+    { name: 'find without !', code: fn('  const v = xs.find((v) => v > 0) ?? 0;\n  return v * x;'), message: 'find gives undefined when no element matches', hint: /find\(\.\.\.\)!|findIndex/ },
+    { name: 'a thisArg', code: fn('  const ys = xs.map((v) => v * x, null);\n  return ys[0]!;'), message: 'the thisArg of map is not supported', hint: /arrow function/ },
+    { name: 'reduce to an array', code: fn('  const all = xs.reduce((acc: number[], v) => { acc.push(v); return acc; }, []);\n  return all[0]! * x;'), message: 'reduce(...) gives an array here', hint: /loop and push/ },
+    { name: 'a callback that is not a function of this body', code: fn('  const ys = xs.map(Math.sqrt);\n  return ys[0]! * x;'), message: 'the callback of map must be an arrow function', hint: /inline/ },
+    { name: 'filter of rows', code: fn('  const kept = rows.filter((r) => r.length > 1);\n  return kept.length * x;', 'rows: number[][], x: number'), message: 'filter is supported on number arrays', hint: /push/ },
+    { name: 'a callback that changes the array it iterates', code: fn('  const ys = xs.slice();\n  const t = ys.map((v, i) => { ys[i] = 0; return v * x; });\n  return t[0]!;'), message: 'changes ys, the array it iterates', hint: /another array/ },
+  ];
+  for (const r of refusals) {
+    test(r.name, () => {
+      const result = compileSourceText('refused.ts', r.code);
+      const first = result.diagnostics[0];
+      expect(first, JSON.stringify(result.diagnostics)).toBeDefined();
+      expect(first!.message).toContain(r.message);
+      expect(first!.hint).toMatch(r.hint);
+      expect(first!.line).toBeGreaterThanOrEqual(3);
+    });
+  }
 });
