@@ -103,14 +103,15 @@ export function defaultSnapshots(steps: number): number {
   return s;
 }
 
-type Task =
-  | { k: 'segment'; lo: number; hi: number; every: number; slots: number }
-  | { k: 'linear'; lo: number; hi: number; every: number }
-  | { k: 'restore'; at: number }
-  | { k: 'advance'; to: number }
-  | { k: 'save' }
-  | { k: 'reverse'; lo: number; hi: number }
-  | { k: 'free'; at: number };
+// The reverse sweep's work list, a stack of tasks in typed arrays (kind, then up to four numbers), so
+// that a schedule of millions of steps allocates nothing per step.
+const SEGMENT = 0; // lo, hi, every, slots: reverse trips [lo, hi) in steps of `every`, with a snapshot at lo and `slots` in all
+const LINEAR = 1; // lo, hi, every: the same with one snapshot
+const RESTORE = 2; // at
+const ADVANCE = 3; // to
+const SAVE = 4;
+const REVERSE = 5; // lo, hi
+const FREE = 6; // at
 
 /** Bytes of snapshots held by all checkpointed loops, now and at most (for benchmarks). */
 export const checkpointMemory = {
@@ -138,8 +139,13 @@ export class LoopCheckpoints {
   nextSave = 0;
   /** For 'advance' and 'reverse': how many trips. */
   trips = 0;
-  private readonly held = new Map<number, { state: unknown[]; bytes: number }>();
-  private readonly tasks: Task[] = [];
+  // Snapshots held, by trip, in increasing order: the schedules take and free them last in, first out.
+  private readonly heldAt: number[] = [];
+  private readonly heldState: unknown[][] = [];
+  private readonly heldBytes: number[] = [];
+  private kinds = new Int8Array(64);
+  private args = new Float64Array(256);
+  private depth = 0;
   /** The trip the loop-carried state is at (-1: unknown, after a 'reverse'). */
   private at = 0;
   private restoring: unknown[] | null = null;
@@ -209,7 +215,7 @@ export class LoopCheckpoints {
       this.at = this.nextSave;
       this.store(this.at, state);
       if (this.online) {
-        if (this.held.size > (this.limit ?? 2 * this.stride)) this.thin();
+        if (this.heldAt.length > (this.limit ?? 2 * this.stride)) this.thin();
         this.nextSave = (Math.floor(this.at / this.stride) + 1) * this.stride;
       } else {
         this.planIndex++;
@@ -228,56 +234,63 @@ export class LoopCheckpoints {
     // A counted loop that ran another number of trips than announced: each stretch between the snapshots
     // taken is reversed as one step (correct, and never quadratic; the estimate is exact for integer bounds).
     const asPlanned = !this.online && trips === this.planned;
-    const positions = [...this.held.keys()].filter((p) => p < trips).sort((a, b) => a - b);
-    for (const p of [...this.held.keys()]) if (p >= trips) this.drop(p);
+    while (this.heldAt.length && this.heldAt[this.heldAt.length - 1]! >= trips) this.drop(this.heldAt.length - 1);
+    const positions = this.heldAt.slice();
     // Stretches between snapshots, the last reversed first: pushed first to last on the task stack.
     positions.forEach((lo, j) => {
       const hi = j + 1 < positions.length ? positions[j + 1]! : trips;
-      this.tasks.push({ k: 'free', at: lo });
-      if (!asPlanned) this.tasks.push({ k: 'segment', lo, hi, every: hi - lo, slots: 1 });
-      else this.tasks.push({ k: 'segment', lo, hi, every: this.every, slots: Math.max(1, this.slots - j) });
+      this.push(FREE, lo);
+      if (!asPlanned) this.push(SEGMENT, lo, hi, hi - lo, 1);
+      else this.push(SEGMENT, lo, hi, this.every, Math.max(1, this.slots - j));
     });
   }
 
   /** The next step of the reverse sweep. */
   next(): CheckpointStep {
-    for (;;) {
-      const t = this.tasks.pop();
-      if (!t) return 'done';
-      switch (t.k) {
-        case 'restore':
-          if (this.at === t.at) continue;
-          this.restoring = this.held.get(t.at)!.state;
-          this.at = t.at;
+    while (this.depth > 0) {
+      const d = --this.depth;
+      const args = this.args; // push() may have grown it
+      const a = args[4 * d]!;
+      switch (this.kinds[d]) {
+        case RESTORE: {
+          if (this.at === a) continue;
+          this.restoring = this.heldState[this.indexOf(a)]!;
+          this.at = a;
           return 'restore';
-        case 'advance':
-          if (this.at === t.to) continue;
-          this.trips = t.to - this.at;
-          this.at = t.to;
+        }
+        case ADVANCE:
+          if (this.at === a) continue;
+          this.trips = a - this.at;
+          this.at = a;
           return 'advance';
-        case 'save':
+        case SAVE:
           return 'save';
-        case 'reverse':
-          this.trips = t.hi - t.lo;
+        case REVERSE:
+          this.trips = args[4 * d + 1]! - a;
           this.at = -1;
           return 'reverse';
-        case 'free':
-          this.drop(t.at);
+        case FREE:
+          this.drop(this.indexOf(a));
           continue;
-        case 'segment':
-          this.expand(t);
+        case SEGMENT:
+          this.expand(a, args[4 * d + 1]!, args[4 * d + 2]!, args[4 * d + 3]!);
           continue;
-        case 'linear': {
+        case LINEAR: {
           // One snapshot: reverse the steps last first, each reached from the snapshot.
-          const last = t.lo + Math.floor((t.hi - t.lo - 1) / t.every) * t.every;
-          if (last > t.lo) this.tasks.push({ k: 'linear', lo: t.lo, hi: last, every: t.every });
-          this.tasks.push({ k: 'reverse', lo: last, hi: t.hi }, { k: 'advance', to: last }, { k: 'restore', at: t.lo });
+          const hi = args[4 * d + 1]!;
+          const every = args[4 * d + 2]!;
+          const last = a + Math.floor((hi - a - 1) / every) * every;
+          if (last > a) this.push(LINEAR, a, last, every);
+          this.push(REVERSE, last, hi);
+          this.push(ADVANCE, last);
+          this.push(RESTORE, a);
           continue;
         }
         default:
-          return t satisfies never;
+          throw new Error('internal: unknown checkpoint task');
       }
     }
+    return 'done';
   }
 
   /** The snapshot a 'restore' step restores. */
@@ -292,51 +305,82 @@ export class LoopCheckpoints {
 
   /** Snapshots held now (for tests). */
   get heldCount(): number {
-    return this.held.size;
+    return this.heldAt.length;
   }
 
-  private expand(t: Extract<Task, { k: 'segment' }>): void {
-    const steps = Math.ceil((t.hi - t.lo) / t.every);
+  private push(kind: number, a: number, b = 0, c = 0, d = 0): void {
+    if (this.depth === this.kinds.length) {
+      const kinds = new Int8Array(this.kinds.length * 2);
+      kinds.set(this.kinds);
+      this.kinds = kinds;
+      const args = new Float64Array(this.args.length * 2);
+      args.set(this.args);
+      this.args = args;
+    }
+    const k = this.depth++;
+    this.kinds[k] = kind;
+    this.args[4 * k] = a;
+    this.args[4 * k + 1] = b;
+    this.args[4 * k + 2] = c;
+    this.args[4 * k + 3] = d;
+  }
+
+  private expand(lo: number, hi: number, every: number, slots: number): void {
+    const steps = Math.ceil((hi - lo) / every);
     if (steps <= 1) {
-      this.tasks.push({ k: 'reverse', lo: t.lo, hi: t.hi }, { k: 'restore', at: t.lo });
+      this.push(REVERSE, lo, hi);
+      this.push(RESTORE, lo);
       return;
     }
-    if (t.slots <= 1) {
-      this.tasks.push({ k: 'linear', lo: t.lo, hi: t.hi, every: t.every });
+    if (slots <= 1) {
+      this.push(LINEAR, lo, hi, every);
       return;
     }
-    const mid = t.lo + revolveSplit(steps, t.slots) * t.every;
+    const mid = lo + revolveSplit(steps, slots) * every;
     // In order: restore lo, advance to mid, save, reverse [mid, hi) with one snapshot fewer, free mid, reverse [lo, mid).
-    this.tasks.push(
-      { k: 'segment', lo: t.lo, hi: mid, every: t.every, slots: t.slots },
-      { k: 'free', at: mid },
-      { k: 'segment', lo: mid, hi: t.hi, every: t.every, slots: t.slots - 1 },
-      { k: 'save' },
-      { k: 'advance', to: mid },
-      { k: 'restore', at: t.lo },
-    );
+    this.push(SEGMENT, lo, mid, every, slots);
+    this.push(FREE, mid);
+    this.push(SEGMENT, mid, hi, every, slots - 1);
+    this.push(SAVE, 0);
+    this.push(ADVANCE, mid);
+    this.push(RESTORE, lo);
   }
 
   /** Online: double the stride and keep the snapshots at its multiples. */
   private thin(): void {
-    while (this.held.size > (this.limit ?? 2 * this.stride)) {
+    while (this.heldAt.length > (this.limit ?? 2 * this.stride)) {
       this.stride *= 2;
-      for (const p of [...this.held.keys()]) if (p % this.stride !== 0) this.drop(p);
+      for (let k = this.heldAt.length - 1; k >= 0; k--) if (this.heldAt[k]! % this.stride !== 0) this.drop(k);
     }
   }
 
+  /** Where the snapshot of trip `at` is held (searched from the newest: it is almost always that one). */
+  private indexOf(at: number): number {
+    for (let k = this.heldAt.length - 1; k >= 0; k--) if (this.heldAt[k] === at) return k;
+    throw new Error(`internal: no snapshot of trip ${at}`);
+  }
+
   private store(at: number, state: unknown[]): void {
-    this.drop(at);
+    // Snapshots come in increasing trip order (the forward sweep's, then each stretch's inside the last one held).
+    while (this.heldAt.length && this.heldAt[this.heldAt.length - 1]! >= at) this.drop(this.heldAt.length - 1);
     const bytes = stateBytes(state);
-    this.held.set(at, { state, bytes });
+    this.heldAt.push(at);
+    this.heldState.push(state);
+    this.heldBytes.push(bytes);
     checkpointMemory.bytes += bytes;
     if (checkpointMemory.bytes > checkpointMemory.peakBytes) checkpointMemory.peakBytes = checkpointMemory.bytes;
   }
 
-  private drop(at: number): void {
-    const h = this.held.get(at);
-    if (!h) return;
-    checkpointMemory.bytes -= h.bytes;
-    this.held.delete(at);
+  private drop(k: number): void {
+    checkpointMemory.bytes -= this.heldBytes[k]!;
+    if (k === this.heldAt.length - 1) {
+      this.heldAt.pop();
+      this.heldState.pop();
+      this.heldBytes.pop();
+      return;
+    }
+    this.heldAt.splice(k, 1);
+    this.heldState.splice(k, 1);
+    this.heldBytes.splice(k, 1);
   }
 }

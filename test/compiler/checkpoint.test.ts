@@ -173,6 +173,33 @@ export function calls(x: number, r: number, n: number): number {
   return v;
 }
 
+/** for...of over a parameter array; a labelled loop with continue to it from an inner loop. @differentiable wrt(x, ws) */
+export function labelled(x: number, ws: number[], m: number): number {
+  let v = x;
+  /** @checkpoint */
+  for (const w of ws) v = Math.sin(v * w) + v;
+  /** @checkpoint every(2) */
+  outer: for (let i = 0; i < m; i++) {
+    for (let j = 0; j < 3; j++) {
+      if (v > 2 + j) continue outer;
+      v = v * 0.9 + ws[j % ws.length]! * 0.1;
+    }
+  }
+  return v;
+}
+
+/** A counted while loop. @differentiable wrt(x) */
+export function countedWhile(x: number, n: number): number {
+  let v = x;
+  let i = 0;
+  /** @checkpoint */
+  while (i < n) {
+    v = Math.cos(v) * 0.8 + 0.1;
+    i += 1;
+  }
+  return v;
+}
+
 /** A tensor carried across trips (referenced by the snapshots). @differentiable wrt(h0, W) */
 export function rnn(h0: Tensor, W: Tensor, n: number): number {
   let h = h0;
@@ -277,6 +304,11 @@ describe('bit for bit the plain tape gradient', () => {
     }
   });
 
+  test('for...of, a labelled loop with continue from an inner loop, a counted while loop', () => {
+    for (const m of [0, 1, 5, 50]) sameAsPlain('labelled', [0.4, [0.3, -1.2, 2.5, 0.7], m]);
+    for (const n of [0, 1, 9, 400]) sameAsPlain('countedWhile', [0.4, n]);
+  });
+
   test('calls to differentiable functions in the loop', () => {
     for (const n of [0, 1, 10, 333]) sameAsPlain('calls', [0.3, 3.7, n]);
   });
@@ -311,12 +343,36 @@ describe('against finite differences (small n)', () => {
     ['diffuse', [[0.1, -0.4, 0.7, 1.2, 0.05], 0.3, 7], [0, 1]],
     ['typed', [0.6, 5], [0]],
     ['calls', [0.3, 3.2, 5], [0, 1]],
+    ['labelled', [0.4, [0.3, -1.2, 2.5, 0.7], 6], [0, 1]],
+    ['countedWhile', [0.4, 7], [0]],
   ] as const)('%s', (name, args, wrt) => {
     checkDerivatives(ck, name, [...args].map((a) => (Array.isArray(a) ? [...a] : a)), { wrt: [...wrt], fdTol: 1e-6 });
   });
 
   test('pendulum', () => {
     checkDerivatives(pend, 'pendulum', [1.2, 0.4, 9.81, 0.3, 0.05, 40], { wrt: [0, 1, 2, 3], fdTol: 1e-6 });
+  });
+});
+
+describe('the schedule each loop gets', () => {
+  /** The argument of the schedule made for the loop at `line` of the fixture. */
+  const scheduleAt = (line: number) => {
+    const m = new RegExp(`// cases\\.ts:${line}: @checkpoint loop[^\\n]*\\n\\s*const \\w+ = LoopCheckpoints\\.(\\w+\\([^;]*\\));`).exec(ck.text);
+    return m?.[1];
+  };
+  const lineOf = (needle: string) => cases.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+  test('counted loops announce their trip count; the others go online', () => {
+    expect(scheduleAt(lineOf('for (let i = 0; i < n; i++) {'))).toBe('counted(n - i)');
+    expect(scheduleAt(lineOf('for (let i = 0; i < n; i++) v = r * v * (1 - v);'))).toBe('counted(n - i, { snapshots: 3, every: 1 })');
+    expect(scheduleAt(lineOf('for (let i = n; i >= 1; i -= 2)'))).toBe('counted(Math.floor((i - 1) / 2) + 1, { every: 3 })');
+    expect(scheduleAt(lineOf('while (i < n && s < top)'))).toBe('online()');
+    expect(scheduleAt(lineOf('while (i < n) {'))).toBe('counted(n - i)');
+    expect(scheduleAt(lineOf('for (const w of ws)'))).toMatch(/^counted\(ws\.length - \w+\)$/);
+    // A break becomes a flag in the loop condition; a continue (to a label from an inner loop too) keeps the count.
+    expect(scheduleAt(lineOf('if (i % 3 === 1) continue;') - 1)).toBe('online({ snapshots: 4 })');
+    expect(scheduleAt(lineOf('outer: for'))).toBe('counted(m - i, { every: 2 })');
+    expect(scheduleAt(lineOf('} while (k < n);') - 3)).toBe('online({ snapshots: 3 })');
   });
 });
 
@@ -329,7 +385,7 @@ describe('forward mode is unchanged', () => {
   };
 
   test('jvp_ is the same code with and without @checkpoint', () => {
-    for (const name of ['logistic', 'logisticUntil', 'exits', 'nested', 'diffuse', 'typed', 'rnn']) {
+    for (const name of ['logistic', 'logisticUntil', 'exits', 'nested', 'diffuse', 'typed', 'labelled', 'rnn']) {
       expect(functionText(ck.text, `jvp_${name}`, 'cases')).toBe(functionText(plain.text, `jvp_${name}`, 'cases-plain'));
     }
   });
