@@ -73,6 +73,20 @@ export interface Backend {
    * `batchShape`.
    */
   matmul(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean, batchShape: Shape): Tensor;
+  /**
+   * matmul with a fused elementwise epilogue: each product element c goes
+   * through `kernel.cpu` / `body` as operand 0, the other operands (tensors
+   * or numbers, broadcast to the product's shape) following; one pass.
+   */
+  matmulEpilogue(
+    a: Tensor,
+    b: Tensor,
+    transposeA: boolean,
+    transposeB: boolean,
+    batchShape: Shape,
+    kernel: FusedKernel,
+    operands: readonly Operand[],
+  ): Tensor;
   transpose(x: Tensor, perm: readonly number[]): Tensor;
   slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor;
   /** Zeros of `shape` with `g` written at `begin` (adjoint of slice). */

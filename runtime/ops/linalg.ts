@@ -12,6 +12,12 @@ import { backendOf, expectTensor } from './util.ts';
  * axes swapped (no copy is made).
  */
 export function matmul(a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
+  const batch = matmulBatchShape(a, b, transposeA, transposeB);
+  return backendOf('matmul', a, b).matmul(a, b, transposeA, transposeB, batch);
+}
+
+/** The broadcast batch shape of matmul(a, b, ...) after checking its operands (errors name matmul and both shapes). */
+export function matmulBatchShape(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean): number[] {
   expectTensor('matmul', 'the first operand', a);
   expectTensor('matmul', 'the second operand', b);
   if (a.rank < 2 || b.rank < 2) {
@@ -35,7 +41,7 @@ export function matmul(a: Tensor, b: Tensor, transposeA = false, transposeB = fa
   } catch {
     throw new ShapeError(`matmul: shapes ${fmt(a.shape)} and ${fmt(b.shape)} do not match (batch dimensions cannot be broadcast)`);
   }
-  return backendOf('matmul', a, b).matmul(a, b, transposeA, transposeB, batch);
+  return batch;
 }
 
 /** Permutes the axes: result.shape[i] = x.shape[perm[i]]; default reverses them. */

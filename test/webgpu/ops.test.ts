@@ -209,6 +209,40 @@ describe.skipIf(!gpu)('webgpu matmul against the CPU', () => {
   });
 });
 
+describe.skipIf(!gpu)('webgpu matmul with a fused epilogue against the CPU', () => {
+  const tanhBias: FusedKernel = {
+    name: 'fused_epilogue_1',
+    arity: 3,
+    wgsl: `fn body(v0: f32, v1: f32, v2: f32) -> f32 { return ${unaryOps.tanh.wgsl(binaryOps.mul.wgsl(binaryOps.add.wgsl('v0', 'v1'), 'v2'))}; }`,
+    cpu: (v0, v1, v2) => Math.tanh((v0! + v1!) * v2!),
+  };
+
+  it('tanh((a b + bias) s) with a bias row, a full operand or a number, transposes and a batch', async () => {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
+      const a = f32(ta ? [70, 130] : [130, 70], 1);
+      const b = f32(tb ? [65, 70] : [70, 65], 2);
+      const bias = f32([65], 3);
+      const full = f32([130, 65], 4);
+      const [ga, gb, gbias, gfull] = onGpu([a, b, bias, full]) as [Tensor, Tensor, Tensor, Tensor];
+      await expectClose(W.matmulFused(tanhBias, ga, gb, [gbias, 0.5], ta, tb), W.matmulFused(tanhBias, a, b, [bias, 0.5], ta, tb), `epilogue tA ${ta} tB ${tb}`);
+      await expectClose(W.matmulFused(tanhBias, ga, gb, [0.25, gfull], ta, tb), W.matmulFused(tanhBias, a, b, [0.25, full], ta, tb), `epilogue with a full operand tA ${ta} tB ${tb}`);
+    }
+    const a = f32([2, 1, 3, 4], 5);
+    const b = f32([5, 4, 6], 6);
+    const bias = f32([5, 1, 6], 7);
+    const [ga, gb, gbias] = onGpu([a, b, bias]) as [Tensor, Tensor, Tensor];
+    await expectClose(W.matmulFused(tanhBias, ga, gb, [gbias, 2]), W.matmulFused(tanhBias, a, b, [bias, 2]), 'batched epilogue with a broadcast bias');
+    // The CPU result is the unfused computation.
+    await expectClose(W.matmulFused(tanhBias, ga, gb, [gbias, 2]), W.tanh(W.mul(W.add(W.matmul(a, b), bias), 2)), 'epilogue equals the unfused ops');
+    expect(() => W.matmulFused(tanhBias, ga, gb, [f32([3], 1), 1])).toThrow(/fused_epilogue_1: shapes \[2,5,3,6\] and \[3\] cannot be broadcast/);
+  });
+});
+
 describe.skipIf(!gpu)('webgpu layout ops against the CPU', () => {
   it('transpose, slice, sliceAdjoint, concat, broadcastTo and reshape', async () => {
     const x = f32([3, 4, 257], 5);

@@ -288,6 +288,11 @@ class CpuBackend implements Backend {
     return this.make(c, [...batchShape, m, n]);
   }
 
+  matmulEpilogue(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean, batchShape: Shape, kernel: FusedKernel, operands: readonly Operand[]): Tensor {
+    const c = this.matmul(a, b, transposeA, transposeB, batchShape);
+    return this.make(cpuFused(kernel, [c, ...operands], c.shape, c.dtype), c.shape);
+  }
+
   transpose(x: Tensor, perm: readonly number[]): Tensor {
     const out = typedArrayFor(x.dtype, x.size);
     transposeKernel(cpuData(x), x.shape, perm, out);

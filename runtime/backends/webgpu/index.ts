@@ -24,9 +24,9 @@ import { broadcastStrides } from '../cpu/strided.ts';
 import { WebGpuError, acquireDevice } from './device.ts';
 import { Runner, groups1d, type Binding } from './runner.ts';
 import { Params, wgslType } from './wgsl.ts';
-import { elementwiseSource, ewParams, mergeDims, type EwOperand } from './kernels/elementwise.ts';
+import { elementwiseSource, ewParams, mergeDims, operandWords, writeOperandBlock, type EwOperand } from './kernels/elementwise.ts';
 import { SHORT_ROW, argmaxShortSource, argmaxSource, reduceLayout, reduceShortSource, reduceSource } from './kernels/reduce.ts';
-import { MATMUL_MAX_BATCH_RANK, MATMUL_TILE, matmulSource } from './kernels/matmul.ts';
+import { MATMUL_MAX_BATCH_RANK, MATMUL_TILE, MATMUL_WORDS, matmulSource } from './kernels/matmul.ts';
 import { copyParams, copySource } from './kernels/layout.ts';
 import {
   crossEntropyGradShortSource,
@@ -207,8 +207,22 @@ export class WebGpuBackend implements Backend {
     const n = shapeSize(outShape);
     const out = this.alloc(outShape, outDtype, key);
     if (n === 0) return out;
+    const { kinds, bindings, scalars, shape, strides } = this.operandLayout(operands, outShape);
+    const outType = wgslType(outDtype);
+    const pkey = `ew|${key}|${kinds.map((o) => o.mode + o.type).join(',')}|${outType}`;
+    const pipeline = this.gpu.pipeline(pkey, () => elementwiseSource(kinds, outType, expr, extra));
+    this.gpu.dispatch(pipeline, [this.bind(out), ...bindings], ewParams(n, shape, strides, scalars, param), groups1d(n));
+    return out;
+  }
+
+  /** How each operand is read when broadcast to `outShape` (its kind, binding, strides or scalar value). */
+  private operandLayout(
+    operands: readonly Operand[],
+    outShape: Shape,
+  ): { kinds: EwOperand[]; bindings: Binding[]; scalars: number[]; shape: readonly number[]; strides: (number[] | null)[] } {
+    const n = shapeSize(outShape);
     const kinds: EwOperand[] = [];
-    const bindings: Binding[] = [this.bind(out)];
+    const bindings: Binding[] = [];
     const scalars: number[] = [];
     const stridedAt: number[] = [];
     const stridedArrays: number[][] = [];
@@ -235,11 +249,7 @@ export class WebGpuBackend implements Backend {
       shape = m.shape;
       stridedAt.forEach((k, j) => (strides[k] = m.strides[j + 1]!));
     }
-    const outType = wgslType(outDtype);
-    const pkey = `ew|${key}|${kinds.map((o) => o.mode + o.type).join(',')}|${outType}`;
-    const pipeline = this.gpu.pipeline(pkey, () => elementwiseSource(kinds, outType, expr, extra));
-    this.gpu.dispatch(pipeline, bindings, ewParams(n, shape, strides, scalars, param), groups1d(n));
-    return out;
+    return { kinds, bindings, scalars, shape, strides };
   }
 
   unary(op: UnaryOp, x: Tensor, param: number): Tensor {
@@ -394,41 +404,66 @@ export class WebGpuBackend implements Backend {
   matmul(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean, batchShape: Shape): Tensor {
     return this.gpu.run(
       () => `matmul(${shapes(a, b)}${transposeA ? ', transposeA' : ''}${transposeB ? ', transposeB' : ''})`,
+      () => this.matmulWith(a, b, transposeA, transposeB, batchShape, null, []),
+    );
+  }
+
+  matmulEpilogue(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean, batchShape: Shape, kernel: FusedKernel, operands: readonly Operand[]): Tensor {
+    return this.gpu.run(
+      () => `matmul(${shapes(a, b)}${transposeA ? ', transposeA' : ''}${transposeB ? ', transposeB' : ''}) then ${kernel.name}(${shapes(...operands)})`,
       () => {
-        const af = a.dtype === 'float32' ? a : this.cast(a, 'float32');
-        const bf = b.dtype === 'float32' ? b : this.cast(b, 'float32');
-        const ra = a.rank;
-        const rb = b.rank;
-        const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
-        const k = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
-        const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
-        const batch = shapeSize(batchShape);
-        const out = this.alloc([...batchShape, m, n], 'float32', 'matmul');
-        if (batch * m * n > 0) {
-          const aCols = a.shape[ra - 1]!;
-          const bCols = b.shape[rb - 1]!;
-          // Batch dimensions: drop size-1 ones and merge contiguous neighbours.
-          const merged = mergeDims(batchShape, [broadcastStrides(a.shape.slice(0, ra - 2), batchShape), broadcastStrides(b.shape.slice(0, rb - 2), batchShape)]);
-          if (merged.shape.length > MATMUL_MAX_BATCH_RANK) throw new WebGpuError(`webgpu: matmul supports at most ${MATMUL_MAX_BATCH_RANK} batch dimensions, got ${fmt(batchShape)}`);
-          const params = new Params()
-            .u(m, n, k, transposeA ? 1 : aCols, transposeA ? aCols : 1, transposeB ? 1 : bCols, transposeB ? bCols : 1)
-            .u(a.shape[ra - 2]! * aCols, b.shape[rb - 2]! * bCols, merged.shape.length)
-            .list(merged.shape, MATMUL_MAX_BATCH_RANK)
-            .list(merged.strides[0]!, MATMUL_MAX_BATCH_RANK)
-            .list(merged.strides[1]!, MATMUL_MAX_BATCH_RANK)
-            .build();
-          const pipeline = this.gpu.pipeline('matmul', matmulSource);
-          this.gpu.dispatch(pipeline, [this.bind(out), this.bind(af), this.bind(bf)], params, [
-            Math.ceil(n / MATMUL_TILE),
-            Math.ceil(m / MATMUL_TILE),
-            batch,
-          ]);
+        if (operands.length + 1 !== kernel.arity) {
+          throw new WebGpuError(`webgpu: the epilogue ${kernel.name} takes ${kernel.arity} operands (the product first), got the product and ${operands.length}`);
         }
-        if (af !== a) this.release(af);
-        if (bf !== b) this.release(bf);
-        return out;
+        return this.matmulWith(a, b, transposeA, transposeB, batchShape, kernel, operands);
       },
     );
+  }
+
+  /** The product, with `kernel` applied to each element (the product first, then `operands` broadcast) when given. */
+  private matmulWith(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean, batchShape: Shape, kernel: FusedKernel | null, operands: readonly Operand[]): Tensor {
+    const af = a.dtype === 'float32' ? a : this.cast(a, 'float32');
+    const bf = b.dtype === 'float32' ? b : this.cast(b, 'float32');
+    const ra = a.rank;
+    const rb = b.rank;
+    const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+    const k = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+    const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+    const batch = shapeSize(batchShape);
+    const outShape = [...batchShape, m, n];
+    const out = this.alloc(outShape, 'float32', kernel ? kernel.name : 'matmul');
+    if (batch * m * n > 0) {
+      const aCols = a.shape[ra - 1]!;
+      const bCols = b.shape[rb - 1]!;
+      // Batch dimensions: drop size-1 ones and merge contiguous neighbours.
+      const merged = mergeDims(batchShape, [broadcastStrides(a.shape.slice(0, ra - 2), batchShape), broadcastStrides(b.shape.slice(0, rb - 2), batchShape)]);
+      if (merged.shape.length > MATMUL_MAX_BATCH_RANK) throw new WebGpuError(`webgpu: matmul supports at most ${MATMUL_MAX_BATCH_RANK} batch dimensions, got ${fmt(batchShape)}`);
+      const words = new Params()
+        .u(m, n, k, transposeA ? 1 : aCols, transposeA ? aCols : 1, transposeB ? 1 : bCols, transposeB ? bCols : 1)
+        .u(a.shape[ra - 2]! * aCols, b.shape[rb - 2]! * bCols, merged.shape.length)
+        .list(merged.shape, MATMUL_MAX_BATCH_RANK)
+        .list(merged.strides[0]!, MATMUL_MAX_BATCH_RANK)
+        .list(merged.strides[1]!, MATMUL_MAX_BATCH_RANK)
+        .build();
+      const bindings: Binding[] = [this.bind(out), this.bind(af), this.bind(bf)];
+      let params = words;
+      let pipeline: GPUComputePipeline;
+      if (kernel) {
+        const ops = this.operandLayout(operands, outShape);
+        bindings.push(...ops.bindings);
+        params = new Uint32Array(Math.ceil((MATMUL_WORDS + operandWords(operands.length)) / 4) * 4);
+        params.set(words.subarray(0, MATMUL_WORDS));
+        writeOperandBlock(params, MATMUL_WORDS, ops.shape, ops.strides, ops.scalars);
+        const key = `matmul|${kernel.name}:${kernel.wgsl}|${ops.kinds.map((o) => o.mode + o.type).join(',')}`;
+        pipeline = this.gpu.pipeline(key, () => matmulSource({ operands: ops.kinds, wgsl: kernel.wgsl }));
+      } else {
+        pipeline = this.gpu.pipeline('matmul', () => matmulSource());
+      }
+      this.gpu.dispatch(pipeline, bindings, params, [Math.ceil(n / MATMUL_TILE), Math.ceil(m / MATMUL_TILE), batch]);
+    }
+    if (af !== a) this.release(af);
+    if (bf !== b) this.release(bf);
+    return out;
   }
 
   transpose(x: Tensor, perm: readonly number[]): Tensor {

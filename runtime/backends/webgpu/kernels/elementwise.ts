@@ -8,9 +8,9 @@
  * Values are computed in f32; int32 operands are converted on load and
  * int32 results on store.
  *
- * Parameter words: [0] n, [1] rank, [2..10) output shape, then 8 stride
- * words per operand, then one word per operand for scalars, then the op's
- * parameter (leakyRelu's alpha).
+ * Parameter words: [0] n, then the operand block (writeOperandBlock: rank,
+ * output shape, strides, scalars), then the op's parameter (leakyRelu's
+ * alpha).
  */
 import { WebGpuError } from '../device.ts';
 import { MAIN_1D, MAX_RANK, paramsBlock, storage } from '../wgsl.ts';
@@ -24,23 +24,77 @@ export interface EwOperand {
   readonly type: 'f32' | 'i32';
 }
 
-const SHAPE = 2;
-const strideBase = (k: number): number => SHAPE + MAX_RANK + MAX_RANK * k;
-const scalarSlot = (arity: number, k: number): number => strideBase(arity) + k;
-export const paramSlot = (arity: number): number => scalarSlot(arity, arity);
+/**
+ * The operand block of the parameter words, from word `base`: [base] rank,
+ * [base + 1, base + 9) the output shape, 8 stride words per operand, then
+ * one word per operand for scalars. Shared by the elementwise kernel
+ * (base 1, after n) and matmul's epilogue.
+ */
+const shapeAt = (base: number): number => base + 1;
+const strideAt = (base: number, k: number): number => base + 1 + MAX_RANK + MAX_RANK * k;
+const scalarAt = (base: number, arity: number, k: number): number => strideAt(base, arity) + k;
+/** Words of an operand block of `arity` operands. */
+export const operandWords = (arity: number): number => 1 + MAX_RANK + MAX_RANK * arity + arity;
+
+const EW_BASE = 1;
+export const paramSlot = (arity: number): number => EW_BASE + operandWords(arity);
+
+/** Writes an operand block into `words` at `base`. */
+export function writeOperandBlock(words: Uint32Array, base: number, shape: readonly number[], strides: readonly (readonly number[] | null)[], scalars: readonly number[]): void {
+  const arity = strides.length;
+  words[base] = shape.length;
+  shape.forEach((d, i) => (words[shapeAt(base) + i] = d));
+  strides.forEach((s, k) => s?.forEach((v, d) => (words[strideAt(base, k) + d] = v)));
+  const f = new Float32Array(words.buffer, words.byteOffset, words.length);
+  scalars.forEach((v, k) => {
+    if (v !== undefined) f[scalarAt(base, arity, k)] = v;
+  });
+}
 
 /** Parameter words of an elementwise launch. */
 export function ewParams(n: number, shape: readonly number[], strides: readonly (readonly number[] | null)[], scalars: readonly number[], param: number): Uint32Array {
   const arity = strides.length;
   const words = new Uint32Array(Math.ceil((paramSlot(arity) + 1) / 4) * 4);
   words[0] = n;
-  words[1] = shape.length;
-  shape.forEach((d, i) => (words[SHAPE + i] = d));
-  strides.forEach((s, k) => s?.forEach((v, d) => (words[strideBase(k) + d] = v)));
-  const f = new Float32Array(words.buffer);
-  scalars.forEach((v, k) => (f[scalarSlot(arity, k)] = v));
-  f[paramSlot(arity)] = param;
+  writeOperandBlock(words, EW_BASE, shape, strides, scalars);
+  new Float32Array(words.buffer)[paramSlot(arity)] = param;
   return words;
+}
+
+/**
+ * Declarations and loads of `operands` for a thread whose output index is
+ * `index` (a u32 expression): buffer operands bound from `firstBinding`
+ * (named `in<k>`), values `v<k>` (f32), strided offsets computed from the
+ * operand block at `base`.
+ */
+export function operandCode(operands: readonly EwOperand[], firstBinding: number, base: number, index: string): { decls: string; body: string; nextBinding: number } {
+  const arity = operands.length;
+  let binding = firstBinding;
+  let decls = '';
+  const loads: string[] = [];
+  const strided: number[] = [];
+  operands.forEach((op, k) => {
+    if (op.mode === 'scalar') {
+      loads.push(`  let v${k} = pf(${scalarAt(base, arity, k)}u);`);
+      return;
+    }
+    decls += storage(binding++, `in${k}`, op.type, false);
+    const at = op.mode === 'full' ? index : op.mode === 'one' ? '0u' : `o${k}`;
+    loads.push(`  let v${k} = f32(in${k}[${at}]);`);
+    if (op.mode === 'strided') strided.push(k);
+  });
+  if (binding > 8) throw new WebGpuError(`webgpu: a kernel binds at most 8 tensors, this one needs ${binding}`);
+  const offsets =
+    strided.length === 0
+      ? ''
+      : `${strided.map((k) => `  var o${k} = 0u;\n`).join('')}  var rem = ${index};
+  for (var d = pu(${base}u); d > 0u; d = d - 1u) {
+    let e = pu(${shapeAt(base) - 1}u + d);
+    let c = rem % e;
+    rem = rem / e;
+${strided.map((k) => `    o${k} = o${k} + c * pu(${strideAt(base, k) - 1}u + d);\n`).join('')}  }
+`;
+  return { decls, body: `${offsets}${loads.join('\n')}\n`, nextBinding: binding };
 }
 
 /**
@@ -56,37 +110,12 @@ export function elementwiseSource(
   extra = '',
 ): string {
   const arity = operands.length;
-  let binding = 1;
-  let decls = storage(0, 'out', outType, true);
-  const loads: string[] = [];
-  const strided: number[] = [];
-  operands.forEach((op, k) => {
-    if (op.mode === 'scalar') {
-      loads.push(`  let v${k} = pf(${scalarSlot(arity, k)}u);`);
-      return;
-    }
-    decls += storage(binding++, `in${k}`, op.type, false);
-    const at = op.mode === 'full' ? 'i' : op.mode === 'one' ? '0u' : `o${k}`;
-    loads.push(`  let v${k} = f32(in${k}[${at}]);`);
-    if (op.mode === 'strided') strided.push(k);
-  });
-  if (binding > 8) throw new WebGpuError(`webgpu: an elementwise kernel reads at most 7 tensors, this one reads ${binding - 1}`);
-  const offsets =
-    strided.length === 0
-      ? ''
-      : `${strided.map((k) => `  var o${k} = 0u;\n`).join('')}  var rem = i;
-  for (var d = pu(1u); d > 0u; d = d - 1u) {
-    let e = pu(${SHAPE - 1}u + d);
-    let c = rem % e;
-    rem = rem / e;
-${strided.map((k) => `    o${k} = o${k} + c * pu(${strideBase(k) - 1}u + d);\n`).join('')}  }
-`;
+  const code = operandCode(operands, 1, EW_BASE, 'i');
   const vars = operands.map((_, k) => `v${k}`);
-  return `${decls}${paramsBlock(binding, paramSlot(arity) + 1)}${preludeMissingFrom(extra)}${extra}
+  return `${storage(0, 'out', outType, true)}${code.decls}${paramsBlock(code.nextBinding, paramSlot(arity) + 1)}${preludeMissingFrom(extra)}${extra}
 ${MAIN_1D}
   if (i >= pu(0u)) { return; }
-${offsets}${loads.join('\n')}
-  out[i] = ${outType}(${expr(vars, `pf(${paramSlot(arity)}u)`)});
+${code.body}  out[i] = ${outType}(${expr(vars, `pf(${paramSlot(arity)}u)`)});
 }
 `;
 }
@@ -94,7 +123,7 @@ ${offsets}${loads.join('\n')}
 let preludeParts: [name: string, text: string][] | null = null;
 
 /** The op table's WGSL helpers that `extra` (a fused kernel, which declares those it calls) does not declare itself. */
-function preludeMissingFrom(extra: string): string {
+export function preludeMissingFrom(extra: string): string {
   preludeParts ??= wgslPrelude
     .split(/\n(?=fn )/)
     .map((p) => p.trim())

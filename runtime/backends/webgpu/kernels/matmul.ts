@@ -10,14 +10,49 @@
  *
  * Parameter words: m, n, k, ars, acs, brs, bcs, aMat, bMat, batch rank,
  * then 6 words each of the batch shape, A's and B's batch strides (in
- * matrices).
+ * matrices); with an epilogue, its operand block.
  */
 import { paramsBlock, storage } from '../wgsl.ts';
+import { operandCode, operandWords, preludeMissingFrom, type EwOperand } from './elementwise.ts';
 
 export const MATMUL_TILE = 64;
 export const MATMUL_MAX_BATCH_RANK = 6;
 
-export const matmulSource = (): string => `${storage(0, 'c', 'f32', true)}${storage(1, 'a', 'f32', false)}${storage(2, 'b', 'f32', false)}${paramsBlock(3, 28)}
+/** Words of the matmul parameters; an epilogue's operand block follows. */
+export const MATMUL_WORDS = 28;
+
+/**
+ * An elementwise epilogue applied to each product element before it is
+ * stored: `body(product, v0, ...)` of a fused kernel, its other operands
+ * broadcast to the output (operand block at MATMUL_WORDS).
+ */
+export interface MatmulEpilogue {
+  readonly operands: readonly EwOperand[];
+  readonly wgsl: string;
+}
+
+const R = [0, 1, 2, 3];
+
+export const matmulSource = (epilogue: MatmulEpilogue | null = null): string => {
+  const code = epilogue ? operandCode(epilogue.operands, 3, MATMUL_WORDS, 'o') : null;
+  const words = MATMUL_WORDS + (epilogue ? operandWords(epilogue.operands.length) : 0);
+  // The 4 x 4 accumulators are named scalars (c<i><j>), every loop over them unrolled: dynamic
+  // indexing into a private array makes some compilers (SwiftShader's) keep it in memory.
+  const store = (i: number, j: number): string => {
+    const value = `c${i}${j}`;
+    const write = epilogue
+      ? `let o = cbase + row * N + col;\n${code!.body}      c[o] = body(${value}${epilogue.operands.map((_, k) => `, v${k}`).join('')});`
+      : `c[cbase + row * N + col] = ${value};`;
+    return `  {
+    let row = row0 + lid.y + ${16 * i}u;
+    let col = col0 + lid.x + ${16 * j}u;
+    if (row < M && col < N) {
+      ${write}
+    }
+  }
+`;
+  };
+  return `${storage(0, 'c', 'f32', true)}${storage(1, 'a', 'f32', false)}${storage(2, 'b', 'f32', false)}${code?.decls ?? ''}${paramsBlock(code?.nextBinding ?? 3, words)}${epilogue ? `${preludeMissingFrom(epilogue.wgsl)}${epilogue.wgsl}` : ''}
 var<workgroup> As: array<f32, 1024>;
 var<workgroup> Bs: array<f32, 1024>;
 @compute @workgroup_size(16, 16)
@@ -44,10 +79,10 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let row0 = wid.y * 64u;
   let col0 = wid.x * 64u;
   let tid = lid.y * 16u + lid.x;
-  var acc: array<f32, 16>;
-  for (var kt = 0u; kt < K; kt = kt + 16u) {
-    for (var j = 0u; j < 4u; j = j + 1u) {
-      let e = tid + j * 256u;
+${R.flatMap((i) => R.map((j) => `  var c${i}${j} = 0.0;\n`)).join('')}  for (var kt = 0u; kt < K; kt = kt + 16u) {
+${R.map(
+  (j) => `    {
+      let e = tid + ${j * 256}u;
       let ar = row0 + e / 16u;
       let ak = kt + e % 16u;
       var av = 0.0;
@@ -59,29 +94,13 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       if (bk < K && bc < N) { bv = b[bo + bk * brs + bc * bcs]; }
       Bs[e] = bv;
     }
-    workgroupBarrier();
+`,
+).join('')}    workgroupBarrier();
     for (var kk = 0u; kk < 16u; kk = kk + 1u) {
-      let a0 = As[lid.y * 16u + kk];
-      let a1 = As[(lid.y + 16u) * 16u + kk];
-      let a2 = As[(lid.y + 32u) * 16u + kk];
-      let a3 = As[(lid.y + 48u) * 16u + kk];
-      for (var cj = 0u; cj < 4u; cj = cj + 1u) {
-        let bv = Bs[kk * 64u + lid.x + 16u * cj];
-        acc[cj] = acc[cj] + a0 * bv;
-        acc[4u + cj] = acc[4u + cj] + a1 * bv;
-        acc[8u + cj] = acc[8u + cj] + a2 * bv;
-        acc[12u + cj] = acc[12u + cj] + a3 * bv;
-      }
-    }
+${R.map((i) => `      let a${i} = As[(lid.y + ${16 * i}u) * 16u + kk];\n`).join('')}${R.map((j) => `      let b${j} = Bs[kk * 64u + lid.x + ${16 * j}u];\n`).join('')}${R.flatMap((i) => R.map((j) => `      c${i}${j} = c${i}${j} + a${i} * b${j};\n`)).join('')}    }
     workgroupBarrier();
   }
   let cbase = wid.z * M * N;
-  for (var ri = 0u; ri < 4u; ri = ri + 1u) {
-    let row = row0 + lid.y + 16u * ri;
-    for (var cj = 0u; cj < 4u; cj = cj + 1u) {
-      let col = col0 + lid.x + 16u * cj;
-      if (row < M && col < N) { c[cbase + row * N + col] = acc[ri * 4u + cj]; }
-    }
-  }
-}
+${R.flatMap((i) => R.map((j) => store(i, j))).join('')}}
 `;
+};
