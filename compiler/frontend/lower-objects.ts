@@ -272,3 +272,17 @@ export function refuseRecordWrite(L: Lowerer, ref: import('../ir/ir.ts').Ref, at
   if (!base || !(base.kind === 'object' || base.kind === 'tuple' || isStructureArray(base))) return;
   fail(at, `cannot write into ${at.getText()}: the fields of a local object are fixed when it is made`, 'make a new object with the new value (pts.push({ x: v, y: p.y })), or keep the value in a let variable');
 }
+
+/**
+ * `return [a, b]` or `return cell(...)` in a function returning a structure
+ * from several places: the record or the call's result is made into
+ * `result`, once per call (a return leaves the function).
+ */
+export function returnStructure(L: Lowerer, e: Expression, type: VarType, result: string, out: Stmt[]): void {
+  const inner = strip(e);
+  const made = Node.isObjectLiteralExpression(inner) || Node.isArrayLiteralExpression(inner) || (Node.isCallExpression(inner) && !Node.isPropertyAccessExpression(inner.getExpression()));
+  if (!made) {
+    fail(e, `${L.annotated.name} returns ${varTypeForMessage(type)} from several places: return a literal or a call here`, `write the value out (return [h, c] or return { h, c }), or return once, at the end`);
+  }
+  structuredValue(L, inner, type, out, result);
+}

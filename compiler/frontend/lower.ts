@@ -49,7 +49,7 @@ import { asBoolean, hasSideEffects } from './lower-effects.ts';
 import { classifyType, isDifferentiable, typeForMessage, varTypeForMessage } from './types.ts';
 import { propertyHint, unsupportedStatement } from './unsupported.ts';
 import { isMethodReceiver, resolveCall, type PrimalImport } from './callees.ts';
-import { declareStructure, destructureStructure, elementValue, isStructureArray, isStructureType, structuredValue } from './lower-objects.ts';
+import { declareStructure, destructureStructure, elementValue, isStructureArray, isStructureType, returnStructure, structuredValue } from './lower-objects.ts';
 import { checkLocalFunctions, declareLocalFunction, hoistLocalFunctions, localCallStatement, localReturn, ownReturns } from './lower-closures.ts';
 import { callbackStatement } from './lower-callbacks.ts';
 import { readCheckpointTag } from './checkpoint-tag.ts';
@@ -308,13 +308,15 @@ export class Lowerer {
       this.tailReturn = last;
     } else if (vector) {
       if (isStructureType(this.fn.returnType)) {
-        fail(returns[0] ?? node, `${this.annotated.name} returns ${varTypeForMessage(this.fn.returnType)} from several places`, 'compute the parts into let variables and return them once, at the end');
-      }
-      if (this.vectorLength === null) {
+        // `if (c) return [a, b]; return [b, a];`: each return makes the result (lower-objects.ts).
+        this.returnVar = this.fresh('result', this.fn.returnType);
+      } else if (this.vectorLength === null) {
         fail(returns[0] ?? node, `${this.annotated.name} returns an array from several places`, 'declare a tuple return type such as [number, number], or return once at the end');
       }
-      this.returnVar = this.fresh('result', VECTOR);
-      out.push({ kind: 'assign', target: this.returnVar, expr: { kind: 'newArray', ctor: 'Array', size: constOp(this.vectorLength), elems: [] }, loc: this.loc(node) });
+      if (!this.returnVar) {
+        this.returnVar = this.fresh('result', VECTOR);
+        out.push({ kind: 'assign', target: this.returnVar, expr: { kind: 'newArray', ctor: 'Array', size: constOp(this.vectorLength!), elems: [] }, loc: this.loc(node) });
+      }
     } else {
       this.returnVar = this.fresh('result', tensor ? { kind: 'tensor' } : num);
     }
@@ -477,6 +479,7 @@ export class Lowerer {
     if (this.fn.aux) this.lowerAuxResult(expr, out, this.returnVar!);
     else if (this.fn.returnType.kind === 'number') this.assignNumber(this.returnVar!, expr, out);
     else if (this.fn.returnType.kind === 'tensor') assignTensor(this, this.returnVar!, expr, out);
+    else if (isStructureType(this.fn.returnType)) returnStructure(this, expr, this.fn.returnType, this.returnVar!, out);
     else this.storeVector(this.returnVar!, expr, out);
     const inLoop = this.loops.length > 0;
     if (inLoop || !this.isTopLevelTail(s)) {

@@ -101,10 +101,10 @@ export const refusedConstructs: readonly RefusedConstruct[] = [
     example: fn('  xs[0] = x;\n  return xs[0]! * xs[1]!;', 'x: number, xs: number[]'),
   },
   {
-    construct: 'a structured result (a tuple or object holding tensors) returned from several places',
-    why: 'the result is one record made where the function returns',
-    instead: 'compute the parts into `let` variables and return them once, at the end',
-    example: `import { Tensor, tanh } from 'wengert';\n${fn('  if (up) return [a, tanh(a)];\n  return [tanh(a), a];', 'a: Tensor, up: boolean', '[Tensor, Tensor]')}`,
+    construct: 'a structured result (a tuple or object holding tensors) returned from several places as a local or a field rather than a literal or a call',
+    why: 'each return makes the result, a record or a call\'s result, once per call',
+    instead: 'write the value out (`return [h, c]`, `return { h, c }`), or return once, at the end',
+    example: `import { Tensor, tanh } from 'wengert';\n${fn('  const s: [Tensor, Tensor] = [a, tanh(a)];\n  if (up) return s;\n  return [tanh(a), a];', 'a: Tensor, up: boolean', '[Tensor, Tensor]')}`,
   },
   {
     construct: 'module-level `let`s and constants whose value is not known at build time',
