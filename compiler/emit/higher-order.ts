@@ -57,7 +57,7 @@ export function gradientOf(fn: IRFunction): IRFunction | undefined {
 export function higherOrderExports(fns: readonly IRFunction[]): string[] {
   return fns.flatMap((fn) => {
     const of = secondOrderOf.get(fn);
-    if (of) return [`hvp_${of.name}`, `hessian_${of.name}`];
+    if (of) return [`hvp_${of.name}`, `hessian_${of.name}`, ...['jvp_vjp', 'valueAndVjp_vjp', 'jvp_jvp', 'valueAndVjp_jvp'].map((k) => `${k}_${of.name}`)];
     return isVectorValued(fn) ? [`jacfwd_${fn.name}`, `jacrev_${fn.name}`] : [];
   });
 }
@@ -432,7 +432,93 @@ export function secondOrderWrappers(grad: IRFunction, of: IRFunction, ctx: EmitC
       return jacobianByColumns(${n}, ${n}, ${column});`,
     `The Hessian of ${of.name} with respect to (${wrtList}), flattened in order: one Hessian-vector product per input number.`,
   );
-  return [valueAndVjp, hvp, hessian];
+  return [valueAndVjp, hvp, hessian, ...callableDerivatives(grad, of, ctx)];
+}
+
+/**
+ * For a function of numbers: the derivatives of `vjp_f` and `jvp_f`, so
+ * that they too may be called inside differentiable code
+ * (frontend/generated-callees.ts), from `valueAndGrad_f` and `jvp_grad_f`
+ * (g the gradient, H the Hessian):
+ *   vjp_f(x, dy) = dy g:   tangent dy H tx + tdy g;   cotangent u: (dy H u, <g, u>)
+ *   jvp_f(x, dx) = [f, <g, dx>]:   tangent [<g, tx>, <H tx, dx> + <g, tdx>];   cotangent (u0, u1): (u0 g + u1 H dx, u1 g)
+ */
+function callableDerivatives(grad: IRFunction, of: IRFunction, ctx: EmitContext): ts.Statement[] {
+  const wrt = grad.params.filter((p) => p.wrt);
+  if (!wrt.every((p) => p.type.kind === 'number')) return [];
+  const n = wrt.length;
+  const jvpGrad = (args: ts.Expression[]) => f.createCallExpression(id(ctx.module.ownExport(exportName(grad, 'jvp'))), undefined, [...forwardedArgs(grad), ...args]);
+  const valueAndGrad = f.createCallExpression(id(ctx.module.ownExport(exportName(of, 'valueAndGrad'))), undefined, forwardedArgs(grad));
+  const num = () => f.createKeywordTypeNode(ts.SyntaxKind.NumberKeyword);
+  const tuple = (k: number) => (k === 1 ? num() : f.createTupleTypeNode(Array.from({ length: k }, num)));
+  const arr = (items: ts.Expression[]) => f.createArrayLiteralExpression(items);
+  const list = (items: ts.Expression[]) => (items.length === 1 ? items[0]! : arr(items));
+  const ret = (a: ts.Expression, b: ts.Expression) => f.createReturnStatement(arr([a, b]));
+  const at = (v: string, i: number) => (n === 1 ? id(v) : expr`${v}[${i}]`);
+  const dotWith = (v: string, others: ts.Expression[]) => others.map((o, i) => expr`${at(v, i)} * ${o}`).reduce((a, b) => expr`${a} + ${b}`);
+  const exportedFn = (name: string, params: ts.ParameterDeclaration[], result: ts.TypeNode, body: ts.Statement[], doc: string) => exported(name, [...signatureParams(grad, ctx), ...params], result, body, doc);
+  const out: ts.Statement[] = [];
+
+  const vn = ctx.module.forFunction(ctx.userNames);
+  const [dy, tdy, g, h, u, hu] = ['dy', 'tdy', 'g', 'h', 'u', 'hu'].map((x) => vn.fresh(x)) as [string, string, string, string, string, string];
+  const tx = wrt.map((p) => vn.fresh(`t_${p.name}`));
+  const uAt = (i: number) => (n === 1 ? id(u) : expr`${u}[${i}]!`);
+  out.push(
+    exportedFn(
+      `jvp_vjp_${of.name}`,
+      [param(dy, num()), ...tx.map((t) => param(t, num())), param(tdy, num())],
+      f.createTupleTypeNode([tuple(n), tuple(n)]),
+      [
+        ...stmts`const [${g}, ${h}] = ${jvpGrad(tx.map((t) => id(t)))};`,
+        ret(list(wrt.map((_, i) => expr`${dy} * ${at(g, i)}`)), list(wrt.map((_, i) => expr`${dy} * ${at(h, i)} + ${tdy} * ${at(g, i)}`))),
+      ],
+      `Forward mode of vjp_${of.name}(..., ${dy}) = ${dy} times the gradient: its tangent along (${[...tx, tdy].join(', ')}).`,
+    ),
+    exportedFn(
+      `valueAndVjp_vjp_${of.name}`,
+      [param(dy, num()), param(u, n === 1 ? num() : type`ArrayLike<number>`)],
+      f.createTupleTypeNode([tuple(n), tuple(n + 1)]),
+      [
+        ...stmts`const [${g}, ${hu}] = ${jvpGrad(wrt.map((_, i) => uAt(i)))};`,
+        ret(list(wrt.map((_, i) => expr`${dy} * ${at(g, i)}`)), arr([...wrt.map((_, i) => expr`${dy} * ${at(hu, i)}`), wrt.map((_, i) => expr`${at(g, i)} * ${uAt(i)}`).reduce((a, b) => expr`${a} + ${b}`)])),
+      ],
+      `Reverse mode of vjp_${of.name}(..., ${dy}): [its value, the cotangent ${u} pulled back to (${wrt.map((p) => p.name).join(', ')}, ${dy})].`,
+    ),
+  );
+
+  const jn = ctx.module.forFunction(ctx.userNames);
+  const dx = wrt.map((p) => jn.fresh(`d_${p.name}`));
+  const tx2 = wrt.map((p) => jn.fresh(`t_${p.name}`));
+  const tdx = wrt.map((p) => jn.fresh(`td_${p.name}`));
+  const [value, g2, ht, w, hd] = ['value', 'g', 'ht', 'w', 'hd'].map((x) => jn.fresh(x)) as [string, string, string, string, string];
+  const dxIds = () => dx.map((d) => id(d));
+  out.push(
+    exportedFn(
+      `jvp_jvp_${of.name}`,
+      [...dx.map((d) => param(d, num())), ...tx2.map((t) => param(t, num())), ...tdx.map((t) => param(t, num()))],
+      f.createTupleTypeNode([tuple(2), tuple(2)]),
+      [
+        ...stmts`
+          const [${value}, ${g2}] = ${valueAndGrad};
+          const [, ${ht}] = ${jvpGrad(tx2.map((t) => id(t)))};`,
+        ret(arr([id(value), dotWith(g2, dxIds())]), arr([dotWith(g2, tx2.map((t) => id(t))), expr`${dotWith(ht, dxIds())} + ${dotWith(g2, tdx.map((t) => id(t)))}`])),
+      ],
+      `Forward mode of jvp_${of.name}: its tangent along (${[...tx2, ...tdx].join(', ')}).`,
+    ),
+    exportedFn(
+      `valueAndVjp_jvp_${of.name}`,
+      [...dx.map((d) => param(d, num())), param(w, type`ArrayLike<number>`)],
+      f.createTupleTypeNode([tuple(2), tuple(2 * n)]),
+      [
+        ...stmts`
+          const [${value}, ${g2}] = ${valueAndGrad};
+          const [, ${hd}] = ${jvpGrad(dxIds())};`,
+        ret(arr([id(value), dotWith(g2, dxIds())]), arr([...wrt.map((_, i) => expr`${w}[0]! * ${at(g2, i)} + ${w}[1]! * ${at(hd, i)}`), ...wrt.map((_, i) => expr`${w}[1]! * ${at(g2, i)}`)])),
+      ],
+      `Reverse mode of jvp_${of.name}: [its value, the cotangent ${w} of [value, tangent] pulled back to (${[...wrt.map((p) => p.name), ...dx].join(', ')})].`,
+    ),
+  );
+  return out;
 }
 
 /**

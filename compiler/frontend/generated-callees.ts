@@ -6,7 +6,9 @@
  * tagged `@differentiable order(2)` (emit/higher-order.ts): forward mode
  * calls `jvp_grad_f` (forward over reverse), reverse mode
  * `valueAndVjp_grad_f` (a Hessian-vector product, the Hessian being
- * symmetric).
+ * symmetric). `vjp_f` and `jvp_f` of a function of numbers are callable
+ * too: their derivatives (`jvp_vjp_f`, `valueAndVjp_jvp_f`, ...) are
+ * wrappers over the same second-order code.
  *
  * The call is resolved from f's source, not from the generated file, which
  * may not exist yet on the first build.
@@ -59,10 +61,10 @@ export function resolveGeneratedCall(call: CallExpression, sf: SourceFile, modul
   const m = /^(grad|jvp|vjp|valueAndVjp|valueAndGrad|jacobian|hvp|hessian|jacfwd|jacrev)_(.+)$/.exec(exportName);
   if (!m) fail(call, `${localName} comes from the generated module ${module}, but is not a derivative wengert generates`, 'call the derivatives from outside the differentiable function');
   const [, kind, base] = m as unknown as [string, string, string];
-  if (kind !== 'grad') {
+  if (kind !== 'grad' && kind !== 'vjp' && kind !== 'jvp') {
     fail(
       call,
-      `${localName}(...) is ${kind}_${base}, and only grad_ can be called inside a differentiable function yet`,
+      `${localName}(...) is ${kind}_${base}, and only grad_, vjp_ and jvp_ can be called inside a differentiable function yet`,
       `call grad_${base} (tag ${base} @differentiable order(2)), or compute ${localName}(...) outside and pass it in as a parameter`,
     );
   }
@@ -98,5 +100,20 @@ export function resolveGeneratedCall(call: CallExpression, sf: SourceFile, modul
     params: types,
     returns,
   };
+  if (kind !== 'grad') {
+    // vjp_f(x, dy) and jvp_f(x, dx): their derivatives are generated for functions of numbers (emit/higher-order.ts).
+    if (!wrtTypes.every((t) => t.kind === 'number')) {
+      fail(call, `${localName}(...) can be differentiated only when ${base}'s wrt parameters are numbers`, `call grad_${base} instead, or compute ${localName}(...) outside and pass it in as a parameter`);
+    }
+    const number: VarType = { kind: 'number' };
+    if (kind === 'vjp') {
+      callee.params = [...types, number];
+      callee.wrt = [...wrt, true];
+    } else {
+      callee.params = [...types, ...wrtTypes.map(() => number)];
+      callee.wrt = [...wrt, ...wrtTypes.map(() => true)];
+      callee.returns = { kind: 'tuple', elems: [number, number] };
+    }
+  }
   return { kind: 'differentiable', callee, declaration: target.node, primalImport: { module, exportName, localName, exported: true } };
 }

@@ -106,7 +106,7 @@ let m: Built<any, any>;
 let user: Built<any, any>;
 
 const consumer = `
-import { grad_cube, grad_rosen, grad_logProduct, grad_rosenN } from './h5-higher-order.grad.ts';
+import { grad_cube, grad_rosen, grad_logProduct, grad_rosenN, jvp_cube, jvp_rosen, vjp_cube, vjp_rosen } from './h5-higher-order.grad.ts';
 
 /** grad_f inside a differentiable function: g(x) = grad_f(x) * x. @differentiable */
 export function g(x: number): number {
@@ -117,6 +117,19 @@ export function g(x: number): number {
 export function h(x: number): number {
   const [ga, gb] = grad_logProduct(x, 2);
   return ga * x + gb;
+}
+
+/** vjp_ and jvp_ inside a differentiable function, with arguments that depend on the inputs. @differentiable */
+export function mixed(x: number, y: number): number {
+  const [p, q] = vjp_rosen(x, y, x * y);
+  const [v, t] = jvp_rosen(x, y, y, 2 * x);
+  return p * q + v * t;
+}
+
+/** The same for a function of one number. @differentiable */
+export function mixedOne(x: number): number {
+  const [v, t] = jvp_cube(x, x);
+  return vjp_cube(x, 3 * x) + v * t;
 }
 
 /** The squared norm of Rosenbrock's gradient, a function of (x, y). @differentiable */
@@ -243,6 +256,19 @@ describe('grad_f inside a differentiable function', () => {
       expect(maxRelError(g, fd)).toBeLessThan(1e-6);
       const t = user.grad.jvp_gradNorm(x, y, 0.7, -0.2)[1];
       expect(t).toBeCloseTo(g[0] * 0.7 - g[1] * 0.2, 8);
+    }
+  });
+  test('vjp_f and jvp_f inside a differentiable function: reverse against central differences, forward against reverse', () => {
+    for (const [x, y] of [[-1.2, 1], [0.3, 0.4]] as const) {
+      const fd = finiteDifferenceGradient(user.source.mixed, [x, y], [0, 1]);
+      const g = user.grad.grad_mixed(x, y);
+      expect(maxRelError(g, fd)).toBeLessThan(1e-6);
+      expect(user.grad.jvp_mixed(x, y, 0.7, -0.2)[1]).toBeCloseTo(g[0] * 0.7 - g[1] * 0.2, 8);
+    }
+    for (const x of [-0.8, 1.3]) {
+      const fd = finiteDifferenceGradient(user.source.mixedOne, [x], [0]);
+      expect(maxRelError([user.grad.grad_mixedOne(x)], fd)).toBeLessThan(1e-6);
+      expect(user.grad.jvp_mixedOne(x, 1)[1]).toBeCloseTo(user.grad.grad_mixedOne(x), 10);
     }
   });
   test('|grad rosenN|^2 through a Float64Array gradient', () => {
