@@ -200,6 +200,18 @@ export function countedWhile(x: number, n: number): number {
   return v;
 }
 
+/** Vector-valued: jacobian_, jacrev_ and valueAndVjps_ (k cotangents in one sweep) go through the checkpointed loop. @differentiable wrt(x, r) */
+export function pair(x: number, r: number, n: number): [number, number] {
+  let v = x;
+  let s = 0;
+  /** @checkpoint */
+  for (let i = 0; i < n; i++) {
+    v = r * v * (1 - v);
+    s = s + v;
+  }
+  return [v, s];
+}
+
 /** A tensor carried across trips (referenced by the snapshots). @differentiable wrt(h0, W) */
 export function rnn(h0: Tensor, W: Tensor, n: number): number {
   let h = h0;
@@ -307,6 +319,15 @@ describe('bit for bit the plain tape gradient', () => {
   test('for...of, a labelled loop with continue from an inner loop, a counted while loop', () => {
     for (const m of [0, 1, 5, 50]) sameAsPlain('labelled', [0.4, [0.3, -1.2, 2.5, 0.7], m]);
     for (const n of [0, 1, 9, 400]) sameAsPlain('countedWhile', [0.4, n]);
+  });
+
+  test('a vector-valued function: its Jacobians and k cotangents at once', () => {
+    for (const n of [0, 1, 7, 300]) {
+      expectIdentical(ck.grad.jacrev_pair(0.3, 3.7, n), plain.grad.jacrev_pair(0.3, 3.7, n), `jacrev_pair n=${n}`);
+      expectIdentical(ck.grad.jacobian_pair(0.3, 3.7, n), plain.grad.jacobian_pair(0.3, 3.7, n), `jacobian_pair n=${n}`);
+      const cotangents = [[1, 0], [0.5, -2]];
+      expectIdentical(ck.grad.valueAndVjps_pair(0.3, 3.7, n, cotangents), plain.grad.valueAndVjps_pair(0.3, 3.7, n, cotangents), `valueAndVjps_pair n=${n}`);
+    }
   });
 
   test('calls to differentiable functions in the loop', () => {
