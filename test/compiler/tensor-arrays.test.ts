@@ -102,3 +102,21 @@ export function f(a: Tensor): number {
     expect(text).toMatch(/hint: /);
   });
 });
+
+describe('the runtime stack op', () => {
+  test('stack(xs, axis) puts a new axis at axis (negative from the end) and refuses shapes that differ', async () => {
+    const { stack, fromArray, unstackLike } = await import('wengert');
+    const a = fromArray([1, 2, 3, 4, 5, 6], [2, 3], 'float64');
+    const b = fromArray([7, 8, 9, 10, 11, 12], [2, 3], 'float64');
+    expect(stack([a, b]).shape).toEqual([2, 2, 3]);
+    expect(stack([a, b], 1).shape).toEqual([2, 2, 3]);
+    const last = stack([a, b], -1);
+    expect(last.shape).toEqual([2, 3, 2]);
+    expect(Array.from(last.dataSync())).toEqual([1, 7, 2, 8, 3, 9, 4, 10, 5, 11, 6, 12]);
+    const [ga, gb] = unstackLike(last, [a, b], -1);
+    expect(Array.from(ga!.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(gb!.dataSync())).toEqual([7, 8, 9, 10, 11, 12]);
+    expect(() => stack([a, fromArray([1, 2], [2], 'float64')])).toThrow(/stack: shapes \[2,3\] and \[2\] differ/);
+    expect(() => stack([])).toThrow(/needs at least one tensor/);
+  });
+});
