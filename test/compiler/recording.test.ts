@@ -128,6 +128,22 @@ export function invariantInInner(a: Float64Array, layers: number): number {
   return s * w;
 }
 
+/** A checkpointed loop over a scratch array and inner counters (transforms/checkpoint.ts re-runs segments). @differentiable wrt(a) */
+export function checkpointedScratch(a: Float64Array, m: number): number {
+  const xc = new Float64Array(a.length);
+  let s = 0;
+  let w = 0;
+  /** @checkpoint every(2) */
+  for (let j = 0; j < m; j++) {
+    w = Math.cos(s) * 0.5;
+    for (let r = 0; r < a.length; r++) xc[r] = a[r] * (j + 1) + w;
+    for (let c = 0; c < a.length; c++) {
+      for (let r = c + 1; r < a.length; r++) s += Math.sin(xc[c]) * xc[r] * w;
+    }
+  }
+  return s;
+}
+
 /** A value computed in one loop and read, not overwritten, in a later one; and one overwritten after. @differentiable wrt(a) */
 export function frozen(a: Float64Array, t: number): number {
   let mx = a[0];
@@ -185,6 +201,13 @@ describe('scratch arrays recorded per write', () => {
   test('a Float32Array scratch array that carries no derivative', () => {
     checkDerivatives(m, 'inactiveScratch', [a5(), 3], { wrt: [0] });
     expect(traffic(() => m.grad.grad_inactiveScratch(a5(), 3)).balanced).toBe(true);
+  });
+});
+
+describe('with checkpointed loops', () => {
+  test('a scratch array and inner counters inside a checkpointed loop', () => {
+    for (const mm of [0, 1, 2, 5]) checkDerivatives(m, 'checkpointedScratch', [a5(), mm], { wrt: [0] });
+    expect(traffic(() => m.grad.grad_checkpointedScratch(a5(), 5)).balanced).toBe(true);
   });
 });
 
