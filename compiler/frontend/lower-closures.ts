@@ -23,7 +23,7 @@ import { Node, SyntaxKind, ts } from 'ts-morph';
 import type { ArrowFunction, CallExpression, Expression, FunctionDeclaration, FunctionExpression, ReturnStatement, Statement, VariableDeclaration } from 'ts-morph';
 import { varOp, type Operand, type PExpr, type Ref, type Stmt, type VarType } from '../ir/ir.ts';
 import { fail } from './diagnostics.ts';
-import { none, type Binding, type Exits, type Lowerer } from './lower.ts';
+import { isNumberVector, none, type Binding, type Exits, type Lowerer } from './lower.ts';
 import { assignTensor, lowerExpression, lowerTensor, rowValue, toPExpr, tryLowerRef } from './lower-expr.ts';
 import { asBoolean, laterAssigned, snapshot } from './lower-effects.ts';
 import { portableOpaqueType } from './lower-constants.ts';
@@ -32,8 +32,12 @@ import { classifyType, typeForMessage } from './types.ts';
 
 export type LocalFunction = ArrowFunction | FunctionExpression | FunctionDeclaration;
 
-/** What a call's value is used as: a number, a Tensor, a condition, a row of a local number[][] (`rows.map((r) => r.map(...))`), or nothing. */
-export type CallContext = 'number' | 'tensor' | 'bool' | 'row' | 'void';
+/**
+ * What a call's value is used as: a number, a Tensor, a condition, a row
+ * of a local number[][] (`rows.map((r) => r.map(...))`), a new array of
+ * numbers (`const r = pair(x)`), or nothing.
+ */
+export type CallContext = 'number' | 'tensor' | 'bool' | 'row' | 'array' | 'void';
 
 /**
  * An argument of an inlined call, already computed at the call site:
@@ -396,8 +400,15 @@ export function localCall(L: Lowerer, e: CallExpression, out: Stmt[], target: st
   const fn = calledFunction(L, e);
   if (!fn) return null;
   const type = classifyType(e.getType());
+  if (isNumberVector(type)) {
+    // `const r = pair(x)`: the new array the body returns, copied into r.
+    if (!target) fail(e, `${functionName(fn)}(...) gives an array; store it in a const first`, `write const r = ${functionName(fn)}(...) or const [a, b] = ${functionName(fn)}(...)`);
+    const made = inlineCall(L, fn, callArguments(L, fn, e, out), 'array', null, out, e) as Extract<Operand, { kind: 'var' }>;
+    out.push({ kind: 'assign', target, expr: { kind: 'copyArray', ctor: 'Array', src: { base: made.name, path: [] } }, loc: L.loc(e) });
+    return varOp(target);
+  }
   if (type.kind !== 'number' && type.kind !== 'tensor') {
-    fail(e, `${functionName(fn)}(...) gives ${typeForMessage(e.getType(), e)} here, where a number or a Tensor is needed`, 'a local function called in an expression returns a number or a Tensor; return one of them, or compute an array in a loop in the body');
+    fail(e, `${functionName(fn)}(...) gives ${typeForMessage(e.getType(), e)} here, where a number, a Tensor or an array of numbers is needed`, 'a local function called in an expression returns a number, a Tensor or a new array of numbers');
   }
   const args = callArguments(L, fn, e, out);
   return inlineCall(L, fn, args, type.kind, target, out, e) as Operand;
@@ -474,7 +485,7 @@ export function inlineCall(L: Lowerer, fn: LocalFunction, args: ArgValue[], ctx:
     const body = fn.getBody();
     if (!body) fail(fn, `${name} has no body`, 'give the function a body');
     const block = Node.isBlock(body) ? body : null;
-    if (ctx === 'row') return rowResult(L, fn, name, body, out);
+    if (ctx === 'row' || ctx === 'array') return rowResult(L, fn, name, body, out, ctx === 'row' ? rowValue : (L2, e, out2) => newArrayValue(L2, fn, e, out2));
     const resultType: VarType | null = ctx === 'number' ? { kind: 'number' } : ctx === 'tensor' ? { kind: 'tensor' } : ctx === 'bool' ? { kind: 'bool' } : null;
     const result = resultType && block ? (target ?? L.fresh(name === 'callback' ? 'value' : `${name}Result`, resultType)) : null;
     const frame: InlineFrame = { fn, label: `\u0000inline${++st.count}`, name, ctx, result };
@@ -497,8 +508,8 @@ export function inlineCall(L: Lowerer, fn: LocalFunction, args: ArgValue[], ctx:
  * expression body, or the value of the `return` that ends its block body
  * (the only one), as a new local array or a local array shared as it is.
  */
-function rowResult(L: Lowerer, fn: LocalFunction, name: string, body: Node, out: Stmt[]): Operand {
-  if (!Node.isBlock(body)) return varOp(rowValue(L, body as Expression, out));
+function rowResult(L: Lowerer, fn: LocalFunction, name: string, body: Node, out: Stmt[], value: (L: Lowerer, e: Expression, out: Stmt[]) => string): Operand {
+  if (!Node.isBlock(body)) return varOp(value(L, body as Expression, out));
   const statements = body.getStatements();
   const last = statements[statements.length - 1];
   const returns = body.getDescendantsOfKind(SyntaxKind.ReturnStatement).filter((r) => enclosingFunction(r) === fn);
@@ -507,8 +518,24 @@ function rowResult(L: Lowerer, fn: LocalFunction, name: string, body: Node, out:
   }
   return L.withScope(() => {
     L.lowerBlock(statements.slice(0, -1), out);
-    return varOp(rowValue(L, last.getExpression()!, out));
+    return varOp(value(L, last.getExpression()!, out));
   });
+}
+
+/**
+ * The new array a local function returns (`[v, 2 * v]`, `xs.slice()`,
+ * `xs.map(...)`, a local array of its own), in a local array. One that
+ * names an array from outside it is refused: JavaScript would hand the
+ * caller that array itself.
+ */
+function newArrayValue(L: Lowerer, fn: LocalFunction, e: Expression, out: Stmt[]): string {
+  const inner = strip(e);
+  // An array the function made itself (`const out: number[] = []; ...; return out`) is new to the caller.
+  const own = Node.isIdentifier(inner) && declaredInside(inner, fn);
+  if (!own && (Node.isIdentifier(inner) || Node.isPropertyAccessExpression(inner) || Node.isElementAccessExpression(inner)) && tryLowerRef(L, inner as Expression, [])) {
+    fail(e, `a local function returns ${inner.getText()}, an array the caller would share`, `return a new array: ${inner.getText()}.slice()`);
+  }
+  return L.lowerArrayValue(e, out);
 }
 
 /** The value of an expression body. */
@@ -528,7 +555,8 @@ function expressionResult(L: Lowerer, body: Expression, ctx: CallContext, target
       L.visitExpressionStatement(body, out);
       return null;
     case 'row':
-      throw new Error('internal: a row is lowered by rowResult');
+    case 'array':
+      throw new Error('internal: an array result is lowered by rowResult');
     default:
       return ctx satisfies never;
   }

@@ -202,6 +202,24 @@ export function later(xs: number[], k: number): number {
   }
   return s;
 }
+
+/** Local functions returning new arrays: a tuple destructured, a number[] kept, one passed on. @differentiable */
+export function arrays(xs: number[], x: number): number {
+  const pair = (v: number): [number, number] => [v * x, v + x];
+  const scaled = (k: number): number[] => xs.map((v) => v * k);
+  const [a, b] = pair(x);
+  const ys = scaled(a);
+  let s = 0;
+  for (const y of ys) s += y * b;
+  const both = (v: number): number[] => {
+    const out: number[] = [v];
+    out.push(v * v);
+    return out;
+  };
+  const zs = both(s);
+  const [, c] = pair(b);
+  return zs[0]! + zs[1]! + c;
+}
 `;
 
 let m: Built<any, any>;
@@ -305,6 +323,24 @@ describe('local functions, inlined where they are called', () => {
     expect(m.grad.valueAndGrad_later([1, 2, 7], 10)[0]).toBe(9);
     checkDerivatives(m, 'later', [[1, 2, 7], 10]);
     expect(m.grad.grad_later([1, 2, 7], 10)).toEqual([[3, 3, 0], 0]);
+  });
+
+  test('local functions returning new arrays: a tuple destructured, a number[] kept, an array built in the body', () => {
+    for (const x of [0.7, -1.2]) checkDerivatives(m, 'arrays', [[0.5, 2, -1.5], x]);
+    const xs = [0.5, 2];
+    const x = 0.7;
+    const [a, b] = [x * x, 2 * x];
+    const s = xs.reduce((acc, v) => acc + v * a * b, 0);
+    expect(m.source.arrays(xs, x)).toBeCloseTo(s + s * s + (b + x), 12);
+    expect(m.grad.valueAndGrad_arrays(xs, x)[0]).toBe(m.source.arrays(xs, x));
+  });
+
+  test('a local function returning an array from outside it is refused: the caller would share it', () => {
+    const code = '/** @differentiable */\nexport function f(xs: number[], x: number): number {\n  const get = (): number[] => xs;\n  const r = get();\n  return r[0]! * x;\n}\n';
+    const d = compileSourceText('shared.ts', code).diagnostics[0];
+    expect(d?.message).toContain('a local function returns xs, an array the caller would share');
+    expect(d?.hint).toContain('xs.slice()');
+    expect([d?.line, d?.column]).toEqual([3, 31]);
   });
 
   test('a local function writing an out parameter', () => {
