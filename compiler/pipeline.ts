@@ -295,6 +295,8 @@ function planSecondOrders(planned: Planned[], sf: SourceFile, diagnostics: Diagn
       out.push({ kind: 'derived', a: plan.a, ir: plan.ir, lowerer: plan.lowerer, activity: plan.activity, recording: plan.recording, secondOrder: { of: p.ir, plan } });
     });
   }
+  // Nothing is emitted when one of them failed: the virtual files leave the project now (watch and the editor reuse it).
+  if (diagnostics.some(isError)) for (const p of out) if (p.kind === 'derived') p.secondOrder?.plan.dispose();
   return out;
 }
 

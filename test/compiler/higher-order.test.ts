@@ -8,7 +8,10 @@
  * generated gradient, hvp against hessian . v, Hessian symmetry, and the
  * generated files type-checked under strict.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { compileSourceFile, createProject } from '../../compiler/pipeline.ts';
 import { buildFixture, compileFixture, type Built } from '../helpers/generate.ts';
 import { finiteDifferenceGradient, maxRelError } from '../helpers/numeric.ts';
 import { typecheckOwnErrors } from '../helpers/typecheck.ts';
@@ -320,6 +323,22 @@ export function v(x: number): [number, number] {
     const errors = result.diagnostics.filter((d) => d.severity !== 'warning');
     expect(errors.map((d) => `${d.line}: ${d.message}`)).toEqual(['3: order(2) needs v to return one number']);
     expect(errors[0]!.hint).toMatch(/jacfwd_/);
+  });
+  test('the virtual files of grad_f leave the project, whether the file builds or not (watch and the editor reuse it)', () => {
+    const dir = path.join(path.dirname(m.sourcePath), 'h5-higher-order-project');
+    fs.mkdirSync(dir, { recursive: true });
+    const good = path.join(dir, 'good.ts');
+    const bad = path.join(dir, 'bad.ts');
+    fs.writeFileSync(good, '/** @differentiable order(2) */\nexport function sq(x: number): number {\n  return x * x * x;\n}\n');
+    fs.writeFileSync(bad, fs.readFileSync(good, 'utf8') + '/** @differentiable order(2) */\nexport function v(x: number): [number, number] {\n  return [x, x];\n}\n');
+    const project = createProject([good, bad]);
+    const virtual = () => project.getSourceFiles().filter((sf) => sf.getFilePath().includes('wengert-order2'));
+    const built = compileSourceFile(project.getSourceFileOrThrow(good));
+    expect(built.file?.text).toMatch(/export function hvp_sq/);
+    expect(virtual()).toEqual([]);
+    const refused = compileSourceFile(project.getSourceFileOrThrow(bad));
+    expect(refused.file).toBeNull();
+    expect(virtual()).toEqual([]);
   });
   test('the generated files type-check under strict', () => {
     expect(typecheckOwnErrors([m.sourcePath.replace(/\.ts$/, '.grad.ts'), user.sourcePath.replace(/\.ts$/, '.grad.ts')])).toEqual([]);
