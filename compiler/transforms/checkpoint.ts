@@ -133,6 +133,7 @@ function analyze(loop: Loop, fn: IRFunction, rec: Recording): { plan: Plan | nul
     }
   }
   const outside = mentionsOutside(fn.body, loop);
+  const frozen = frozenBefore(fn, loop);
   const state: StateVar[] = [];
   for (const v of touched) {
     const t = typeOf(fn, v);
@@ -141,18 +142,29 @@ function analyze(loop: Loop, fn: IRFunction, rec: Recording): { plan: Plan | nul
       // An array's variable may be invariant while its elements change: decided below.
       if (assigned.has(v)) {
         if (outside.has(v) || exposed.has(v)) {
-          return refuse(`${v} is made inside the @checkpoint loop and used across its trips`, `make ${v} once before the loop and write its elements, or move the loop body into a @differentiable helper (a call is a checkpoint too)`);
+          return refuse(
+            `${v} is made inside the @checkpoint loop and used across its trips`,
+            t.kind === 'array'
+              ? `make ${v} once before the loop and write its elements, or move the loop body into a @differentiable helper (a call is a checkpoint too)`
+              : `carry its parts in separate number or Tensor variables ([h, c] = cell(h, c, x)), or move the loop body into a @differentiable helper (a call is a checkpoint too)`,
+          );
         }
         continue; // made and used within one trip
       }
+      // Written only before the loop (and not again by a loop around it): the same in every trip and in the reverse sweep.
+      if (frozen(v)) continue;
       if (t.kind !== 'array') {
-        if (rec.mutableArrays.has(v)) return refuse(`${v} is written inside a @checkpoint loop's function and read by the loop`, `pass the fields the loop needs as numbers or tensors`);
+        if (rec.mutableArrays.has(v)) return refuse(`${v} is written inside a @checkpoint loop's function and read by the loop`, `write ${v} only before the loop, or carry its fields in number or Tensor variables`);
         if (exposed.has(v) && !rec.invariant.has(v)) state.push({ name: v, type: t, copied: false });
         continue;
       }
       if (resized.has(v)) return refuse(`${v} changes length inside the @checkpoint loop (push, pop or shift)`, `give ${v} its final length before the loop and write its elements by index`);
       if (!rec.mutableArrays.has(v)) continue; // never written: read as it is
-      if (t.elem.kind !== 'number') return refuse(`the 2-D array ${v} is carried across the trips of a @checkpoint loop`, `use a flat number[] indexed i * columns + j`);
+      if (t.elem.kind !== 'number') {
+        return t.elem.kind === 'array'
+          ? refuse(`the 2-D array ${v} is written and carried across the trips of a @checkpoint loop`, `use a flat number[] indexed i * columns + j, or write ${v} only before the loop`)
+          : refuse(`the array ${v} of ${t.elem.kind === 'tensor' ? 'tensors' : 'objects'} is written and carried across the trips of a @checkpoint loop`, `write ${v} only before the loop, or carry its parts in number, number[] or Tensor variables`);
+      }
       state.push({ name: v, type: t, copied: true });
       continue;
     }
@@ -181,6 +193,48 @@ function mentionsOutside(body: readonly Stmt[], loop: Loop): Set<string> {
   };
   walk(body);
   return out;
+}
+
+/**
+ * Arrays and objects whose every write comes before `loop`, outside it and
+ * outside every loop around it (so no later trip of those writes again),
+ * as are the writes of the rows and objects pushed into them (they share
+ * memory): they hold the same contents in every trip and in the reverse
+ * sweep, so no snapshot needs them.
+ */
+function frozenBefore(fn: IRFunction, loop: Loop): (v: string) => boolean {
+  const body = fn.body;
+  const structured = (v: string) => ['array', 'object', 'tuple'].includes(typeOf(fn, v)?.kind ?? '');
+  const order = new Map<Stmt, number>();
+  const around = new Map<Stmt, readonly Stmt[]>();
+  const writes = new Map<string, Stmt[]>();
+  const shared = new Map<string, Set<string>>();
+  const share = (a: string, b: string) => {
+    for (const [x, y] of [[a, b], [b, a]] as const) shared.set(x, (shared.get(x) ?? new Set()).add(y));
+  };
+  const write = (v: string, s: Stmt) => writes.set(v, [...(writes.get(v) ?? []), s]);
+  const walk = (list: readonly Stmt[], loops: readonly Stmt[]) => {
+    for (const s of list) {
+      order.set(s, order.size);
+      around.set(s, loops);
+      if (s.kind === 'store' || s.kind === 'push') write(s.ref.base, s);
+      if (s.kind === 'push' && s.value.kind === 'var' && structured(s.value.name)) share(s.value.name, s.ref.base);
+      if (s.kind === 'assign') {
+        write(s.target, s);
+        if (s.expr.kind === 'pop') write(s.expr.ref.base, s);
+      }
+      if (s.kind === 'if') {
+        walk(s.then, loops);
+        walk(s.else, loops);
+      } else if (s.kind === 'loop') walk(s.body, [...loops, s]);
+    }
+  };
+  walk(body, []);
+  const at = order.get(loop)!;
+  const outer = around.get(loop)!;
+  const before = (v: string) => (writes.get(v) ?? []).every((w) => order.get(w)! < at && !around.get(w)!.includes(loop) && !around.get(w)!.some((l) => outer.includes(l)));
+  // An array and the rows or objects pushed into it share memory: a write through either is a write of both.
+  return (v) => before(v) && [...(shared.get(v) ?? [])].every(before);
 }
 
 const COMPARISONS: Record<string, string> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
