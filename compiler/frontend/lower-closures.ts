@@ -68,8 +68,12 @@ interface State {
   chains: Map<LocalFunction, Map<string, Binding>[]>;
   /** The calls being inlined, innermost last. */
   active: InlineFrame[];
+  /** Calls inlined so far in this function (each call's body is copied: nested local functions multiply). */
   count: number;
 }
+
+/** Inlined calls one differentiable function may hold before the build stops (local functions calling each other twice, ten deep, make 1,024). */
+const MAX_INLINED_CALLS = 2000;
 
 const states = new WeakMap<Lowerer, State>();
 
@@ -480,6 +484,9 @@ export function inlineCall(L: Lowerer, fn: LocalFunction, args: ArgValue[], ctx:
   const named = Node.isFunctionDeclaration(fn) || (Node.isVariableDeclaration(usageParent(fn)) && !isCallbackArgument(fn));
   const chain = named ? st.chains.get(fn) : L.scopeChain();
   if (!chain) fail(at, `${name} is called before it is defined`, `define ${name} before this line`);
+  if (st.count >= MAX_INLINED_CALLS) {
+    fail(at, `${L.annotated.name} inlines more than ${MAX_INLINED_CALLS} calls of local functions (each call copies the function's body)`, `move ${name} to module level, export it and mark it @differentiable: it is then called, not copied`);
+  }
   return L.withScopeChain(chain, () => {
     bindParameters(L, fn, args, out);
     const body = fn.getBody();

@@ -343,6 +343,14 @@ describe('local functions, inlined where they are called', () => {
     expect([d?.line, d?.column]).toEqual([3, 31]);
   });
 
+  test('local functions that multiply their calls past the limit are refused, with the function to move out', () => {
+    const levels = Array.from({ length: 11 }, (_, i) => `  const f${i + 1} = (v: number) => f${i}(v) + f${i}(v);`).join('\n');
+    const code = `/** @differentiable */\nexport function f(x: number): number {\n  const f0 = (v: number) => v * 1.01;\n${levels}\n  return f11(x);\n}\n`;
+    const d = compileSourceText('blowup.ts', code).diagnostics[0];
+    expect(d?.message).toBe('f inlines more than 2000 calls of local functions (each call copies the function\'s body)');
+    expect(d?.hint).toMatch(/^move f\d+ to module level/);
+  });
+
   test('a local function writing an out parameter', () => {
     const out = [0, 0, 0];
     const [filled, dout] = m.grad.jvp_fill(0.5, out, 2, [0, 0, 0]);
