@@ -91,6 +91,27 @@ describe.skipIf(!gpu)('the webgpu backend', () => {
     expect(after.inUseBytes).toBe(before.inUseBytes);
   });
 
+  it("steps whose scalars change (Adam's bias corrections, dropout seeds, a decaying learning rate) create no buffers after the first", async () => {
+    const p = gpu!.fromValues(new Float32Array(300).fill(1), [300]);
+    const m = gpu!.fromValues(new Float32Array(300), [300]);
+    const v = gpu!.fromValues(new Float32Array(300), [300]);
+    const x = gpu!.fromValues(new Float32Array(300).fill(2), [300]);
+    const step = (t: number): void => {
+      const d = W.dropout(x, 0.5, 1000 + t);
+      const g = W.mul(d, p);
+      gpu!.adamInPlace(p, g, m, v, 0.01 / t, 0.9, 0.999, 1e-8, t);
+      gpu!.sgdInPlace(p, g, 0.1 / t, 0);
+      gpu!.release(d);
+      gpu!.release(g);
+    };
+    step(1);
+    await gpu!.sync();
+    const before = gpu!.gpu.counters.buffersCreated;
+    for (let t = 2; t < 8; t++) step(t);
+    await gpu!.sync();
+    expect(gpu!.gpu.counters.buffersCreated - before).toBe(0);
+  });
+
   it('a released tensor (or a reshape of it) cannot be read again', async () => {
     const x = gpu!.fromValues(Float32Array.from([1, 2, 3, 4]), [4]);
     const y = W.neg(x);

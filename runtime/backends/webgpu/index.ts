@@ -700,7 +700,8 @@ export class WebGpuBackend implements Backend {
           .f(1 / (1 - rate))
           .build();
         const pipeline = this.gpu.pipeline(`dropout|${t}`, () => dropoutSource(t));
-        this.gpu.dispatch(pipeline, [this.bind(out), this.bind(x)], params, groups1d(x.size));
+        // The seed changes from step to step: a slot per size, rewritten, not a cache entry per seed.
+        this.gpu.dispatch(pipeline, [this.bind(out), this.bind(x)], params, groups1d(x.size), `dropout|${x.size}`);
         return out;
       },
     );
@@ -751,7 +752,7 @@ export class WebGpuBackend implements Backend {
         const raw = (t: Tensor): Binding => ({ buffer: (t.storage as GpuStorage).buffer, size: Math.max(4, t.size * 4) });
         const bindings = q.flatMap((u) => [raw(u.p), raw(u.g)]);
         const total = q.reduce((n, u) => n + u.p.size, 0);
-        this.gpu.dispatch(pipeline, bindings, new Params().f(q[0]!.lr, q[0]!.wd).build(), groups1d(total));
+        this.gpu.dispatch(pipeline, bindings, new Params().f(q[0]!.lr, q[0]!.wd).build(), groups1d(total), 'sgd');
       },
     );
   }
@@ -761,7 +762,7 @@ export class WebGpuBackend implements Backend {
       () => `momentum(${shapes(p, g, v)})`,
       () => {
         const pipeline = this.gpu.pipeline('momentum', momentumSource);
-        this.gpu.dispatch(pipeline, [this.bind(p), this.bind(g), this.bind(v)], new Params().f(lr, mu).u(nesterov ? 1 : 0).build(), groups1d(p.size));
+        this.gpu.dispatch(pipeline, [this.bind(p), this.bind(g), this.bind(v)], new Params().f(lr, mu).u(nesterov ? 1 : 0).build(), groups1d(p.size), 'momentum');
       },
     );
   }
@@ -772,7 +773,7 @@ export class WebGpuBackend implements Backend {
       () => {
         const pipeline = this.gpu.pipeline('adam', adamSource);
         const params = new Params().f(lr, b1, b2, eps, 1 / (1 - Math.pow(b1, t)), 1 / (1 - Math.pow(b2, t))).build();
-        this.gpu.dispatch(pipeline, [this.bind(p), this.bind(g), this.bind(m), this.bind(v)], params, groups1d(p.size));
+        this.gpu.dispatch(pipeline, [this.bind(p), this.bind(g), this.bind(m), this.bind(v)], params, groups1d(p.size), 'adam');
       },
     );
   }

@@ -50,6 +50,7 @@ class BufferPool {
     private readonly device: GPUDevice,
     private readonly usage: number,
     private readonly label: string,
+    private readonly onCreate: () => void,
   ) {}
 
   acquire(bytes: number): GPUBuffer {
@@ -60,6 +61,7 @@ class BufferPool {
     else {
       buffer = this.device.createBuffer({ size, usage: this.usage, label: `${this.label}-${size}` });
       this.created++;
+      this.onCreate();
     }
     this.inUseBytes += size;
     return buffer;
@@ -83,6 +85,8 @@ export interface GpuCounters {
   uploadBytes: number;
   readbacks: number;
   pipelines: number;
+  /** Every GPU buffer created: tensor storage, staging, parameters. */
+  buffersCreated: number;
 }
 
 export class Runner {
@@ -100,7 +104,7 @@ export class Runner {
   private scopes: Promise<void>[] = [];
   /** The op being run, for error messages (a thunk: the text is built only when an error needs it). */
   private opDesc: string | (() => string) = 'webgpu';
-  readonly counters: GpuCounters = { dispatches: 0, submits: 0, uploads: 0, uploadBytes: 0, readbacks: 0, pipelines: 0 };
+  readonly counters: GpuCounters = { dispatches: 0, submits: 0, uploads: 0, uploadBytes: 0, readbacks: 0, pipelines: 0, buffersCreated: 0 };
   readonly maxBinding: number;
   /** Called before each op (outside any other op) and before a sync: work a backend deferred is recorded here. */
   beforeOp: (() => void) | null = null;
@@ -109,8 +113,9 @@ export class Runner {
     readonly device: GPUDevice,
     readonly debug: boolean,
   ) {
-    this.storage = new BufferPool(device, USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST, 'wengert-tensor');
-    this.staging = new BufferPool(device, USAGE.MAP_READ | USAGE.COPY_DST, 'wengert-staging');
+    const created = () => this.counters.buffersCreated++;
+    this.storage = new BufferPool(device, USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST, 'wengert-tensor', created);
+    this.staging = new BufferPool(device, USAGE.MAP_READ | USAGE.COPY_DST, 'wengert-staging', created);
     this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     device.addEventListener('uncapturederror', (event) => {
       const e = (event as GPUUncapturedErrorEvent).error;
@@ -269,24 +274,55 @@ export class Runner {
         old.destroy();
       }
     }
-    buffer ??= this.device.createBuffer({ size: params.byteLength, usage: USAGE.UNIFORM | USAGE.COPY_DST, label: 'wengert-params' });
+    if (!buffer) {
+      buffer = this.device.createBuffer({ size: params.byteLength, usage: USAGE.UNIFORM | USAGE.COPY_DST, label: 'wengert-params' });
+      this.counters.buffersCreated++;
+    }
     this.write(buffer, params);
     this.uniforms.set(key, buffer);
     return buffer;
   }
 
+  private readonly slots = new Map<string, { buffer: GPUBuffer; words: Uint32Array }>();
+
+  /**
+   * The uniform buffer of `slot` holding `params`: for parameters that
+   * change from step to step (optimizer scalars, dropout seeds), one buffer
+   * per slot rewritten when its words change, instead of a new cache entry
+   * (and buffer) per value.
+   */
+  private slotUniform(slot: string, params: Uint32Array): GPUBuffer {
+    let s = this.slots.get(slot);
+    if (s && s.words.length === params.length && s.words.every((w, i) => w === params[i])) return s.buffer;
+    if (!s || s.words.length !== params.length) {
+      s = { buffer: this.device.createBuffer({ size: params.byteLength, usage: USAGE.UNIFORM | USAGE.COPY_DST, label: `wengert-params-${slot}` }), words: params };
+      this.slots.set(slot, s);
+      this.counters.buffersCreated++;
+    }
+    s.words = params.slice();
+    this.write(s.buffer, params);
+    return s.buffer;
+  }
+
   /**
    * Records one dispatch of `pipeline` over `groups` workgroups, binding the
-   * storage `bindings` at 0..n-1 and, when given, `params` as a uniform at n.
+   * storage `bindings` at 0..n-1 and, when given, `params` as a uniform at n
+   * (from the content cache, or from `slot`'s buffer: see slotUniform).
    */
-  dispatch(pipeline: GPUComputePipeline, bindings: readonly Binding[], params: Uint32Array | null, groups: readonly [number, number, number]): void {
+  dispatch(
+    pipeline: GPUComputePipeline,
+    bindings: readonly Binding[],
+    params: Uint32Array | null,
+    groups: readonly [number, number, number],
+    slot?: string,
+  ): void {
     if (groups[0] === 0 || groups[1] === 0 || groups[2] === 0) return;
     for (const g of groups) {
       if (g > MAX_GROUPS) throw new WebGpuError(`webgpu: ${this.op} needs ${g} workgroups in one dimension (at most ${MAX_GROUPS})`);
     }
     const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({ binding: i, resource: { buffer: b.buffer, offset: 0, size: b.size } }));
     // The uniform is created (and maybe uploaded) before the pass is opened: an upload submits open work.
-    if (params) entries.push({ binding: bindings.length, resource: { buffer: this.uniform(params) } });
+    if (params) entries.push({ binding: bindings.length, resource: { buffer: slot ? this.slotUniform(slot, params) : this.uniform(params) } });
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     const pass = this.computePass();
     pass.setPipeline(pipeline);
