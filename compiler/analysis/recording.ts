@@ -19,7 +19,7 @@
  * Nothing is recorded that no adjoint statement reads.
  */
 import { isStructured, type Expr, type IRFunction, type SimpleStmt, type Stmt } from '../ir/ir.ts';
-import { forEachStmt, refIndexVars, stmtReads, operandVars, pexprReadsRef, pexprVars } from '../ir/walk.ts';
+import { exprReads, forEachStmt, refIndexVars, stmtReads, operandVars, pexprReadsRef, pexprVars } from '../ir/walk.ts';
 import type { Rule } from '../rules/types.ts';
 import { ruleOf, type RuleExpr } from '../rules/index.ts';
 import { literal } from '../rules/algebra.ts';
@@ -332,6 +332,22 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
   }
   const restoredCounters = new Set<string>();
   for (const needs of entryNeeds.values()) for (const v of needs) if (counters.has(v) && !invariant.has(v)) restoredCounters.add(v);
+  // A counter an inner counter starts from (`r = c + 1`) is restored too, so that the inner one can start
+  // from its trip count in the reverse sweep (an inversion per outer trip instead of a push).
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const v of [...restoredCounters]) {
+      for (const def of defStmts.get(v) ?? []) {
+        if (counterDefKind(def, v) !== 'init' || def.kind !== 'assign') continue;
+        for (const u of exprReads(def.expr)) {
+          if (counters.has(u) && !invariant.has(u) && !restoredCounters.has(u)) {
+            restoredCounters.add(u);
+            changed = true;
+          }
+        }
+      }
+    }
+  }
   // Only where it saves a push: a first assignment at the top level overwrites nothing worth keeping.
   const trips = tripCounters(fn, restoredCounters, invariant, (s, v) => counterStep(s, v), (s) => !firstDefs.has(s));
   const tripInits = new Set<Stmt>([...trips.values()].flat().map((t) => t.init));

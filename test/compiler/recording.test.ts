@@ -144,6 +144,19 @@ export function checkpointedScratch(a: Float64Array, m: number): number {
   return s;
 }
 
+/** An inner counter starting from an outer one nothing else reads, and an integer index stepped inside. @differentiable wrt(a) */
+export function triangle(a: Float64Array, n: number): number {
+  let s = 0;
+  let li = 0;
+  for (let c = 0; c < n; c++) {
+    for (let r = c + 1; r < n; r++) {
+      s += a[li] * r * s * 0.1 + a[li];
+      li++;
+    }
+  }
+  return s;
+}
+
 /** A value computed in one loop and read, not overwritten, in a later one; and one overwritten after. @differentiable wrt(a) */
 export function frozen(a: Float64Array, t: number): number {
   let mx = a[0];
@@ -231,6 +244,14 @@ describe('loop counters and values read in place', () => {
     expect(traffic(() => m.grad.grad_counters(a5(), 3)).balanced).toBe(true);
     // The inner counter starting from the outer one (r = c + 1) starts again from its trip count in the reverse sweep.
     expect(m.text).toMatch(/r_\d+ = c \+ 1 \+ trips\d*;/);
+  });
+
+  test('an outer counter read only by the inner initialisation is restored, so nothing is pushed for either', () => {
+    for (const n of [0, 1, 4]) checkDerivatives(m, 'triangle', [Float64Array.from([0.3, -0.7, 0.45, 1.1, -0.2, 0.6]), n], { wrt: [0] });
+    const t = traffic(() => m.grad.grad_triangle(Float64Array.from([0.3, -0.7, 0.45, 1.1, -0.2, 0.6]), 4));
+    expect(t.balanced).toBe(true);
+    // Only s, read by its own update (s * 0.1), once per inner trip: 6 trips for n = 4.
+    expect(t.values).toBe(6);
   });
 
   test('no old counter values pushed before inner loops', () => {
