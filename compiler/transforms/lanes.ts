@@ -10,7 +10,9 @@
  * sources (the tangent parameters of a jvp, the cotangent of a vjp) and
  * everything computed from them (a name assigned from an expression that
  * mentions one, an array written with one, the first argument of
- * `addInto(a, b)` given one, the result of a derivative call given one).
+ * `addInto(a, b)` given one, the result of a derivative call given one),
+ * and any variable stored into one of those by reference (an object
+ * pushed into a derivative array is shared with it).
  *
  * The rewrite is conservative: a statement that both computes a derivative
  * and touches the tape, calls something that is not a known runtime helper
@@ -119,6 +121,13 @@ function isAssignmentOperator(kind: ts.SyntaxKind): boolean {
   return kind >= K.FirstAssignment && kind <= K.LastAssignment;
 }
 
+/** `x`, `(x)`, `x!`, `x as T`: the variable itself, or null for any other expression. */
+function bareIdentifier(e: ts.Expression): ts.Identifier | null {
+  let x: ts.Expression = e;
+  while (ts.isParenthesizedExpression(x) || ts.isNonNullExpression(x) || ts.isAsExpression(x)) x = x.expression;
+  return ts.isIdentifier(x) ? x : null;
+}
+
 /** The name a call goes to: `f(...)` -> f, or null for methods and others. */
 function calleeName(call: ts.CallExpression): string | null {
   return ts.isIdentifier(call.expression) ? call.expression.text : null;
@@ -169,6 +178,20 @@ function laneVariables(body: readonly ts.Statement[], sources: readonly string[]
         n.name.elements.slice(1).forEach((e) => !ts.isOmittedExpression(e) && bindingNames(e.name, names));
       } else bindingNames(n.name, names);
       for (const x of names) if (add(x)) changed = true;
+    }
+    // An object put into a derivative container by reference (`dp1.push(dt7)`, `dxs[i] = drow`, `dx = dsaved`) is
+    // shared with it, so it is a derivative too: each lane needs its own.
+    const byReference = (e: ts.Expression): void => {
+      const x = bareIdentifier(e);
+      if (x && add(x.text)) changed = true;
+    };
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind === K.EqualsToken && !ts.isArrayLiteralExpression(n.left)) {
+      const base = baseOf(n.left);
+      if (base && lanes.has(base.text)) byReference(n.right);
+    }
+    if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && ARRAY_METHODS.has(n.expression.name.text)) {
+      const base = baseOf(n.expression.expression);
+      if (base && lanes.has(base.text)) n.arguments.forEach(byReference);
     }
     if (ts.isBinaryExpression(n) && isAssignmentOperator(n.operatorToken.kind) && mentionsAny(n.right, lanes)) {
       if (ts.isArrayLiteralExpression(n.left)) {
