@@ -21,5 +21,5 @@ export { cpuThreads, cpuThreadsReady, setCpuThreads } from './backends/index.ts'
 export type { Backend, BackendName } from './backends/index.ts';
 export * from './optim/index.ts';
 export { checkGrad } from './checkgrad.ts';
-export { beginScope, dispose, endScope, isReleased, release, trackLifetimes } from './lifetimes.ts';
+export { beginScope, dispose, endScope, isReleased, keep, release, trackLifetimes } from './lifetimes.ts';
 export type { CheckGradOptions, CheckGradReport, ParameterError } from './checkgrad.ts';

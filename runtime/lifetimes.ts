@@ -9,7 +9,7 @@
  *   intermediate that it can prove owns its storage (compiler/analysis/
  *   lifetimes.ts); users may call it (or `dispose`) on their own tensors.
  * - scopes: every generated derivative runs inside `beginScope()` /
- *   `endScope(mark, result)`. At the end every tensor whose storage was
+ *   `keep(mark, result)` / `endScope(mark)` (in a finally). At the end every tensor whose storage was
  *   made inside the scope (by generated code or inside a runtime helper),
  *   that is not reachable from the result and not yet released, is
  *   released. What the result holds moves to the enclosing scope, or, at
@@ -24,7 +24,6 @@
  * means: `reshape` makes a new Tensor over the same storage, so a storage
  * is released once, and only by the scope that made it.
  */
-import { defaultBackend } from './backends/index.ts';
 import { setTensorHook, Tensor } from './tensor.ts';
 
 /** Storage first seen in a scope -> that scope; storage made outside any scope -> OUTSIDE. */
@@ -36,6 +35,8 @@ const released = new WeakSet<object>();
 interface Scope {
   id: number;
   tensors: Tensor[];
+  /** What the body returns (`keep`): its storage outlives the scope. */
+  result: unknown;
 }
 
 const scopes: Scope[] = [];
@@ -46,8 +47,12 @@ function storageKey(t: Tensor): object | null {
   return typeof s === 'object' && s !== null ? s : null;
 }
 
+/** Has a tensor of a backend that releases (not the CPU) been made? Scopes track only from then on. */
+let deviceSeen = false;
+
 /** Called by every Tensor constructor (runtime/tensor.ts). */
 function onTensorCreated(t: Tensor): void {
+  if (!deviceSeen && t.backend.name !== 'cpu') deviceSeen = true;
   const key = storageKey(t);
   if (key === null) return;
   // A new view of known storage (reshape) belongs where the storage does.
@@ -63,7 +68,7 @@ function onTensorCreated(t: Tensor): void {
 
 setTensorHook(onTensorCreated);
 
-/** Whether scopes track tensors: only when something can be released (a non-CPU default backend, or `trackLifetimes`). */
+/** Scopes track tensors only when something can be released: once a device tensor exists, or under `trackLifetimes`. */
 let forced = false;
 
 /** Makes scopes track tensors even on the CPU (the release checker of the tests uses it). */
@@ -72,25 +77,42 @@ export function trackLifetimes(on: boolean): void {
 }
 
 /**
- * Opens a scope (generated code calls it first). Returns a mark for
- * `endScope`, -1 when nothing needs tracking (the CPU backend).
+ * Opens a scope (generated code calls it first, then runs its body in
+ * `try { ... return keep(scope, result); } finally { endScope(scope); }`).
+ * Returns the scope's mark, -1 when nothing needs tracking (no device
+ * tensor exists).
  */
 export function beginScope(): number {
-  if (!forced && defaultBackend().name === 'cpu') return -1;
-  scopes.push({ id: nextScopeId++, tensors: [] });
-  return scopes.length - 1;
+  if (!forced && !deviceSeen) return -1;
+  const id = nextScopeId++;
+  scopes.push({ id, tensors: [], result: undefined });
+  return id;
+}
+
+function scopeIndex(mark: number): number {
+  if (mark < 0) return -1;
+  for (let i = scopes.length - 1; i >= 0; i--) if (scopes[i]!.id === mark) return i;
+  return -1;
+}
+
+/** Records `result` as what the scope `mark` returns (its storage outlives the scope); returns it. */
+export function keep<T>(mark: number, result: T): T {
+  const i = scopeIndex(mark);
+  if (i >= 0) scopes[i]!.result = result;
+  return result;
 }
 
 /**
- * Closes the scope `mark` opened and returns `result`: releases what the
- * scope made that `result` does not hold. Scopes a thrown error left open
- * above `mark` are closed with it.
+ * Closes the scope `mark`: releases every storage it made that its kept
+ * result does not hold (all of them when an exception left the body), and
+ * hands what the result holds to the enclosing scope, or to the user.
  */
-export function endScope<T>(mark: number, result: T): T {
-  if (mark < 0 || mark >= scopes.length) return result;
-  const closing = scopes.splice(mark);
-  const keep = new Set<object>();
-  collectStorages(result, keep, 0);
+export function endScope(mark: number): void {
+  const at = scopeIndex(mark);
+  if (at < 0) return;
+  const closing = scopes.splice(at);
+  const keepSet = new Set<object>();
+  collectStorages(closing[0]!.result, keepSet, 0);
   const parent = scopes[scopes.length - 1];
   const done = new Set<object>();
   for (const scope of closing) {
@@ -98,7 +120,7 @@ export function endScope<T>(mark: number, result: T): T {
       const key = storageKey(t)!;
       if (released.has(t) || done.has(key) || owner.get(key) !== scope.id) continue;
       done.add(key);
-      if (keep.has(key)) {
+      if (keepSet.has(key)) {
         if (parent) {
           owner.set(key, parent.id);
           parent.tensors.push(t);
@@ -110,7 +132,6 @@ export function endScope<T>(mark: number, result: T): T {
       releaseStorage(t);
     }
   }
-  return result;
 }
 
 /** Tensors of a result: tensors, arrays, tuples and plain objects of them. */

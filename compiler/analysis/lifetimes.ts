@@ -2,9 +2,10 @@
  * Lifetimes inserted by the compiler (docs/fusion.md, "Lifetimes"). On the
  * syntax tree of each generated derivative (after simplify and fusion):
  *
- * 1. The body runs in a scope: `const scope = beginScope();` first, and
- *    every `return e;` becomes `return endScope(scope, e);`. At the end of
- *    the scope the runtime (runtime/lifetimes.ts) releases every tensor
+ * 1. The body runs in a scope: `const scope = beginScope();` first, the
+ *    body in `try { ... } finally { endScope(scope); }`, and every
+ *    `return e;` becomes `return keep(scope, e);`. At the end of the
+ *    scope the runtime (runtime/lifetimes.ts) releases every tensor
  *    whose storage was made during the call and that the result does not
  *    hold, including the temporaries of runtime helpers and of callees.
  * 2. Inside, an intermediate is released right after its last use when the
@@ -228,7 +229,7 @@ function lifetimesOf(fn: ts.FunctionDeclaration, isModuleLevel: (name: string) =
     if (ts.isBlock(n)) return f.updateBlock(n, releaseInList(n.statements.map((s) => visit(s) as ts.Statement), reads));
     if (ts.isReturnStatement(n) && n.expression) {
       return ts.setSyntheticLeadingComments(
-        f.updateReturnStatement(n, f.createCallExpression(runtimeRef('endScope'), undefined, [f.createIdentifier(scope), n.expression])),
+        f.updateReturnStatement(n, f.createCallExpression(runtimeRef('keep'), undefined, [f.createIdentifier(scope), n.expression])),
         ts.getSyntheticLeadingComments(n),
       );
     }
@@ -236,7 +237,10 @@ function lifetimesOf(fn: ts.FunctionDeclaration, isModuleLevel: (name: string) =
   };
   const inner = releaseInList(body.statements.map((s) => visit(s) as ts.Statement), reads);
   const open = f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(scope, undefined, undefined, f.createCallExpression(runtimeRef('beginScope'), undefined, []))], ts.NodeFlags.Const));
-  return f.updateFunctionDeclaration(fn, fn.modifiers, fn.asteriskToken, fn.name, fn.typeParameters, fn.parameters, fn.type, f.updateBlock(body, [open, ...inner]));
+  // The scope closes however the body ends (an exception releases everything the call made).
+  const close = f.createBlock([f.createExpressionStatement(f.createCallExpression(runtimeRef('endScope'), undefined, [f.createIdentifier(scope)]))], true);
+  const guarded = f.createTryStatement(f.createBlock(inner, true), undefined, close);
+  return f.updateFunctionDeclaration(fn, fn.modifiers, fn.asteriskToken, fn.name, fn.typeParameters, fn.parameters, fn.type, f.updateBlock(body, [open, guarded]));
 }
 
 const nullContext: ts.TransformationContext = (ts as unknown as { nullTransformationContext: ts.TransformationContext }).nullTransformationContext;

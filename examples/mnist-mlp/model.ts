@@ -17,7 +17,9 @@ import {
   mul,
   relu,
   softmaxCrossEntropy,
+  softmaxCrossEntropyLoss,
   sum,
+  sumAll,
   tanh,
   zeros,
   type Tensor,
@@ -105,10 +107,47 @@ export function regularizedLoss(
   return softmaxCrossEntropy(logits, labels) + 0.5 * l2 * penalty;
 }
 
+/**
+ * |W|^2 as a 0-d tensor (no read back on a device).
+ * @differentiable
+ */
+export function squaredNormOnDevice(W: Tensor): Tensor {
+  return sumAll(mul(W, W));
+}
+
+/**
+ * `regularizedLoss` as a 0-d tensor: the same value, kept on the device
+ * (no read back per step on WebGPU; read it with `await loss.data()`).
+ * `valueAndGrad_regularizedLossOnDevice` is the WebGPU training loss.
+ * @differentiable wrt(p)
+ */
+export function regularizedLossOnDevice(
+  p: Params,
+  x: Tensor,
+  labels: Int32Array,
+  useRelu: boolean,
+  dropoutRate: number,
+  seed: number,
+  l2: number,
+): Tensor {
+  const hidden = dropout(nonlinearity(dense(x, p.W1, p.b1), useRelu), dropoutRate, seed);
+  const logits = dense(hidden, p.W2, p.b2);
+  const penalty = add(squaredNormOnDevice(p.W1), squaredNormOnDevice(p.W2));
+  return add(softmaxCrossEntropyLoss(logits, labels), mul(penalty, 0.5 * l2));
+}
+
 /** Logits of the network (no dropout), for prediction. */
 export function predictLogits(p: Params, x: Tensor, activation: Activation): Tensor {
   const hidden = nonlinearity(dense(x, p.W1, p.b1), activation === 'relu');
   return dense(hidden, p.W2, p.b2);
+}
+
+/** Fraction of rows whose largest logit is the label, read asynchronously (any backend). */
+export async function accuracyAsync(p: Params, x: Tensor, labels: Int32Array, activation: Activation): Promise<number> {
+  const predicted = await argmax(predictLogits(p, x, activation), 1).data();
+  let right = 0;
+  for (let i = 0; i < labels.length; i++) if (predicted[i] === labels[i]) right++;
+  return right / labels.length;
 }
 
 /** Fraction of rows whose largest logit is the label. */

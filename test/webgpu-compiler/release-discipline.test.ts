@@ -145,6 +145,7 @@ describe('release discipline (checking backend on the CPU)', () => {
   it('the generated code releases intermediates after their last use, not only at the end', () => {
     expect(built.text).toMatch(/\n\s+release\(t2\);\n/);
     expect(built.text).toContain('const scope = beginScope();');
-    expect(built.text).toContain('return endScope(scope, ');
+    expect(built.text).toContain('return keep(scope, ');
+    expect(built.text).toMatch(/finally \{\n\s+endScope\(scope\);\n/);
   });
 });
