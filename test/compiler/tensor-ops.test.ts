@@ -742,13 +742,37 @@ const nnCases: OpCase[] = [
   },
 ];
 
-const cases: OpCase[] = [...elementwiseCases, ...reductionCases, ...layoutCases, ...nnCases];
+/**
+ * The runtime's gradient helpers, called as ops (second-order code calls
+ * them; a user may too): each is differentiated with respect to every
+ * tensor it reads.
+ */
+const gradHelperCases: OpCase[] = [
+  { name: 'tanhGradBoth', params: 'g: Tensor, y: Tensor', wrt: ['g', 'y'], body: `const d = tanhGrad(g, y); ${square('d')}`, args: () => [f64([2, 3]), f64([2, 3])] },
+  { name: 'sigmoidGradBoth', params: 'g: Tensor, y: Tensor', wrt: ['g', 'y'], body: `const d = sigmoidGrad(g, y); ${square('d')}`, args: () => [f64([2, 3]), f64([2, 3])] },
+  { name: 'reluGradIncoming', params: 'g: Tensor, x: Tensor', wrt: ['g', 'x'], body: `const d = reluGrad(g, x); ${square('d')}`, args: () => [f64([2, 3]), pos([2, 3])] },
+  { name: 'unbroadcastRows', params: 'g: Tensor, b: Tensor', wrt: ['g'], body: `const d = unbroadcast(g, b); ${square('d')}`, args: () => [f64([4, 3]), f64([3])] },
+  { name: 'broadcastLikeRows', params: 'b: Tensor, a: Tensor', wrt: ['b'], body: `const d = broadcastLike(b, a); ${square('d')}`, args: () => [f64([3]), f64([4, 3])] },
+  { name: 'reduceGradAxis', params: 'g: Tensor, x: Tensor', wrt: ['g'], body: `const d = reduceGrad(g, x, [1]); ${square('d')}`, args: () => [f64([4]), f64([4, 3])] },
+  { name: 'meanGradAxis', params: 'g: Tensor, x: Tensor', wrt: ['g'], body: `const d = meanGrad(g, x, [0]); ${square('d')}`, args: () => [f64([3]), f64([4, 3])] },
+  { name: 'matmulGradABoth', params: 'g: Tensor, a: Tensor, b: Tensor', wrt: ['g', 'b'], body: `const d = matmulGradA(g, a, b); ${square('d')}`, args: () => [f64([2, 4]), f64([2, 3]), f64([3, 4])] },
+  { name: 'matmulGradBBoth', params: 'g: Tensor, a: Tensor, b: Tensor', wrt: ['g', 'a'], body: `const d = matmulGradB(g, a, b); ${square('d')}`, args: () => [f64([2, 4]), f64([2, 3]), f64([3, 4])] },
+  { name: 'softmaxGradBoth', params: 'g: Tensor, z: Tensor', wrt: ['g', 'z'], body: `const y = softmax(z, 1); const d = softmaxGrad(g, y, 1); ${square('d')}`, args: () => [f64([2, 3]), f64([2, 3])] },
+  { name: 'softmaxCrossEntropyGradLogits', params: 'z: Tensor, labels: Int32Array, s: number', wrt: ['z', 's'], body: `const d = softmaxCrossEntropyGrad(s, z, labels); ${square('d')}`, args: () => [f64([3, 4]), Int32Array.from([1, 0, 3]), num()] },
+  { name: 'mseGradBoth', params: 'p: Tensor, t: Tensor, s: number', wrt: ['p', 't', 's'], body: `const d = mseGrad(s, p, t); ${square('d')}`, args: () => [f64([2, 3]), f64([2, 3]), num()] },
+  { name: 'asTensorOfTensor', params: 'a: Tensor, s: number', wrt: ['a', 's'], body: `const y = asTensor(mul(a, s)); ${square('y')}`, args: () => [f64([2, 3]), num()] },
+  { name: 'zerosLikeConstant', params: 'a: Tensor', wrt: ['a'], body: `const y = add(zerosLike(a), mul(a, a)); ${square('y')}`, args: () => [f64([2, 3])] },
+];
+
+const cases: OpCase[] = [...elementwiseCases, ...reductionCases, ...layoutCases, ...nnCases, ...gradHelperCases];
 
 const runtimeImports = [
   'Tensor', 'abs', 'add', 'broadcastTo', 'cast', 'clone', 'concat', 'div', 'dropout', 'exp', 'gather', 'leakyRelu', 'log',
   'logSoftmax', 'logsumexp', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'mse', 'mul', 'neg', 'pow', 'prelu',
   'relu', 'reshape', 'scatterAdd', 'sigmoid', 'sigmoidCrossEntropy', 'slice', 'softmax', 'softmaxCrossEntropy', 'softmaxCrossEntropyLoss', 'softplus', 'sumAll', 'meanAll',
   'sqrt', 'stack', 'sub', 'sum', 'tanh', 'transpose', 'where',
+  'tanhGrad', 'sigmoidGrad', 'reluGrad', 'unbroadcast', 'broadcastLike', 'reduceGrad', 'meanGrad', 'matmulGradA', 'matmulGradB',
+  'softmaxGrad', 'softmaxCrossEntropyGrad', 'mseGrad', 'asTensor', 'zerosLike',
 ];
 
 function fixtureSource(all: readonly OpCase[]): string {
