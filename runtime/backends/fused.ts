@@ -28,6 +28,12 @@ export interface FusedKernel {
    * default) turns int32 into float32. float64 wins over float32 either way.
    */
   readonly dtype?: 'same' | 'float';
+  /**
+   * For float32 results on the CPU, where it differs from `cpu`: the op
+   * table's float32 expressions (`tanhF32`, exact to float32 and faster
+   * than Math.tanh), as the CPU's unfused float32 kernels compute.
+   */
+  readonly cpuF32?: (...v: number[]) => number;
 }
 
 type Arr = TypedArray | Float64Array;
@@ -41,7 +47,7 @@ export function cpuFused(kernel: FusedKernel, operands: readonly Operand[], outS
   const size = shapeSize(outShape);
   const out = typedArrayFor(outDtype, size);
   const arrays: Arr[] = operands.map((x) => (typeof x === 'number' ? Float64Array.of(x) : (x.storage as TypedArray)));
-  const f = kernel.cpu;
+  const f = outDtype === 'float32' && kernel.cpuF32 ? kernel.cpuF32 : kernel.cpu;
   // Fast path: every operand is full-size or a scalar (the common case in a sweep).
   if (operands.every((x) => typeof x === 'number' || x.size === size || x.size === 1)) {
     const steps = operands.map((x) => (typeof x === 'number' || x.size === 1 ? 0 : 1));
