@@ -5,7 +5,10 @@
  * (runtime/backends/op-table.ts), one temporary per op so that an operand
  * an op's expression repeats is computed once.
  */
-import { binaryOps, unaryGradOps, unaryOps, wgslLiteral, wgslPrelude, type ElementwiseOp } from '../../runtime/backends/op-table.ts';
+import { binaryOps, cpuExpr, cpuHelpers, unaryGradOps, unaryOps, wgslLiteral, wgslPrelude, type ElementwiseOp } from '../../runtime/backends/op-table.ts';
+
+/** Functions the CPU expressions call by name (runtime exports, imported by the generated file). */
+export const cpuHelperNames: ReadonlySet<string> = new Set(Object.keys(cpuHelpers));
 
 /** A runtime op the fusion pass may put in a kernel: its op-table entry and how its call's arguments map to the entry. */
 export interface FusableOp {
@@ -46,6 +49,8 @@ export interface KernelText {
   wgsl: string;
   /** The CPU function as TypeScript source (an arrow function). */
   cpu: string;
+  /** The float32 CPU function where an op has a float32 expression (`tanhF32`), else null. */
+  cpuF32: string | null;
   /** `same` when every op keeps int32, else `float`. */
   dtype: 'same' | 'float';
   /** The expression in the ops' own notation, for comments and `inspect`. */
@@ -56,6 +61,7 @@ export interface KernelText {
 export function kernelText(root: FusedNode, arity: number): KernelText {
   const wgslLines: string[] = [];
   const cpuLines: string[] = [];
+  const cpuF32Lines: string[] = [];
   let temps = 0;
   let float = false;
   const emit = (n: FusedNode): { wgsl: string; cpu: string; formula: string } => {
@@ -69,6 +75,7 @@ export function kernelText(root: FusedNode, arity: number): KernelText {
     const cargs = [...args.map((a) => a.cpu), ...(param ? [param.cpu] : [])];
     wgslLines.push(`  let ${t} = ${n.op.spec.wgsl(...wargs)};`);
     cpuLines.push(`const ${t} = ${n.op.spec.cpu(...cargs)};`);
+    cpuF32Lines.push(`const ${t} = ${cpuExpr(n.op.spec, 'float32', ...cargs)};`);
     return { wgsl: t, cpu: t, formula: `${n.op.name}(${[...args.map((a) => a.formula), ...(param ? [param.formula] : [])].join(', ')})` };
   };
   const top = emit(root);
@@ -76,8 +83,10 @@ export function kernelText(root: FusedNode, arity: number): KernelText {
   const body = `fn body(${params.map((p) => `${p}: f32`).join(', ')}) -> f32 {\n${wgslLines.join('\n')}\n  return ${top.wgsl};\n}`;
   const helpers = preludeFunctions().filter(([name]) => new RegExp(`\\b${name}\\(`).test(body));
   const wgsl = [...helpers.map(([, text]) => text), body].join('\n');
-  const cpu = `(${params.map((p) => `${p}: number`).join(', ')}): number => {\n${cpuLines.join('\n')}\nreturn ${top.cpu};\n}`;
-  return { wgsl, cpu, dtype: float ? 'float' : 'same', formula: top.formula };
+  const fn = (lines: string[]) => `(${params.map((p) => `${p}: number`).join(', ')}): number => {\n${lines.join('\n')}\nreturn ${top.cpu};\n}`;
+  const cpu = fn(cpuLines);
+  const f32 = fn(cpuF32Lines);
+  return { wgsl, cpu, cpuF32: f32 === cpu ? null : f32, dtype: float ? 'float' : 'same', formula: top.formula };
 }
 
 /** A JavaScript literal with the value of x. */

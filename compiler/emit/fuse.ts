@@ -23,7 +23,7 @@ import { ts } from 'ts-morph';
 import type { ModuleNames } from './names.ts';
 import { docComment } from './printer.ts';
 import { runtimeRef, runtimeRefOf } from './template.ts';
-import { fusableOps, kernelText, type FusableOp, type FusedNode, type KernelText } from './fuse-kernel.ts';
+import { cpuHelperNames, fusableOps, kernelText, type FusableOp, type FusedNode, type KernelText } from './fuse-kernel.ts';
 import { insertLifetimes, isNameSlot } from '../analysis/lifetimes.ts';
 
 const f = ts.factory;
@@ -185,7 +185,7 @@ export class FusionContext {
   constructor(private readonly names: ModuleNames) {}
 
   kernelFor(base: string, text: KernelText, arity: number): { name: string; fresh: boolean } {
-    const key = `${arity}\0${text.wgsl}\0${text.cpu}`;
+    const key = `${arity}\0${text.wgsl}\0${text.cpu}\0${text.cpuF32}`;
     const known = this.byText.get(key);
     if (known) return { name: known, fresh: false };
     this.count++;
@@ -214,6 +214,7 @@ function kernelDeclaration(constName: string, kernelName: string, text: KernelTe
       f.createPropertyAssignment('dtype', f.createStringLiteral(text.dtype, true)),
       f.createPropertyAssignment('wgsl', wgsl),
       f.createPropertyAssignment('cpu', parseExpression(text.cpu)),
+      ...(text.cpuF32 ? [f.createPropertyAssignment('cpuF32', parseExpression(text.cpuF32))] : []),
     ],
     true,
   );
@@ -233,7 +234,12 @@ function parseExpression(text: string): ts.Expression {
   };
   const s = sf.statements[0] as ts.ExpressionStatement;
   erase(s);
-  return (s.expression as ts.ParenthesizedExpression).expression;
+  // The op table's CPU helpers (tanhF32) are runtime exports: the file imports them.
+  const helpers = (n: ts.Node): ts.Node => {
+    if (ts.isIdentifier(n) && cpuHelperNames.has(n.text)) return runtimeRef(n.text);
+    return ts.visitEachChild(n, helpers, nullContext);
+  };
+  return helpers((s.expression as ts.ParenthesizedExpression).expression) as ts.Expression;
 }
 
 /** The user function a generated function belongs to (`valueAndVjp_loss` -> `loss`). */

@@ -12,6 +12,8 @@ import { broadcastShapes } from '../shape.ts';
 import { backendOf, promote, type Operand } from './util.ts';
 
 export type { FusedKernel } from '../backends/fused.ts';
+/** The op table's float32 tanh, which fused kernels' `cpuF32` functions call. */
+export { tanhF32 } from '../backends/op-table.ts';
 
 /** Does the tuple hold a Tensor for sure? */
 type HasTensor<T extends readonly unknown[]> = T extends readonly [infer H, ...infer R] ? ([H] extends [Tensor] ? true : HasTensor<R>) : false;
