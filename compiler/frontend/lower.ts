@@ -164,8 +164,8 @@ export class Lowerer {
     if (returnType.kind !== 'number' && returnType.kind !== 'tensor' && !isNumberVector(returnType) && !isStructureType(returnType)) {
       fail(
         node.getReturnTypeNode() ?? annotated.annotation,
-        `${annotated.name} returns ${typeForMessage(node.getReturnType(), node)}, not a number, a Tensor or an array of numbers`,
-        'a differentiable function returns one number (a loss), a Tensor (a layer), a tuple of numbers, number[] or Float64Array',
+        `${annotated.name} returns ${typeForMessage(node.getReturnType(), node)}, not a number, a Tensor, an array of numbers, or a tuple or object of these`,
+        'a differentiable function returns one number (a loss), a Tensor (a layer), a tuple of numbers, number[] or Float64Array, or a tuple or object holding numbers and tensors ([Tensor, Tensor], { h: Tensor; c: Tensor })',
       );
     }
     this.vectorLength = returnType.kind === 'tuple' ? returnType.elems.length : null;

@@ -38,6 +38,12 @@ export function classifyType(type: Type, depth = 0): VarType {
     const decl = type.getSymbol()?.getDeclarations()[0];
     // Class instances are opaque: their methods may hide state.
     if (decl && decl.getKindName() === 'ClassDeclaration') return { kind: 'opaque', text: type.getText() };
+    // Objects with methods (Map, Set, Date, a user interface with a method) are opaque for the same reason.
+    const isMethod = (p: (typeof props)[number]): boolean => {
+      const d = p.getValueDeclaration() ?? p.getDeclarations()[0];
+      return !!d && (d.getKindName() === 'MethodSignature' || d.getKindName() === 'MethodDeclaration' || p.getTypeAtLocation(d).getCallSignatures().length > 0);
+    };
+    if (props.some(isMethod)) return { kind: 'opaque', text: type.getText() };
     if (props.length > 0) {
       const fields = props.map((p) => {
         const decl0 = p.getValueDeclaration() ?? p.getDeclarations()[0];
