@@ -19,6 +19,8 @@ export * from './ops/index.ts';
 export { cpu, defaultBackend, setDefaultBackend, setSimdEnabled, simdAvailable } from './backends/index.ts';
 export { cpuThreads, cpuThreadsReady, setCpuThreads } from './backends/index.ts';
 export type { Backend, BackendName } from './backends/index.ts';
+export { useBackend, WebGpuBackend, WebGpuError, WebGpuUnavailableError, webgpuBackend, tanhF32 } from './backends/index.ts';
+export type { WebGpuOptions } from './backends/index.ts';
 export * from './optim/index.ts';
 export { checkGrad } from './checkgrad.ts';
 export { beginScope, dispose, endScope, isReleased, keep, release, trackLifetimes } from './lifetimes.ts';
