@@ -202,7 +202,9 @@ function handlesTensors(fn: ts.FunctionDeclaration): boolean {
     if (found) return;
     if (ts.isIdentifier(n)) {
       const ref = runtimeRefOf(n);
-      if (n.text === 'Tensor' || (ref !== undefined && (isTensorPrim(ref) || tensorRuntimeNames.includes(ref) || ref === 'fused' || ref === 'asTensor' || ref === 'addTensor'))) found = true;
+      // zerosLike has a tensor rule (for second-order code) but also zeroes number arrays: not a sign of tensors.
+      const generic = ref === 'zerosLike';
+      if (n.text === 'Tensor' || (ref !== undefined && !generic && (isTensorPrim(ref) || tensorRuntimeNames.includes(ref) || ref === 'fused' || ref === 'asTensor' || ref === 'addTensor'))) found = true;
       return;
     }
     ts.forEachChild(n, visit);
