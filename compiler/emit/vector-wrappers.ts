@@ -20,6 +20,7 @@
  */
 import { ts } from 'ts-morph';
 import type { IRFunction } from '../ir/ir.ts';
+import { forEachStmt } from '../ir/walk.ts';
 import type { ModuleNames } from './names.ts';
 import { exportName, forwardedArgs, param, signatureParams } from '../transforms/common.ts';
 import { forwardVector } from '../transforms/forward-vector.ts';
@@ -96,9 +97,10 @@ export class VectorModes {
     try {
       // A recursive function keeps its scalar derivatives (their recursion guard is theirs alone).
       if (mentionsName(decl, decl.name!.text)) throw new LanesUnsupported('recursive');
+      const writers = argumentWriters(c);
       made = kind === 'jvp'
-        ? forwardVector(decl, tangents, k, wanted, (n) => this.variant(n, k))
-        : reverseVector(decl, k, wanted, (n) => this.variant(n, k));
+        ? forwardVector(decl, tangents, k, wanted, (n) => this.variant(n, k), writers)
+        : reverseVector(decl, k, wanted, (n) => this.variant(n, k), writers);
       if (own) this.names.claimExport(wanted);
       else made = f.updateFunctionDeclaration(made, undefined, made.asteriskToken, made.name, made.typeParameters, made.parameters, made.type, made.body);
       this.made.push(made);
@@ -170,6 +172,20 @@ export class VectorModes {
     const decl = f.createFunctionDeclaration([f.createModifier(ts.SyntaxKind.ExportKeyword)], undefined, exportName(fn, 'jacobian'), undefined, signatureParams(fn, ctx, true), type`number[][]`, f.createBlock(body, true));
     return docComment(decl, `The Jacobian of ${fn.name}: one row per output, one column per number of (${wrtList}), flattened in order.\nUses ${how}.`);
   }
+}
+
+/**
+ * The derivatives `c` calls that write into an argument: those of callees
+ * filling an out parameter (their jvp and vjp write the filled array back).
+ */
+function argumentWriters(c: CompiledFunction): Set<string> {
+  const names = new Set<string>();
+  forEachStmt(c.fn.body, (s) => {
+    if (s.kind !== 'assign' || s.expr.kind !== 'call' || s.expr.callee.outParam === undefined) return;
+    names.add(c.ctx.callee(s.expr.callee, 'jvp'));
+    names.add(c.ctx.callee(s.expr.callee, 'valueAndVjp'));
+  });
+  return names;
 }
 
 /** Does the body of `fn` mention `name` (a call of itself)? */

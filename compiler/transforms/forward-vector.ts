@@ -15,14 +15,14 @@ const f = ts.factory;
  * The k-direction variant of the forward-mode function `jvp`, whose last
  * `tangents` parameters are the tangents; throws LanesUnsupported.
  */
-export function forwardVector(jvp: ts.FunctionDeclaration, tangents: number, k: number, name: string, callee: (name: string) => LaneCallee | undefined): ts.FunctionDeclaration {
+export function forwardVector(jvp: ts.FunctionDeclaration, tangents: number, k: number, name: string, callee: (name: string) => LaneCallee | undefined, writesArguments?: ReadonlySet<string>): ts.FunctionDeclaration {
   const params = jvp.parameters;
   if (!jvp.body || params.length < tangents || tangents === 0) throw new LanesUnsupported('no tangent parameters');
   const tangentParams = params.slice(params.length - tangents);
   if (tangentParams.some((p) => !ts.isIdentifier(p.name) || !p.type || p.initializer || p.questionToken)) throw new LanesUnsupported('a tangent parameter without a plain name and type');
   const sources = tangentParams.map((p) => (p.name as ts.Identifier).text);
   const taken = identifiersOf(jvp);
-  const lanes = new Lanes(jvp.body.statements, { k, sources, callee }, taken);
+  const lanes = new Lanes(jvp.body.statements, { k, sources, callee, writesArguments }, taken);
   const directions = freshName('directions', taken);
   const direction = f.createTypeOperatorNode(ts.SyntaxKind.ReadonlyKeyword, f.createTupleTypeNode(tangentParams.map((p) => p.type!)));
   const directionsType = f.createTypeOperatorNode(ts.SyntaxKind.ReadonlyKeyword, f.createTupleTypeNode(Array.from({ length: k }, () => direction)));

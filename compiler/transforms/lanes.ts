@@ -46,12 +46,16 @@ export interface LaneOptions {
   sources: readonly string[];
   /** The k-lane variant of the derivative called `name`, when one exists. */
   callee?: (name: string) => LaneCallee | undefined;
+  /** Derivatives that write into an argument (of a function filling an out parameter): never called once per lane. */
+  writesArguments?: ReadonlySet<string>;
 }
 
 /** Runtime helpers that accumulate their second (and later) arguments into the first. */
 const ACCUMULATE_INTO = new Set(['addInto', 'addArrayInto', 'addTensorsInto', 'addCotangentInto']);
 /** Methods lane code may call on its arrays. */
 const ARRAY_METHODS = new Set(['fill', 'push', 'pop', 'shift', 'unshift', 'slice', 'set']);
+/** Constructors whose `from` copies an array. */
+const COPY_CTORS = new Set(['Array', 'Float64Array', 'Float32Array']);
 /** Runtime references lane code must not touch: the tape. */
 const TAPE_REFS = new Set(['tape', 'tapeMark', 'recursionFailed']);
 const DERIVATIVE_CALL = /^(jvp|valueAndVjp|vjp|jvps|valueAndVjps)_/;
@@ -323,13 +327,16 @@ export class Lanes {
         const runtime = ts.isIdentifier(callee) ? runtimeRefOf(callee) : undefined;
         const method = ts.isPropertyAccessExpression(callee) ? callee.name.text : null;
         const onMath = method !== null && ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === 'Math';
+        // A copy: Array.from(xs), Float64Array.from(xs).
+        const copies = method === 'from' && ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && COPY_CTORS.has(callee.expression.text) && n.arguments.length === 1;
         // A method of a lane's array, or of a fresh one (`new Array<number>(n).fill(0)`).
         const onLane = method !== null && ts.isPropertyAccessExpression(callee) && (() => {
           if (ts.isNewExpression(callee.expression) || ts.isArrayLiteralExpression(callee.expression)) return true;
           const base = baseOf(callee.expression);
           return base !== null && this.lanes.has(base.text);
         })();
-        const ok = (runtime !== undefined && !TAPE_REFS.has(runtime)) || (name !== null && DERIVATIVE_CALL.test(name)) || onMath
+        if (name !== null && this.options.writesArguments?.has(name)) fail('a derivative that fills an argument, called once per lane');
+        const ok = (runtime !== undefined && !TAPE_REFS.has(runtime)) || (name !== null && DERIVATIVE_CALL.test(name)) || onMath || copies
           || (method !== null && ARRAY_METHODS.has(method) && (onLane || method === 'slice'));
         if (!ok) fail('a call inside derivative code');
       }

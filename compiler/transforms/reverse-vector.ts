@@ -11,13 +11,13 @@ import { freshName, identifiersOf, laneResultType, laneReturn, Lanes, LanesUnsup
 const f = ts.factory;
 
 /** The k-cotangent variant of the reverse-mode function `vjp` (its last parameter is the cotangent); throws LanesUnsupported. */
-export function reverseVector(vjp: ts.FunctionDeclaration, k: number, name: string, callee: (name: string) => LaneCallee | undefined): ts.FunctionDeclaration {
+export function reverseVector(vjp: ts.FunctionDeclaration, k: number, name: string, callee: (name: string) => LaneCallee | undefined, writesArguments?: ReadonlySet<string>): ts.FunctionDeclaration {
   const params = vjp.parameters;
   const seed = params[params.length - 1];
   if (!vjp.body || !seed || !ts.isIdentifier(seed.name) || !seed.type || seed.initializer) throw new LanesUnsupported('no cotangent parameter');
   const seedName = seed.name.text;
   const taken = identifiersOf(vjp);
-  const lanes = new Lanes(vjp.body.statements, { k, sources: [seedName], callee }, taken);
+  const lanes = new Lanes(vjp.body.statements, { k, sources: [seedName], callee, writesArguments }, taken);
   const cotangents = freshName('cotangents', taken);
   const type = f.createTypeOperatorNode(ts.SyntaxKind.ReadonlyKeyword, f.createTupleTypeNode(Array.from({ length: k }, () => seed.type!)));
   const pattern = f.createArrayBindingPattern(Array.from({ length: k }, (_, r) => f.createBindingElement(undefined, undefined, lanes.name(seedName, r))));

@@ -59,6 +59,18 @@ export function moments(xs: number[]): [number, number] {
   return [m1 / n, m2 / n - (m1 / n) * (m1 / n)];
 }
 
+/** @differentiable */
+export function fillScaled(v: number, out: number[]): void {
+  for (let i = 0; i < out.length; i++) out[i] = out[i]! * Math.tanh(v) + (i + 1) * v * v;
+}
+
+/** Fills a local array through a helper with an out parameter (its derivatives write the array back). @differentiable */
+export function filled(v: number, w: number): [number, number, number] {
+  const o: number[] = [w, w * w];
+  fillScaled(v * w, o);
+  return [o[0]!, o[1]! * v, o[0]! + o[1]!];
+}
+
 /** A result of unknown length: no vector mode (the Jacobian keeps one sweep per row). @differentiable */
 export function squares(xs: number[]): number[] {
   const out: number[] = [];
@@ -191,6 +203,11 @@ describe('vector modes of other functions', () => {
       checkJacobian(m, 'mixed', [p, k], [0]);
     }
     expect(m.source.mixed(Float64Array.from([0.3, -0.8, 1.5]), -40)[0]).toBeGreaterThan(0);
+  });
+
+  test('a helper that fills an out parameter, called inside the lanes (it must run once, not once per lane)', () => {
+    checkLanes(m, 'filled', [0.6, -1.1], [0, 1], 3);
+    checkJacobian(m, 'filled', [0.6, -1.1], [0, 1]);
   });
 
   test('a loop of data-dependent length', () => {
