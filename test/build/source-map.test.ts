@@ -283,7 +283,8 @@ console.log(JSON.stringify(stacks));
     const text = fs.readFileSync(path.join(dir, 'model.grad.ts'), 'utf8').split('\n');
     const consumer = new SourceMapConsumer(JSON.parse(fs.readFileSync(path.join(dir, 'model.grad.ts.map'), 'utf8')));
     const inReverse = text.findIndex((l, i) => i > text.findIndex((h) => h.startsWith('export function valueAndVjp_loss(')) && l.trim() === 'const z = mul(h, w);');
-    const reverseLine = consumer.originalPositionFor({ line: inReverse + 1, column: 4 }).line!;
+    // (At the statement's own column: a lifetime scope's try block indents it.)
+    const reverseLine = consumer.originalPositionFor({ line: inReverse + 1, column: text[inReverse]!.indexOf('const') }).line!;
     // The reverse sweep records lines 9-11 as one block, which maps to the loop's line.
     expect(reverseLine).toBe(9);
 
