@@ -261,7 +261,8 @@ function specializeCalls(planned: Planned[], sf: SourceFile): Planned[] {
       if (s.kind !== 'assign' || s.expr.kind !== 'call' || s.expr.callee.gradModule !== null) return;
       const e = s.expr;
       const target = byName.get(e.callee.derivName);
-      if (!target || target.ir.self) return;
+      // An out-parameter helper's filled array is its result: its tangent is always carried, so it is not specialised.
+      if (!target || target.ir.self || target.ir.outParam) return;
       const mask = e.args.map((arg, i) => e.callee.wrt[i]! && arg.kind === 'var' && p.activity.isActive(arg.name));
       if (!mask.some(Boolean) || mask.every((m, i) => m === e.callee.wrt[i])) return;
       const wrtNames = target.ir.params.filter((_, i) => mask[i]).map((q) => q.name);

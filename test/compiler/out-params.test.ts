@@ -59,6 +59,19 @@ export function integrate(y0: number[], k: number, steps: number): number {
   }
   return s;
 }
+
+/** Fills out from its old contents and v (the fuzzer's fillOut). @differentiable */
+export function fillOut(v: number, out: number[]): void {
+  for (let i = 0; i < out.length; i++) out[i] = out[i]! * Math.tanh(v) + (i + 1) * v * v;
+}
+
+/** The filled array does not reach the result (x1 is dead), so the call differentiates v only (npm run fuzz -- --seed 777, program 159). @differentiable */
+export function fillsUnused(x0: number, x1: number): number {
+  const o1: number[] = [Math.exp(Math.tanh(x0 + 1)), x0];
+  fillOut(x0, o1);
+  x1 += o1[0]! * o1[1]!;
+  return Math.exp(x0);
+}
 `;
 
 let m: Built<any, any>;
@@ -77,6 +90,11 @@ describe('functions that fill an array argument', () => {
 
   test('elements the filler does not write keep their values and their cotangents', () => {
     for (const steps of [0, 1, 3]) checkDerivatives(m, 'integrate', [[0.5, -0.3, 1.1, 0.2], 0.8, steps], { wrt: [0, 1] });
+  });
+
+  test('a call whose filled array does not reach the result is not specialised away from the array', () => {
+    checkDerivatives(m, 'fillsUnused', [0.4, -0.7]);
+    expect(m.text).not.toContain('fillOut_for_');
   });
 
   test('jvp_f fills the array and its tangent, and returns both', () => {
