@@ -15,6 +15,7 @@ import { compileSourceFile, createProject } from '../../compiler/pipeline.ts';
 import { buildFixture, compileFixture, type Built } from '../helpers/generate.ts';
 import { finiteDifferenceGradient, maxRelError } from '../helpers/numeric.ts';
 import { typecheckOwnErrors } from '../helpers/typecheck.ts';
+import { lectureSources } from '../helpers/lecture-sources.ts';
 
 const source = `
 /** Rosenbrock's banana. @differentiable order(2) */
@@ -22,32 +23,7 @@ export function rosen(x: number, y: number): number {
   return (1 - x) ** 2 + 100 * (y - x * x) ** 2;
 }
 
-/** The lectures' seed example. @differentiable order(2) */
-export function seed(x1: number, x2: number): number {
-  return x1 ** 2 + (x1 - x2) - Math.log(x1 ** 2 + x2 ** 2);
-}
-
-/** @differentiable order(2) */
-export function seedWithA(x1: number, x2: number, a: number): number {
-  return x1 ** 2 + (x1 - x2) ** a - Math.log(x1 ** 2 + x2 ** 2);
-}
-
-/** @differentiable order(2) */
-export function logProduct(a: number, b: number): number {
-  return Math.log(a * b);
-}
-
-/** @differentiable order(2) */
-export function forwardExample(x1: number, x2: number): number {
-  return Math.log(x1) + x1 * x2 - Math.sin(x2);
-}
-
-/** The logistic map (a loop: its reverse sweep uses the tapes). @differentiable wrt(x) order(2) */
-export function logisticMap(x: number, n: number): number {
-  let v = x;
-  for (let i = 0; i < n; i++) v = 4 * v * (1 - v);
-  return v;
-}
+${lectureSources('order(2)')}
 
 /** Rosenbrock in n dimensions, on a Float64Array. @differentiable order(2) */
 export function rosenN(xs: Float64Array): number {

@@ -5,35 +5,9 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { buildFixture, type Built } from '../helpers/generate.ts';
 import { checkDerivatives } from '../helpers/check.ts';
 import { typecheck } from '../helpers/typecheck.ts';
+import { lectureSources } from '../helpers/lecture-sources.ts';
 
-const source = `
-/** @differentiable */
-export function seed(x1: number, x2: number): number {
-  return x1 ** 2 + (x1 - x2) - Math.log(x1 ** 2 + x2 ** 2);
-}
-
-/** @differentiable */
-export function seedWithA(x1: number, x2: number, a: number): number {
-  return x1 ** 2 + (x1 - x2) ** a - Math.log(x1 ** 2 + x2 ** 2);
-}
-
-/** @differentiable */
-export function logProduct(a: number, b: number): number {
-  return Math.log(a * b);
-}
-
-/** @differentiable */
-export function forwardExample(x1: number, x2: number): number {
-  return Math.log(x1) + x1 * x2 - Math.sin(x2);
-}
-
-/** @differentiable wrt(x) */
-export function logisticMap(x: number, n: number): number {
-  let v = x;
-  for (let i = 0; i < n; i++) v = 4 * v * (1 - v);
-  return v;
-}
-`;
+const source = lectureSources();
 
 let m: Built<any, any>;
 beforeAll(async () => {
