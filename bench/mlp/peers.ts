@@ -35,14 +35,21 @@ export async function tfjsStep(backend: 'cpu' | 'wasm', p: Problem): Promise<Ste
   };
 }
 
-/** jax-js on its wasm device, the step jitted; follows jax-js's `.ref` ownership rules. */
-export async function jaxStep(p: Problem): Promise<StepFn> {
-  const jax = await import('@jax-js/jax');
+type JaxParams = { W1: JaxArray; b1: JaxArray; W2: JaxArray; b2: JaxArray };
+
+/**
+ * The MLP problem as jax-js arrays on its current default device, and its SGD step jitted
+ * (value and next parameters); the wasm and webgpu benchmarks both use it. Follows jax-js's
+ * `.ref` ownership rules: each argument of `loss` is used once, so no `.ref` is needed inside.
+ */
+export function jaxProblem(jax: typeof import('@jax-js/jax'), p: Problem): {
+  params: JaxParams;
+  x: JaxArray;
+  y: JaxArray;
+  step: (q: JaxParams, xb: JaxArray, yb: JaxArray) => [JaxArray, JaxParams];
+} {
   const { numpy: np, nn, jit, valueAndGrad, tree } = jax;
-  await jax.init('wasm');
-  jax.defaultDevice('wasm');
-  type Params = { W1: JaxArray; b1: JaxArray; W2: JaxArray; b2: JaxArray };
-  let params: Params = {
+  const params: JaxParams = {
     W1: np.array(p.W1).reshape([p.inputs, p.hidden]),
     b1: np.array(p.b1),
     W2: np.array(p.W2).reshape([p.hidden, p.classes]),
@@ -50,17 +57,27 @@ export async function jaxStep(p: Problem): Promise<StepFn> {
   };
   const x = np.array(p.x).reshape([p.batch, p.inputs]);
   const y = nn.oneHot(np.array(p.labels, { dtype: np.int32 }), p.classes);
-  // Each argument is used once, so no .ref is needed inside.
-  const loss = (q: Params, xb: JaxArray, yb: JaxArray) => {
+  const loss = (q: JaxParams, xb: JaxArray, yb: JaxArray) => {
     const h = np.tanh(np.matmul(xb, q.W1).add(q.b1));
     const logits = np.matmul(h, q.W2).add(q.b2);
     return nn.logSoftmax(logits, -1).mul(yb).sum().mul(-1 / p.batch);
   };
-  const step = jit((q: Params, xb: JaxArray, yb: JaxArray) => {
+  const step = jit((q: JaxParams, xb: JaxArray, yb: JaxArray) => {
     const [value, g] = valueAndGrad(loss)(tree.ref(q), xb, yb);
-    const next = tree.map((w: JaxArray, dw: JaxArray) => w.sub(dw.mul(p.lr)), q, g) as Params;
-    return [value, next] as [JaxArray, Params];
+    const next = tree.map((w: JaxArray, dw: JaxArray) => w.sub(dw.mul(p.lr)), q, g) as JaxParams;
+    return [value, next] as [JaxArray, JaxParams];
   });
+  return { params, x, y, step };
+}
+
+/** jax-js on its wasm device, the step jitted. */
+export async function jaxStep(p: Problem): Promise<StepFn> {
+  const jax = await import('@jax-js/jax');
+  await jax.init('wasm');
+  jax.defaultDevice('wasm');
+  const problem = jaxProblem(jax, p);
+  let params = problem.params;
+  const { x, y, step } = problem;
   return () => {
     const [value, next] = step(params, x.ref, y.ref);
     params = next;

@@ -8,6 +8,7 @@
  */
 import type { Array as JaxArray } from '@jax-js/jax';
 import type { Problem } from '../mlp/problem.ts';
+import { jaxProblem } from '../mlp/peers.ts';
 
 export interface GpuStep {
   step(): void;
@@ -57,29 +58,12 @@ export async function tfjsWebgpuStep(p: Problem): Promise<GpuStep> {
 
 export async function jaxWebgpuStep(p: Problem): Promise<GpuStep> {
   const jax = await import('@jax-js/jax');
-  const { numpy: np, nn, jit, valueAndGrad, tree } = jax;
   await jax.init('webgpu');
   jax.defaultDevice('webgpu');
   if (jax.defaultDevice() !== 'webgpu') throw new Error('jax-js: the webgpu device did not start');
-  type Params = { W1: JaxArray; b1: JaxArray; W2: JaxArray; b2: JaxArray };
-  let params: Params = {
-    W1: np.array(p.W1).reshape([p.inputs, p.hidden]),
-    b1: np.array(p.b1),
-    W2: np.array(p.W2).reshape([p.hidden, p.classes]),
-    b2: np.array(p.b2),
-  };
-  const x = np.array(p.x).reshape([p.batch, p.inputs]);
-  const y = nn.oneHot(np.array(p.labels, { dtype: np.int32 }), p.classes);
-  const loss = (q: Params, xb: JaxArray, yb: JaxArray) => {
-    const h = np.tanh(np.matmul(xb, q.W1).add(q.b1));
-    const logits = np.matmul(h, q.W2).add(q.b2);
-    return nn.logSoftmax(logits, -1).mul(yb).sum().mul(-1 / p.batch);
-  };
-  const step = jit((q: Params, xb: JaxArray, yb: JaxArray) => {
-    const [value, g] = valueAndGrad(loss)(tree.ref(q), xb, yb);
-    const next = tree.map((w: JaxArray, dw: JaxArray) => w.sub(dw.mul(p.lr)), q, g) as Params;
-    return [value, next] as [JaxArray, Params];
-  });
+  const problem = jaxProblem(jax, p);
+  let params = problem.params;
+  const { x, y, step } = problem;
   let last: JaxArray | null = null;
   return {
     step() {
