@@ -31,6 +31,8 @@ const OUTSIDE = 0;
 const owner = new WeakMap<object, number>();
 /** Tensor objects already released (so scopes skip them). */
 const released = new WeakSet<object>();
+/** Storage that is never given back (`constantTensor`: the cached gradient seed). */
+const pinned = new WeakSet<object>();
 
 interface Scope {
   id: number;
@@ -188,9 +190,27 @@ export function isReleased(t: Tensor): boolean {
   return released.has(t);
 }
 
+/**
+ * A tensor `make` creates outside every scope whose storage is never
+ * released (release, dispose and scopes skip it): a constant the runtime
+ * caches, such as the `ones([])` seed of `grad_f` on a device backend.
+ */
+export function constantTensor(make: () => Tensor): Tensor {
+  const open = scopes.splice(0);
+  try {
+    const t = make();
+    const key = storageKey(t);
+    if (key !== null) pinned.add(key);
+    return t;
+  } finally {
+    scopes.push(...open);
+  }
+}
+
 function releaseStorage(t: Tensor): void {
-  released.add(t);
   const key = storageKey(t);
+  if (key !== null && pinned.has(key)) return;
+  released.add(t);
   if (key !== null) owner.delete(key);
   t.backend.release(t);
 }

@@ -27,6 +27,7 @@
 import { ts } from 'ts-morph';
 import { runtimeRef, runtimeRefOf } from '../emit/template.ts';
 import { isTensorPrim, tensorRuntimeNames } from '../rules/tensor.ts';
+import { fusedCallOperands } from '../emit/fuse-epilogue.ts';
 
 const f = ts.factory;
 
@@ -50,7 +51,7 @@ export function isNameSlot(n: ts.Identifier, p: ts.Node | undefined): boolean {
 
 /** Runtime ops whose result is always new storage, and which keep none of their arguments. */
 export const freshOps: ReadonlySet<string> = new Set([
-  'fused',
+  'fused', 'matmulFused', 'matmulGradAFused', 'matmulGradBFused',
   'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'prelu', 'maxMask',
   'greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'notEqual',
   'neg', 'exp', 'log', 'sqrt', 'abs', 'sign', 'tanh', 'sigmoid', 'relu', 'leakyRelu', 'softplus',
@@ -65,6 +66,8 @@ export const freshOps: ReadonlySet<string> = new Set([
 /** Runtime calls that read (never return nor keep) their arguments and give numbers: every argument is a safe read. */
 const readingOps: ReadonlySet<string> = new Set([
   'softmaxCrossEntropy', 'softmaxCrossEntropyJvp', 'sigmoidCrossEntropy', 'mse', 'zerosLike',
+  // gives a shape with no storage (a matmul fused into its epilogue)
+  'productLike',
 ]);
 
 /**
@@ -84,9 +87,10 @@ const shapeOnlyArgs: ReadonlyMap<string, readonly number[]> = new Map([
 
 /** Is this read of an identifier (a child of `call`) one that neither hands it on nor keeps it? */
 function isSafeRead(id: ts.Identifier, call: ts.Node | undefined, above: ts.Node | undefined): boolean {
-  // An operand of a fused kernel: `fused(kernel_f_1, [a, b])`.
-  if (call && ts.isArrayLiteralExpression(call) && above && ts.isCallExpression(above) && ts.isIdentifier(above.expression) && runtimeRefOf(above.expression) === 'fused') {
-    return above.arguments[1] === call;
+  // An operand of a fused kernel: `fused(kernel_f_1, [a, b])`, `matmulFused(kernel_f_2, x, W, [b])`.
+  if (call && ts.isArrayLiteralExpression(call) && above && ts.isCallExpression(above) && ts.isIdentifier(above.expression)) {
+    const at = fusedCallOperands.get(runtimeRefOf(above.expression) ?? '');
+    return at !== undefined && above.arguments[at] === call;
   }
   if (!call || !ts.isCallExpression(call) || !ts.isIdentifier(call.expression)) return false;
   const at = call.arguments.indexOf(id as ts.Expression);

@@ -25,6 +25,7 @@ import { docComment } from './printer.ts';
 import { runtimeRef, runtimeRefOf } from './template.ts';
 import { cpuHelperNames, fusableOps, kernelText, type FusableOp, type FusedNode, type KernelText } from './fuse-kernel.ts';
 import { insertLifetimes, isNameSlot } from '../analysis/lifetimes.ts';
+import { countShapeOnlyReads, epilogueCall, productOf, productReads, productStandIn, type Product } from './fuse-epilogue.ts';
 
 const f = ts.factory;
 
@@ -43,6 +44,10 @@ export function fusionEnabled(): boolean {
 
 /** One fused group, for `wengert inspect` and tests. */
 export interface FusedGroup {
+  /** An elementwise kernel of its own, or the epilogue of a matrix product. */
+  kind: 'elementwise' | 'matmul epilogue';
+  /** For an epilogue: the product it runs in (`matmul(h, t5)`), its value operand 0 of the kernel. */
+  host?: string;
   /** The generated function it is in (`valueAndVjp_loss`). */
   fn: string;
   /** The kernel's constant in the generated file (`kernel_loss_1`). */
@@ -277,9 +282,18 @@ export function fuseModule(statements: readonly ts.Statement[], ctx: FusionConte
   return out;
 }
 
+/** Read counts of one generated function's names: all reads, and the shape-only ones. */
+interface Reads {
+  all: ReadonlyMap<string, number>;
+  shapeOnly: ReadonlyMap<string, number>;
+}
+
 function fuseFunction(fn: ts.FunctionDeclaration, ctx: FusionContext): ts.FunctionDeclaration {
-  const reads = new Map<string, number>();
-  countReads(fn.body!, reads);
+  const all = new Map<string, number>();
+  const shapeOnly = new Map<string, number>();
+  countReads(fn.body!, all);
+  countShapeOnlyReads(fn.body!, shapeOnly);
+  const reads: Reads = { all, shapeOnly };
   const fnName = fn.name!.text;
   const visitList = (list: readonly ts.Statement[]): ts.Statement[] => fuseList(list.map(visitNested), reads, fnName, ctx);
   const visitNested = (s: ts.Statement): ts.Statement => {
@@ -300,7 +314,10 @@ class GroupBuilder {
   readonly ops: string[] = [];
   private readonly index = new Map<string, number>();
 
-  constructor(private readonly inline: (name: string) => Call | undefined) {}
+  /** `first`: a name that is operand 0 (the product of an epilogue). */
+  constructor(private readonly inline: (name: string) => Call | undefined, first?: string) {
+    if (first !== undefined) this.operand(first);
+  }
 
   node(a: ts.Expression | Call): FusedNode {
     if (isCall(a)) {
@@ -315,6 +332,10 @@ class GroupBuilder {
     const name = (a as ts.Identifier).text;
     const inner = this.inline(name);
     if (inner) return this.node(inner);
+    return this.operand(name);
+  }
+
+  private operand(name: string): FusedNode {
     let k = this.index.get(name);
     if (k === undefined) {
       k = this.operands.length;
@@ -323,16 +344,26 @@ class GroupBuilder {
     }
     return { kind: 'operand', index: k };
   }
+
+  operandNames(): string[] {
+    return this.operands.map((o) => (o as ts.Identifier).text);
+  }
 }
 
-/** `fused(kernel, [operands])` for a group, recorded in the context; null when the group is one op. */
-function groupCall(root: Call, inline: (name: string) => Call | undefined, result: string, fnName: string, ctx: FusionContext): ts.Expression | null {
-  const b = new GroupBuilder(inline);
-  const tree = b.node(root);
-  if (b.ops.length < 2) return null;
+/** The kernel of a built group, declared in the context and recorded for inspect; returns its constant's name. */
+function recordGroup(b: GroupBuilder, tree: FusedNode, result: string, fnName: string, ctx: FusionContext, host?: Product): string {
   const text = kernelText(tree, b.operands.length);
   const { name: kernel } = ctx.kernelFor(baseName(fnName), text, b.operands.length);
-  ctx.groups.push({ fn: fnName, kernel, result, ops: b.ops, operands: b.operands.map((o) => (o as ts.Identifier).text), text });
+  const group: FusedGroup = { kind: host ? 'matmul epilogue' : 'elementwise', fn: fnName, kernel, result, ops: b.ops, operands: b.operandNames(), text };
+  if (host) group.host = `${host.op}(${host.args.map((a) => (ts.isIdentifier(a) ? a.text : String(a.kind === ts.SyntaxKind.TrueKeyword))).join(', ')})`;
+  ctx.groups.push(group);
+  return kernel;
+}
+
+/** `fused(kernel, [operands])` for a built group, recorded in the context; null when the group is one op. */
+function fusedCall(b: GroupBuilder, tree: FusedNode, result: string, fnName: string, ctx: FusionContext): ts.Expression | null {
+  if (b.ops.length < 2) return null;
+  const kernel = recordGroup(b, tree, result, fnName, ctx);
   return f.createCallExpression(runtimeRef('fused'), undefined, [f.createIdentifier(kernel), f.createArrayLiteralExpression(b.operands)]);
 }
 
@@ -343,7 +374,8 @@ function fuseNested(node: ts.Node, fnName: string, ctx: FusionContext): ts.Node 
     if (ts.isCallExpression(n)) {
       const c = callOf(n);
       if (c && opCount(c) >= 2) {
-        const call = groupCall(c, () => undefined, '(expression)', fnName, ctx);
+        const b = new GroupBuilder(() => undefined);
+        const call = fusedCall(b, b.node(c), '(expression)', fnName, ctx);
         if (call) return call;
       }
     }
@@ -353,11 +385,15 @@ function fuseNested(node: ts.Node, fnName: string, ctx: FusionContext): ts.Node 
 }
 
 /** Fuses the chains of one statement list (nested lists are done already). */
-function fuseList(list: ts.Statement[], reads: ReadonlyMap<string, number>, fnName: string, ctx: FusionContext): ts.Statement[] {
+function fuseList(list: ts.Statement[], counts: Reads, fnName: string, ctx: FusionContext): ts.Statement[] {
+  const reads = counts.all;
   const candidates = new Map<string, Candidate>();
+  const products = new Map<string, Product>();
   list.forEach((s, i) => {
     const c = candidateOf(s, i);
     if (c) candidates.set(c.name, c);
+    const p = productOf(s, i);
+    if (p) products.set(p.name, p);
   });
   // child -> the candidate it is inlined into
   const inlinedInto = new Map<string, Candidate>();
@@ -371,16 +407,44 @@ function fuseList(list: ts.Statement[], reads: ReadonlyMap<string, number>, fnNa
   }
   const removed = new Set<number>();
   const replaced = new Map<number, ts.Statement>();
+  /** A product may host the group that reads it when that is its one read besides shape-only ones. */
+  const hosts = (p: Product, root: Candidate): boolean => {
+    const shapeOnly = counts.shapeOnly.get(p.name) ?? 0;
+    if (p.index >= root.index || reads.get(p.name) !== 1 + shapeOnly || (shapeOnly > 0 && p.op !== 'matmul')) return false;
+    const assigned = new Set<string>();
+    for (let i = p.index + 1; i < root.index; i++) assignedNames(list[i]!, assigned);
+    return !productReads(p).some((n) => assigned.has(n));
+  };
   for (const root of candidates.values()) {
     if (inlinedInto.has(root.name)) continue;
-    const members: Candidate[] = [root];
-    const inline = (name: string): Call | undefined => {
-      const child = candidates.get(name);
-      if (!child || !members.includes(inlinedInto.get(name)!)) return undefined;
-      members.push(child);
-      return child.call;
+    const build = (first?: string) => {
+      const members: Candidate[] = [root];
+      const inline = (name: string): Call | undefined => {
+        const child = candidates.get(name);
+        if (!child || !members.includes(inlinedInto.get(name)!)) return undefined;
+        members.push(child);
+        return child.call;
+      };
+      const b = new GroupBuilder(inline, first);
+      return { b, tree: b.node(root.call), members };
     };
-    let call = groupCall(root.call, inline, root.name, fnName, ctx);
+    let group = build();
+    const host = group.b
+      .operandNames()
+      .map((n) => products.get(n))
+      .find((p): p is Product => p !== undefined && hosts(p, root));
+    let call: ts.Expression | null;
+    if (host) {
+      products.delete(host.name);
+      group = build(host.name);
+      const kernel = recordGroup(group.b, group.tree, root.name, fnName, ctx, host);
+      call = epilogueCall(host, kernel, group.b.operands.slice(1));
+      if ((counts.shapeOnly.get(host.name) ?? 0) > 0) replaced.set(host.index, productStandIn(host));
+      else removed.add(host.index);
+    } else {
+      call = fusedCall(group.b, group.tree, root.name, fnName, ctx);
+    }
+    const members = group.members;
     if (!call) continue;
     if (root.asTensor) call = f.createCallExpression(runtimeRef('asTensor'), undefined, [call]);
     const decl = root.statement.declarationList.declarations[0]!;

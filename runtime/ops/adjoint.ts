@@ -6,7 +6,8 @@
  * (`like`, `x`) so no shapes need to be spelled out in generated code.
  */
 import { Tensor } from '../tensor.ts';
-import type { DType } from '../tensor.ts';
+import type { DType, Shape } from '../tensor.ts';
+import type { Backend } from '../backends/backend.ts';
 import { ShapeError, fmt, normalizeAxes, resolveBegin, shapesEqual } from '../shape.ts';
 import { backendOf, type Operand } from './util.ts';
 import { add, cast, div, equal, exp, mul, sub } from './elementwise.ts';
@@ -15,22 +16,34 @@ import { invertPermutation, matmul, transpose } from './linalg.ts';
 import { broadcastTo, reshape, slice } from './indexing.ts';
 
 /**
+ * What a shape-only argument (the `like` of `unbroadcast`, `broadcastLike`)
+ * reads: a tensor, or for a product the compiler fused into its epilogue,
+ * `productLike(a, b)` (runtime/ops/matmul-fused.ts), which has no storage.
+ */
+export interface ShapeLike {
+  readonly shape: Shape;
+  readonly dtype: DType;
+  readonly backend: Backend;
+}
+
+/**
  * Sums a cotangent `g` down to the shape of `like` (the operand a
  * broadcasting op read): leading axes `like` lacks and axes where `like`
  * has size 1 are summed. Returns a number when `like` is a number.
  */
 export function unbroadcast(g: number, like: number): number;
 export function unbroadcast(g: Operand, like: number): number;
-export function unbroadcast(g: Operand, like: Tensor): Tensor;
-export function unbroadcast(g: Operand, like: Operand): Operand;
-export function unbroadcast(g: Operand, like: Operand): Operand {
+export function unbroadcast(g: Operand, like: Tensor | ShapeLike): Tensor;
+export function unbroadcast(g: Operand, like: Operand | ShapeLike): Operand;
+export function unbroadcast(g: Operand, like: Operand | ShapeLike): Operand {
   if (typeof like === 'number') return typeof g === 'number' ? g : sum(g);
-  if (typeof g === 'number') return backendOf('unbroadcast', like).fill(like.shape, g, floatOf(like.dtype));
+  if (typeof g === 'number') return likeBackend('unbroadcast', like).fill(like.shape, g, floatOf(like.dtype));
   if (shapesEqual(g.shape, like.shape)) return g;
-  if (g.rank < like.rank && like.shape.slice(0, like.rank - g.rank).every((d) => d === 1)) {
-    g = reshape(g, [...like.shape.slice(0, like.rank - g.rank).map(() => 1), ...g.shape]);
+  const rank = like.shape.length;
+  if (g.rank < rank && like.shape.slice(0, rank - g.rank).every((d) => d === 1)) {
+    g = reshape(g, [...like.shape.slice(0, rank - g.rank).map(() => 1), ...g.shape]);
   }
-  const lead = g.rank - like.rank;
+  const lead = g.rank - rank;
   if (lead < 0) throw new ShapeError(`unbroadcast: cotangent of shape ${fmt(g.shape)} is smaller than operand shape ${fmt(like.shape)}`);
   const axes: number[] = [];
   for (let d = 0; d < g.rank; d++) {
@@ -46,16 +59,20 @@ export function unbroadcast(g: Operand, like: Operand): Operand {
 
 /** A tangent `t` broadcast to the shape of `like` (the op's result). */
 export function broadcastLike(t: number, like: number): number;
-export function broadcastLike(t: Operand, like: Tensor): Tensor;
-export function broadcastLike(t: Operand, like: Operand): Operand;
-export function broadcastLike(t: Operand, like: Operand): Operand {
+export function broadcastLike(t: Operand, like: Tensor | ShapeLike): Tensor;
+export function broadcastLike(t: Operand, like: Operand | ShapeLike): Operand;
+export function broadcastLike(t: Operand, like: Operand | ShapeLike): Operand {
   if (typeof like === 'number') {
     if (typeof t === 'number') return t;
     if (t.size === 1) return t.dataSync()[0]!;
     throw new ShapeError(`broadcastLike: tangent of shape ${fmt(t.shape)} for a number result`);
   }
-  if (typeof t === 'number') return backendOf('broadcastLike', like).fill(like.shape, t, floatOf(like.dtype));
+  if (typeof t === 'number') return likeBackend('broadcastLike', like).fill(like.shape, t, floatOf(like.dtype));
   return shapesEqual(t.shape, like.shape) ? t : broadcastTo(t, like.shape);
+}
+
+function likeBackend(op: string, like: Tensor | ShapeLike): Backend {
+  return like instanceof Tensor ? backendOf(op, like) : like.backend;
 }
 
 function floatOf(dtype: DType): DType {

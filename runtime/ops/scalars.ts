@@ -8,7 +8,9 @@
  * (`scalarSeed`, `seedFor`).
  */
 import { cpu } from '../backends/cpu/index.ts';
-import { release } from '../lifetimes.ts';
+import { constantTensor, release } from '../lifetimes.ts';
+import type { Backend } from '../backends/backend.ts';
+import type { DType } from '../tensor.ts';
 import { Tensor } from '../tensor.ts';
 import { ShapeError, fmt } from '../shape.ts';
 import { backendOf, expectTensor, floatDtype } from './util.ts';
@@ -51,6 +53,8 @@ export function softmaxCrossEntropyLossJvp(dlogits: Tensor, logits: Tensor, labe
 /** The cotangent of the logits of softmaxCrossEntropyLoss for a 0-d (or number) cotangent g. */
 export function softmaxCrossEntropyLossGrad(g: Tensor | number, logits: Tensor, labels: Int32Array | Tensor): Tensor {
   if (typeof g === 'number') return softmaxCrossEntropyGrad(g, logits, labels);
+  // The seed of grad_f is 1: the gradient is one kernel, not the unit gradient times g.
+  if (unitSeeds.has(g)) return softmaxCrossEntropyGrad(1, logits, labels);
   const unit = softmaxCrossEntropyGrad(1, logits, labels);
   const out = mul(unit, g);
   release(unit);
@@ -83,5 +87,28 @@ export function seedFor(dy: Tensor, y: Tensor, fn: string): Tensor {
   if (y.rank !== 0) {
     throw new ShapeError(`grad_${fn}: ${fn} must return a 0-d tensor for a gradient, got shape ${fmt(y.shape)}; reduce it (sumAll, meanAll, softmaxCrossEntropyLoss) or call vjp_${fn} with a cotangent of that shape`);
   }
-  return y.backend.fill([], 1, floatDtype(y));
+  // On the CPU a fresh one costs nothing; on a device it would be a dispatch per step.
+  return y.backend.name === 'cpu' ? y.backend.fill([], 1, floatDtype(y)) : unitSeed(y.backend, floatDtype(y));
+}
+
+/** The cached ones([]) seeds, per backend and dtype. */
+const seeds = new WeakMap<Backend, Map<DType, Tensor>>();
+/** The cached seeds: `softmaxCrossEntropyLossGrad` of one needs no multiplication. */
+const unitSeeds = new WeakSet<Tensor>();
+
+/**
+ * ones([]) on `backend`, made once per backend and dtype and never
+ * released (a constant of the runtime, `constantTensor`), so a step of a
+ * training loop on a device costs no dispatch or upload for its seed.
+ */
+function unitSeed(backend: Backend, dtype: DType): Tensor {
+  let byDtype = seeds.get(backend);
+  if (!byDtype) seeds.set(backend, (byDtype = new Map()));
+  let seed = byDtype.get(dtype);
+  if (!seed) {
+    seed = constantTensor(() => backend.fill([], 1, dtype));
+    byDtype.set(dtype, seed);
+    unitSeeds.add(seed);
+  }
+  return seed;
 }
