@@ -7,11 +7,18 @@
 import { afterAll, expect, test } from 'vitest';
 import * as W from 'wengert';
 import { Tensor } from 'wengert';
-import { moduleBytes } from '../../runtime/backends/cpu/simd-gemm.ts';
+import { gemmJs, type GemmArgs } from '../../runtime/backends/cpu/matmul.ts';
+import { gemmSimd, moduleBytes } from '../../runtime/backends/cpu/simd-gemm.ts';
 
 afterAll(() => W.setSimdEnabled(true));
 
 /** C = op(A) op(B) by a float64 triple loop. */
+function worstDifference(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  let worst = 0;
+  for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!));
+  return worst;
+}
+
 function reference(a: Tensor, b: Tensor, ta: boolean, tb: boolean): number[] {
   const [ar, ac] = a.shape as [number, number];
   const [br, bc] = b.shape as [number, number];
@@ -39,6 +46,12 @@ const shapes: [number, number, number][] = [
   [13, 300, 10],
   [128, 784, 128],
   [67, 40, 129],
+  // the packing's edges: k not a multiple of 4 and above the kernel's k block (256),
+  // columns past the last full panel of 8 (1 to 4 and 5 to 7 left), a lone row
+  [257, 3, 1],
+  [1, 257, 3],
+  [9, 601, 17],
+  [6, 513, 12],
 ];
 
 test('SIMD is available on this Node; the module stays under the 4 KB browsers compile on the main thread', () => {
@@ -64,9 +77,7 @@ for (const simd of [true, false]) {
         const got = W.matmul(a, b, ta, tb);
         expect(got.shape).toEqual([m, n]);
         const want = reference(a, b, ta, tb);
-        const data = got.dataSync();
-        let worst = 0;
-        for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(data[i]! - want[i]!));
+        const worst = worstDifference(got.dataSync(), want);
         expect(worst, `${m}x${k}x${n} ta=${ta} tb=${tb}`).toBeLessThan(1e-5 * Math.sqrt(k) + 1e-6);
       }
     }
@@ -83,4 +94,48 @@ test('batched matmul broadcasts batch dimensions; float64 stays float64', () => 
   const b2 = W.reshape(W.slice(b, [2, 0, 0], [1, 6, 4]), [6, 4]);
   const c12 = W.reshape(W.slice(c, [1, 2, 0, 0], [1, 1, 5, 4]), [5, 4]);
   expect(Array.from(c12.dataSync())).toEqual(reference(a1, b2, false, false).map((v) => expect.closeTo(v, 12)));
+});
+
+test('float32 batched matmul with broadcast batch dimensions: the SIMD kernel agrees with the TypeScript one', () => {
+  for (const [ta, tb] of [
+    [false, false],
+    [true, true],
+  ] as const) {
+    const a = W.randu(ta ? [2, 1, 257, 3] : [2, 1, 3, 257], 5, { low: -1, high: 1 });
+    const b = W.randu(tb ? [3, 9, 257] : [3, 257, 9], 6, { low: -1, high: 1 });
+    W.setSimdEnabled(true);
+    const simd = W.matmul(a, b, ta, tb);
+    W.setSimdEnabled(false);
+    const js = W.matmul(a, b, ta, tb);
+    W.setSimdEnabled(true);
+    expect(simd.shape).toEqual([2, 3, 3, 9]);
+    expect(worstDifference(simd.dataSync(), js.dataSync()), `ta=${ta} tb=${tb}`).toBeLessThan(1e-5 * Math.sqrt(257));
+  }
+});
+
+test('the SIMD kernel called directly (below the size the backend sends it) agrees with the TypeScript one, and writes only C', () => {
+  const rng = new W.Rng(3);
+  for (const [m, k, n] of shapes) {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
+      // operands at offsets inside longer arrays, C between two guard values
+      const a = Float32Array.from({ length: m * k + 5 }, () => 2 * rng.uniform() - 1);
+      const b = Float32Array.from({ length: k * n + 7 }, () => 2 * rng.uniform() - 1);
+      const args = (c: Float32Array): GemmArgs => ({
+        a, aOff: 2, ars: ta ? 1 : k, acs: ta ? m : 1,
+        b, bOff: 3, brs: tb ? 1 : n, bcs: tb ? k : 1,
+        c, cOff: 1, m, n, k,
+      });
+      const simd = new Float32Array(m * n + 2).fill(7);
+      const js = new Float32Array(m * n + 2).fill(7);
+      expect(gemmSimd(args(simd))).toBe(true);
+      gemmJs(args(js));
+      expect([simd[0], simd[m * n + 1]]).toEqual([7, 7]);
+      expect(worstDifference(simd, js), `${m}x${k}x${n} ta=${ta} tb=${tb}`).toBeLessThan(1e-6 * k);
+    }
+  }
 });

@@ -1,7 +1,7 @@
 /**
  * A very small WebAssembly assembler: just what the SIMD matmul kernel in
  * simd-gemm.ts needs (i32 arithmetic, blocks and loops, f32x4 loads, stores,
- * multiplies and adds, one exported memory). Building the module from code
+ * shuffles, multiplies and adds, one exported memory). Building the module from code
  * keeps the kernel readable and needs no toolchain or binary blob.
  */
 
@@ -83,11 +83,18 @@ export class FnBuilder {
   ne(): this {
     return this.op(0x47);
   }
+  /** i32.lt_s */
+  ltS(): this {
+    return this.op(0x48);
+  }
   block(): this {
     return this.op(0x02, 0x40);
   }
   loop(): this {
     return this.op(0x03, 0x40);
+  }
+  br(depth: number): this {
+    return this.op(0x0c, ...uleb(depth));
   }
   brIf(depth: number): this {
     return this.op(0x0d, ...uleb(depth));
@@ -107,9 +114,13 @@ export class FnBuilder {
   v128Store(offset: number): this {
     return this.simd(0x0b, 4, ...uleb(offset));
   }
-  /** v128.load32_splat: one f32 broadcast to four lanes */
-  load32Splat(): this {
-    return this.simd(0x09, 2, 0);
+  /** v128.load32_splat: one f32 at (address on the stack) + offset, broadcast to four lanes */
+  load32Splat(offset = 0): this {
+    return this.simd(0x09, 2, ...uleb(offset));
+  }
+  /** i8x16.shuffle of the two vectors on the stack: lane i of the result is byte lanes[i] of (a, b), 0..31 */
+  shuffle(lanes: readonly number[]): this {
+    return this.simd(0x0d, ...lanes);
   }
   f32x4Add(): this {
     return this.simd(...uleb(0xe4));
