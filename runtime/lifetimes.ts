@@ -14,25 +14,47 @@
  *   that is not reachable from the result and not yet released, is
  *   released. What the result holds moves to the enclosing scope, or, at
  *   the outermost scope, to the user.
- * - what the user holds (tensors made by hand, results of generated
- *   functions) is the user's: `dispose(value)` gives it back at once, and
- *   a device backend gives back storage nobody released when the garbage
- *   collector reclaims the last Tensor object over it (the webgpu
- *   backend's FinalizationRegistry).
+ * - what a gradient call hands out (`grad_f`, `valueAndGrad_f`: the loss
+ *   and the gradients it made) is transient, owned by that function
+ *   (`handOut`): an optimizer's `step(params, grads)` releases the
+ *   transient gradients once applied (`releaseTransient`), and the next
+ *   call of the same function releases, when it returns, whatever of the
+ *   previous call's results is still transient (the loss). `retain(value)`
+ *   takes results out of that rule: they become the user's.
+ * - what the user holds (tensors made by hand, retained results, results
+ *   of `jvp_f` and `vjp_f`) is the user's: `dispose(value)` gives it back
+ *   at once, and a device backend gives back storage nobody released when
+ *   the garbage collector reclaims the last Tensor object over it (the
+ *   webgpu backend's FinalizationRegistry).
+ *
+ * A released tensor used afterwards (by an op, an optimizer, `data()` or
+ * `dataSync()`) throws `ReleasedTensorError`, naming the op, how the
+ * tensor was released and how to keep it (`assertLive`). docs/webgpu.md,
+ * "Who owns a tensor", states the rule for users.
  *
  * Storage identity (the `storage` object of a Tensor) is what aliasing
  * means: `reshape` makes a new Tensor over the same storage, so a storage
  * is released once, and only by the scope that made it.
  */
-import { setTensorHook, Tensor } from './tensor.ts';
+import { fmt } from './shape.ts';
+import { setReadHook, setTensorHook, Tensor } from './tensor.ts';
 
-/** Storage first seen in a scope -> that scope; storage made outside any scope -> OUTSIDE. */
+/** Storage first seen in a scope -> that scope; storage made outside any scope -> OUTSIDE; handed out by an outermost scope -> HANDED. */
 const OUTSIDE = 0;
+const HANDED = -1;
 const owner = new WeakMap<object, number>();
 /** Tensor objects already released (so scopes skip them). */
 const released = new WeakSet<object>();
 /** Storage that is never given back (`constantTensor`: the cached gradient seed). */
 const pinned = new WeakSet<object>();
+/** Released storage -> how it was released (for ReleasedTensorError). */
+const releasedHow = new WeakMap<object, string>();
+/** Has anything been released (until then `assertLive` costs one test)? */
+let anyReleased = false;
+/** Transient storage -> the gradient function whose call handed it out. */
+const transientOwner = new WeakMap<object, string>();
+/** Per gradient function (by identity): the tensors its last call handed out as transient. */
+const lastHandedOut = new WeakMap<object, Tensor[]>();
 
 interface Scope {
   id: number;
@@ -127,11 +149,11 @@ export function endScope(mark: number): void {
           owner.set(key, parent.id);
           parent.tensors.push(t);
         } else {
-          owner.set(key, OUTSIDE);
+          owner.set(key, HANDED);
         }
         continue;
       }
-      releaseStorage(t);
+      releaseStorage(t, 'released when the generated derivative that made it returned (it is not part of the result)');
     }
   }
 }
@@ -166,7 +188,7 @@ function collectStorages(value: unknown, into: Set<object>, depth: number): void
 export function release(...ts: unknown[]): void {
   for (const t of ts) {
     if (!(t instanceof Tensor) || (t.backend.name === 'cpu' && !forced) || released.has(t)) continue;
-    releaseStorage(t);
+    releaseStorage(t, 'released by the generated code after its last use');
   }
 }
 
@@ -179,7 +201,7 @@ export function dispose(value: unknown): void {
       const key = storageKey(t);
       if (key === null || seen.has(key) || released.has(t)) return;
       seen.add(key);
-      releaseStorage(t);
+      releaseStorage(t, 'released by dispose()');
     },
     0,
   );
@@ -207,10 +229,149 @@ export function constantTensor(make: () => Tensor): Tensor {
   }
 }
 
-function releaseStorage(t: Tensor): void {
+function releaseStorage(t: Tensor, how: string): void {
   const key = storageKey(t);
   if (key !== null && pinned.has(key)) return;
   released.add(t);
-  if (key !== null) owner.delete(key);
+  if (key !== null) {
+    if (releasedHow.has(key)) return;
+    owner.delete(key);
+    transientOwner.delete(key);
+    releasedHow.set(key, how);
+    anyReleased = true;
+  }
   t.backend.release(t);
 }
+
+// ---- results handed out by gradient calls --------------------------------
+
+/**
+ * What `grad_f` / `valueAndGrad_f` return goes through here (generated
+ * code: `return handOut(valueAndGrad_f, valueAndVjp_f(...), [args])`).
+ * At the outermost level (not inside another derivative, whose scope owns
+ * the result), the tensors of `result` that the call made become
+ * transient, owned by `fn`; and whatever of the previous call's results is
+ * still transient (not released by an optimizer, not retained) is released
+ * now, after this call has run (so a previous result may be an argument of
+ * this one). Tensors reachable from `args` are never transient; on a
+ * backend whose scopes track (a device), neither is storage made outside
+ * the call.
+ */
+export function handOut<T>(fn: (...a: never[]) => unknown, result: T, args: readonly unknown[]): T {
+  if (scopes.length > 0) return result;
+  const inArgs = new Set<object>();
+  collectStorages(args, inArgs, 0);
+  const fresh = new Map<object, Tensor>();
+  const tracking = forced || deviceSeen;
+  forEachTensor(
+    result,
+    (t) => {
+      const key = storageKey(t);
+      if (key === null || inArgs.has(key) || fresh.has(key) || releasedHow.has(key) || pinned.has(key)) return;
+      // When scopes track, only what this call's outermost scope handed out is the call's.
+      if (tracking && owner.get(key) !== HANDED) return;
+      fresh.set(key, t);
+    },
+    0,
+  );
+  const previous = lastHandedOut.get(fn);
+  if (previous !== undefined) {
+    for (const t of previous) {
+      const key = storageKey(t)!;
+      if (fresh.has(key) || !transientOwner.has(key) || inResult(result, key)) continue;
+      releaseStorage(t, `released when ${fn.name} was called again (what a gradient call returns is valid until the next call of the same function returns)`);
+    }
+  }
+  for (const key of fresh.keys()) {
+    transientOwner.set(key, fn.name);
+    // Handed out once: a later result that holds it again (a view) does not make it fresh again.
+    owner.set(key, OUTSIDE);
+  }
+  lastHandedOut.set(fn, [...fresh.values()]);
+  return result;
+}
+
+/**
+ * `grad_f`: hands out the gradient of `[value, gradient]` (as `handOut`)
+ * and releases the value at once when the call made it and the gradient
+ * does not hold it (nobody can see it).
+ */
+export function handOutGrad<G>(fn: (...a: never[]) => unknown, pair: readonly [unknown, G], args: readonly unknown[]): G {
+  handOut(fn, pair, args);
+  const [value, grad] = pair;
+  const key = value instanceof Tensor ? storageKey(value) : null;
+  if (key !== null && transientOwner.has(key) && !inResult(grad, key)) releaseStorage(value as Tensor, `released by ${fn.name}, which returns only the gradient`);
+  return grad;
+}
+
+function inResult(result: unknown, key: object): boolean {
+  let found = false;
+  forEachTensor(result, (t) => {
+    if (storageKey(t) === key) found = true;
+  }, 0);
+  return found;
+}
+
+/**
+ * Releases the transient tensors in `value` (an optimizer's gradients once
+ * applied); tensors the user made or retained are left alone. `by` says
+ * who, for the error a later use raises.
+ */
+export function releaseTransient(value: unknown, by: string): void {
+  forEachTensor(
+    value,
+    (t) => {
+      const key = storageKey(t);
+      if (key === null) return;
+      const fn = transientOwner.get(key);
+      if (fn !== undefined) releaseStorage(t, `released by ${by} once it had applied it (a gradient returned by ${fn} is transient)`);
+    },
+    0,
+  );
+}
+
+/**
+ * Takes the tensors in `value` (results of `grad_f` / `valueAndGrad_f`)
+ * out of the transient rule: no optimizer step and no later call releases
+ * them; they are the user's (give them back with `dispose`, or leave them
+ * to the garbage collector). Returns `value`.
+ */
+export function retain<T>(value: T): T {
+  forEachTensor(
+    value,
+    (t) => {
+      const key = storageKey(t);
+      if (key !== null) transientOwner.delete(key);
+    },
+    0,
+  );
+  return value;
+}
+
+/** Is `t` transient (handed out by a gradient call, not yet released or retained)? The name of that gradient function, or null. */
+export function transientOf(t: Tensor): string | null {
+  const key = storageKey(t);
+  return (key !== null && transientOwner.get(key)) || null;
+}
+
+/** A released tensor was used. */
+export class ReleasedTensorError extends Error {
+  constructor(op: string, t: Tensor, how: string) {
+    super(
+      `${op}: a ${t.dtype} tensor of shape ${fmt(t.shape)} (${t.backend.name}) was used after it was ${how}. ` +
+        'To use a result of grad_f / valueAndGrad_f longer, read it before the next step or keep it with retain(value) (it is then yours: dispose(value) when done); ' +
+        'to keep an intermediate, return it from the differentiated function.',
+    );
+    this.name = 'ReleasedTensorError';
+  }
+}
+
+/** Throws ReleasedTensorError when `t`'s storage has been released (ops, optimizers and reads call it). */
+export function assertLive(op: string, t: Tensor): void {
+  if (!anyReleased) return;
+  const key = storageKey(t);
+  const how = key === null ? undefined : releasedHow.get(key);
+  if (how !== undefined) throw new ReleasedTensorError(op, t, how);
+}
+
+setReadHook(assertLive);

@@ -45,11 +45,17 @@ export class Tensor {
    * a copy: do not write to it. Backends that cannot read synchronously throw.
    */
   dataSync(): TypedArray {
+    if (readHook !== null) readHook('dataSync', this);
     return this.backend.readSync(this);
   }
 
   /** The values, row-major, once the backend has them on the host. */
   data(): Promise<TypedArray> {
+    try {
+      if (readHook !== null) readHook('data', this);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.backend.read(this);
   }
 
@@ -68,6 +74,13 @@ let tensorHook: ((t: Tensor) => void) | null = null;
 /** Internal: runtime/lifetimes.ts sees every new tensor (to know which scope made its storage). */
 export function setTensorHook(hook: ((t: Tensor) => void) | null): void {
   tensorHook = hook;
+}
+
+let readHook: ((op: string, t: Tensor) => void) | null = null;
+
+/** Internal: runtime/lifetimes.ts checks every read (a released tensor throws, saying how it was released). */
+export function setReadHook(hook: ((op: string, t: Tensor) => void) | null): void {
+  readHook = hook;
 }
 
 export function isTensor(value: unknown): value is Tensor {

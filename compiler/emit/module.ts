@@ -10,7 +10,7 @@
  * each one its local name.
  */
 import { ts } from 'ts-morph';
-import type { IRFunction } from '../ir/ir.ts';
+import type { IRFunction, VarType } from '../ir/ir.ts';
 import { structureWrappers } from '../transforms/structures.ts';
 import { exportName, forwardedArgs, gradsType, isStructureValued, isTensorValued, isVectorValued, param, signatureParams, type EmitContext } from '../transforms/common.ts';
 import { generatedHeader } from './header.ts';
@@ -161,17 +161,46 @@ export function wrappers(fn: IRFunction, ctx: EmitContext): ts.Statement[] {
   const seed = ctx.module.forFunction(ctx.userNames).seed();
   return [
     exported(exportName(fn, 'vjp'), [...signatureParams(fn, ctx), param(seed, type`number`)], grads(), stmts`return ${valueAndVjp(id(seed))}[1];`, `Reverse mode: the cotangent ${seed} pulled back to (${wrt}).`),
-    exported(exportName(fn, 'grad'), signatureParams(fn, ctx, true), grads(), stmts`return ${valueAndVjp(f.createNumericLiteral(1))}[1];`, `The gradient of ${fn.name}.`),
+    exported(exportName(fn, 'grad'), signatureParams(fn, ctx, true), grads(), stmts`return ${handedOut(fn, ctx, 'grad', valueAndVjp(f.createNumericLiteral(1)))};`, `The gradient of ${fn.name}${transientDoc(fn)}`),
     exported(
       exportName(fn, 'valueAndGrad'),
       signatureParams(fn, ctx, true),
       f.createTupleTypeNode([fn.aux ? typeFromText(ctx.returnType) : type`number`, grads()]),
-      stmts`return ${valueAndVjp(f.createNumericLiteral(1))};`,
+      stmts`return ${handedOut(fn, ctx, 'valueAndGrad', valueAndVjp(f.createNumericLiteral(1)))};`,
       fn.aux
         ? `[{ loss, ${fn.aux.map((a) => a.field).join(', ')} } of ${fn.name}(...), the gradient of loss] from one forward and one reverse sweep; the auxiliary results get no derivative.`
-        : `[${fn.name}(...), its gradient] from one forward and one reverse sweep.`,
+        : `[${fn.name}(...), its gradient] from one forward and one reverse sweep${transientDoc(fn)}`,
     ),
   ];
+}
+
+/** Do `grad_f` / `valueAndGrad_f` return tensors (a Tensor-valued f, or a gradient with respect to tensors)? Gradients of numbers and arrays have nothing to hand out. */
+function handsOutTensors(fn: IRFunction): boolean {
+  return isTensorValued(fn) || fn.params.some((p) => p.wrt && holdsTensors(p.type));
+}
+
+function holdsTensors(t: VarType): boolean {
+  if (t.kind === 'tensor') return true;
+  if (t.kind === 'array') return holdsTensors(t.elem);
+  if (t.kind === 'tuple') return t.elems.some(holdsTensors);
+  if (t.kind === 'object') return t.fields.some((x) => holdsTensors(x.type));
+  return false;
+}
+
+/** What the doc comment of `grad_f` and `valueAndGrad_f` says about the lifetime of their results (runtime/lifetimes.ts). */
+function transientDoc(fn: IRFunction): string {
+  return handsOutTensors(fn) ? '. The tensors it returns are transient: an optimizer step releases the gradients, the next call releases the rest; retain() keeps them.' : '.';
+}
+
+/**
+ * `handOut(valueAndGrad_f, call, [args])` or `handOutGrad(grad_f, call, [args])`:
+ * the tensors the call made become transient (runtime/lifetimes.ts `handOut`).
+ */
+function handedOut(fn: IRFunction, ctx: EmitContext, kind: 'grad' | 'valueAndGrad', call: ts.Expression): ts.Expression {
+  if (!handsOutTensors(fn)) return kind === 'grad' ? f.createElementAccessExpression(call, 1) : call;
+  const self = id(ctx.module.ownExport(exportName(fn, kind)));
+  const args = f.createArrayLiteralExpression(forwardedArgs(fn));
+  return f.createCallExpression(runtimeRef(kind === 'grad' ? 'handOutGrad' : 'handOut'), undefined, [self, call, args]);
 }
 
 /** For a Tensor-valued `f` (a layer helper): `vjp_f(args..., dy)`, the cotangent `dy` (a Tensor of the result's shape) pulled back. */
@@ -194,12 +223,12 @@ function tensorWrappers(fn: IRFunction, ctx: EmitContext): ts.Statement[] {
     docComment(f.createFunctionDeclaration([f.createModifier(ts.SyntaxKind.ExportKeyword)], undefined, name, undefined, signatureParams(fn, ctx, true), result, f.createBlock(body, true)), doc);
   return [
     docComment(decl, `Reverse mode: the cotangent ${seed} (shaped like ${fn.name}'s result) pulled back to (${wrt}).`),
-    exported(exportName(fn, 'grad'), gradsType(fn, ctx), stmts`return ${scalar}[1];`, `The gradient of ${fn.name}, whose result must be a 0-d tensor (a loss that stays on the device).`),
+    exported(exportName(fn, 'grad'), gradsType(fn, ctx), stmts`return ${handedOut(fn, ctx, 'grad', scalar)};`, `The gradient of ${fn.name}, whose result must be a 0-d tensor (a loss that stays on the device)${transientDoc(fn)}`),
     exported(
       exportName(fn, 'valueAndGrad'),
       f.createTupleTypeNode([type`Tensor`, gradsType(fn, ctx)]),
-      stmts`return ${scalar};`,
-      `[${fn.name}(...), its gradient] from one forward and one reverse sweep; the value is the 0-d tensor itself, read it when needed (await loss.data()).`,
+      stmts`return ${handedOut(fn, ctx, 'valueAndGrad', scalar)};`,
+      `[${fn.name}(...), its gradient] from one forward and one reverse sweep; the value is the 0-d tensor itself, read it when needed (await loss.data())${transientDoc(fn)}`,
     ),
   ];
 }

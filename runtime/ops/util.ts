@@ -5,16 +5,18 @@
 import type { Backend } from '../backends/backend.ts';
 import { defaultBackend } from '../backends/index.ts';
 import { Tensor } from '../tensor.ts';
+import { assertLive } from '../lifetimes.ts';
 import type { DType } from '../tensor.ts';
 import { ShapeError, fmt } from '../shape.ts';
 
 export type Operand = Tensor | number;
 
-/** The backend of the tensor operands (all must agree). */
+/** The backend of the tensor operands (all must agree; none may be released). */
 export function backendOf(op: string, ...xs: readonly unknown[]): Backend {
   let b: Backend | null = null;
   for (const x of xs) {
     if (x instanceof Tensor) {
+      assertLive(op, x);
       if (b === null) b = x.backend;
       else if (b !== x.backend) throw new ShapeError(`${op}: operands live on different backends (${b.name} and ${x.backend.name})`);
     }

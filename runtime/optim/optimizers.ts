@@ -4,16 +4,31 @@
  * momentum (optionally Nesterov) and Adam. State (velocities, moments) is
  * kept per leaf, in the order the leaves are visited, and created on the
  * first step. `lr` may be changed between steps for schedules.
+ *
+ * `step(params, grads)` releases the gradients it applied when they are
+ * transient (returned by `grad_f` / `valueAndGrad_f`, not retained:
+ * runtime/lifetimes.ts), so a training loop needs no `dispose`.
  */
 import type { Tensor } from '../tensor.ts';
 import { ShapeError } from '../shape.ts';
-import { leaves } from './params.ts';
+import { assertLive, releaseTransient } from '../lifetimes.ts';
+import { leaves, type Leaf } from './params.ts';
 
 export interface Optimizer {
   /** Learning rate; may be changed between steps (schedules). */
   lr: number;
-  /** Updates every parameter leaf in place from the matching gradient. */
+  /** Updates every parameter leaf in place from the matching gradient, then releases the gradients that are transient. */
   step(params: unknown, grads: unknown): void;
+}
+
+/** The leaves of one step, each checked live (a released parameter or gradient throws, naming the optimizer). */
+function liveLeaves(name: string, params: unknown, grads: unknown): Leaf[] {
+  const ls = leaves(params, grads);
+  for (const leaf of ls) {
+    assertLive(`${name}.step (${leaf.path})`, leaf.param);
+    assertLive(`${name}.step (gradient of ${leaf.path})`, leaf.grad);
+  }
+  return ls;
 }
 
 export interface SGDOptions {
@@ -32,10 +47,11 @@ export class SGD implements Optimizer {
   }
 
   step(params: unknown, grads: unknown): void {
-    for (const leaf of leaves(params, grads)) {
+    for (const leaf of liveLeaves('SGD', params, grads)) {
       leaf.param.backend.sgdInPlace(leaf.param, leaf.grad, this.lr, this.weightDecay);
       leaf.commit();
     }
+    releaseTransient(grads, 'SGD.step');
   }
 }
 
@@ -74,13 +90,13 @@ export class Momentum implements Optimizer {
   }
 
   step(params: unknown, grads: unknown): void {
-    const ls = leaves(params, grads);
+    const ls = liveLeaves('Momentum', params, grads);
     ls.forEach((leaf, i) => {
       const v = stateFor(this.velocity, i, leaf.param, ls.length);
-      const g = withDecay(leaf.param, leaf.grad, this.weightDecay);
-      leaf.param.backend.momentumInPlace(leaf.param, g, v, this.lr, this.momentum, this.nesterov);
+      withDecay(leaf.param, leaf.grad, this.weightDecay, (g) => leaf.param.backend.momentumInPlace(leaf.param, g, v, this.lr, this.momentum, this.nesterov));
       leaf.commit();
     });
+    releaseTransient(grads, 'Momentum.step');
   }
 }
 
@@ -115,19 +131,27 @@ export class Adam implements Optimizer {
 
   step(params: unknown, grads: unknown): void {
     this.t++;
-    const ls = leaves(params, grads);
+    const ls = liveLeaves('Adam', params, grads);
     ls.forEach((leaf, i) => {
       const m = stateFor(this.m, i, leaf.param, ls.length);
       const v = stateFor(this.v, i, leaf.param, ls.length);
-      const g = withDecay(leaf.param, leaf.grad, this.weightDecay);
-      leaf.param.backend.adamInPlace(leaf.param, g, m, v, this.lr, this.beta1, this.beta2, this.eps, this.t);
+      withDecay(leaf.param, leaf.grad, this.weightDecay, (g) => leaf.param.backend.adamInPlace(leaf.param, g, m, v, this.lr, this.beta1, this.beta2, this.eps, this.t));
       leaf.commit();
     });
+    releaseTransient(grads, 'Adam.step');
   }
 }
 
-function withDecay(p: Tensor, g: Tensor, wd: number): Tensor {
-  if (wd === 0) return g;
+/** Runs `use` on g + wd * p (g itself when wd is 0), then gives the temporaries back to the backend. */
+function withDecay(p: Tensor, g: Tensor, wd: number, use: (g: Tensor) => void): void {
+  if (wd === 0) {
+    use(g);
+    return;
+  }
   const b = p.backend;
-  return b.binary('add', g, b.binary('mul', p, wd, p.shape, p.dtype), p.shape, g.dtype === 'float64' ? 'float64' : p.dtype);
+  const scaled = b.binary('mul', p, wd, p.shape, p.dtype);
+  const decayed = b.binary('add', g, scaled, p.shape, g.dtype === 'float64' ? 'float64' : p.dtype);
+  b.release(scaled);
+  use(decayed);
+  b.release(decayed);
 }
