@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { flatten, randn, Rng, unflatten, type Tensor } from 'wengert';
+import { flatten, randn, retain, Rng, unflatten, type Tensor } from 'wengert';
 import { checkDerivatives } from '../helpers/check.ts';
 import { buildFixture, type Built } from '../helpers/generate.ts';
 import { dotFlat } from '../helpers/numeric.ts';
@@ -48,7 +48,8 @@ describe('regularizedLoss, built from dense, nonlinearity and squaredNorm', () =
 
   test('the L2 term adds l2 * W to the gradient of each weight, and nothing to the biases', () => {
     const { p, x, labels } = small();
-    const without = m.grad.grad_regularizedLoss(p, x, labels, true, 0.3, 9, 0) as Params;
+    // Retained: the second call would release the first one's gradient when it returns.
+    const without = retain(m.grad.grad_regularizedLoss(p, x, labels, true, 0.3, 9, 0) as Params);
     const withL2 = m.grad.grad_regularizedLoss(p, x, labels, true, 0.3, 9, 0.1) as Params;
     const added = (k: keyof Params) => flatten(withL2[k]).map((g, i) => g - flatten(without[k])[i]!);
     for (const [i, d] of added('W1').entries()) expect(d).toBeCloseTo(0.1 * flatten(p.W1)[i]!, 12);
