@@ -32,7 +32,10 @@ afterAll(() => checker.uninstall());
 /** A logistic regression problem on the default backend (the checker's when installed), float64 (for finite differences) or float32. */
 function problem(n: number, d: number, f64 = false) {
   const rng = new Rng(3);
-  const arr = (len: number, at: (i: number) => number) => (f64 ? Float64Array : Float32Array).from({ length: len }, (_, i) => at(i));
+  const arr = (len: number, at: (i: number) => number): Float32Array | Float64Array => {
+    const values = Array.from({ length: len }, (_, i) => at(i));
+    return f64 ? Float64Array.from(values) : Float32Array.from(values);
+  };
   const make = (v: Float32Array | Float64Array, shape: number[]) => fromTypedArray(v, shape);
   const p: LogregParams = { w: make(arr(d, () => rng.uniform() - 0.5), [d]), b: make(arr(1, () => 0.1), [1]) };
   const x = make(arr(n * d, () => 2 * rng.uniform() - 1), [n, d]);
