@@ -1,9 +1,10 @@
 /**
  * The elementwise op table: one entry per op with its CPU code and its WGSL
  * code, so an op is added in one place. The CPU backend's elementwise
- * kernels (cpu/elementwise.ts), the WebGPU backend's kernels
- * (webgpu/kernels/elementwise.ts) and the compiler's fused kernels are all
- * generated from these entries (the model is tinygrad's `code_for_op`).
+ * kernels (cpu/elementwise-kernels.ts, generated ahead of time: run
+ * `npm run gen:kernels` after changing an entry), the WebGPU backend's
+ * kernels (webgpu/kernels/elementwise.ts) and the compiler's fused kernels
+ * are all generated from these entries (the model is tinygrad's `code_for_op`).
  *
  * Each entry's `cpu` and `wgsl` are expression builders: they take the
  * operand expressions (and, for ops that read one, the parameter

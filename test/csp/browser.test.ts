@@ -16,22 +16,20 @@
  * line, unless CI is set (CI installs Chromium), where it fails.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer, type Plugin, type ViteDevServer } from 'vite';
+import type { Plugin } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpu, type Tensor } from 'wengert';
-import wengert from '../../compiler/plugin/vite.ts';
 import { buildFixture } from '../helpers/generate.ts';
-import { chromiumAvailable, collectErrors, freePort, launchChromium } from '../playground/browser.ts';
+import { startPageServer } from '../helpers/page-server.ts';
+import { chromiumAvailable, collectErrors, launchChromium } from '../playground/browser.ts';
 import { compareValues } from '../webgpu/helpers.ts';
 import { cspCase, type CspCase } from './case.ts';
 import type { Params } from './page/model.ts';
 
 const POLICY = "script-src 'self'";
 const pageRoot = fileURLToPath(new URL('./page/', import.meta.url));
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 const available = chromiumAvailable(undefined, process.env, () =>
   console.log('skipping the CSP browser test: /usr/bin/chromium is not installed (apt-get install chromium)'),
@@ -49,42 +47,24 @@ const cspHeader: Plugin = {
 };
 
 describe.skipIf(!available)(`a generated gradient on the CPU backend in a page with "${POLICY}"`, () => {
-  let server: ViteDevServer;
-  let url: string;
+  let server: Awaited<ReturnType<typeof startPageServer>>;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
-  let cacheDir: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wengert-csp-vite-'));
-    server = await createServer({
-      root: pageRoot,
-      configFile: false,
-      cacheDir,
-      logLevel: 'warn',
-      plugins: [cspHeader, wengert({ write: false })],
-      // model.grad.ts exists only in the plugin's memory: no dependency scan over the page's imports.
-      optimizeDeps: { noDiscovery: true, include: [] },
-      resolve: { alias: [{ find: /^wengert$/, replacement: path.join(repoRoot, 'runtime/index.ts') }] },
-      server: { host: '127.0.0.1', port, strictPort: true, fs: { allow: [repoRoot] } },
-      clearScreen: false,
-    });
-    await server.listen();
-    url = `http://127.0.0.1:${port}/`;
+    server = await startPageServer(pageRoot, [cspHeader]);
     browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    if (cacheDir) fs.rmSync(cacheDir, { recursive: true, force: true });
   });
 
   it('runs without eval and gives the values of Node', async () => {
     const c = cspCase();
     const page = await browser.context.newPage();
     const errors = collectErrors(page);
-    const response = await page.goto(url);
+    const response = await page.goto(server.url);
     expect(response?.headers()['content-security-policy']).toBe(POLICY);
     await page.waitForFunction(() => document.getElementById('status')?.textContent === 'done', null, { timeout: 60_000 });
     const result = await page.evaluate(() => window.cspResult);

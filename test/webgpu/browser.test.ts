@@ -14,19 +14,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpu, type Tensor } from 'wengert';
-import wengert from '../../compiler/plugin/vite.ts';
 import { buildFixture } from '../helpers/generate.ts';
-import { freePort } from '../playground/browser.ts';
+import { startPageServer } from '../helpers/page-server.ts';
 import { compareValues } from './helpers.ts';
 import { modelCase } from './model-case.ts';
 import type { Net } from './page/model.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const pageRoot = fileURLToPath(new URL('./page/', import.meta.url));
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 function browserAvailable(): boolean {
   if (fs.existsSync(CHROMIUM)) return true;
@@ -38,29 +35,14 @@ function browserAvailable(): boolean {
 const available = browserAvailable();
 
 describe.skipIf(!available)('a generated gradient on WebGPU in headless Chromium', () => {
-  let server: ViteDevServer;
+  let server: Awaited<ReturnType<typeof startPageServer>>;
   let url: string;
   let context: BrowserContext;
   let profile: string;
-  let cacheDir: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wengert-webgpu-vite-'));
-    server = await createServer({
-      root: pageRoot,
-      configFile: false,
-      cacheDir,
-      logLevel: 'warn',
-      plugins: [wengert({ write: false })],
-      // model.grad.ts exists only in the plugin's memory: no dependency scan over the page's imports.
-      optimizeDeps: { noDiscovery: true, include: [] },
-      resolve: { alias: [{ find: /^wengert$/, replacement: path.join(repoRoot, 'runtime/index.ts') }] },
-      server: { host: '127.0.0.1', port, strictPort: true, fs: { allow: [repoRoot] } },
-      clearScreen: false,
-    });
-    await server.listen();
-    url = `http://127.0.0.1:${port}/`;
+    server = await startPageServer(pageRoot);
+    url = server.url;
     profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wengert-webgpu-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -83,7 +65,7 @@ describe.skipIf(!available)('a generated gradient on WebGPU in headless Chromium
   afterAll(async () => {
     await context?.close();
     await server?.close();
-    for (const dir of [profile, cacheDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    if (profile) fs.rmSync(profile, { recursive: true, force: true });
   });
 
   it('vjp of the page model in the browser equals the CPU one', async () => {
