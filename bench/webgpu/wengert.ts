@@ -3,8 +3,8 @@
  * examples/mnist-mlp with the loss kept on the device as a 0-d tensor) is
  * compiled twice, with build-time fusion on and off, into out/bench-webgpu/,
  * and one SGD step calls the generated `valueAndGrad_loss` and the SGD
- * optimizer on webgpu tensors. The step reads nothing back and releases
- * what it gets (the loss of the previous step and the gradients).
+ * optimizer on webgpu tensors. The step reads nothing back and disposes
+ * nothing: SGD releases the gradients, the next call the previous loss.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -83,10 +83,9 @@ export function wengertWebgpuStep(backend: WebGpuBackend, p: Problem, vg: ValueA
   let last: Tensor | null = null;
   return {
     step() {
-      if (last) backend.release(last);
+      // No release: the step releases the gradients, the next call the loss (docs/webgpu.md, "Who owns a tensor").
       const [value, grads] = vg(params, x, p.labels);
       sgd.step(params, grads);
-      for (const g of Object.values(grads)) backend.release(g);
       last = value;
     },
     async sync() {
