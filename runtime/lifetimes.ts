@@ -207,9 +207,11 @@ export function dispose(value: unknown): void {
   );
 }
 
-/** Has `release`, `dispose` or a scope given this tensor's storage back? */
+/** Has `release`, `dispose`, a scope, an optimizer step or a later gradient call given this tensor's storage back (through it or a view of the same storage)? */
 export function isReleased(t: Tensor): boolean {
-  return released.has(t);
+  if (released.has(t)) return true;
+  const key = storageKey(t);
+  return key !== null && releasedHow.has(key);
 }
 
 /**

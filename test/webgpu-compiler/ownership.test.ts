@@ -13,7 +13,7 @@
  * checks the same on WebGPU in bytes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Adam, Momentum, ReleasedTensorError, Rng, SGD, cpu, dispose, exp, fromTypedArray, isReleased, retain, transientOf, type Tensor } from 'wengert';
+import { Adam, Momentum, ReleasedTensorError, Rng, SGD, cpu, dispose, exp, fromTypedArray, isReleased, reshape, retain, transientOf, type Tensor } from 'wengert';
 import { buildFixture, type Built } from '../helpers/generate.ts';
 import { makeChecker, tensorsIn, type Checker } from './helpers/release-checker.ts';
 import { logregSource, type LogregParams } from './helpers/logreg.ts';
@@ -71,8 +71,12 @@ describe('ownership of what a gradient call returns (CPU)', () => {
     const [loss, g] = vg(p, x, y);
     expect(transientOf(g.w)).toBe('valueAndGrad_loss');
     expect(transientOf(loss)).toBe('valueAndGrad_loss');
+    const view = reshape(g.w, [2, 2]);
     new SGD({ lr: 0.1 }).step(p, g);
     expect(isReleased(g.w) && isReleased(g.b)).toBe(true);
+    // A view shares the storage: it is released with it.
+    expect(isReleased(view)).toBe(true);
+    expect(() => exp(view)).toThrow(/^exp: a float32 tensor of shape \[2,2\] \(cpu\) was used after it was released by SGD\.step/);
     expect(() => exp(g.w)).toThrow(ReleasedTensorError);
     expect(() => exp(g.w)).toThrow(/^exp: a float32 tensor of shape \[4\] \(cpu\) was used after it was released by SGD\.step once it had applied it .*retain\(value\)/);
     expect(() => g.b.dataSync()).toThrow(/^dataSync: .*released by SGD\.step/);
