@@ -24,8 +24,8 @@ import { forEachStmt } from '../ir/walk.ts';
 import type { ModuleNames } from './names.ts';
 import { exportName, forwardedArgs, param, signatureParams } from '../transforms/common.ts';
 import { forwardVector } from '../transforms/forward-vector.ts';
-import { LanesUnsupported, type LaneCallee } from '../transforms/lanes.ts';
-import { reverseVector } from '../transforms/reverse-vector.ts';
+import { LanesUnsupported, type LaneCallee, type LaneInto } from '../transforms/lanes.ts';
+import { reverseVector, reverseVectorInto } from '../transforms/reverse-vector.ts';
 import { id } from './nodes.ts';
 import { docComment } from './printer.ts';
 import { expr, stmts, type } from './template.ts';
@@ -52,6 +52,7 @@ interface Variant {
 export class VectorModes {
   private readonly byName = new Map<string, { c: CompiledFunction; kind: 'jvp' | 'vjp' }>();
   private readonly variants = new Map<string, Variant | 'pending'>();
+  private readonly intoVariants = new Map<string, (LaneInto & { made: boolean }) | 'pending'>();
   private readonly made: ts.FunctionDeclaration[] = [];
 
   constructor(
@@ -100,7 +101,7 @@ export class VectorModes {
       const writers = argumentWriters(c);
       made = kind === 'jvp'
         ? forwardVector(decl, tangents, k, wanted, (n) => this.variant(n, k), writers)
-        : reverseVector(decl, k, wanted, (n) => this.variant(n, k), writers);
+        : reverseVector(decl, k, wanted, (n) => this.variant(n, k), writers, (n) => this.intoVariant(n, k));
       if (own) this.names.claimExport(wanted);
       else made = f.updateFunctionDeclaration(made, undefined, made.asteriskToken, made.name, made.typeParameters, made.parameters, made.type, made.body);
       this.made.push(made);
@@ -110,6 +111,37 @@ export class VectorModes {
     }
     this.variants.set(key, { name: wanted, decl: made });
     return made ? { name: wanted, kind, tangents } : undefined;
+  }
+
+  /**
+   * The module-local k-lane accumulate-into variant of the reverse derivative called `name`
+   * (`valueAndVjpsInto2_g`, reverse-vector.ts) for calls inside lane code, or undefined when it
+   * cannot be made (then the call takes `variant`).
+   */
+  private intoVariant(name: string, k: number): LaneInto | undefined {
+    const known = this.byName.get(name);
+    if (!known || known.kind !== 'vjp') return undefined;
+    const decl = known.c.vjp;
+    const key = `${decl.name!.text}:${k}`;
+    const have = this.intoVariants.get(key);
+    if (have === 'pending') return undefined;
+    if (have) return have.made ? have : undefined;
+    const wanted = `valueAndVjpsInto${k}_${decl.name!.text.replace(/^valueAndVjp_/, '')}`;
+    if (this.names.isModuleLevel(wanted) || mentionsName(decl, decl.name!.text)) {
+      this.intoVariants.set(key, { name: wanted, containers: 0, made: false });
+      return undefined;
+    }
+    this.intoVariants.set(key, 'pending');
+    let made: LaneInto & { made: boolean } = { name: wanted, containers: 0, made: false };
+    try {
+      const into = reverseVectorInto(decl, k, wanted, (n) => this.variant(n, k), argumentWriters(known.c), (n) => this.intoVariant(n, k));
+      this.made.push(into.decl);
+      made = { name: wanted, containers: into.containers, made: true };
+    } catch (e) {
+      if (!(e instanceof LanesUnsupported)) throw e;
+    }
+    this.intoVariants.set(key, made);
+    return made.made ? made : undefined;
   }
 
   /**

@@ -48,6 +48,19 @@ export interface LaneOptions {
   callee?: (name: string) => LaneCallee | undefined;
   /** Derivatives that write into an argument (of a function filling an out parameter): never called once per lane. */
   writesArguments?: ReadonlySet<string>;
+  /** The k-lane accumulate-into variant of the reverse derivative called `name` (reverse-vector.ts), when one exists. */
+  into?: (name: string) => LaneInto | undefined;
+}
+
+/**
+ * A k-lane reverse derivative that adds into its caller's gradient containers
+ * (`valueAndVjpsInto2_g(...args, dy_0, dy_1, dA_0, dB_0, dA_1, dB_1)` returns g's value): no
+ * containers of its own, no result tuple, no `addInto` after the call.
+ */
+export interface LaneInto {
+  name: string;
+  /** How many containers each lane passes: one per array parameter of g, in order. */
+  containers: number;
 }
 
 /** Runtime helpers that accumulate their second (and later) arguments into the first. */
@@ -347,7 +360,58 @@ export class Lanes {
 
   /** The statements of a body, rewritten. */
   list(statements: readonly ts.Statement[], onReturn: (s: ts.ReturnStatement) => ts.Statement): ts.Statement[] {
-    return statements.flatMap((s) => this.statement(s, onReturn));
+    const out: ts.Statement[] = [];
+    for (let i = 0; i < statements.length; i++) {
+      const into = this.intoCall(statements, i);
+      if (into) {
+        out.push(into.statement);
+        i += into.consumed;
+      } else out.push(...this.statement(statements[i]!, onReturn));
+    }
+    return out;
+  }
+
+  /**
+   * `const [, c] = valueAndVjp_g(a, b, dy); addInto(dA, c[0]); addInto(dB, c[1]);` (the scalar
+   * reverse code of a call) -> `valueAndVjpsInto2_g(a, b, dy_0, dy_1, dA_0, dB_0, dA_1, dB_1);`
+   * when g has an accumulate-into variant, each of its cotangents is added into a lane's container
+   * right after the call and `c` is read nowhere else; null otherwise.
+   */
+  private intoCall(statements: readonly ts.Statement[], i: number): { statement: ts.Statement; consumed: number } | null {
+    const s = statements[i]!;
+    const d = derivativeDestructuring(s);
+    if (!d || !d.declaration || d.elements.length !== 2 || !this.mentions(s)) return null;
+    const [first, second] = d.elements as unknown as [ts.Node, ts.Node];
+    if (!ts.isOmittedExpression(first) || !ts.isBindingElement(second) || !ts.isIdentifier(second.name)) return null;
+    const into = this.options.into?.(calleeName(d.call)!);
+    if (!into) return null;
+    const c = second.name.text;
+    const args = d.call.arguments;
+    const fixed = args.slice(0, -1);
+    const seed = args[args.length - 1];
+    if (!seed || fixed.some((a) => this.mentions(a))) return null;
+    const containers: ts.Identifier[] = [];
+    for (let j = 0; j < into.containers; j++) {
+      const t = statements[i + 1 + j];
+      const call = t && ts.isExpressionStatement(t) && ts.isCallExpression(t.expression) ? t.expression : null;
+      if (!call || calleeName(call) !== 'addInto' || call.arguments.length !== 2) return null;
+      const [dst, part] = call.arguments as unknown as [ts.Expression, ts.Expression];
+      const ownPart = into.containers === 1
+        ? ts.isIdentifier(part) && part.text === c
+        : ts.isElementAccessExpression(part) && ts.isIdentifier(part.expression) && part.expression.text === c && ts.isNumericLiteral(part.argumentExpression) && Number(part.argumentExpression.text) === j;
+      const container = bareIdentifier(dst);
+      if (!ownPart || !container || !this.lanes.has(container.text)) return null;
+      containers.push(container);
+    }
+    if (statements.slice(i + 1 + into.containers).some((t) => mentionsAny(t, new Set([c])))) return null;
+    if (mentionsAny(seed, new Set(containers.map((x) => x.text)))) return null;
+    this.checkRepeatable(seed);
+    const k = this.options.k;
+    const seeds = Array.from({ length: k }, (_, r) => this.rename(seed, r));
+    const targets = Array.from({ length: k }, (_, r) => containers.map((x) => this.rename(x, r))).flat();
+    const call = f.createExpressionStatement(f.createCallExpression(f.createIdentifier(into.name), undefined, [...fixed, ...seeds, ...targets]));
+    ts.setSyntheticLeadingComments(call, ts.getSyntheticLeadingComments(s));
+    return { statement: call, consumed: into.containers };
   }
 
   private one(statements: ts.Statement[], like: ts.Statement): ts.Statement {
