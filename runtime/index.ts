@@ -17,7 +17,7 @@ export { ShapeError } from './shape.ts';
 export { Rng } from './rng.ts';
 export * from './ops/index.ts';
 export { cpu, defaultBackend, setDefaultBackend, setSimdEnabled, simdAvailable } from './backends/index.ts';
-export { cpuThreads, cpuThreadsReady, setCpuThreads } from './backends/index.ts';
+export { cpuPoolStatus, cpuThreads, cpuThreadsReady, setCpuThreads } from './backends/index.ts';
 export type { Backend, BackendName } from './backends/index.ts';
 export { useBackend, WebGpuBackend, WebGpuError, WebGpuUnavailableError, webgpuBackend, tanhF32 } from './backends/index.ts';
 export type { WebGpuOptions } from './backends/index.ts';

@@ -12,7 +12,7 @@ import { webgpuBackend, type WebGpuOptions } from './webgpu/index.ts';
 export type { Backend, BackendName } from './backend.ts';
 export { cpu } from './cpu/index.ts';
 export { setSimdEnabled, simdAvailable } from './cpu/simd-gemm.ts';
-export { cpuThreads, cpuThreadsReady, setCpuThreads } from './cpu/threads.ts';
+export { cpuPoolStatus, cpuThreads, cpuThreadsReady, setCpuThreads } from './cpu/threads.ts';
 export { WebGpuBackend, WebGpuError, WebGpuUnavailableError, webgpuBackend } from './webgpu/index.ts';
 export { tanhF32 } from './op-table.ts';
 export type { WebGpuOptions } from './webgpu/index.ts';

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { add, cpuThreads, cpuThreadsReady, matmul, mul, randn, Rng, setCpuThreads, setSimdEnabled, tanh, type Tensor } from 'wengert';
-import { cpuPoolStatus, THREAD_MIN_WORK } from '../../runtime/backends/cpu/threads.ts';
+import { cpuPoolStatus, judgeSplit, THREAD_MIN_WORK_SIMD } from '../../runtime/backends/cpu/threads.ts';
 import { ELEMENTWISE_MIN } from '../../runtime/backends/cpu/threads-elementwise.ts';
 
 const rng = new Rng(7);
@@ -26,6 +26,8 @@ function sameOnThreads(make: () => Tensor, split = true): void {
   const before = cpuPoolStatus().splitJobs;
   const many = make().dataSync();
   expect(cpuPoolStatus().splitJobs > before).toBe(split);
+  // No worker failed (a failure stops the pool, and the caller recomputes the job alone).
+  expect(cpuPoolStatus().readyWorkers).toBe(2);
   expect(many.constructor).toBe(one.constructor);
   expect(many.length).toBe(one.length);
   let differ = 0;
@@ -42,9 +44,9 @@ afterAll(() => setCpuThreads(null));
 
 describe('matrix products over the pool', () => {
   test('float32 through the SIMD kernel and the TypeScript one, float64, all bit-identical to one thread', () => {
-    const a = f32([130, 300]);
-    const b = f32([300, 70]);
-    expect(130 * 300 * 70).toBeGreaterThanOrEqual(THREAD_MIN_WORK);
+    const a = f32([130, 600]);
+    const b = f32([600, 70]);
+    expect(130 * 600 * 70).toBeGreaterThanOrEqual(THREAD_MIN_WORK_SIMD);
     sameOnThreads(() => matmul(a, b));
     setSimdEnabled(false);
     try {
@@ -58,9 +60,9 @@ describe('matrix products over the pool', () => {
   });
 
   test('transposed operands, odd sizes and a batch', () => {
-    const a = f32([301, 131]);
-    const b = f32([67, 301]);
-    // a^T b^T: [131, 301] x [301, 67]
+    const a = f32([601, 131]);
+    const b = f32([67, 601]);
+    // a^T b^T: [131, 601] x [601, 67]
     sameOnThreads(() => matmul(a, b, true, true));
     const x = f64([3, 65, 200]);
     const w = f64([200, 90]);
@@ -85,6 +87,23 @@ describe('matrix products over the pool', () => {
       }
     }
     expect(worst).toBe(0);
+  });
+
+  test('after a split that did not pay, large products stay on the calling thread for a while; setCpuThreads ends the pause', () => {
+    const a = f32([130, 600]);
+    const b = f32([600, 70]);
+    setCpuThreads(3);
+    // Four splits in a row in which the workers took no chunk: a pause of 400 ms.
+    for (let i = 0; i < 4; i++) judgeSplit(2, 0, 1, 5);
+    const before = cpuPoolStatus();
+    const paused = matmul(a, b).dataSync();
+    const during = cpuPoolStatus();
+    expect(during.splitJobs).toBe(before.splitJobs);
+    expect(during.declinedJobs).toBe(before.declinedJobs + 1);
+    setCpuThreads(3);
+    const split = matmul(a, b).dataSync();
+    expect(cpuPoolStatus().splitJobs).toBe(during.splitJobs + 1);
+    expect(Array.from(split)).toEqual(Array.from(paused));
   });
 
   test('a product below the threshold stays on the calling thread', () => {

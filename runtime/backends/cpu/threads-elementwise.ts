@@ -17,8 +17,14 @@ import { cpuThreads, runChunks, viewOf, WorkerFailure, type Job, type SharedView
 
 /** Elementwise kernels with fewer elements stay on the calling thread. */
 export const ELEMENTWISE_MIN = 1 << 18;
-/** Results at least this long are allocated in shared memory while threads are on. */
-export const SHARED_MIN = 1 << 16;
+/**
+ * Results at least this long are allocated in shared memory while threads
+ * are on: as long as the kernels that split, since a shorter result can
+ * only feed kernels that do not (float32 products are packed into the SIMD
+ * module's shared memory whatever their operands; other products copy
+ * theirs in). A SharedArrayBuffer costs more to allocate than an ArrayBuffer.
+ */
+export const SHARED_MIN = ELEMENTWISE_MIN;
 
 /**
  * The storage of a new CPU tensor: in a SharedArrayBuffer when it is large

@@ -6,9 +6,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { GemmArgs } from './matmul.ts';
 import { elementwiseRows, type ElementwiseJob } from './threads-elementwise.ts';
-import { claimChunks, gemmRows, viewOf, type GemmJob, type Job } from './threads.ts';
+import { attachSimd, gemmBlocks, type SimdCode, type SimdInstance } from './simd-gemm.ts';
+import { claimChunks, gemmRows, viewOf, type GemmJob, type Job, type SimdGemmJob } from './threads.ts';
 
-const { control, index } = workerData as { control: Int32Array; index: number };
+const { control, index, simd } = workerData as { control: Int32Array; index: number; simd: SimdCode | null };
+/** This thread's instance of the SIMD module over the calling thread's shared memory, made on the first SIMD job. */
+let instance: SimdInstance | null = null;
 
 /** What runs rows [from, to) of the job. */
 function rowsOf(job: Job): (from: number, to: number) => void {
@@ -20,6 +23,11 @@ function rowsOf(job: Job): (from: number, to: number) => void {
       c: viewOf(j.c), cOff: j.cOff, m: j.rows, n: j.n, k: j.k,
     };
     return (from, to) => gemmRows(g, j.simd, from, to);
+  }
+  if (job.kind === 'gemmSimd') {
+    const { packed } = job as SimdGemmJob;
+    instance ??= attachSimd(simd!);
+    return (from, to) => gemmBlocks(packed, from, to, instance!);
   }
   if (job.kind === 'elementwise') return elementwiseRows(job as ElementwiseJob);
   throw new Error(`unknown job ${job.kind}`);

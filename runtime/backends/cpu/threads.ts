@@ -16,24 +16,38 @@
  * - Same results as one thread, bit for bit: each element of the result is
  *   computed by one thread with the kernel one thread would use (the SIMD
  *   kernel for float32 when it applies), summing over k in the same order.
- * - Operands that are not already in shared memory are copied in (only the
- *   span the product reads), and the result is copied out: O(mk + kn + mn)
- *   next to O(mkn) work.
+ * - float32 products on the SIMD kernel: the module's memory is a shared
+ *   WebAssembly memory, and every worker instantiates the module over it
+ *   (posted in workerData). The caller copies and packs the operands into it
+ *   once, the threads split the blocks of rows of C, the caller copies C
+ *   out: the same copies as on one thread.
+ * - Other products (float64, TypeScript kernel): operands not already in
+ *   shared memory are copied in (only the span the product reads), and the
+ *   result is copied out: O(mk + kn + mn) next to O(mkn) work.
  *
  * Calls are synchronous: the caller posts the job to every loaded worker,
  * then it and the workers claim chunks of rows from a shared counter until
  * none is left, and the caller waits (Atomics.wait) until every chunk is
  * done; on a busy machine a worker that gets no core just takes fewer
- * chunks. A worker that fails or leaves a chunk unfinished for
+ * chunks, and splits that do not pay pause splitting for a while
+ * (`judgeSplit`), so threads lose little where other processes hold the
+ * cores. A worker that fails or leaves a chunk unfinished for
  * WAIT_LIMIT_MS turns the pool off and the caller computes the product
  * alone.
  */
 import type { TypedArray } from '../../tensor.ts';
 import { gemmJs, type GemmArgs } from './matmul.ts';
-import { gemmSimd, MR, simdAvailable } from './simd-gemm.ts';
+import { gemmBlocks, gemmSimd, MR, packGemm, simdAvailable, simdCode, unpackC, type PackedGemm } from './simd-gemm.ts';
 
-/** Products with fewer multiply-adds stay on the calling thread (a round trip to a worker costs tens of microseconds). */
+/**
+ * Products with fewer multiply-adds stay on the calling thread: a round trip
+ * to a worker (a posted message, the worker's wake-up, the caller's wait)
+ * costs tens of microseconds. 2^20 takes about 0.5 ms in the TypeScript
+ * kernel; the SIMD kernel does 2^22 (a 128 x 256 x 128 product) in about
+ * 0.25 ms.
+ */
 export const THREAD_MIN_WORK = 1 << 20;
+export const THREAD_MIN_WORK_SIMD = 1 << 22;
 const WAIT_LIMIT_MS = 10_000;
 
 interface NodeWorker {
@@ -86,6 +100,7 @@ export function cpuThreads(): number {
 export function setCpuThreads(n: number | null): void {
   if (n !== null && !(Number.isInteger(n) && n >= 1)) throw new RangeError(`setCpuThreads: expected a positive integer or null, got ${n}`);
   requested = n;
+  resetBackoff();
   // Going down to 1 keeps the workers (idle, unref'd) for when threads come back on.
   const threads = cpuThreads();
   if (pool && threads > 1 && pool.workers.length + 1 !== threads) stopPool();
@@ -143,9 +158,11 @@ function startPool(threads: number): Pool | null {
     }
   }
   const control = new Int32Array(new SharedArrayBuffer(4 * (2 + threads)));
+  // The SIMD module and its shared memory (null where the memory is not shared): workers run kernels on the packed operands in place.
+  const simd = simdCode();
   const workers: NodeWorker[] = [];
   for (let i = 0; i < threads - 1; i++) {
-    const w = new wt.Worker(BOOTSTRAP, { eval: true, workerData: { url, tsx, control, index: i } });
+    const w = new wt.Worker(BOOTSTRAP, { eval: true, workerData: { url, tsx, control, index: i, simd } });
     w.unref();
     w.on('error', () => {
       broken = true;
@@ -172,9 +189,13 @@ function readyWorkers(p: Pool): number[] {
   return ready;
 }
 
-/** How the pool stands: whether it started, how many workers have loaded, how many jobs it has split. */
-export function cpuPoolStatus(): { started: boolean; readyWorkers: number; splitJobs: number } {
-  return { started: pool !== null, readyWorkers: pool ? readyWorkers(pool).length : 0, splitJobs };
+/**
+ * How the pool stands: whether it started, how many workers have loaded,
+ * how many jobs it has split, and how many it kept on the calling thread
+ * because the split before did not pay (see `judgeSplit`).
+ */
+export function cpuPoolStatus(): { started: boolean; readyWorkers: number; splitJobs: number; declinedJobs: number } {
+  return { started: pool !== null, readyWorkers: pool ? readyWorkers(pool).length : 0, splitJobs, declinedJobs };
 }
 
 /**
@@ -261,16 +282,51 @@ export interface Job {
   [key: string]: unknown;
 }
 
-/** The chunks a worker (or the calling thread) claims, run through `run`, until none is left. */
-export function claimChunks(job: Job, run: (from: number, to: number) => void): void {
+/** The chunks a worker (or the calling thread) claims, run through `run`, until none is left; returns how many it ran. */
+export function claimChunks(job: Job, run: (from: number, to: number) => void): number {
   const { counter, chunk, chunks, rows } = job;
-  for (;;) {
+  for (let ran = 0; ; ran++) {
     const c = Atomics.add(counter, 0, 1);
-    if (c >= chunks) return;
+    if (c >= chunks) return ran;
     run(c * chunk, Math.min(rows, (c + 1) * chunk));
     Atomics.add(counter, 1, 1);
     Atomics.notify(counter, 1);
   }
+}
+
+// ---- backing off on a busy machine ----
+
+/** Splitting stays off until then (performance.now()); `backoffMs` is the next pause. */
+let backoffUntil = 0;
+let backoffMs = 0;
+const BACKOFF_MIN_MS = 50;
+const BACKOFF_MAX_MS = 1600;
+/** Jobs kept on the calling thread because a split just before did not pay (for tests and benchmarks). */
+let declinedJobs = 0;
+
+/**
+ * After a split job: it paid when the caller and the workers both ran
+ * chunks and the caller, done with its own, waited less than half as long
+ * as it worked. It did not when the workers got no core in time, or when a
+ * woken worker took the caller's core and did every chunk while the caller
+ * waited to run again (both seen on a 2-core machine that other processes
+ * load). Then splitting pauses for 50 ms, doubling up to 1.6 s while it
+ * keeps not paying, so that threads cost a busy machine about one slow job
+ * per pause; a split that pays ends the pause sequence. (Exported for tests.)
+ */
+export function judgeSplit(callerChunks: number, workerChunks: number, workedMs: number, waitedMs: number): void {
+  if (callerChunks > 0 && workerChunks > 0 && waitedMs <= workedMs / 2) {
+    backoffMs = 0;
+    return;
+  }
+  backoffMs = Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, 2 * backoffMs));
+  backoffUntil = performance.now() + backoffMs;
+}
+
+/** Forgets the pause (setCpuThreads): the next large job is split again. */
+function resetBackoff(): void {
+  backoffUntil = 0;
+  backoffMs = 0;
 }
 
 /**
@@ -278,7 +334,8 @@ export function claimChunks(job: Job, run: (from: number, to: number) => void): 
  * per thread) claimed by the calling thread (`local`) and by every loaded
  * worker (posted `job`), and waits until all are done. A thread that is
  * slow to get a core (a busy machine) just takes fewer chunks. Returns
- * false, having run nothing, when no worker has loaded.
+ * false, having run nothing, when no worker has loaded or splitting is
+ * paused after splits that did not pay (`judgeSplit`).
  */
 export function runChunks(rows: number, align: number, job: { kind: string; [key: string]: unknown }, local: (from: number, to: number) => void): boolean {
   const p = poolFor(cpuThreads());
@@ -288,22 +345,29 @@ export function runChunks(rows: number, align: number, job: { kind: string; [key
   const chunk = Math.max(align, Math.ceil(rows / (2 * (ready.length + 1)) / align) * align);
   const chunks = Math.ceil(rows / chunk);
   if (chunks < 2) return false;
+  const start = performance.now();
+  if (start < backoffUntil) {
+    declinedJobs++;
+    return false;
+  }
   const counter = new Int32Array(new SharedArrayBuffer(12));
   const posted: Job = { ...job, rows, chunk, chunks, counter };
   for (const w of ready) p.workers[w]!.postMessage(posted);
   splitJobs++;
-  claimChunks(posted, local);
-  const start = Date.now();
+  const ranHere = claimChunks(posted, local);
+  const worked = performance.now();
   for (;;) {
     const done = Atomics.load(counter, 1);
-    if (Atomics.load(counter, 2) !== 0 || Date.now() - start > WAIT_LIMIT_MS) {
+    if (Atomics.load(counter, 2) !== 0 || performance.now() - worked > WAIT_LIMIT_MS) {
       broken = true;
       stopPool();
       throw new WorkerFailure();
     }
-    if (done >= chunks) return true;
+    if (done >= chunks) break;
     Atomics.wait(counter, 1, done, 100);
   }
+  judgeSplit(ranHere, chunks - ranHere, worked - start, performance.now() - worked);
+  return true;
 }
 
 /** A worker failed mid-job: the caller computes the job alone. */
@@ -340,6 +404,35 @@ export function gemmRows(g: GemmArgs, simd: boolean, from: number, to: number): 
   if (!(simd && gemmSimd(part))) gemmJs(part);
 }
 
+/** A SIMD gemm job: blocks of MR rows of C, in the module's shared memory (packed by the calling thread). */
+export interface SimdGemmJob extends Job {
+  kind: 'gemmSimd';
+  packed: PackedGemm;
+}
+
+/**
+ * The SIMD product over the pool, all in the module's shared memory: the
+ * calling thread copies and packs the operands once, every thread runs the
+ * micro-kernels on its chunks of row blocks, the calling thread copies C
+ * out. False (nothing done) when the operands cannot be packed.
+ */
+function gemmSimdThreaded(g: GemmArgs): boolean {
+  const packed = packGemm(g);
+  if (!packed) return false;
+  const blocks = packed.mp / MR;
+  const job = { kind: 'gemmSimd', packed };
+  let split = false;
+  try {
+    split = runChunks(blocks, 1, job, (from, to) => gemmBlocks(packed, from, to));
+  } catch (e) {
+    if (!(e instanceof WorkerFailure)) throw e;
+  }
+  // Not split (no worker ready) or a worker failed: every block on this thread (a block's kernels overwrite it).
+  if (!split) gemmBlocks(packed, 0, blocks);
+  unpackC(packed, g);
+  return true;
+}
+
 /**
  * C = A B over the pool when the product is big enough and threads are on;
  * false (nothing done) otherwise, and the caller runs its one-thread path.
@@ -347,8 +440,9 @@ export function gemmRows(g: GemmArgs, simd: boolean, from: number, to: number): 
 export function gemmThreaded(g: GemmArgs, useSimd: boolean): boolean {
   const { m, n, k } = g;
   // Whether the calling thread would take the SIMD kernel (setSimdEnabled is per thread): the workers do as it does.
-  const simd = useSimd && simdAvailable();
-  if (m * n * k < THREAD_MIN_WORK || m < 2 * MR || cpuThreads() <= 1 || broken) return false;
+  const simd = useSimd && simdAvailable() && g.a instanceof Float32Array && g.b instanceof Float32Array && g.c instanceof Float32Array;
+  if (m * n * k < (simd ? THREAD_MIN_WORK_SIMD : THREAD_MIN_WORK) || m < 2 * MR || cpuThreads() <= 1 || broken) return false;
+  if (simd && simdCode() && poolFor(cpuThreads()) && gemmSimdThreaded(g)) return true;
   const aSpan = (m - 1) * g.ars + (k - 1) * g.acs + 1;
   const bSpan = (k - 1) * g.brs + (n - 1) * g.bcs + 1;
   const a = sharedSpan('gemm.a', g.a, g.aOff, aSpan);

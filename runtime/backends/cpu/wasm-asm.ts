@@ -1,7 +1,7 @@
 /**
  * A very small WebAssembly assembler: just what the SIMD matmul kernel in
  * simd-gemm.ts needs (i32 arithmetic, blocks and loops, f32x4 loads, stores,
- * shuffles, multiplies and adds, one exported memory). Building the module from code
+ * shuffles, multiplies and adds, one imported memory). Building the module from code
  * keeps the kernel readable and needs no toolchain or binary blob.
  */
 
@@ -161,8 +161,15 @@ function countGroups(types: number[]): number {
   return n;
 }
 
-/** A module with one exported memory (`memory`) and the given functions (no results). */
-export function assemble(fns: FnBuilder[], memoryPages: number): Uint8Array {
+/** The memory a module imports as `env.memory`: its size in 64 KiB pages; shared memories need a maximum. */
+export interface MemoryImport {
+  initial: number;
+  maximum?: number;
+  shared: boolean;
+}
+
+/** A module importing one memory (`env.memory`) and exporting the given functions (no results). */
+export function assemble(fns: FnBuilder[], memory: MemoryImport): Uint8Array {
   const types: number[] = [];
   const typeIndex: number[] = [];
   const seen = new Map<string, number>();
@@ -177,11 +184,14 @@ export function assemble(fns: FnBuilder[], memoryPages: number): Uint8Array {
     typeIndex.push(idx);
   }
   const typeSec = section(1, [...uleb(seen.size), ...types]);
+  if (memory.shared && memory.maximum === undefined) throw new RangeError('assemble: a shared memory needs a maximum');
+  // limits: 0 (initial), 1 (initial, maximum), 3 (shared, initial, maximum)
+  const limits = memory.maximum === undefined ? [0, ...uleb(memory.initial)] : [memory.shared ? 3 : 1, ...uleb(memory.initial), ...uleb(memory.maximum)];
+  const importSec = section(2, [1, ...name('env'), ...name('memory'), 0x02, ...limits]);
   const funcSec = section(3, [...uleb(fns.length), ...typeIndex.flatMap((i) => uleb(i))]);
-  const memSec = section(5, [1, 0, ...uleb(memoryPages)]);
-  const exports: number[] = [...name('memory'), 0x02, 0];
+  const exports: number[] = [];
   fns.forEach((f, i) => exports.push(...name(f.exportName), 0x00, ...uleb(i)));
-  const exportSec = section(7, [...uleb(fns.length + 1), ...exports]);
+  const exportSec = section(7, [...uleb(fns.length), ...exports]);
   const codeSec = section(10, [...uleb(fns.length), ...fns.flatMap((f) => f.encode())]);
-  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...typeSec, ...funcSec, ...memSec, ...exportSec, ...codeSec]);
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...typeSec, ...importSec, ...funcSec, ...exportSec, ...codeSec]);
 }
