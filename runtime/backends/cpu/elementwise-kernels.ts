@@ -302,7 +302,7 @@ function unaryGradLeakyReluF64(g: Arr, v: Arr, out: Arr, p: number): void {
   }
 }
 
-// ---- binary: One output row: out[o + i] = a[ao + i sa] op b[bo + i sb] for i < n (a stride of 0 repeats one number: broadcasting). ----
+// ---- binary: one output row: out[o + i] = a[ao + i sa] op b[bo + i sb] for i < n (a stride of 0 repeats one number: broadcasting). ----
 
 /** add: a + b (float32 results). */
 function binaryAddF32(a: Arr, ao: number, sa: number, b: Arr, bo: number, sb: number, out: Arr, o: number, n: number): void {

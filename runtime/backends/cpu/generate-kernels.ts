@@ -64,7 +64,7 @@ const families: readonly Family[] = [
       '\n',
     ),
     args: ['x', 'y'],
-    doc: 'One output row: out[o + i] = a[ao + i sa] op b[bo + i sb] for i < n (a stride of 0 repeats one number: broadcasting).',
+    doc: 'one output row: out[o + i] = a[ao + i sa] op b[bo + i sb] for i < n (a stride of 0 repeats one number: broadcasting).',
   },
 ];
 
