@@ -23,5 +23,5 @@ export { useBackend, WebGpuBackend, WebGpuError, WebGpuUnavailableError, webgpuB
 export type { WebGpuOptions } from './backends/index.ts';
 export * from './optim/index.ts';
 export { checkGrad } from './checkgrad.ts';
-export { beginScope, dispose, endScope, handOut, handOutGrad, isReleased, keep, release, releaseTransient, retain, transientOf, trackLifetimes, ReleasedTensorError } from './lifetimes.ts';
+export { beginScope, dispose, endScope, handOut, handOutGrad, isReleased, keep, release, releaseTransient, retain, scoped, outsideScopes, transientOf, trackLifetimes, ReleasedTensorError } from './lifetimes.ts';
 export type { CheckGradOptions, CheckGradReport, ParameterError } from './checkgrad.ts';

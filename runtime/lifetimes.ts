@@ -13,7 +13,8 @@
  *   made inside the scope (by generated code or inside a runtime helper),
  *   that is not reachable from the result and not yet released, is
  *   released. What the result holds moves to the enclosing scope, or, at
- *   the outermost scope, to the user.
+ *   the outermost scope, to the user. `scoped(body)` opens one for user
+ *   code (a step that makes a batch by hand).
  * - what a gradient call hands out (`grad_f`, `valueAndGrad_f`: the loss
  *   and the gradients it made) is transient, owned by that function
  *   (`handOut`): an optimizer's `step(params, grads)` releases the
@@ -215,19 +216,45 @@ export function isReleased(t: Tensor): boolean {
 }
 
 /**
+ * Runs `make` as if no scope were open: the tensors it creates belong to
+ * nobody's scope (the caller owns them), e.g. an optimizer's state created
+ * on its first step inside a user's `scoped` step.
+ */
+export function outsideScopes<T>(make: () => T): T {
+  const open = scopes.splice(0);
+  try {
+    return make();
+  } finally {
+    scopes.push(...open);
+  }
+}
+
+/**
  * A tensor `make` creates outside every scope whose storage is never
  * released (release, dispose and scopes skip it): a constant the runtime
  * caches, such as the `ones([])` seed of `grad_f` on a device backend.
  */
 export function constantTensor(make: () => Tensor): Tensor {
-  const open = scopes.splice(0);
+  const t = outsideScopes(make);
+  const key = storageKey(t);
+  if (key !== null) pinned.add(key);
+  return t;
+}
+
+/**
+ * Runs `body` in a scope and releases, when it returns, every tensor made
+ * during it (by hand, by ops, by gradient calls) that its result does not
+ * hold: the `tf.tidy` of wengert, for code outside generated derivatives
+ * (a batch made each step, an evaluation). What the result holds is the
+ * caller's. `body` must be synchronous (a scope spans no await). On the
+ * CPU, until a device tensor exists, it only runs `body`.
+ */
+export function scoped<T>(body: () => T): T {
+  const mark = beginScope();
   try {
-    const t = make();
-    const key = storageKey(t);
-    if (key !== null) pinned.add(key);
-    return t;
+    return keep(mark, body());
   } finally {
-    scopes.push(...open);
+    endScope(mark);
   }
 }
 

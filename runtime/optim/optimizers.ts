@@ -11,7 +11,7 @@
  */
 import type { Tensor } from '../tensor.ts';
 import { ShapeError } from '../shape.ts';
-import { assertLive, releaseTransient } from '../lifetimes.ts';
+import { assertLive, outsideScopes, releaseTransient } from '../lifetimes.ts';
 import { leaves, type Leaf } from './params.ts';
 
 export interface Optimizer {
@@ -61,7 +61,8 @@ function stateFor(state: Tensor[], i: number, like: Tensor, count: number): Tens
   }
   let s = state[i];
   if (s === undefined) {
-    s = like.backend.fill(like.shape, 0, like.dtype === 'float64' ? 'float64' : 'float32');
+    // The optimizer's, even when its first step runs inside a scope (`scoped`).
+    s = outsideScopes(() => like.backend.fill(like.shape, 0, like.dtype === 'float64' ? 'float64' : 'float32'));
     state[i] = s;
   }
   return s;

@@ -6,13 +6,14 @@
  * `handOut` go back to the pool: the optimizer releases the gradients, the
  * next call the loss), for SGD and for Adam with weight decay; no buffer is
  * created in steady state; a released gradient read afterwards rejects with
- * the error that says how it was released; retained results survive.
+ * the error that says how it was released; retained results survive; a
+ * step in `scoped` that makes its batch by hand keeps memory flat too.
  * test/webgpu-compiler/ownership.test.ts checks the same rule on the CPU.
  * Skips with a printed reason when the machine has no WebGPU adapter,
  * unless WENGERT_REQUIRE_WEBGPU=1.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Adam, ReleasedTensorError, Rng, SGD, dispose, isReleased, retain, type Optimizer, type Tensor } from 'wengert';
+import { Adam, ReleasedTensorError, Rng, SGD, dispose, isReleased, retain, scoped, type Optimizer, type Tensor } from 'wengert';
 import { buildFixture, type Built } from '../helpers/generate.ts';
 import { gpuOrSkip } from '../webgpu/helpers.ts';
 import { logregSource, type LogregParams } from './helpers/logreg.ts';
@@ -69,6 +70,25 @@ describe.skipIf(!gpu)('ownership of gradient results on WebGPU', () => {
       expect(last).toBeLessThan(first);
     }, 300_000);
   }
+
+  it('a step in scoped() that makes its batch by hand each step: GPU memory after step 1,000 equals that after step 10', async () => {
+    const { p, x, y } = inputs(32, 20);
+    const host = await x.data();
+    const opt = new Adam({ lr: 0.05 });
+    const inUse: Record<number, number> = {};
+    for (let step = 1; step <= 1000; step++) {
+      scoped(() => {
+        const batch = gpu!.fromValues(host.slice(), [32, 20]);
+        const [, grads] = vg(p, batch, y);
+        opt.step(p, grads);
+      });
+      if (step === 10 || step === 1000) {
+        await p.w.data();
+        inUse[step] = gpu!.memory().inUseBytes;
+      }
+    }
+    expect(inUse[1000]).toBe(inUse[10]);
+  }, 300_000);
 
   it('a gradient released by the optimizer rejects when read, saying how; retained results survive the step and the next call', async () => {
     const { p, x, y } = inputs(8, 4);

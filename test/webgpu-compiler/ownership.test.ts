@@ -13,7 +13,7 @@
  * checks the same on WebGPU in bytes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Adam, Momentum, ReleasedTensorError, Rng, SGD, cpu, dispose, exp, fromTypedArray, isReleased, reshape, retain, transientOf, type Tensor } from 'wengert';
+import { Adam, Momentum, ReleasedTensorError, Rng, SGD, cpu, dispose, exp, scoped, fromTypedArray, isReleased, reshape, retain, transientOf, type Tensor } from 'wengert';
 import { buildFixture, type Built } from '../helpers/generate.ts';
 import { makeChecker, tensorsIn, type Checker } from './helpers/release-checker.ts';
 import { logregSource, type LogregParams } from './helpers/logreg.ts';
@@ -161,6 +161,35 @@ describe('ownership of what a gradient call returns (CPU)', () => {
       expect(alive[1000]).toBe(alive[10]);
       expect(checker.doubleReleases).toBe(0);
       expect(last).toBeLessThan(start);
+    } finally {
+      checker.uninstall();
+    }
+  });
+
+  it('scoped releases what a step makes by hand (a batch each step), not the optimizer state made on its first step', () => {
+    checker.install();
+    try {
+      const { p, x, y } = problem(32, 20);
+      const host = x.dataSync().slice();
+      const params = new Set([...tensorsIn(p), x, y].map((t) => t.storage));
+      checker.reset();
+      const opt = new Adam({ lr: 0.05 });
+      const alive: Record<number, number> = {};
+      const losses: number[] = [];
+      for (let step = 1; step <= 200; step++) {
+        const loss = scoped(() => {
+          const batch = fromTypedArray(host.slice(), [32, 20]);
+          const [l, grads] = vg(p, batch, y);
+          opt.step(p, grads);
+          return l;
+        });
+        losses.push(loss.dataSync()[0]!);
+        if (step === 10 || step === 200) alive[step] = checker.made.filter((t) => !checker.isPoisoned(t) && !params.has(t.storage)).length;
+      }
+      // Alive: Adam's two moments per parameter, and the losses the loop was handed (the user's: the scope returned them).
+      expect(alive[200]! - 200).toBe(alive[10]! - 10);
+      expect(alive[10]).toBe(4 + 10);
+      expect(losses[199]).toBeLessThan(losses[0]!);
     } finally {
       checker.uninstall();
     }
