@@ -186,6 +186,9 @@ describe.skipIf(!gpu)('webgpu matmul against the CPU', () => {
       [3, 257, 5],
       [130, 70, 65],
       [64, 16, 64],
+      // Multiples of 4 (vec4 block loads, kernels/matmul.ts matmulLayout) with partial tiles, and a K % 4 tail.
+      [36, 20, 44],
+      [8, 6, 12],
     ] as const) {
       for (const ta of [false, true]) {
         for (const tb of [false, true]) {
@@ -206,6 +209,12 @@ describe.skipIf(!gpu)('webgpu matmul against the CPU', () => {
     const c = f32([3, 6, 3], 3);
     const [gc] = onGpu([c]) as [Tensor];
     await expectClose(W.matmul(ga, gc, true, true), W.matmul(a, c, true, true), 'matmul [2,1,3,4]^T [3,6,3]^T');
+    // Batch offsets that keep the vec4 loads aligned.
+    const d = f32([3, 8, 12], 4);
+    const e = f32([3, 12, 16], 5);
+    const [gd, ge] = onGpu([d, e]) as [Tensor, Tensor];
+    await expectClose(W.matmul(gd, ge), W.matmul(d, e), 'matmul [3,8,12] [3,12,16]');
+    await expectClose(W.matmul(gd, gd, true, false), W.matmul(d, d, true, false), 'matmul [3,8,12]^T [3,8,12]');
   });
 });
 

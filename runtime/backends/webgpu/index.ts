@@ -26,7 +26,7 @@ import { Runner, groups1d, type Binding } from './runner.ts';
 import { Params, wgslType } from './wgsl.ts';
 import { elementwiseSource, ewParams, mergeDims, operandWords, writeOperandBlock, type EwOperand } from './kernels/elementwise.ts';
 import { SHORT_ROW, argmaxShortSource, argmaxSource, reduceLayout, reduceShortSource, reduceSource } from './kernels/reduce.ts';
-import { MATMUL_MAX_BATCH_RANK, MATMUL_TILE, MATMUL_WORDS, matmulSource } from './kernels/matmul.ts';
+import { MATMUL_MAX_BATCH_RANK, MATMUL_TILE, MATMUL_WORDS, matmulLayout, matmulSource } from './kernels/matmul.ts';
 import { copyParams, copySource } from './kernels/layout.ts';
 import {
   crossEntropyGradShortSource,
@@ -438,9 +438,13 @@ export class WebGpuBackend implements Backend {
       // Batch dimensions: drop size-1 ones and merge contiguous neighbours.
       const merged = mergeDims(batchShape, [broadcastStrides(a.shape.slice(0, ra - 2), batchShape), broadcastStrides(b.shape.slice(0, rb - 2), batchShape)]);
       if (merged.shape.length > MATMUL_MAX_BATCH_RANK) throw new WebGpuError(`webgpu: matmul supports at most ${MATMUL_MAX_BATCH_RANK} batch dimensions, got ${fmt(batchShape)}`);
+      const [ars, acs, brs, bcs] = [transposeA ? 1 : aCols, transposeA ? aCols : 1, transposeB ? 1 : bCols, transposeB ? bCols : 1];
+      const [aMat, bMat] = [a.shape[ra - 2]! * aCols, b.shape[rb - 2]! * bCols];
+      const layout = matmulLayout(m, n, k, ars, acs, brs, bcs, aMat, bMat);
+      const lkey = `${layout.a},${layout.b}`;
       const words = new Params()
-        .u(m, n, k, transposeA ? 1 : aCols, transposeA ? aCols : 1, transposeB ? 1 : bCols, transposeB ? bCols : 1)
-        .u(a.shape[ra - 2]! * aCols, b.shape[rb - 2]! * bCols, merged.shape.length)
+        .u(m, n, k, ars, acs, brs, bcs)
+        .u(aMat, bMat, merged.shape.length)
         .list(merged.shape, MATMUL_MAX_BATCH_RANK)
         .list(merged.strides[0]!, MATMUL_MAX_BATCH_RANK)
         .list(merged.strides[1]!, MATMUL_MAX_BATCH_RANK)
@@ -454,10 +458,10 @@ export class WebGpuBackend implements Backend {
         params = new Uint32Array(Math.ceil((MATMUL_WORDS + operandWords(operands.length)) / 4) * 4);
         params.set(words.subarray(0, MATMUL_WORDS));
         writeOperandBlock(params, MATMUL_WORDS, ops.shape, ops.strides, ops.scalars);
-        const key = `matmul|${kernel.name}:${kernel.wgsl}|${ops.kinds.map((o) => o.mode + o.type).join(',')}`;
-        pipeline = this.gpu.pipeline(key, () => matmulSource({ operands: ops.kinds, wgsl: kernel.wgsl }));
+        const key = `matmul|${lkey}|${kernel.name}:${kernel.wgsl}|${ops.kinds.map((o) => o.mode + o.type).join(',')}`;
+        pipeline = this.gpu.pipeline(key, () => matmulSource({ operands: ops.kinds, wgsl: kernel.wgsl }, layout));
       } else {
-        pipeline = this.gpu.pipeline('matmul', () => matmulSource());
+        pipeline = this.gpu.pipeline(`matmul|${lkey}`, () => matmulSource(null, layout));
       }
       this.gpu.dispatch(pipeline, bindings, params, [Math.ceil(n / MATMUL_TILE), Math.ceil(m / MATMUL_TILE), batch]);
     }
