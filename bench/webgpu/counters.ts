@@ -2,7 +2,7 @@
  * Counting what a step asks of the device, for any WebGPU library: the
  * methods of the prototypes of real WebGPU objects (a compute pass's
  * `dispatchWorkgroups`, the queue's `writeBuffer` and `submit`, the
- * device's `createBuffer`, a buffer's `mapAsync`) are wrapped once to
+ * device's `createBuffer` and `createBindGroup`, a buffer's `mapAsync`) are wrapped once to
  * count their calls and the bytes written. The counts depend on what the
  * library does, not on the device.
  */
@@ -13,10 +13,11 @@ export interface DeviceCounts {
   uploadBytes: number;
   submits: number;
   buffersCreated: number;
+  bindGroups: number;
   readbacks: number;
 }
 
-const counts: DeviceCounts = { dispatches: 0, writeBuffers: 0, uploadBytes: 0, submits: 0, buffersCreated: 0, readbacks: 0 };
+const counts: DeviceCounts = { dispatches: 0, writeBuffers: 0, uploadBytes: 0, submits: 0, buffersCreated: 0, bindGroups: 0, readbacks: 0 };
 let installed = false;
 
 function wrap(proto: object, name: string, count: (args: unknown[]) => void): void {
@@ -48,6 +49,7 @@ export function installCounters(device: GPUDevice): void {
   });
   wrap(Object.getPrototypeOf(device.queue), 'submit', () => counts.submits++);
   wrap(Object.getPrototypeOf(device), 'createBuffer', () => counts.buffersCreated++);
+  wrap(Object.getPrototypeOf(device), 'createBindGroup', () => counts.bindGroups++);
   wrap(Object.getPrototypeOf(buffer), 'mapAsync', () => counts.readbacks++);
   buffer.destroy();
 }

@@ -5,7 +5,7 @@
  * under jit). Per implementation: ms per step (steps queued back to back,
  * then one wait) and, counted by wrapping the WebGPU objects' methods
  * (counters.ts), per step in steady state: compute dispatches, writeBuffer
- * calls and bytes, readbacks (mapAsync) and buffers created.
+ * calls and bytes, readbacks (mapAsync), buffers and bind groups created.
  *
  * On SwiftShader (a CPU emulation of a GPU, what CI has) the times say
  * nothing about GPU speed; only the ratios of one run, and the counts,
@@ -116,6 +116,7 @@ export const webgpuBench: BenchModule = {
         uploadBytesPerStep: counts.uploadBytes,
         readbacksPerStep: counts.readbacks,
         buffersCreatedPerStep: counts.buffersCreated,
+        bindGroupsPerStep: counts.bindGroups,
         submitsPerStep: counts.submits,
       };
       ctx.record(record);
@@ -125,7 +126,7 @@ export const webgpuBench: BenchModule = {
     for (const r of rows) {
       const c = r.counts;
       const ratio = r === ours ? 'reference' : `${formatRatio(r.nsPerCall / ours.nsPerCall)} the time of ${ours.impl}`;
-      r.note = `${ratio}; per step: ${c.dispatches} dispatches, ${c.writeBuffers} writeBuffer (${c.uploadBytes} B), ${c.readbacks} readbacks, ${c.buffersCreated} buffers created, ${c.submits} submits`;
+      r.note = `${ratio}; per step: ${c.dispatches} dispatches, ${c.writeBuffers} writeBuffer (${c.uploadBytes} B), ${c.readbacks} readbacks, ${c.buffersCreated} buffers created, ${c.bindGroups} bind groups created, ${c.submits} submits`;
     }
     printTable('ms per SGD step on WebGPU (SwiftShader: compare ratios only)', rows);
   },

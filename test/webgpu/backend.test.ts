@@ -91,6 +91,29 @@ describe.skipIf(!gpu)('the webgpu backend', () => {
     expect(after.inUseBytes).toBe(before.inUseBytes);
   });
 
+  it('a repeated step creates no bind groups after its first two (they are cached by their buffers) and computes the same values', async () => {
+    const x = gpu!.fromValues(Float32Array.from({ length: 12 }, (_, i) => i - 5), [3, 4]);
+    const w = gpu!.fromValues(Float32Array.from({ length: 8 }, (_, i) => 0.5 * i), [4, 2]);
+    const step = async (): Promise<number[]> => {
+      const m = W.matmul(x, w);
+      const h = W.tanh(m);
+      const s = W.sum(h, 0);
+      const v = Array.from(await s.data());
+      gpu!.release(m);
+      gpu!.release(h);
+      gpu!.release(s);
+      return v;
+    };
+    const first = await step();
+    // The pool hands a size's buffers back last in, first out: two released in one step swap places in the next.
+    expect(await step()).toEqual(first);
+    const before = gpu!.gpu.counters.bindGroups;
+    const dispatches = gpu!.gpu.counters.dispatches;
+    for (let i = 0; i < 5; i++) expect(await step()).toEqual(first);
+    expect(gpu!.gpu.counters.dispatches - dispatches).toBe(15);
+    expect(gpu!.gpu.counters.bindGroups - before).toBe(0);
+  });
+
   it("steps whose scalars change (Adam's bias corrections, dropout seeds, a decaying learning rate) create no buffers after the first", async () => {
     const p = gpu!.fromValues(new Float32Array(300).fill(1), [300]);
     const m = gpu!.fromValues(new Float32Array(300), [300]);

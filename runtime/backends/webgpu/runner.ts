@@ -10,6 +10,9 @@
  * - Kernel parameters (shapes, strides, scalars) go in small uniform
  *   buffers cached by content: a step that repeats the previous step's
  *   shapes uploads nothing but its data.
+ * - Bind groups are cached by (pipeline, buffers, bound sizes, uniform):
+ *   in steady state a step's buffers come back from the pools in the same
+ *   order, so a repeated step creates none.
  * - Dispatches are recorded into one open compute pass and submitted when
  *   something must be ordered after them (an upload, a copy, a read) or
  *   after `MAX_PENDING` dispatches. Uploads (`queue.writeBuffer`) happen on
@@ -23,6 +26,7 @@ import { MAP_READ, USAGE, WebGpuError } from './device.ts';
 
 const MAX_PENDING = 64;
 const UNIFORM_CACHE_SIZE = 4096;
+const BIND_GROUP_CACHE_SIZE = 4096;
 export const WORKGROUP = 256;
 const MAX_GROUPS = 65535;
 
@@ -85,6 +89,8 @@ export interface GpuCounters {
   uploadBytes: number;
   readbacks: number;
   pipelines: number;
+  /** Bind groups created (a repeated step in steady state creates none). */
+  bindGroups: number;
   /** Every GPU buffer created: tensor storage, staging, parameters. */
   buffersCreated: number;
 }
@@ -104,7 +110,7 @@ export class Runner {
   private scopes: Promise<void>[] = [];
   /** The op being run, for error messages (a thunk: the text is built only when an error needs it). */
   private opDesc: string | (() => string) = 'webgpu';
-  readonly counters: GpuCounters = { dispatches: 0, submits: 0, uploads: 0, uploadBytes: 0, readbacks: 0, pipelines: 0, buffersCreated: 0 };
+  readonly counters: GpuCounters = { dispatches: 0, submits: 0, uploads: 0, uploadBytes: 0, readbacks: 0, pipelines: 0, bindGroups: 0, buffersCreated: 0 };
   readonly maxBinding: number;
   /** Called before each op (outside any other op) and before a sync: work a backend deferred is recorded here. */
   beforeOp: (() => void) | null = null;
@@ -272,6 +278,8 @@ export class Runner {
       else {
         this.flush();
         old.destroy();
+        // Cached bind groups may hold it.
+        this.bindGroups.clear();
       }
     }
     if (!buffer) {
@@ -320,16 +328,42 @@ export class Runner {
     for (const g of groups) {
       if (g > MAX_GROUPS) throw new WebGpuError(`webgpu: ${this.op} needs ${g} workgroups in one dimension (at most ${MAX_GROUPS})`);
     }
-    const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({ binding: i, resource: { buffer: b.buffer, offset: 0, size: b.size } }));
     // The uniform is created (and maybe uploaded) before the pass is opened: an upload submits open work.
-    if (params) entries.push({ binding: bindings.length, resource: { buffer: slot ? this.slotUniform(slot, params) : this.uniform(params) } });
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const uniform = params ? (slot ? this.slotUniform(slot, params) : this.uniform(params)) : null;
+    const bindGroup = this.bindGroup(pipeline, bindings, uniform);
     const pass = this.computePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
     this.counters.dispatches++;
     if (++this.pending >= MAX_PENDING) this.flush();
+  }
+
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly ids = new WeakMap<object, number>();
+  private nextId = 0;
+
+  private idOf(o: object): number {
+    let id = this.ids.get(o);
+    if (id === undefined) this.ids.set(o, (id = this.nextId++));
+    return id;
+  }
+
+  /** The bind group of `bindings` (at 0..n-1) and `uniform` (at n) for `pipeline`, from the cache when it was made before. */
+  private bindGroup(pipeline: GPUComputePipeline, bindings: readonly Binding[], uniform: GPUBuffer | null): GPUBindGroup {
+    let key = String(this.idOf(pipeline));
+    for (const b of bindings) key += `,${this.idOf(b.buffer)}:${b.size}`;
+    if (uniform) key += `,u${this.idOf(uniform)}`;
+    const hit = this.bindGroups.get(key);
+    if (hit) return hit;
+    const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({ binding: i, resource: { buffer: b.buffer, offset: 0, size: b.size } }));
+    if (uniform) entries.push({ binding: bindings.length, resource: { buffer: uniform } });
+    const group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    this.counters.bindGroups++;
+    // Oldest first out: a cache, not a record of every combination a long run binds.
+    if (this.bindGroups.size >= BIND_GROUP_CACHE_SIZE) this.bindGroups.delete(this.bindGroups.keys().next().value!);
+    this.bindGroups.set(key, group);
+    return group;
   }
 
   /** Zeroes the first `bytes` of `buffer`. */
