@@ -54,6 +54,8 @@ async function train(opt: Optimizer) {
       at[step] = { inUse: m.inUseBytes, created: m.buffersCreated };
     }
   }
+  // Not left to the garbage collector: collected during the next test's loop, they would lower its memory in use.
+  dispose({ p, x, y });
   return { at, first, last };
 }
 
