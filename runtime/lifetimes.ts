@@ -305,9 +305,11 @@ export function handOut<T>(fn: (...a: never[]) => unknown, result: T, args: read
   );
   const previous = lastHandedOut.get(fn);
   if (previous !== undefined) {
+    const inResult = new Set<object>();
+    collectStorages(result, inResult, 0);
     for (const t of previous) {
       const key = storageKey(t)!;
-      if (fresh.has(key) || !transientOwner.has(key) || inResult(result, key)) continue;
+      if (inResult.has(key) || !transientOwner.has(key)) continue;
       releaseStorage(t, `released when ${fn.name} was called again (what a gradient call returns is valid until the next call of the same function returns)`);
     }
   }
@@ -329,16 +331,11 @@ export function handOutGrad<G>(fn: (...a: never[]) => unknown, pair: readonly [u
   handOut(fn, pair, args);
   const [value, grad] = pair;
   const key = value instanceof Tensor ? storageKey(value) : null;
-  if (key !== null && transientOwner.has(key) && !inResult(grad, key)) releaseStorage(value as Tensor, `released by ${fn.name}, which returns only the gradient`);
+  if (key === null || !transientOwner.has(key)) return grad;
+  const inGrad = new Set<object>();
+  collectStorages(grad, inGrad, 0);
+  if (!inGrad.has(key)) releaseStorage(value as Tensor, `released by ${fn.name}, which returns only the gradient`);
   return grad;
-}
-
-function inResult(result: unknown, key: object): boolean {
-  let found = false;
-  forEachTensor(result, (t) => {
-    if (storageKey(t) === key) found = true;
-  }, 0);
-  return found;
 }
 
 /**
