@@ -532,7 +532,7 @@ export function inspectFunction(filePath: string, functionName: string): string 
     parts.push(`== Wengert list of ${a.name} ==`, printFunction(ir, activity));
   }
   const groups = fusedGroupsReport(lastFusedGroups(), a.name);
-  if (groups) parts.push('', `== fused groups of ${a.name} (one generated kernel each) ==`, groups);
+  if (groups) parts.push('', `== fused groups of ${a.name} (one generated kernel each, alone or inside a matmul or a reduction) ==`, groups);
   parts.push('', `== generated code of ${a.name}, as written to ${path.basename(file.outputPath)} ==`, sectionOf(file.text, a.name));
   return parts.join('\n');
 }

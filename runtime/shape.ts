@@ -79,6 +79,19 @@ export function reducedShape(shape: Shape, axes: readonly number[], keepdims: bo
   return out;
 }
 
+/** `shape` viewed as [outer, r, inner] with its dimensions first..last (contiguous, the reduced ones) as r. */
+export function middleDims(shape: Shape, first: number, last: number): { outer: number; r: number; inner: number } {
+  let outer = 1;
+  let r = 1;
+  let inner = 1;
+  for (let d = 0; d < shape.length; d++) {
+    if (d < first) outer *= shape[d]!;
+    else if (d <= last) r *= shape[d]!;
+    else inner *= shape[d]!;
+  }
+  return { outer, r, inner };
+}
+
 export function checkShape(op: string, shape: Shape): void {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw new ShapeError(`${op}: invalid shape ${fmt(shape)}`);

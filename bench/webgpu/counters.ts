@@ -64,3 +64,28 @@ export function perStep(before: DeviceCounts, after: DeviceCounts, steps: number
   for (const k of Object.keys(before) as (keyof DeviceCounts)[]) out[k] = (after[k] - before[k]) / steps;
   return out;
 }
+
+const WARMUP_STEPS = 5;
+const COUNTED_STEPS = 10;
+
+/** A training step on the device and a wait for it (bench/webgpu/peers.ts GpuStep). */
+export interface CountedStep {
+  step(): void;
+  sync(): Promise<unknown>;
+}
+
+/** Counts per step in steady state: over COUNTED_STEPS steps after WARMUP_STEPS and their final wait, less what a wait alone costs. */
+export async function countPerStep(s: CountedStep): Promise<DeviceCounts> {
+  for (let i = 0; i < WARMUP_STEPS; i++) s.step();
+  await s.sync();
+  const waitBefore = snapshot();
+  await s.sync();
+  const wait = perStep(waitBefore, snapshot(), 1);
+  const before = snapshot();
+  for (let i = 0; i < COUNTED_STEPS; i++) s.step();
+  await s.sync();
+  const total = perStep(before, snapshot(), 1);
+  const out = {} as DeviceCounts;
+  for (const k of Object.keys(total) as (keyof DeviceCounts)[]) out[k] = (total[k] - wait[k]) / COUNTED_STEPS;
+  return out;
+}

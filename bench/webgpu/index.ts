@@ -16,33 +16,15 @@ import { useBackend, type WebGpuBackend } from 'wengert';
 import { assertClose, formatRatio, printTable, type BenchContext, type BenchModule, type BenchResult, type TableRow } from '../harness.ts';
 import { makeProblem } from '../mlp/problem.ts';
 import { findGpu, preferSwiftShader } from '../../runtime/backends/webgpu/device.ts';
-import { installCounters, perStep, snapshot, type DeviceCounts } from './counters.ts';
+import { countPerStep, installCounters, type DeviceCounts } from './counters.ts';
 import { exposeGpu, jaxWebgpuStep, tfjsWebgpuStep, type GpuStep } from './peers.ts';
 import { compileModel, wengertWebgpuStep } from './wengert.ts';
 
 const CASE = 'mlp-sgd-step-webgpu';
-const WARMUP_STEPS = 5;
-const COUNTED_STEPS = 10;
 
 interface Impl {
   impl: string;
   make: () => Promise<GpuStep>;
-}
-
-/** Counts over COUNTED_STEPS steps and their final wait, less what a wait alone costs. */
-async function count(s: GpuStep): Promise<DeviceCounts> {
-  for (let i = 0; i < WARMUP_STEPS; i++) s.step();
-  await s.sync();
-  const waitBefore = snapshot();
-  await s.sync();
-  const wait = perStep(waitBefore, snapshot(), 1);
-  const before = snapshot();
-  for (let i = 0; i < COUNTED_STEPS; i++) s.step();
-  await s.sync();
-  const total = perStep(before, snapshot(), 1);
-  const out = {} as DeviceCounts;
-  for (const k of Object.keys(total) as (keyof DeviceCounts)[]) out[k] = (total[k] - wait[k]) / COUNTED_STEPS;
-  return out;
 }
 
 /** ns per step: batches of steps, each ended by a wait for the device, until minSampleMs; the minimum of the samples. */
@@ -104,7 +86,7 @@ export const webgpuBench: BenchModule = {
       const first = await s.sync();
       reference ??= first;
       assertClose(`${impl}: first loss`, first, reference, 1e-4);
-      const counts = await count(s);
+      const counts = await countPerStep(s);
       const nsPerCall = await time(s, ctx);
       rows.push({ impl, nsPerCall, counts });
       const record: BenchResult & Record<string, unknown> = {

@@ -51,7 +51,7 @@ export function isNameSlot(n: ts.Identifier, p: ts.Node | undefined): boolean {
 
 /** Runtime ops whose result is always new storage, and which keep none of their arguments. */
 export const freshOps: ReadonlySet<string> = new Set([
-  'fused', 'matmulFused', 'matmulGradAFused', 'matmulGradBFused',
+  'fused', 'matmulFused', 'matmulGradAFused', 'matmulGradBFused', 'sumFused', 'meanFused', 'sumAllFused', 'meanAllFused', 'unbroadcastFused',
   'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'prelu', 'maxMask',
   'greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'notEqual',
   'neg', 'exp', 'log', 'sqrt', 'abs', 'sign', 'tanh', 'sigmoid', 'relu', 'leakyRelu', 'softplus',
@@ -66,8 +66,8 @@ export const freshOps: ReadonlySet<string> = new Set([
 /** Runtime calls that read (never return nor keep) their arguments and give numbers: every argument is a safe read. */
 const readingOps: ReadonlySet<string> = new Set([
   'softmaxCrossEntropy', 'softmaxCrossEntropyJvp', 'sigmoidCrossEntropy', 'mse', 'zerosLike',
-  // gives a shape with no storage (a matmul fused into its epilogue)
-  'productLike',
+  // give a shape with no storage (a matmul fused into its epilogue, a chain into a reduction)
+  'productLike', 'fusedLike',
 ]);
 
 /**

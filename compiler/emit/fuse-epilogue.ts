@@ -13,6 +13,7 @@
  */
 import { ts } from 'ts-morph';
 import { runtimeRef, runtimeRefOf } from './template.ts';
+import { prologueCalls, withInitializer } from './fuse-prologue.ts';
 
 const f = ts.factory;
 
@@ -29,12 +30,17 @@ export const fusedCallOperands: ReadonlyMap<string, number> = new Map([
   ['matmulFused', 3],
   ['matmulGradAFused', 4],
   ['matmulGradBFused', 4],
+  ...prologueCalls.map((name) => [name, 1] as const),
+  ['fusedLike', 1],
 ]);
 
-/** Calls whose argument `index` only gives a shape (and which accept a `productLike`). */
+/** Calls whose argument `index` only gives a shape (and which accept a `productLike` or `fusedLike`). */
 const shapeOnlyReaders: ReadonlyMap<string, number> = new Map([
   ['unbroadcast', 1],
   ['broadcastLike', 1],
+  ['reduceGrad', 1],
+  ['meanGrad', 1],
+  ['expandReduced', 1],
 ]);
 
 /** `const v = matmul(a, b, tA?, tB?)` (or `asTensor(...)` of it, or a gradient product) in a statement list. */
@@ -97,16 +103,12 @@ export function epilogueCall(p: Product, kernel: string, operands: readonly ts.E
   return f.createCallExpression(runtimeRef(fusedProductOps.get(p.op)!), undefined, args);
 }
 
-/**
- * What the product's declaration becomes: `const t6 = productLike(a, b, tA, tB)` when shape-only reads remain
- * (a `matmul`), else nothing.
- */
+/** The product as text, for inspect (`matmul(h, t5)`). */
+export function productText(p: Product): string {
+  return `${p.op}(${p.args.map((a) => (ts.isIdentifier(a) ? a.text : String(a.kind === ts.SyntaxKind.TrueKeyword))).join(', ')})`;
+}
+
+/** What the product's declaration becomes when shape-only reads of it remain: `const t6 = productLike(a, b, tA, tB)`. */
 export function productStandIn(p: Product): ts.Statement {
-  const decl = p.statement.declarationList.declarations[0]!;
-  const call = f.createCallExpression(runtimeRef('productLike'), undefined, [...p.args]);
-  return f.updateVariableStatement(
-    p.statement,
-    p.statement.modifiers,
-    f.updateVariableDeclarationList(p.statement.declarationList, [f.updateVariableDeclaration(decl, decl.name, decl.exclamationToken, decl.type, call)]),
-  );
+  return withInitializer(p.statement, f.createCallExpression(runtimeRef('productLike'), undefined, [...p.args]));
 }

@@ -25,7 +25,8 @@ import { docComment } from './printer.ts';
 import { runtimeRef, runtimeRefOf } from './template.ts';
 import { cpuHelperNames, fusableOps, kernelText, type FusableOp, type FusedNode, type KernelText } from './fuse-kernel.ts';
 import { insertLifetimes, isNameSlot } from '../analysis/lifetimes.ts';
-import { countShapeOnlyReads, epilogueCall, productOf, productReads, productStandIn, type Product } from './fuse-epilogue.ts';
+import { countShapeOnlyReads, epilogueCall, productOf, productReads, productStandIn, productText, type Product } from './fuse-epilogue.ts';
+import { chainStandIn, prologueCall, reductionOf, reductionStatementOf, reductionText, withInitializer, type ReductionStatement } from './fuse-prologue.ts';
 
 const f = ts.factory;
 
@@ -44,9 +45,9 @@ export function fusionEnabled(): boolean {
 
 /** One fused group, for `wengert inspect` and tests. */
 export interface FusedGroup {
-  /** An elementwise kernel of its own, or the epilogue of a matrix product. */
-  kind: 'elementwise' | 'matmul epilogue';
-  /** For an epilogue: the product it runs in (`matmul(h, t5)`), its value operand 0 of the kernel. */
+  /** An elementwise kernel of its own, the epilogue of a matrix product, or the prologue of a reduction. */
+  kind: 'elementwise' | 'matmul epilogue' | 'reduction prologue';
+  /** Where it runs: the product (`matmul(h, t5)`, operand 0 of the kernel) or the reduction (`meanAll(·)`). */
   host?: string;
   /** The generated function it is in (`valueAndVjp_loss`). */
   fn: string;
@@ -351,11 +352,11 @@ class GroupBuilder {
 }
 
 /** The kernel of a built group, declared in the context and recorded for inspect; returns its constant's name. */
-function recordGroup(b: GroupBuilder, tree: FusedNode, result: string, fnName: string, ctx: FusionContext, host?: Product): string {
+function recordGroup(b: GroupBuilder, tree: FusedNode, result: string, fnName: string, ctx: FusionContext, host?: { kind: FusedGroup['kind']; text: string }): string {
   const text = kernelText(tree, b.operands.length);
   const { name: kernel } = ctx.kernelFor(baseName(fnName), text, b.operands.length);
-  const group: FusedGroup = { kind: host ? 'matmul epilogue' : 'elementwise', fn: fnName, kernel, result, ops: b.ops, operands: b.operandNames(), text };
-  if (host) group.host = `${host.op}(${host.args.map((a) => (ts.isIdentifier(a) ? a.text : String(a.kind === ts.SyntaxKind.TrueKeyword))).join(', ')})`;
+  const group: FusedGroup = { kind: host?.kind ?? 'elementwise', fn: fnName, kernel, result, ops: b.ops, operands: b.operandNames(), text };
+  if (host) group.host = host.text;
   ctx.groups.push(group);
   return kernel;
 }
@@ -372,6 +373,14 @@ function fuseNested(node: ts.Node, fnName: string, ctx: FusionContext): ts.Node 
   const visit = (n: ts.Node): ts.Node => {
     if (ts.isFunctionLike(n) || ts.isClassLike(n) || ts.isBlock(n)) return n;
     if (ts.isCallExpression(n)) {
+      // A reduction of a nested chain (`unbroadcast(mul(g, b), a)`) takes it as its prologue.
+      const r = reductionOf(n);
+      const inner = r && callOf(r.input);
+      if (r && inner) {
+        const b = new GroupBuilder(() => undefined);
+        const tree = b.node(inner);
+        return prologueCall(r, recordGroup(b, tree, '(expression)', fnName, ctx, { kind: 'reduction prologue', text: reductionText(r) }), b.operands);
+      }
       const c = callOf(n);
       if (c && opCount(c) >= 2) {
         const b = new GroupBuilder(() => undefined);
@@ -389,11 +398,15 @@ function fuseList(list: ts.Statement[], counts: Reads, fnName: string, ctx: Fusi
   const reads = counts.all;
   const candidates = new Map<string, Candidate>();
   const products = new Map<string, Product>();
+  /** Reductions of a name, by that name. */
+  const reductions = new Map<string, ReductionStatement>();
   list.forEach((s, i) => {
     const c = candidateOf(s, i);
     if (c) candidates.set(c.name, c);
     const p = productOf(s, i);
     if (p) products.set(p.name, p);
+    const r = reductionStatementOf(s, i);
+    if (r) reductions.set((r.input as ts.Identifier).text, r);
   });
   // child -> the candidate it is inlined into
   const inlinedInto = new Map<string, Candidate>();
@@ -407,14 +420,15 @@ function fuseList(list: ts.Statement[], counts: Reads, fnName: string, ctx: Fusi
   }
   const removed = new Set<number>();
   const replaced = new Map<number, ts.Statement>();
-  /** A product may host the group that reads it when that is its one read besides shape-only ones. */
-  const hosts = (p: Product, root: Candidate): boolean => {
-    const shapeOnly = counts.shapeOnly.get(p.name) ?? 0;
-    if (p.index >= root.index || reads.get(p.name) !== 1 + shapeOnly || (shapeOnly > 0 && p.op !== 'matmul')) return false;
+  /** Is `name` read once besides shape-only reads, and are none of `reads` assigned strictly between statements `from` and `to`? */
+  const movable = (name: string, from: number, to: number, leaves: readonly string[]): boolean => {
+    if (from >= to || reads.get(name) !== 1 + (counts.shapeOnly.get(name) ?? 0)) return false;
     const assigned = new Set<string>();
-    for (let i = p.index + 1; i < root.index; i++) assignedNames(list[i]!, assigned);
-    return !productReads(p).some((n) => assigned.has(n));
+    for (let i = from + 1; i < to; i++) assignedNames(list[i]!, assigned);
+    return !leaves.some((n) => assigned.has(n));
   };
+  /** A product may host the group that reads it when that is its one read besides shape-only ones. */
+  const hosts = (p: Product, root: Candidate): boolean => movable(p.name, p.index, root.index, productReads(p));
   for (const root of candidates.values()) {
     if (inlinedInto.has(root.name)) continue;
     const build = (first?: string) => {
@@ -433,11 +447,23 @@ function fuseList(list: ts.Statement[], counts: Reads, fnName: string, ctx: Fusi
       .operandNames()
       .map((n) => products.get(n))
       .find((p): p is Product => p !== undefined && hosts(p, root));
+    const reduction = reductions.get(root.name);
+    if (!host && reduction && movable(root.name, root.index, reduction.index, group.b.operandNames())) {
+      // The reduction takes the group as its prologue; the group's statement goes (or stays as a stand-in for shape-only reads).
+      const kernel = recordGroup(group.b, group.tree, root.name, fnName, ctx, { kind: 'reduction prologue', text: reductionText(reduction) });
+      let call = prologueCall(reduction, kernel, group.b.operands);
+      if (reduction.asTensor) call = f.createCallExpression(runtimeRef('asTensor'), undefined, [call]);
+      replaced.set(reduction.index, withInitializer(reduction.statement, call));
+      if ((counts.shapeOnly.get(root.name) ?? 0) > 0) replaced.set(root.index, chainStandIn(root.statement, kernel, group.b.operands));
+      else removed.add(root.index);
+      for (const m of group.members) if (m !== root) removed.add(m.index);
+      continue;
+    }
     let call: ts.Expression | null;
     if (host) {
       products.delete(host.name);
       group = build(host.name);
-      const kernel = recordGroup(group.b, group.tree, root.name, fnName, ctx, host);
+      const kernel = recordGroup(group.b, group.tree, root.name, fnName, ctx, { kind: 'matmul epilogue', text: productText(host) });
       call = epilogueCall(host, kernel, group.b.operands.slice(1));
       if ((counts.shapeOnly.get(host.name) ?? 0) > 0) replaced.set(host.index, productStandIn(host));
       else removed.add(host.index);
@@ -447,15 +473,7 @@ function fuseList(list: ts.Statement[], counts: Reads, fnName: string, ctx: Fusi
     const members = group.members;
     if (!call) continue;
     if (root.asTensor) call = f.createCallExpression(runtimeRef('asTensor'), undefined, [call]);
-    const decl = root.statement.declarationList.declarations[0]!;
-    replaced.set(
-      root.index,
-      f.updateVariableStatement(
-        root.statement,
-        root.statement.modifiers,
-        f.updateVariableDeclarationList(root.statement.declarationList, [f.updateVariableDeclaration(decl, decl.name, decl.exclamationToken, decl.type, call)]),
-      ),
-    );
+    replaced.set(root.index, withInitializer(root.statement, call));
     for (const m of members) if (m !== root) removed.add(m.index);
   }
   const out: ts.Statement[] = [];
@@ -514,14 +532,18 @@ export function fuseAndRelease(statements: readonly ts.Statement[], names: Modul
   return insertLifetimes(fused, (n) => names.isModuleLevel(n));
 }
 
-/** The fused groups of user function `fn` (its jvp_ and valueAndVjp_), as text for `wengert inspect`; '' when none. */
+/** The fused groups of user function `fn` (its jvp_ and valueAndVjp_), with where each runs, as text for `wengert inspect`; '' when none. */
 export function fusedGroupsReport(groups: readonly FusedGroup[], fn: string): string {
   const mine = groups.filter((g) => baseName(g.fn) === fn);
   if (mine.length === 0) return '';
   return mine
     .map((g) => {
       const at = g.result === '(expression)' ? 'an expression' : g.result;
-      const head = `${g.kernel} in ${g.fn}: ${at} = ${g.text.formula} with v = [${g.operands.join(', ')}] (${g.ops.length} ops: ${g.ops.join(', ')})`;
+      const ops = `(${g.ops.length} op${g.ops.length === 1 ? '' : 's'}: ${g.ops.join(', ')})`;
+      // In a product's epilogue v0 is the product; in a reduction's prologue the formula is what is summed.
+      const where = g.kind === 'matmul epilogue' ? `, the epilogue of ${g.host} (v0)` : g.kind === 'reduction prologue' ? `, the prologue of ${g.host}` : '';
+      const operands = g.kind === 'matmul epilogue' ? ['the product', ...g.operands.slice(1)] : g.operands;
+      const head = `${g.kernel} in ${g.fn}${where}: ${at} = ${g.text.formula} with v = [${operands.join(', ')}] ${ops}`;
       return `${head}\n${g.text.wgsl.replace(/^/gm, '    ')}`;
     })
     .join('\n');

@@ -14,7 +14,7 @@ const CORE = [
 ];
 
 /** Fused kernels and inserted lifetimes (compiler/emit/fuse.ts, compiler/analysis/lifetimes.ts). */
-const FUSION = ['fused', 'matmulFused', 'matmulGradAFused', 'matmulGradBFused', 'productLike', 'FusedKernel', 'release', 'beginScope', 'keep', 'endScope', 'handOut', 'handOutGrad', 'seedFor', 'scalarSeed', 'tanhF32'];
+const FUSION = ['fused', 'matmulFused', 'matmulGradAFused', 'matmulGradBFused', 'productLike', 'sumFused', 'meanFused', 'sumAllFused', 'meanAllFused', 'unbroadcastFused', 'fusedLike', 'FusedKernel', 'release', 'beginScope', 'keep', 'endScope', 'handOut', 'handOutGrad', 'seedFor', 'scalarSeed', 'tanhF32'];
 
 /** Typed stacks for the local tapes of second-order code (compiler/emit/higher-order.ts). */
 const HIGHER_ORDER = ['F64Stack'];

@@ -63,6 +63,13 @@ export interface Backend {
 
   // ---- reductions ------------------------------------------------------
   reduce(op: ReduceOp, x: Tensor, axes: readonly number[], keepdims: boolean): Tensor;
+  /**
+   * A sum with a fused elementwise prologue (compiler fusion): `kernel`
+   * over `operands` broadcast to `shape` (of dtype `dtype`), summed over
+   * `axes` and divided by `count` (the reduced count for a mean, 1 for a
+   * sum), without storing the kernel's values.
+   */
+  sumFused(kernel: FusedKernel, operands: readonly Operand[], shape: Shape, dtype: DType, axes: readonly number[], keepdims: boolean, count: number): Tensor;
   /** int32 index of the largest element along `axis` (first one on ties); the axis is removed. */
   argmax(x: Tensor, axis: number): Tensor;
 

@@ -16,9 +16,11 @@ import { invertPermutation, matmul, transpose } from './linalg.ts';
 import { broadcastTo, reshape, slice } from './indexing.ts';
 
 /**
- * What a shape-only argument (the `like` of `unbroadcast`, `broadcastLike`)
- * reads: a tensor, or for a product the compiler fused into its epilogue,
- * `productLike(a, b)` (runtime/ops/matmul-fused.ts), which has no storage.
+ * What a shape-only argument (the `like` of `unbroadcast`, `broadcastLike`,
+ * the `x` of `reduceGrad`, `meanGrad`) reads: a tensor, or for a value the
+ * compiler fused away (a product into its epilogue, a chain into a
+ * reduction), `productLike(a, b)` or `fusedLike(kernel, operands)`, which
+ * have no storage.
  */
 export interface ShapeLike {
   readonly shape: Shape;
@@ -43,18 +45,27 @@ export function unbroadcast(g: Operand, like: Operand | ShapeLike): Operand {
   if (g.rank < rank && like.shape.slice(0, rank - g.rank).every((d) => d === 1)) {
     g = reshape(g, [...like.shape.slice(0, rank - g.rank).map(() => 1), ...g.shape]);
   }
-  const lead = g.rank - rank;
-  if (lead < 0) throw new ShapeError(`unbroadcast: cotangent of shape ${fmt(g.shape)} is smaller than operand shape ${fmt(like.shape)}`);
+  const s = sum(g, unbroadcastAxes(g.shape, like.shape), true);
+  return reshape(s, like.shape);
+}
+
+/**
+ * The axes of a cotangent of shape `g` that `unbroadcast` sums to reach
+ * `like` (of no higher rank): the leading axes `like` lacks and those where
+ * it has size 1.
+ */
+export function unbroadcastAxes(g: Shape, like: Shape): number[] {
+  const lead = g.length - like.length;
+  if (lead < 0) throw new ShapeError(`unbroadcast: cotangent of shape ${fmt(g)} is smaller than operand shape ${fmt(like)}`);
   const axes: number[] = [];
-  for (let d = 0; d < g.rank; d++) {
+  for (let d = 0; d < g.length; d++) {
     if (d < lead) axes.push(d);
-    else if (like.shape[d - lead] === 1 && g.shape[d] !== 1) axes.push(d);
-    else if (like.shape[d - lead] !== g.shape[d]) {
-      throw new ShapeError(`unbroadcast: cotangent of shape ${fmt(g.shape)} does not broadcast from operand shape ${fmt(like.shape)}`);
+    else if (like[d - lead] === 1 && g[d] !== 1) axes.push(d);
+    else if (like[d - lead] !== g[d]) {
+      throw new ShapeError(`unbroadcast: cotangent of shape ${fmt(g)} does not broadcast from operand shape ${fmt(like)}`);
     }
   }
-  const s = sum(g, axes, true);
-  return reshape(s, like.shape);
+  return axes;
 }
 
 /** A tangent `t` broadcast to the shape of `like` (the op's result). */
@@ -80,7 +91,7 @@ function floatOf(dtype: DType): DType {
 }
 
 /** `r` (a reduction of x over `axes`) reshaped so that it broadcasts against x. */
-export function expandReduced(r: Operand, x: Operand, axes: Axes | undefined, keepdims: boolean | undefined): Operand {
+export function expandReduced(r: Operand, x: Operand | ShapeLike, axes: Axes | undefined, keepdims: boolean | undefined): Operand {
   if (typeof r === 'number' || typeof x === 'number' || keepdims) return r;
   const ax = normalizeAxes('expandReduced', x.shape, axes);
   const shape: number[] = x.shape.map((d, i) => (ax.includes(i) ? 1 : d));
@@ -93,18 +104,18 @@ export function expandReduced(r: Operand, x: Operand, axes: Axes | undefined, ke
  * number `x` and a tensor for a tensor `x`.
  */
 export function reduceGrad(g: Operand, x: number, axes?: Axes, keepdims?: boolean): number;
-export function reduceGrad(g: Operand, x: Tensor, axes?: Axes, keepdims?: boolean): Tensor;
-export function reduceGrad(g: Operand, x: Operand, axes?: Axes, keepdims?: boolean): Operand;
-export function reduceGrad(g: Operand, x: Operand, axes?: Axes, keepdims?: boolean): Operand {
+export function reduceGrad(g: Operand, x: Tensor | ShapeLike, axes?: Axes, keepdims?: boolean): Tensor;
+export function reduceGrad(g: Operand, x: Operand | ShapeLike, axes?: Axes, keepdims?: boolean): Operand;
+export function reduceGrad(g: Operand, x: Operand | ShapeLike, axes?: Axes, keepdims?: boolean): Operand {
   if (typeof x === 'number') return typeof g === 'number' ? g : sum(g);
   return broadcastLike(expandReduced(g, x, axes, keepdims), x);
 }
 
 /** The cotangent of a mean over `axes`: reduceGrad divided by the count. */
 export function meanGrad(g: Operand, x: number, axes?: Axes, keepdims?: boolean): number;
-export function meanGrad(g: Operand, x: Tensor, axes?: Axes, keepdims?: boolean): Tensor;
-export function meanGrad(g: Operand, x: Operand, axes?: Axes, keepdims?: boolean): Operand;
-export function meanGrad(g: Operand, x: Operand, axes?: Axes, keepdims?: boolean): Operand {
+export function meanGrad(g: Operand, x: Tensor | ShapeLike, axes?: Axes, keepdims?: boolean): Tensor;
+export function meanGrad(g: Operand, x: Operand | ShapeLike, axes?: Axes, keepdims?: boolean): Operand;
+export function meanGrad(g: Operand, x: Operand | ShapeLike, axes?: Axes, keepdims?: boolean): Operand {
   if (typeof x === 'number') return typeof g === 'number' ? g : sum(g);
   const ax = normalizeAxes('meanGrad', x.shape, axes);
   let count = 1;

@@ -7,8 +7,9 @@
  */
 import type { FusedKernel } from '../backends/fused.ts';
 import { Tensor } from '../tensor.ts';
-import type { Shape } from '../tensor.ts';
+import type { DType, Shape } from '../tensor.ts';
 import { broadcastShapes } from '../shape.ts';
+import type { ShapeLike } from './adjoint.ts';
 import { backendOf, promote, type Operand } from './util.ts';
 
 export type { FusedKernel } from '../backends/fused.ts';
@@ -24,12 +25,33 @@ export type FusedResult<T extends readonly Operand[]> = T extends readonly numbe
 /** The values of the generated elementwise `kernel` over `operands`, broadcast together. */
 export function fused<const T extends readonly Operand[]>(kernel: FusedKernel, operands: T): FusedResult<T>;
 export function fused(kernel: FusedKernel, operands: readonly Operand[]): Operand {
+  const out = fusedOutput(kernel, operands);
+  if (out === null) return kernel.cpu(...(operands as readonly number[]));
+  return backendOf(kernel.name, ...operands).fused(kernel, operands, out.shape, out.dtype);
+}
+
+/**
+ * The shape, dtype and backend of `fused(kernel, operands)`, computing
+ * nothing: what the shape-only reads (`meanGrad(g, x)`) of a chain the
+ * compiler fused into a reduction still need.
+ */
+export function fusedLike<const T extends readonly Operand[]>(kernel: FusedKernel, operands: T): FusedLikeResult<T>;
+export function fusedLike(kernel: FusedKernel, operands: readonly Operand[]): ShapeLike | number {
+  const out = fusedOutput(kernel, operands);
+  // Over numbers the chain is a number, which is its own stand-in.
+  if (out === null) return kernel.cpu(...(operands as readonly number[]));
+  return { ...out, backend: backendOf(kernel.name, ...operands) };
+}
+
+/** number when every operand is a number, ShapeLike when one is surely a tensor, else either. */
+export type FusedLikeResult<T extends readonly Operand[]> = T extends readonly number[] ? number : HasTensor<T> extends true ? ShapeLike : ShapeLike | number;
+
+/** The shape and dtype of `kernel` over `operands` (checked: the arity, and that they broadcast), or null when every operand is a number. */
+export function fusedOutput(kernel: FusedKernel, operands: readonly Operand[]): { shape: Shape; dtype: DType } | null {
   if (operands.length !== kernel.arity) throw new RangeError(`${kernel.name}: takes ${kernel.arity} operands, got ${operands.length}`);
   let shape: Shape | null = null;
   for (const x of operands) {
     if (x instanceof Tensor) shape = shape === null ? x.shape : broadcastShapes(kernel.name, shape, x.shape);
   }
-  if (shape === null) return kernel.cpu(...(operands as readonly number[]));
-  const dtype = promote(operands, kernel.dtype !== 'same');
-  return backendOf(kernel.name, ...operands).fused(kernel, operands, shape, dtype);
+  return shape === null ? null : { shape, dtype: promote(operands, kernel.dtype !== 'same') };
 }

@@ -8,5 +8,6 @@ export * from './nn.ts';
 export * from './adjoint.ts';
 export * from './fused.ts';
 export * from './matmul-fused.ts';
+export * from './reduce-fused.ts';
 export * from './scalars.ts';
 export type { Operand } from './util.ts';

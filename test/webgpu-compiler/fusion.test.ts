@@ -10,8 +10,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, ShapeError, fromArray, fused, type FusedKernel, type Tensor } from 'wengert';
-import { buildFixture, type Built } from '../helpers/generate.ts';
-import { lastFusedGroups, setFusion, type FusedGroup } from '../../compiler/emit/fuse.ts';
+import type { FusedGroup } from '../../compiler/emit/fuse.ts';
+import { buildFusedPair, expectClose, type Mod } from './helpers/fused-pair.ts';
 import { gpuOrSkip } from '../webgpu/helpers.ts';
 
 const source = `
@@ -44,21 +44,12 @@ export function swish(x: Tensor, b: Tensor): Tensor {
 }
 `;
 
-type Fn = (...a: any[]) => any;
-type Mod = Built<Record<string, Fn>, Record<string, Fn>>;
 let on: Mod;
 let off: Mod;
 let groups: FusedGroup[];
 
 beforeAll(async () => {
-  on = await buildFixture('h2-webgpu/fusion-on', source);
-  groups = [...lastFusedGroups()];
-  const was = setFusion(false);
-  try {
-    off = await buildFixture('h2-webgpu/fusion-off', source);
-  } finally {
-    setFusion(was);
-  }
+  ({ on, off, groups } = await buildFusedPair('h2-webgpu/fusion', source));
 });
 
 interface Inputs {
@@ -101,16 +92,6 @@ async function values(x: unknown): Promise<number[]> {
   };
   await visit(x);
   return out;
-}
-
-function expectClose(a: readonly number[], b: readonly number[], rtol: number, what: string): void {
-  expect(a.length, what).toBe(b.length);
-  const scale = Math.max(1e-30, ...b.map(Math.abs));
-  for (let i = 0; i < a.length; i++) {
-    if (!(Math.abs(a[i]! - b[i]!) <= rtol * (Math.abs(b[i]!) + scale * 1e-2))) {
-      expect.fail(`${what}: entry ${i}: fused ${a[i]} vs unfused ${b[i]} (rtol ${rtol})`);
-    }
-  }
 }
 
 describe('fused groups', () => {

@@ -6,6 +6,7 @@
  */
 import type { Backend, BinaryOp, Operand, ReduceOp, UnaryGradOp, UnaryOp } from '../backend.ts';
 import { Tensor, dtypeOfArray, shapeSize, stridesOf, typedArrayFor } from '../../tensor.ts';
+import { middleDims, reducedShape } from '../../shape.ts';
 import type { DType, Shape, TypedArray } from '../../tensor.ts';
 import { Rng } from '../../rng.ts';
 import { cpuFused, type FusedKernel } from '../fused.ts';
@@ -169,17 +170,19 @@ class CpuBackend implements Backend {
     return this.make(cpuFused(kernel, operands, outShape, outDtype), outShape);
   }
 
+  sumFused(kernel: FusedKernel, operands: readonly Operand[], shape: Shape, dtype: DType, axes: readonly number[], keepdims: boolean, count: number): Tensor {
+    // On the CPU the kernel's values go through one array (the sum is what costs), and a mean divides as mean does.
+    const sum = this.reduce('sum', this.fused(kernel, operands, shape, dtype), axes, keepdims);
+    return count === 1 ? sum : this.binary('div', sum, count, sum.shape, sum.dtype);
+  }
+
   release(_t: Tensor): void {
     // Typed arrays are garbage collected.
   }
 
   reduce(op: ReduceOp, x: Tensor, axes: readonly number[], keepdims: boolean): Tensor {
     const shape = x.shape;
-    const outShape: number[] = [];
-    for (let d = 0; d < shape.length; d++) {
-      if (!axes.includes(d)) outShape.push(shape[d]!);
-      else if (keepdims) outShape.push(1);
-    }
+    const outShape = reducedShape(shape, axes, keepdims);
     const outDtype = op === 'sum' && x.dtype === 'int32' ? 'int32' : x.dtype;
     const out = typedArrayFor(outDtype, shapeSize(outShape));
     const contiguous = axes.length === 0 || axes[axes.length - 1]! - axes[0]! === axes.length - 1;
@@ -197,14 +200,7 @@ class CpuBackend implements Backend {
       first = kept.length;
       last = shape.length - 1;
     }
-    let outer = 1;
-    let r = 1;
-    let inner = 1;
-    for (let d = 0; d < srcShape.length; d++) {
-      if (d < first) outer *= srcShape[d]!;
-      else if (d <= last) r *= srcShape[d]!;
-      else inner *= srcShape[d]!;
-    }
+    const { outer, r, inner } = middleDims(srcShape, first, last);
     reduceKernel(op, src, out, outer, r, inner);
     return this.make(out, outShape);
   }

@@ -18,14 +18,14 @@ import type { FusedKernel } from '../fused.ts';
 import { Tensor, shapeSize, stridesOf, typedArrayFor } from '../../tensor.ts';
 import type { DType, Shape, TypedArray } from '../../tensor.ts';
 import { Rng, mix32 } from '../../rng.ts';
-import { fmt } from '../../shape.ts';
+import { fmt, middleDims, reducedShape } from '../../shape.ts';
 import { binaryOps, resultDtype, unaryGradOps, unaryOps, whereOp } from '../op-table.ts';
 import { broadcastStrides } from '../cpu/strided.ts';
 import { WebGpuError, acquireDevice } from './device.ts';
 import { Runner, groups1d, type Binding } from './runner.ts';
 import { Params, wgslType } from './wgsl.ts';
 import { elementwiseSource, ewParams, mergeDims, operandWords, writeOperandBlock, type EwOperand } from './kernels/elementwise.ts';
-import { SHORT_ROW, argmaxShortSource, argmaxSource, reduceLayout, reduceShortSource, reduceSource } from './kernels/reduce.ts';
+import { REDUCE_SHORT_WORDS, REDUCE_WORDS, SHORT_ROW, argmaxShortSource, argmaxSource, reduceLayout, reduceShortSource, reduceSource, type ReducePrologue } from './kernels/reduce.ts';
 import { MATMUL_MAX_BATCH_RANK, MATMUL_TILE, MATMUL_WORDS, matmulLayout, matmulSource } from './kernels/matmul.ts';
 import { copyParams, copySource } from './kernels/layout.ts';
 import {
@@ -66,6 +66,21 @@ export interface WebGpuOptions {
 
 const shapes = (...xs: readonly (Operand | Int32Array)[]): string =>
   xs.map((x) => (typeof x === 'number' ? String(x) : x instanceof Tensor ? fmt(x.shape) : `int32[${x.length}]`)).join(', ');
+
+/** The first pass of a sum with a fused prologue: the kernel and how its operands are read over the input's shape. */
+interface FusedInput {
+  kernel: FusedKernel;
+  layout: OperandLayout;
+}
+
+/** How a kernel's operands are read when broadcast to its output shape (their kinds, bindings, strides or scalar values). */
+interface OperandLayout {
+  kinds: EwOperand[];
+  bindings: Binding[];
+  scalars: number[];
+  shape: readonly number[];
+  strides: (number[] | null)[];
+}
 
 interface IndexEntry {
   copy: Int32Array;
@@ -216,10 +231,7 @@ export class WebGpuBackend implements Backend {
   }
 
   /** How each operand is read when broadcast to `outShape` (its kind, binding, strides or scalar value). */
-  private operandLayout(
-    operands: readonly Operand[],
-    outShape: Shape,
-  ): { kinds: EwOperand[]; bindings: Binding[]; scalars: number[]; shape: readonly number[]; strides: (number[] | null)[] } {
+  private operandLayout(operands: readonly Operand[], outShape: Shape): OperandLayout {
     const n = shapeSize(outShape);
     const kinds: EwOperand[] = [];
     const bindings: Binding[] = [];
@@ -287,9 +299,13 @@ export class WebGpuBackend implements Backend {
         if (operands.length !== kernel.arity) {
           throw new WebGpuError(`webgpu: fused kernel ${kernel.name} takes ${kernel.arity} operands, got ${operands.length}`);
         }
-        return this.ew(`f.${kernel.name}:${kernel.wgsl}`, (v) => `body(${v.join(', ')})`, operands, outShape, outDtype, 0, kernel.wgsl);
+        return this.fusedRaw(kernel, operands, outShape, outDtype);
       },
     );
+  }
+
+  private fusedRaw(kernel: FusedKernel, operands: readonly Operand[], outShape: Shape, outDtype: DType): Tensor {
+    return this.ew(`f.${kernel.name}:${kernel.wgsl}`, (v) => `body(${v.join(', ')})`, operands, outShape, outDtype, 0, kernel.wgsl);
   }
 
   broadcastTo(x: Tensor, shape: Shape): Tensor {
@@ -315,15 +331,35 @@ export class WebGpuBackend implements Backend {
     return this.gpu.run(
       () => `${op}(${shapes(x)}, axes [${axes.join(',')}])`,
       () => {
-        const outShape: number[] = [];
-        for (let d = 0; d < x.rank; d++) {
-          if (!axes.includes(d)) outShape.push(x.shape[d]!);
-          else if (keepdims) outShape.push(1);
-        }
+        const outShape = reducedShape(x.shape, axes, keepdims);
         const { src, outer, r, inner, temp } = this.reduceView(x, axes);
         const out = this.reduceRows(op, src, outer, r, inner, 1, outShape);
         if (temp) this.release(src);
         return out;
+      },
+    );
+  }
+
+  sumFused(kernel: FusedKernel, operands: readonly Operand[], shape: Shape, dtype: DType, axes: readonly number[], keepdims: boolean, count: number): Tensor {
+    return this.gpu.run(
+      () => `sum(${kernel.name}(${shapes(...operands)}), axes [${axes.join(',')}])`,
+      () => {
+        if (operands.length !== kernel.arity) {
+          throw new WebGpuError(`webgpu: fused kernel ${kernel.name} takes ${kernel.arity} operands, got ${operands.length}`);
+        }
+        const outShape = reducedShape(shape, axes, keepdims);
+        const contiguous = axes.length === 0 || axes[axes.length - 1]! - axes[0]! === axes.length - 1;
+        if (!contiguous || dtype !== 'float32') {
+          // The prologue reads along contiguous axes of a float32 input; otherwise the kernel's values are stored first.
+          const x = this.fusedRaw(kernel, operands, shape, dtype);
+          const { src, outer, r, inner, temp } = this.reduceView(x, axes);
+          const out = this.reduceRows('sum', src, outer, r, inner, 1 / count, outShape);
+          if (temp) this.release(src);
+          this.release(x);
+          return out;
+        }
+        const { outer, r, inner } = middleDims(shape, axes[0] ?? 0, axes.length === 0 ? -1 : axes[axes.length - 1]!);
+        return this.reduceRows('sum', { kernel, layout: this.operandLayout(operands, shape) }, outer, r, inner, 1 / count, outShape);
       },
     );
   }
@@ -340,25 +376,32 @@ export class WebGpuBackend implements Backend {
       first = kept.length;
       last = x.rank - 1;
     }
-    let outer = 1;
-    let r = 1;
-    let inner = 1;
-    for (let d = 0; d < src.rank; d++) {
-      if (d < first) outer *= src.shape[d]!;
-      else if (d <= last) r *= src.shape[d]!;
-      else inner *= src.shape[d]!;
-    }
-    return { src, outer, r, inner, temp: !contiguous };
+    return { src, ...middleDims(src.shape, first, last), temp: !contiguous };
   }
 
   /** Reduces the middle of `src` viewed as [outer, r, inner], in as many passes as it takes; sums are scaled by `scale`. */
-  private reduceRows(op: ReduceOp, src: Tensor, outer: number, r: number, inner: number, scale: number, outShape: Shape): Tensor {
-    const dtype: DType = src.dtype;
+  /**
+   * Reduces the middle of `src` viewed as [outer, r, inner], in as many
+   * passes as it takes; sums are scaled by `scale`. A fused `src` (a sum's
+   * prologue) is computed by the first pass as it reads.
+   */
+  private reduceRows(op: ReduceOp, src: Tensor | FusedInput, outer: number, r: number, inner: number, scale: number, outShape: Shape): Tensor {
+    const dtype: DType = src instanceof Tensor ? src.dtype : 'float32';
     const t = wgslType(dtype);
+    /** The pipeline, bindings and parameter words of a pass reading `x` (the prologue's operands for a fused src). */
+    const pass = (x: Tensor | FusedInput, key: string, source: (p: ReducePrologue | null) => string, words: Params, count: number) => {
+      if (x instanceof Tensor) return { pipeline: this.gpu.pipeline(key, () => source(null)), bindings: [this.bind(x)], params: words.build() };
+      const { kinds, bindings, scalars, shape, strides } = x.layout;
+      const params = new Uint32Array(Math.ceil((count + operandWords(kinds.length)) / 4) * 4);
+      params.set(words.build().subarray(0, count));
+      writeOperandBlock(params, count, shape, strides, scalars);
+      const pkey = `${key}|${x.kernel.name}:${x.kernel.wgsl}|${kinds.map((o) => o.mode + o.type).join(',')}`;
+      return { pipeline: this.gpu.pipeline(pkey, () => source({ operands: kinds, wgsl: x.kernel.wgsl })), bindings, params };
+    };
     if (r <= SHORT_ROW) {
       const out = this.alloc(outShape, dtype, op);
-      const pipeline = this.gpu.pipeline(`reduce-short|${op}|${t}`, () => reduceShortSource(op, t));
-      this.gpu.dispatch(pipeline, [this.bind(out), this.bind(src)], new Params().u(outer, r, inner).f(scale).build(), groups1d(outer * inner));
+      const p = pass(src, `reduce-short|${op}|${t}`, (pro) => reduceShortSource(op, t, pro), new Params().u(outer, r, inner).f(scale), REDUCE_SHORT_WORDS);
+      if (outer * inner > 0) this.gpu.dispatch(p.pipeline, [this.bind(out), ...p.bindings], p.params, groups1d(outer * inner));
       return out;
     }
     let input = src;
@@ -368,10 +411,10 @@ export class WebGpuBackend implements Backend {
       const colBlocks = Math.ceil(inner / layout.wx);
       const last = chunks === 1;
       const out = this.alloc(last ? outShape : [outer, chunks, inner], dtype, op);
-      const pipeline = this.gpu.pipeline(`reduce|${op}|${t}|${layout.wx}`, () => reduceSource(op, t, layout));
-      const params = new Params().u(outer, r, inner, layout.chunkLen, chunks, colBlocks).f(last ? scale : 1).build();
-      if (outer * inner > 0) this.gpu.dispatch(pipeline, [this.bind(out), this.bind(input)], params, groups1d(colBlocks * chunks * outer, 1));
-      if (input !== src) this.release(input);
+      const words = new Params().u(outer, r, inner, layout.chunkLen, chunks, colBlocks).f(last ? scale : 1);
+      const p = pass(input, `reduce|${op}|${t}|${layout.wx}`, (pro) => reduceSource(op, t, layout, pro), words, REDUCE_WORDS);
+      if (outer * inner > 0) this.gpu.dispatch(p.pipeline, [this.bind(out), ...p.bindings], p.params, groups1d(colBlocks * chunks * outer, 1));
+      if (input !== src && input instanceof Tensor) this.release(input);
       if (last) return out;
       input = out;
       r = chunks;

@@ -18,6 +18,35 @@
 import type { ReduceOp } from '../../backend.ts';
 import { MAIN_1D, MAIN_ROWS, paramsBlock, storage } from '../wgsl.ts';
 import { wgslPrelude } from '../../op-table.ts';
+import { operandCode, operandWords, preludeMissingFrom, type EwOperand } from './elementwise.ts';
+
+/**
+ * A fused elementwise prologue of a sum (compiler fusion): the first pass
+ * reads no input tensor but computes `body(v0, ...)` of a fused kernel at
+ * each input index, its operands broadcast to the input's shape (operand
+ * block after the reduction's parameter words).
+ */
+export interface ReducePrologue {
+  readonly operands: readonly EwOperand[];
+  readonly wgsl: string;
+}
+
+/** Parameter words of the long and short reductions; a prologue's operand block follows. */
+export const REDUCE_WORDS = 7;
+export const REDUCE_SHORT_WORDS = 4;
+
+/** The input declarations, parameter block and element read (at flat input index `index`) of a reduction. */
+function reduceInput(t: 'f32' | 'i32', words: number, prologue: ReducePrologue | null): { head: string; read: (index: string) => string } {
+  if (!prologue) return { head: `${storage(1, 'x', t, false)}${paramsBlock(2, words)}${wgslPrelude}`, read: (index) => `let xv = x[${index}];` };
+  const code = operandCode(prologue.operands, 1, words, 'xi');
+  const args = prologue.operands.map((_, k) => `v${k}`).join(', ');
+  return {
+    head: `${code.decls}${paramsBlock(code.nextBinding, words + operandWords(prologue.operands.length))}${preludeMissingFrom(prologue.wgsl)}${prologue.wgsl}
+`,
+    read: (index) => `let xi = ${index};
+${code.body}      let xv = body(${args});`,
+  };
+}
 
 export interface ReduceLayout {
   readonly wx: number;
@@ -45,10 +74,11 @@ function combine(op: ReduceOp, t: 'f32' | 'i32', a: string, b: string): string {
   return op === 'max' ? `select(${a}, ${b}, ${b} > ${a} || ${b} != ${b})` : `select(${a}, ${b}, ${b} < ${a} || ${b} != ${b})`;
 }
 
-export function reduceSource(op: ReduceOp, t: 'f32' | 'i32', layout: ReduceLayout): string {
+export function reduceSource(op: ReduceOp, t: 'f32' | 'i32', layout: ReduceLayout, prologue: ReducePrologue | null = null): string {
   const { wx, wy } = layout;
   const store = op === 'sum' && t === 'f32' ? 'sh[lid.x] * pf(6u)' : 'sh[lid.x]';
-  return `${storage(0, 'out', t, true)}${storage(1, 'x', t, false)}${paramsBlock(2, 7)}${wgslPrelude}
+  const input = reduceInput(t, REDUCE_WORDS, prologue);
+  return `${storage(0, 'out', t, true)}${input.head}
 var<workgroup> sh: array<${t}, ${wx * wy}>;
 fn comb(a: ${t}, b: ${t}) -> ${t} { return ${combine(op, t, 'a', 'b')}; }
 @compute @workgroup_size(${wx}, ${wy})
@@ -70,7 +100,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   var acc: ${t} = ${identity(op, t)};
   if (o < outer && col < inner) {
     for (var k = k0 + lid.y; k < k1; k = k + ${wy}u) {
-      acc = comb(acc, x[(o * r + k) * inner + col]);
+      ${input.read('(o * r + k) * inner + col')}
+      acc = comb(acc, xv);
     }
   }
   sh[lid.y * ${wx}u + lid.x] = acc;
@@ -132,9 +163,10 @@ ${MAIN_ROWS}
 export const SHORT_ROW = 64;
 
 /** One thread per output of [outer, r, inner] for short r. Parameter words: outer, r, inner, scale (f32). */
-export function reduceShortSource(op: ReduceOp, t: 'f32' | 'i32'): string {
+export function reduceShortSource(op: ReduceOp, t: 'f32' | 'i32', prologue: ReducePrologue | null = null): string {
   const store = op === 'sum' && t === 'f32' ? 'acc * pf(3u)' : 'acc';
-  return `${storage(0, 'out', t, true)}${storage(1, 'x', t, false)}${paramsBlock(2, 4)}${wgslPrelude}
+  const input = reduceInput(t, REDUCE_SHORT_WORDS, prologue);
+  return `${storage(0, 'out', t, true)}${input.head}
 fn comb(a: ${t}, b: ${t}) -> ${t} { return ${combine(op, t, 'a', 'b')}; }
 ${MAIN_1D}
   let r = pu(1u);
@@ -142,7 +174,10 @@ ${MAIN_1D}
   if (i >= pu(0u) * inner) { return; }
   let base = (i / inner) * r * inner + i % inner;
   var acc: ${t} = ${identity(op, t)};
-  for (var k = 0u; k < r; k = k + 1u) { acc = comb(acc, x[base + k * inner]); }
+  for (var k = 0u; k < r; k = k + 1u) {
+    ${input.read('base + k * inner')}
+    acc = comb(acc, xv);
+  }
   out[i] = ${store};
 }
 `;
