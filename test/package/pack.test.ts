@@ -83,8 +83,10 @@ describe('npm pack', () => {
     expect(dangling).toEqual([]);
   });
 
+  // The limit catches data, fixtures or build output shipped by mistake (MNIST alone is
+  // 11 MB); the package itself is about 1 MB, most of it source maps with their sources.
   test('the tarball stays small', () => {
     console.log(`npm pack: ${shipped.size} files, tarball ${tarballBytes} bytes`);
-    expect(tarballBytes).toBeLessThan(1_000_000);
+    expect(tarballBytes).toBeLessThan(1_500_000);
   });
 });
