@@ -83,8 +83,8 @@ describe('npm pack', () => {
     expect(dangling).toEqual([]);
   });
 
-  // The limit catches data, fixtures or build output shipped by mistake (MNIST alone is
-  // 11 MB); the package itself is about 1 MB, most of it source maps with their sources.
+  // The limit catches datasets, fixtures or build output shipped by mistake; the package
+  // itself is about 1 MB, most of it source maps that embed their sources.
   test('the tarball stays small', () => {
     console.log(`npm pack: ${shipped.size} files, tarball ${tarballBytes} bytes`);
     expect(tarballBytes).toBeLessThan(1_500_000);
