@@ -82,35 +82,55 @@ export function microKernel(nv: number): FnBuilder {
 }
 
 /**
- * Packing where a block's lines are contiguous in the source: for kk < k
- * and each of `blocks` blocks, the `width` numbers at src + kk ld +
+ * Packing where a block's lines are contiguous in the source: for each of
+ * `blocks` blocks and kk < k, the `width` numbers at src + kk ld +
  * 4 width blk go to dst + blk stride + 4 width kk. Params (addresses, ld,
  * stride in bytes): src, dst, k, blocks, ld, stride.
+ *
+ * `blockOuter`: a block at a time (the writes run straight on, and the k
+ * rows read stay in L1 for the next block while k <= COPY_BLOCK_OUTER_K);
+ * else a row at a time (for long k, whose rows would not stay).
  */
-export function packCopy(name: string, width: number): FnBuilder {
+export function packCopy(name: string, width: number, blockOuter: boolean): FnBuilder {
   const f = new FnBuilder(name, [I32, I32, I32, I32, I32, I32]);
   const [src, dst, k, blocks, ld, stride] = [0, 1, 2, 3, 4, 5];
   const s = f.local(I32);
   const d = f.local(I32);
-  const b = f.local(I32);
+  const count = f.local(I32);
+  // What src and dst advance by per row (kk) and per block.
+  const row = { src: () => f.get(ld), dst: () => f.i32(4 * width) };
+  const block = { src: () => f.i32(4 * width), dst: () => f.get(stride) };
+  const [outer, inner] = blockOuter ? [block, row] : [row, block];
+  const [outerCount, innerCount] = blockOuter ? [blocks, k] : [k, blocks];
   f.loop();
   f.get(src).set(s);
   f.get(dst).set(d);
-  f.get(blocks).set(b);
+  f.get(innerCount).set(count);
   f.loop();
   for (let v = 0; v < width / 4; v++) f.get(d).get(s).v128Load(16 * v).v128Store(16 * v);
-  f.get(s).i32(4 * width).add().set(s);
-  f.get(d).get(stride).add().set(d);
-  f.get(b).i32(1).sub().set(b);
-  f.get(b).brIf(0);
+  f.get(s);
+  inner.src();
+  f.add().set(s);
+  f.get(d);
+  inner.dst();
+  f.add().set(d);
+  f.get(count).i32(1).sub().set(count);
+  f.get(count).brIf(0);
   f.end();
-  f.get(src).get(ld).add().set(src);
-  f.get(dst).i32(4 * width).add().set(dst);
-  f.get(k).i32(1).sub().set(k);
-  f.get(k).brIf(0);
+  f.get(src);
+  outer.src();
+  f.add().set(src);
+  f.get(dst);
+  outer.dst();
+  f.add().set(dst);
+  f.get(outerCount).i32(1).sub().set(outerCount);
+  f.get(outerCount).brIf(0);
   f.end();
   return f;
 }
+
+/** Largest k for which `packCopy` goes a block at a time (k rows of 64-byte lines in a 32 KB L1). */
+export const COPY_BLOCK_OUTER_K = 512;
 
 /** i8x16.shuffle lanes taking f32 lanes (a0, a1, b0, b1) of two vectors (b lanes are 4..7). */
 function lanes(...l: number[]): number[] {

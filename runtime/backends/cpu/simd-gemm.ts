@@ -14,7 +14,7 @@
  */
 import { assemble } from './wasm-asm.ts';
 import type { GemmArgs } from './matmul.ts';
-import { KC, microKernel, MR, NR, NV, packCopy, packTranspose } from './simd-gemm-kernels.ts';
+import { COPY_BLOCK_OUTER_K, KC, microKernel, MR, NR, NV, packCopy, packTranspose } from './simd-gemm-kernels.ts';
 
 export { MR } from './simd-gemm-kernels.ts';
 
@@ -26,9 +26,15 @@ export interface SimdInstance {
   memory: WebAssembly.Memory;
   /** kernels[nv], nv = 1..NV */
   kernels: Kernel[];
-  /** Packing of A (blocks of MR rows) and of B (panels of NR columns): by copies, by transposes. */
-  packA: { copy: Pack; transpose: Pack };
-  packB: { copy: Pack; transpose: Pack };
+  /** Packing of A (blocks of MR rows) and of B (panels of NR columns): by copies (a block or a row at a time), by transposes. */
+  packA: Packers;
+  packB: Packers;
+}
+
+interface Packers {
+  copyByBlock: Pack;
+  copyByRow: Pack;
+  transpose: Pack;
 }
 
 /** What a worker needs to run kernels on the main thread's memory (posted to it once). */
@@ -46,7 +52,8 @@ let main: { instance: SimdInstance; code: SimdCode | null } | null | undefined;
 export let moduleBytes = 0;
 
 function compile(shared: boolean): WebAssembly.Module {
-  const fns = [packCopy('aCopy', MR), packTranspose('aT', MR), packCopy('bCopy', NR), packTranspose('bT', NR)];
+  const fns = [packCopy('aCopyB', MR, true), packCopy('aCopyR', MR, false), packTranspose('aT', MR)];
+  fns.push(packCopy('bCopyB', NR, true), packCopy('bCopyR', NR, false), packTranspose('bT', NR));
   for (let nv = 1; nv <= NV; nv++) fns.push(microKernel(nv));
   const bytes = assemble(fns, { initial: INITIAL_PAGES, maximum: shared ? MAX_SHARED_PAGES : undefined, shared });
   moduleBytes = bytes.length;
@@ -61,8 +68,8 @@ export function attachSimd(code: SimdCode): SimdInstance {
   return {
     memory: code.memory,
     kernels,
-    packA: { copy: ex.aCopy as Pack, transpose: ex.aT as Pack },
-    packB: { copy: ex.bCopy as Pack, transpose: ex.bT as Pack },
+    packA: { copyByBlock: ex.aCopyB as Pack, copyByRow: ex.aCopyR as Pack, transpose: ex.aT as Pack },
+    packB: { copyByBlock: ex.bCopyB as Pack, copyByRow: ex.bCopyR as Pack, transpose: ex.bT as Pack },
   };
 }
 
@@ -132,11 +139,11 @@ export interface PackedGemm {
  * `src` (lines: rows of A, columns of B) into blocks of `width` lines, one
  * every `stride` bytes from byte `dst`, from a copy at byte `raw`.
  */
-function pack(heap: Float32Array, p: SimdInstance['packA'], width: number, src: Float32Array, off: number, lines: number, k: number, sl: number, sk: number, raw: number, dst: number, stride: number): void {
+function pack(heap: Float32Array, p: Packers, width: number, src: Float32Array, off: number, lines: number, k: number, sl: number, sk: number, raw: number, dst: number, stride: number): void {
   const span = (lines - 1) * sl + (k - 1) * sk + 1;
   heap.set(src.subarray(off, off + span), raw >> 2);
   const blocks = Math.ceil(lines / width);
-  if (sl === 1) p.copy(raw, dst, k, blocks, 4 * sk, stride);
+  if (sl === 1) (k <= COPY_BLOCK_OUTER_K ? p.copyByBlock : p.copyByRow)(raw, dst, k, blocks, 4 * sk, stride);
   else p.transpose(raw, dst, k, blocks, 4 * sl, stride);
 }
 
