@@ -23,11 +23,11 @@
  * the end: undefined) has no effect, so the rewrite computes the same.
  */
 import { ts } from 'ts-morph';
+import { freshName, identifiersOf, nullContext } from '../transforms/lanes.ts';
 import { runtimeRefOf } from './template.ts';
 
 const f = ts.factory;
 const K = ts.SyntaxKind;
-const nullContext: ts.TransformationContext = (ts as unknown as { nullTransformationContext: ts.TransformationContext }).nullTransformationContext;
 
 /** Hoists row loads out of the loops of every function declaration in `statements`. */
 export function hoistRows(statements: readonly ts.Statement[]): ts.Statement[] {
@@ -37,12 +37,7 @@ export function hoistRows(statements: readonly ts.Statement[]): ts.Statement[] {
 function hoistInFunction(fn: ts.FunctionDeclaration): ts.FunctionDeclaration {
   const stable = stableArrays(fn.body!);
   if (stable.size === 0) return fn;
-  const taken = new Set<string>();
-  const collect = (n: ts.Node): void => {
-    if (ts.isIdentifier(n)) taken.add(n.text);
-    ts.forEachChild(n, collect);
-  };
-  collect(fn);
+  const taken = identifiersOf(fn);
   const before = fn.body!.statements;
   const after = list(before, stable, taken);
   if (after.every((s, i) => s === before[i]) && after.length === before.length) return fn;
@@ -100,7 +95,7 @@ function statement(s: ts.Statement, stable: ReadonlySet<string>, taken: Set<stri
     const names = new Map<string, string>();
     const out: ts.Statement[] = [];
     for (const [key, [a, i]] of hoisted) {
-      const name = fresh(`${a}_${/^\d+$/.test(i) ? i : i.replace(/\W/g, '')}`, taken);
+      const name = freshName(`${a}_${/^\d+$/.test(i) ? i : i.replace(/\W/g, '')}`, taken);
       names.set(key, name);
       const index = /^\d/.test(i) ? f.createNumericLiteral(i) : f.createIdentifier(i);
       out.push(f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, f.createElementAccessExpression(f.createIdentifier(a), index))], ts.NodeFlags.Const)));
@@ -183,11 +178,4 @@ function replaceRows<T extends ts.Node>(s: T, names: ReadonlyMap<string, string>
     return ts.visitEachChild(n, visit, nullContext);
   };
   return visit(s) as T;
-}
-
-function fresh(base: string, taken: Set<string>): string {
-  let name = base;
-  for (let i = 2; taken.has(name); i++) name = `${base}${i}`;
-  taken.add(name);
-  return name;
 }
