@@ -11,7 +11,7 @@
  */
 import type { Tensor } from '../tensor.ts';
 import { ShapeError } from '../shape.ts';
-import { assertLive, outsideScopes, releaseTransient } from '../lifetimes.ts';
+import { assertLive, dispose, outsideScopes, releaseTransient } from '../lifetimes.ts';
 import { leaves, type Leaf } from './params.ts';
 
 export interface Optimizer {
@@ -19,6 +19,16 @@ export interface Optimizer {
   lr: number;
   /** Updates every parameter leaf in place from the matching gradient, then releases the gradients that are transient. */
   step(params: unknown, grads: unknown): void;
+  /** Gives the optimizer's state (velocities, moments) back now; the next step starts it again from zero. */
+  dispose(): void;
+}
+
+/** Releases an optimizer's state tensors and forgets them. */
+function disposeState(...states: Tensor[][]): void {
+  for (const state of states) {
+    dispose(state);
+    state.length = 0;
+  }
 }
 
 /** The leaves of one step, each checked live (a released parameter or gradient throws, naming the optimizer). */
@@ -53,6 +63,9 @@ export class SGD implements Optimizer {
     }
     releaseTransient(grads, 'SGD.step');
   }
+
+  /** SGD keeps no state. */
+  dispose(): void {}
 }
 
 function stateFor(state: Tensor[], i: number, like: Tensor, count: number): Tensor {
@@ -99,6 +112,10 @@ export class Momentum implements Optimizer {
     });
     releaseTransient(grads, 'Momentum.step');
   }
+
+  dispose(): void {
+    disposeState(this.velocity);
+  }
 }
 
 export interface AdamOptions {
@@ -140,6 +157,12 @@ export class Adam implements Optimizer {
       leaf.commit();
     });
     releaseTransient(grads, 'Adam.step');
+  }
+
+  /** Releases the moments; the step count restarts too. */
+  dispose(): void {
+    disposeState(this.m, this.v);
+    this.t = 0;
   }
 }
 

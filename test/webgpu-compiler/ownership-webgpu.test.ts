@@ -56,6 +56,7 @@ async function train(opt: Optimizer) {
   }
   // Not left to the garbage collector: collected during the next test's loop, they would lower its memory in use.
   dispose({ p, x, y });
+  opt.dispose();
   return { at, first, last };
 }
 
@@ -89,6 +90,8 @@ describe.skipIf(!gpu)('ownership of gradient results on WebGPU', () => {
         inUse[step] = gpu!.memory().inUseBytes;
       }
     }
+    dispose({ p, x, y });
+    opt.dispose();
     expect(inUse[1000]).toBe(inUse[10]);
   }, 300_000);
 
@@ -106,6 +109,6 @@ describe.skipIf(!gpu)('ownership of gradient results on WebGPU', () => {
     vg(p, x, y);
     expect(Array.from(await kept[1].w.data())).toEqual(value);
     expect((await kept[0].data()).length).toBe(1);
-    dispose(kept);
+    dispose([kept, p, x, y]);
   });
 });

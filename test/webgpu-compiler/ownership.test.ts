@@ -190,6 +190,14 @@ describe('ownership of what a gradient call returns (CPU)', () => {
       expect(alive[200]! - 200).toBe(alive[10]! - 10);
       expect(alive[10]).toBe(4 + 10);
       expect(losses[199]).toBeLessThan(losses[0]!);
+      // The optimizer gives its moments back; its next step starts them again.
+      const live = () => checker.made.filter((t) => !checker.isPoisoned(t) && !params.has(t.storage)).length;
+      const before = live();
+      opt.dispose();
+      expect(live()).toBe(before - 4);
+      expect(opt.t).toBe(0);
+      opt.step(p, vg(p, x, y)[1]);
+      expect(opt.t).toBe(1);
     } finally {
       checker.uninstall();
     }
