@@ -93,8 +93,8 @@ describe('matrix products over the pool', () => {
     const a = f32([130, 600]);
     const b = f32([600, 70]);
     setCpuThreads(3);
-    // Four splits in a row in which the workers took no chunk: a pause of 400 ms.
-    for (let i = 0; i < 4; i++) judgeSplit(2, 0, 1, 5);
+    // Four splits in a row in which the caller ran both chunks (the workers none): a pause of 400 ms.
+    for (let i = 0; i < 4; i++) judgeSplit(2, 2, 1, 0);
     const before = cpuPoolStatus();
     const paused = matmul(a, b).dataSync();
     const during = cpuPoolStatus();

@@ -305,17 +305,20 @@ const BACKOFF_MAX_MS = 1600;
 let declinedJobs = 0;
 
 /**
- * After a split job: it paid when the caller and the workers both ran
- * chunks and the caller, done with its own, waited less than half as long
- * as it worked. It did not when the workers got no core in time, or when a
- * woken worker took the caller's core and did every chunk while the caller
- * waited to run again (both seen on a 2-core machine that other processes
- * load). Then splitting pauses for 50 ms, doubling up to 1.6 s while it
- * keeps not paying, so that threads cost a busy machine about one slow job
- * per pause; a split that pays ends the pause sequence. (Exported for tests.)
+ * After a split job: it paid when it took less time than the caller, at
+ * the pace it ran its own chunks, would have taken for all of them (with a
+ * 10% margin). It did not when the workers got no core in time and the
+ * caller did every chunk, or waited long for a worker that lost its core
+ * mid-chunk (both seen on a 2-core machine other processes load). Then
+ * splitting pauses for 50 ms, doubling up to 1.6 s while it keeps not
+ * paying, so that threads cost a busy machine about one slow job per
+ * pause; a split that pays ends the pause sequence. A job the caller ran
+ * no chunk of (a woken worker took them all, often while the caller waited
+ * for its core) says nothing either way. (Exported for tests.)
  */
-export function judgeSplit(callerChunks: number, workerChunks: number, workedMs: number, waitedMs: number): void {
-  if (callerChunks > 0 && workerChunks > 0 && waitedMs <= workedMs / 2) {
+export function judgeSplit(callerChunks: number, chunks: number, workedMs: number, waitedMs: number): void {
+  if (callerChunks === 0) return;
+  if (workedMs + waitedMs < 0.9 * workedMs * (chunks / callerChunks)) {
     backoffMs = 0;
     return;
   }
@@ -366,7 +369,7 @@ export function runChunks(rows: number, align: number, job: { kind: string; [key
     if (done >= chunks) break;
     Atomics.wait(counter, 1, done, 100);
   }
-  judgeSplit(ranHere, chunks - ranHere, worked - start, performance.now() - worked);
+  judgeSplit(ranHere, chunks, worked - start, performance.now() - worked);
   return true;
 }
 
