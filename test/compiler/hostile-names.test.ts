@@ -41,7 +41,7 @@ function sectionOf(text: string, name: string): string {
 }
 
 const source = `
-import { differentiable, matmul, mul, sigmoid as sigmoidOp, sum, tanh, type Tensor } from 'wengert';
+import { differentiable, matmul, sigmoid as sigmoidOp, sum, tanh, type Tensor } from 'wengert';
 
 // ---- reserved and contextual words ----
 
@@ -139,8 +139,12 @@ export function sigmoid(x: number): number {
 
 /** @differentiable wrt(w) */
 export function tensorLoss(w: Tensor, x: Tensor): number {
-  const h = tanh(sigmoidOp(matmul(x, w)));
-  return sigmoid(sum(mul(h, h)) * 0.5);
+  // The runtime sigmoid reads a parameter, so it is a call of its own: a sigmoid after the
+  // matmul would be fused into the matmul's epilogue and never be named in the output.
+  const h = tanh(matmul(x, sigmoidOp(w)));
+  // A sum of a product would take the product as a prologue (sumFused); a sum of h is the
+  // runtime's sum, which the parameters named sum in runtimeParams must not shadow.
+  return sigmoid(sum(h) * 0.5);
 }
 
 // ---- names of generated functions ----
