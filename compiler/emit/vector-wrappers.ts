@@ -52,7 +52,7 @@ interface Variant {
 export class VectorModes {
   private readonly byName = new Map<string, { c: CompiledFunction; kind: 'jvp' | 'vjp' }>();
   private readonly variants = new Map<string, Variant | 'pending'>();
-  private readonly intoVariants = new Map<string, LaneInto | null | 'pending'>();
+  private readonly intoVariants = new Map<string, (LaneInto & { made: boolean }) | 'pending'>();
   private readonly made: ts.FunctionDeclaration[] = [];
 
   constructor(
@@ -125,21 +125,23 @@ export class VectorModes {
     const key = `${decl.name!.text}:${k}`;
     const have = this.intoVariants.get(key);
     if (have === 'pending') return undefined;
-    if (have !== undefined) return have ?? undefined;
+    if (have) return have.made ? have : undefined;
     const wanted = `valueAndVjpsInto${k}_${decl.name!.text.replace(/^valueAndVjp_/, '')}`;
-    let made: LaneInto | null = null;
-    if (!this.names.isModuleLevel(wanted) && !mentionsName(decl, decl.name!.text)) {
-      this.intoVariants.set(key, 'pending');
-      try {
-        const into = reverseVectorInto(decl, k, wanted, (n) => this.variant(n, k), argumentWriters(known.c), (n) => this.intoVariant(n, k));
-        this.made.push(into.decl);
-        made = into.into;
-      } catch (e) {
-        if (!(e instanceof LanesUnsupported)) throw e;
-      }
+    if (this.names.isModuleLevel(wanted) || mentionsName(decl, decl.name!.text)) {
+      this.intoVariants.set(key, { name: wanted, containers: 0, made: false });
+      return undefined;
+    }
+    this.intoVariants.set(key, 'pending');
+    let made: LaneInto & { made: boolean } = { name: wanted, containers: 0, made: false };
+    try {
+      const into = reverseVectorInto(decl, k, wanted, (n) => this.variant(n, k), argumentWriters(known.c), (n) => this.intoVariant(n, k));
+      this.made.push(into.decl);
+      made = { name: wanted, containers: into.containers, made: true };
+    } catch (e) {
+      if (!(e instanceof LanesUnsupported)) throw e;
     }
     this.intoVariants.set(key, made);
-    return made ?? undefined;
+    return made.made ? made : undefined;
   }
 
   /**
@@ -151,39 +153,6 @@ export class VectorModes {
     if (!jacobian) return wrappers;
     const name = exportName(c.fn, 'jacobian');
     return wrappers.map((s) => (ts.isFunctionDeclaration(s) && s.name?.text === name ? jacobian : s));
-  }
-
-  /**
-   * The rows of `jacobian_f` as the containers of the accumulate-into variant, when every wrt
-   * parameter is a number or a flat Float64Array / number[] (a row holds their numbers in order):
-   * one sweep, and nothing allocated but the rows. Null otherwise.
-   */
-  private intoRows(c: CompiledFunction, k: number, size: ts.Expression, jn: ReturnType<CompiledFunction['ctx']['module']['forFunction']>): ts.Statement[] | null {
-    const { fn } = c;
-    const wrt = fn.params.filter((p) => p.wrt);
-    const flat = wrt.every((p) => p.type.kind === 'number' || (p.type.kind === 'array' && p.type.ctor !== 'Float32Array' && p.type.elem.kind === 'number'));
-    const into = flat ? this.intoVariant(c.vjp.name!.text, k) : undefined;
-    if (!into || into.containers.length !== wrt.length) return null;
-    const rows = Array.from({ length: k }, (_, r) => jn.fresh(`row${r}`));
-    const at = wrt.map((_, i) => (i === 0 ? null : jn.fresh(`at${i}`)));
-    const offsets = wrt.flatMap((p, i) => {
-      if (i === 0) return [];
-      const before = wrt[i - 1]!;
-      const size = before.type.kind === 'number' ? f.createNumericLiteral(1) : expr`${before.name}.length`;
-      return stmts`const ${at[i]!} = ${i === 1 ? size : expr`${at[i - 1]!} + ${size}`};`;
-    });
-    const args = [
-      ...forwardedArgs(fn),
-      ...Array.from({ length: k }, (_, r) => unitCotangent(k, r)),
-      ...rows.flatMap((row) => wrt.map(() => id(row))),
-      ...at.map((a) => (a === null ? f.createNumericLiteral(0) : id(a))),
-    ];
-    return [
-      ...offsets,
-      ...rows.flatMap((row) => stmts`const ${row} = new Array<number>(${size}).fill(0);`),
-      f.createExpressionStatement(f.createCallExpression(id(into.name), undefined, args)),
-      ...stmts`return ${f.createArrayLiteralExpression(rows.map((r) => id(r)))};`,
-    ];
   }
 
   /** `jacobian_f` from the vector modes, or null. */
@@ -201,15 +170,12 @@ export class VectorModes {
     const jn = ctx.module.forFunction(ctx.userNames);
     const [nIn, inputs, rows, row, j, t] = ['nIn', 'inputs', 'rows', 'row', 'j', 't'].map((n) => jn.fresh(n)) as [string, string, string, string, string, string];
     const count = wrt.map((p) => (p.type.kind === 'number' ? f.createNumericLiteral(1) : expr`countNumbers(${p.name})`)).reduce((a, b) => f.createBinaryExpression(a, ts.SyntaxKind.PlusToken, b));
-    const unit = (i: number) => unitCotangent(k, i);
-    // With only number parameters the input count is known here, and so is the way.
-    const staticCount = wrt.every((p) => p.type.kind === 'number') ? wrt.length : null;
-    const into = this.intoRows(c, k, staticCount === null ? id(nIn) : f.createNumericLiteral(staticCount), jn);
-    const byRows = into ?? (reverse
+    const unit = (i: number) => f.createArrayLiteralExpression(Array.from({ length: k }, (_, r) => f.createNumericLiteral(r === i ? 1 : 0)));
+    const byRows = reverse
       ? stmts`
           const [, ${rows}] = ${call(reverse.name, [f.createArrayLiteralExpression(Array.from({ length: k }, (_, i) => unit(i)))])};
           return ${f.createArrayLiteralExpression(Array.from({ length: k }, (_, i) => expr`jacobianRow(${rows}[${i}])`))};`
-      : stmts`return jacobianByRows(${k}, ${f.createArrowFunction(undefined, undefined, [param(row)], undefined, undefined, expr`flatten(${call(exportName(fn, 'vjp'), [id(row)])})`)});`);
+      : stmts`return jacobianByRows(${k}, ${f.createArrowFunction(undefined, undefined, [param(row)], undefined, undefined, expr`flatten(${call(exportName(fn, 'vjp'), [id(row)])})`)});`;
     const inputList = f.createAsExpression(f.createArrayLiteralExpression(wrt.map((p) => id(p.name))), f.createTypeReferenceNode('const'));
     const lanes = Array.from({ length: k }, (_, r) => jn.fresh(`unit${r}`));
     const byColumns = forward
@@ -224,25 +190,20 @@ export class VectorModes {
           return jacobianByColumns(${k}, ${nIn}, ${f.createArrowFunction(undefined, undefined, [param(j)], undefined, undefined, f.createBlock(stmts`
             const ${t} = basisLike(${inputs}, ${j});
             return Array.from(${call(c.jvp.name!.text, wrt.map((_, i) => expr`${t}[${i}]`))}[1]);`, true))});`;
+    // With only number parameters the input count is known here, and so is the way.
+    const staticCount = wrt.every((p) => p.type.kind === 'number') ? wrt.length : null;
     const body = staticCount === null
       ? stmts`
           const ${nIn} = ${count};
           if (${k} <= ${nIn}) { ${byRows}; }
           ${byColumns};`
       : staticCount >= k ? byRows : [...stmts`const ${nIn} = ${staticCount};`, ...byColumns];
-    const rowsHow = into
-      ? `one reverse sweep carrying the ${k} unit cotangents that adds into the rows (valueAndVjpsInto${k}_${fn.name})`
-      : reverse ? `one reverse sweep carrying the ${k} unit cotangents (valueAndVjps_${fn.name})` : 'one reverse sweep per output';
+    const rowsHow = reverse ? `one reverse sweep carrying the ${k} unit cotangents (valueAndVjps_${fn.name})` : 'one reverse sweep per output';
     const columnsHow = forward ? `one forward sweep carrying the unit directions (jvps_${fn.name})` : 'one forward sweep per input';
     const how = `${rowsHow} when there are at least ${k} input numbers, else ${columnsHow}`;
     const decl = f.createFunctionDeclaration([f.createModifier(ts.SyntaxKind.ExportKeyword)], undefined, exportName(fn, 'jacobian'), undefined, signatureParams(fn, ctx, true), type`number[][]`, f.createBlock(body, true));
     return docComment(decl, `The Jacobian of ${fn.name}: one row per output, one column per number of (${wrtList}), flattened in order.\nUses ${how}.`);
   }
-}
-
-/** The k-th unit cotangent of k outputs: `[0, 1, 0]`. */
-function unitCotangent(k: number, i: number): ts.ArrayLiteralExpression {
-  return f.createArrayLiteralExpression(Array.from({ length: k }, (_, r) => f.createNumericLiteral(r === i ? 1 : 0)));
 }
 
 /**

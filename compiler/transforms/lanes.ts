@@ -50,19 +50,17 @@ export interface LaneOptions {
   writesArguments?: ReadonlySet<string>;
   /** The k-lane accumulate-into variant of the reverse derivative called `name` (reverse-vector.ts), when one exists. */
   into?: (name: string) => LaneInto | undefined;
-  /** In an accumulate-into variant: the offset parameter of each of its own containers (others are at 0). */
-  offsets?: ReadonlyMap<string, string>;
 }
 
 /**
  * A k-lane reverse derivative that adds into its caller's gradient containers
- * (`valueAndVjpsInto2_g(...args, dy_0, dy_1, dA_0, dB_0, dA_1, dB_1, dA_at, dB_at)` returns g's
- * value): no containers of its own, no result tuple, no `addInto` after the call.
+ * (`valueAndVjpsInto2_g(...args, dy_0, dy_1, dA_0, dB_0, dA_1, dB_1)` returns g's value): no
+ * containers of its own, no result tuple, no `addInto` after the call.
  */
 export interface LaneInto {
   name: string;
-  /** The container each lane passes per parameter of g, in order: an array's gradient, or a number's (one slot). */
-  containers: readonly ('array' | 'number')[];
+  /** How many containers each lane passes: one per array parameter of g, in order. */
+  containers: number;
 }
 
 /** Runtime helpers that accumulate their second (and later) arguments into the first. */
@@ -386,39 +384,34 @@ export class Lanes {
     const [first, second] = d.elements as unknown as [ts.Node, ts.Node];
     if (!ts.isOmittedExpression(first) || !ts.isBindingElement(second) || !ts.isIdentifier(second.name)) return null;
     const into = this.options.into?.(calleeName(d.call)!);
-    if (!into || into.containers.some((c) => c !== 'array')) return null;
-    const m = into.containers.length;
+    if (!into) return null;
     const c = second.name.text;
     const args = d.call.arguments;
     const fixed = args.slice(0, -1);
     const seed = args[args.length - 1];
     if (!seed || fixed.some((a) => this.mentions(a))) return null;
     const containers: ts.Identifier[] = [];
-    for (let j = 0; j < m; j++) {
+    for (let j = 0; j < into.containers; j++) {
       const t = statements[i + 1 + j];
       const call = t && ts.isExpressionStatement(t) && ts.isCallExpression(t.expression) ? t.expression : null;
       if (!call || calleeName(call) !== 'addInto' || call.arguments.length !== 2) return null;
       const [dst, part] = call.arguments as unknown as [ts.Expression, ts.Expression];
-      const ownPart = m === 1
+      const ownPart = into.containers === 1
         ? ts.isIdentifier(part) && part.text === c
         : ts.isElementAccessExpression(part) && ts.isIdentifier(part.expression) && part.expression.text === c && ts.isNumericLiteral(part.argumentExpression) && Number(part.argumentExpression.text) === j;
       const container = bareIdentifier(dst);
       if (!ownPart || !container || !this.lanes.has(container.text)) return null;
       containers.push(container);
     }
-    if (statements.slice(i + 1 + m).some((t) => mentionsAny(t, new Set([c])))) return null;
+    if (statements.slice(i + 1 + into.containers).some((t) => mentionsAny(t, new Set([c])))) return null;
     if (mentionsAny(seed, new Set(containers.map((x) => x.text)))) return null;
     this.checkRepeatable(seed);
     const k = this.options.k;
     const seeds = Array.from({ length: k }, (_, r) => this.rename(seed, r));
     const targets = Array.from({ length: k }, (_, r) => containers.map((x) => this.rename(x, r))).flat();
-    const at = containers.map((x): ts.Expression => {
-      const offset = this.options.offsets?.get(x.text);
-      return offset ? f.createIdentifier(offset) : f.createNumericLiteral(0);
-    });
-    const call = f.createExpressionStatement(f.createCallExpression(f.createIdentifier(into.name), undefined, [...fixed, ...seeds, ...targets, ...at]));
+    const call = f.createExpressionStatement(f.createCallExpression(f.createIdentifier(into.name), undefined, [...fixed, ...seeds, ...targets]));
     ts.setSyntheticLeadingComments(call, ts.getSyntheticLeadingComments(s));
-    return { statement: call, consumed: m };
+    return { statement: call, consumed: into.containers };
   }
 
   private one(statements: ts.Statement[], like: ts.Statement): ts.Statement {
@@ -525,7 +518,7 @@ export class Lanes {
   }
 }
 
-export const nullContext: ts.TransformationContext = (ts as unknown as { nullTransformationContext: ts.TransformationContext }).nullTransformationContext;
+const nullContext: ts.TransformationContext = (ts as unknown as { nullTransformationContext: ts.TransformationContext }).nullTransformationContext;
 
 /**
  * `return [value, derivative]` -> `return [value, [derivative_0, ..., derivative_k-1]]`

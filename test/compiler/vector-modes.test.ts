@@ -213,24 +213,15 @@ describe('ADBench BA: the reprojection error (2 outputs, 15 inputs) and the Rodr
 
   test('the Jacobian takes one reverse sweep with both cotangents, the rotation inside it once with two', () => {
     const jac = /export function jacobian_baReprojectionError[^]*?\n}/.exec(ba.text)![0];
-    // The rows are the sweep's containers: cam's 11 numbers at 0, x's 3 at at1, w at at2.
-    expect(jac).toContain('valueAndVjpsInto2_baReprojectionError(cam, x, w, featX, featY, [1, 0], [0, 1], row0, row0, row0, row1, row1, row1, 0, at1, at2)');
-    expect(jac).not.toMatch(/jacobianByRows|jacobianRow|valueAndVjps_/);
-    const rows = /\nfunction valueAndVjpsInto2_baReprojectionError[^]*?\n}/.exec(ba.text)![0];
-    expect(rows).toContain('valueAndVjpsInto2_rodriguesRotate(cam, xo, dxcam_0, dxcam_1, dcam_0, dxo_0, dcam_1, dxo_1, dcamAt, 0)');
-    expect(rows).toContain('dw_0[dwAt] += ');
+    expect(jac).toContain('valueAndVjps_baReprojectionError(cam, x, w, featX, featY, [[1, 0], [0, 1]])');
+    expect(jac).not.toContain('jacobianByRows');
     const reverse = /export function valueAndVjps_baReprojectionError[^]*?\n}/.exec(ba.text)![0];
     // The rotation's pullbacks are added straight into the caller's containers: no tuple, no addInto after the call.
-    expect(reverse.match(/valueAndVjpsInto2_rodriguesRotate\(cam, xo, dxcam_0, dxcam_1, dcam_0, dxo_0, dcam_1, dxo_1, 0, 0\)/g)).toHaveLength(1);
+    expect(reverse.match(/valueAndVjpsInto2_rodriguesRotate\(cam, xo, dxcam_0, dxcam_1, dcam_0, dxo_0, dcam_1, dxo_1\)/g)).toHaveLength(1);
     expect(reverse).not.toMatch(/valueAndVjps?2?_rodriguesRotate\(|addInto\(/);
     expect(reverse).not.toMatch(/\bjvp_/);
-    // What the Jacobian's sweep still allocates per call: the primal's own arrays (xo, the rotation's result, the
-    // returned pair), and per lane the cotangents of the local arrays and of the rotation's result. No gradient
-    // containers, no result tuples of derivatives, no generic runtime helpers.
     const into = /function valueAndVjpsInto2_rodriguesRotate[^]*?\n}/.exec(ba.text)![0];
-    for (const hot of [rows, into]) expect(hot).not.toMatch(/zerosLike|addInto\(|jacobianRow|flatten|return \[value/);
-    const allocations = (text: string) => text.match(/new (Float64Array|Array<number>)\(|\[\] as number\[\]/g)!.length;
-    expect([allocations(rows), allocations(into)]).toEqual([8, 3]);
+    expect(into).not.toMatch(/zerosLike|return \[value/);
   });
 });
 
