@@ -518,7 +518,7 @@ export class Lanes {
   }
 }
 
-const nullContext: ts.TransformationContext = (ts as unknown as { nullTransformationContext: ts.TransformationContext }).nullTransformationContext;
+export const nullContext: ts.TransformationContext = (ts as unknown as { nullTransformationContext: ts.TransformationContext }).nullTransformationContext;
 
 /**
  * `return [value, derivative]` -> `return [value, [derivative_0, ..., derivative_k-1]]`
