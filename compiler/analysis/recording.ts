@@ -25,7 +25,7 @@ import { ruleOf, type RuleExpr } from '../rules/index.ts';
 import { literal } from '../rules/algebra.ts';
 import type { Activity } from './activity.ts';
 import { copyTrafficAt, restorableArrays, trafficAt } from './tbr-arrays.ts';
-import { tripCounters, type TripCounter } from './tbr-counters.ts';
+import { guardedCounterCandidates, tripCounters, type TripCounter } from './tbr-counters.ts';
 
 export type BlockStmt = SimpleStmt | Extract<Stmt, { kind: 'return' }>;
 
@@ -48,6 +48,8 @@ export interface BlockPlan {
   counterInits: Set<number>;
   /** Statements `i = i ± c` of restored counters: undone by the inverse update. */
   counterSteps: Set<number>;
+  /** Initialisations of guarded counters (tbr-counters.ts): each sets the counter's exactness flag. */
+  guardInits: Set<number>;
   /** Array allocations inside loops: the previous adjoint array is pushed before. */
   reallocations: Set<number>;
   /** Calls that receive a local array that is written later: a copy is pushed. */
@@ -65,6 +67,8 @@ export interface Recording {
   blockLocal: ReadonlySet<string>;
   /** Loop counters restored by inverting their updates. */
   restoredCounters: ReadonlySet<string>;
+  /** Counters not proven integral, restored by inverting their updates while a run-time flag says they are exact integers, pushed on block entry otherwise (tbr-counters.ts). */
+  guardedCounters: ReadonlySet<string>;
   /** Local arrays that are written (stores, pushes) somewhere. */
   mutableArrays: ReadonlySet<string>;
   /** Local arrays allocated inside a loop. */
@@ -173,6 +177,7 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
     const kinds = defs.map((d) => counterDefKind(d, v));
     if (kinds.includes('step')) counters.add(v);
   }
+  const guardCandidates = guardedCounterCandidates(fn, defStmts, integers, counterStep);
 
   // Where each statement sits: its order in the function and the loops around it.
   const order = new Map<Stmt, number>();
@@ -348,6 +353,16 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
       }
     }
   }
+  // Counters not proven integral that some block reads on entry, unless a block also initialises one it reads on entry.
+  const guardedCounters = new Set<string>();
+  for (const needs of entryNeeds.values()) {
+    for (const v of needs) if (guardCandidates.has(v) && !invariant.has(v)) guardedCounters.add(v);
+  }
+  for (const [b, needs] of entryNeeds) {
+    for (const v of needs) {
+      if (b.some((s) => s.kind === 'assign' && s.target === v && counterDefKind(s, v) === 'init')) guardedCounters.delete(v);
+    }
+  }
   // Only where it saves a push: a first assignment at the top level overwrites nothing worth keeping.
   const trips = tripCounters(fn, restoredCounters, invariant, (s, v) => counterStep(s, v), (s) => !firstDefs.has(s));
   const tripInits = new Set<Stmt>([...trips.values()].flat().map((t) => t.init));
@@ -385,9 +400,10 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
     }
     b.forEach((s, k) => {
       if (s.kind !== 'assign') return;
-      if (restoredCounters.has(s.target)) {
+      if (restoredCounters.has(s.target) || guardedCounters.has(s.target)) {
         if (counterDefKind(s, s.target) === 'init') {
           if (!firstDefs.has(s) && !tripInits.has(s)) plan.counterInits.add(k);
+          if (guardedCounters.has(s.target)) plan.guardInits.add(k);
         }
         else plan.counterSteps.add(k);
       }
@@ -426,7 +442,7 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
     return r;
   };
 
-  return { invariant, blockLocal, restoredCounters, mutableArrays, reallocated, restoredArrays, tripCounters: trips, loopSnapshots, plans, blocksOf, hasReverse };
+  return { invariant, blockLocal, restoredCounters, guardedCounters, mutableArrays, reallocated, restoredArrays, tripCounters: trips, loopSnapshots, plans, blocksOf, hasReverse };
 }
 
 /** The signed step of `v = v ± c` / `v = c + v`, or null for any other assignment. */
@@ -594,6 +610,7 @@ function planBlock(
       available,
       counterInits: new Set(),
       counterSteps: new Set(),
+      guardInits: new Set(),
       reallocations: new Set(),
       argCopies: new Map(),
       restores,

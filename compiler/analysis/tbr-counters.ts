@@ -37,6 +37,15 @@ export interface TripCounter {
   init: Assign;
   /** The signed step per trip. */
   step: number;
+  /**
+   * For a loop `v < B` (or `<=`, `>`, `>=`) whose counter steps by 1 the
+   * way the comparison runs, and whose bound B is a constant or an invariant
+   * variable: the trip count is recomputed, `max(0, B - init)` (one more for
+   * `<=`), where a run-time guard proves it exact (B an integer, B - init a
+   * safe integer: the counter then takes the exact values init, init ± 1,
+   * ... up to B), and pushed otherwise.
+   */
+  bound?: { op: '<' | '<=' | '>' | '>='; limit: Operand };
 }
 
 export function tripCounters(
@@ -101,7 +110,9 @@ export function tripCounters(
             (invariant.has(u) || restored.has(u)) &&
             !(writers.get(u) ?? []).some((w) => nested.has(w) || after.has(w)),
         );
-        if (stable) candidates.push({ loop: s, tc: { v, init, step: c }, run });
+        if (!stable) continue;
+        const bound = tripBound(s, v, c, invariant);
+        candidates.push({ loop: s, tc: bound ? { v, init, step: c, bound } : { v, init, step: c }, run });
       }
     });
   };
@@ -127,6 +138,19 @@ export function tripCounters(
   return out;
 }
 
+/** The bound of a loop `v < B` that the trip count can be recomputed from (TripCounter.bound), or undefined. */
+function tripBound(loop: Extract<Stmt, { kind: 'loop' }>, v: string, step: number, invariant: ReadonlySet<string>): TripCounter['bound'] {
+  const c = loop.cond;
+  if (loop.test !== 'pre' || c.kind !== 'binary' || c.left.kind !== 'operand' || c.right.kind !== 'operand') return undefined;
+  if (c.left.op.kind !== 'var' || c.left.op.name !== v) return undefined;
+  const limit = c.right.op;
+  if (!(limit.kind === 'const' || (limit.kind === 'var' && invariant.has(limit.name)))) return undefined;
+  const op = c.op;
+  if ((op === '<' || op === '<=') && step === 1) return { op, limit };
+  if ((op === '>' || op === '>=') && step === -1) return { op, limit };
+  return undefined;
+}
+
 /** The variables of an initialisation `v = e` this analysis can evaluate again, or null. */
 function initVars(e: Expr): string[] | null {
   const ok = (o: Operand) => o.kind === 'const' || o.kind === 'var';
@@ -135,4 +159,53 @@ function initVars(e: Expr): string[] | null {
     return e.args.flatMap((a) => (a.kind === 'var' ? [a.name] : []));
   }
   return null;
+}
+
+/**
+ * Counters the compiler cannot prove integral, guarded at run time.
+ *
+ * Undoing `li = li + 1` by `li = li - 1` gives back the old value exactly
+ * only for integers (below 2^53). `li = j * icfSize + d` in GMM is an
+ * integer at run time, but `d: number` proves nothing. Such a counter is
+ * restored like an integer one (its steps undone, the value an
+ * initialisation overwrites pushed), with a flag set at every
+ * initialisation: `Number.isInteger(li) && Math.abs(li) <= 2^52`. Each
+ * step adds an integer of magnitude at most MAX_GUARDED_STEP, so from a
+ * start within 2^52 the counter stays an exact integer for 2^36 steps at
+ * least, more than a tape could hold. Where the flag is false the counter
+ * is recorded as before: a block that reads it pushes it on entry. The
+ * flag's old value goes on the control tape with the counter's old value,
+ * so the reverse sweep knows, block by block, which way the forward sweep
+ * went.
+ *
+ * Candidates, returned here: number locals, not proven integral, not
+ * parameters, assigned only by assignments, at least one of them a step
+ * `v = v ± c` with c an integer, |c| <= MAX_GUARDED_STEP. The recording
+ * analysis keeps those a block reads on entry, except where a block both
+ * reads one on entry and initialises it (its push on entry would be taken
+ * under the old flag and popped under the new one), and none in functions
+ * with checkpointed loops (their snapshots do not carry the flag).
+ */
+export const MAX_GUARDED_STEP = 2 ** 16;
+
+/** Counter candidates for guarded restoring (see above); `stepOf` gives a step's signed increment or null. */
+export function guardedCounterCandidates(
+  fn: IRFunction,
+  defs: ReadonlyMap<string, readonly SimpleStmt[]>,
+  integers: ReadonlySet<string>,
+  stepOf: (s: SimpleStmt, v: string) => number | null,
+): Set<string> {
+  const out = new Set<string>();
+  let checkpointed = false;
+  forEachStmt(fn.body, (s) => {
+    if (s.kind === 'loop' && s.checkpoint !== undefined) checkpointed = true;
+  });
+  if (checkpointed) return out;
+  for (const [v, ds] of defs) {
+    if (integers.has(v) || fn.locals.get(v)?.kind !== 'number' || fn.params.some((p) => p.name === v)) continue;
+    if (!ds.every((d) => d.kind === 'assign')) continue;
+    const steps = ds.map((d) => stepOf(d, v)).filter((c): c is number => c !== null);
+    if (steps.length > 0 && steps.every((c) => Math.abs(c) <= MAX_GUARDED_STEP)) out.add(v);
+  }
+  return out;
 }

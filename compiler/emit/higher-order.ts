@@ -97,7 +97,7 @@ export function planSecondOrder(a: Annotated, fn: IRFunction, L: Lowerer, act: A
   );
   const user = hooks.newUserImports();
   const ctx = hooks.emitContext(a, fn, L, sf, names, user);
-  const reverse = emitVjp(fn, act, rec, Object.assign(Object.create(ctx) as EmitContext, { noZeroGuards: true }));
+  const reverse = emitVjp(fn, act, rec, Object.assign(Object.create(ctx) as EmitContext, { noZeroGuards: true, noCounterGuards: true }));
   const [simplified] = simplify([reverse]);
   const runtime = new Map<string, string>();
   const resolved = renameRuntime(simplified!, names, runtime);

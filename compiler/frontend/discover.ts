@@ -52,7 +52,7 @@ export type CustomDerivatives = Map<string, { vjp?: string; jvp?: string; node: 
 
 const CUSTOM = /@derivative\s+(vjp|jvp)\((\w+)\)/;
 
-function readCustom(node: Node): { mode: 'vjp' | 'jvp'; of: string } | null {
+export function readCustom(node: Node): { mode: 'vjp' | 'jvp'; of: string } | null {
   for (const range of node.getLeadingCommentRanges()) {
     const m = CUSTOM.exec(range.getText());
     if (m) return { mode: m[1] as 'vjp' | 'jvp', of: m[2]! };

@@ -439,7 +439,7 @@ export function localCallStatement(L: Lowerer, e: CallExpression, out: Stmt[]): 
 }
 
 /** The arguments of a direct call, computed in the caller's scope in JavaScript's order. */
-function callArguments(L: Lowerer, fn: LocalFunction, e: CallExpression, out: Stmt[]): ArgValue[] {
+export function callArguments(L: Lowerer, fn: LocalFunction, e: CallExpression, out: Stmt[]): ArgValue[] {
   const params = fn.getParameters();
   const args = e.getArguments() as Expression[];
   const name = functionName(fn);
@@ -470,19 +470,26 @@ function callArguments(L: Lowerer, fn: LocalFunction, e: CallExpression, out: St
   });
 }
 
+/** Is a call of `fn` being inlined here (so that inlining it again would recurse)? */
+export function isInlining(L: Lowerer, fn: LocalFunction): boolean {
+  return state(L).active.some((f) => f.fn === fn);
+}
+
 /**
  * Inlines one call of `fn` with `args` (fewer than its parameters: the
  * rest take their defaults). Returns the result: an operand (number,
- * Tensor), a condition (bool), or null (void).
+ * Tensor), a condition (bool), or null (void). `scopes` are the scopes the
+ * body sees, for a function not defined in this body (inline-helpers.ts:
+ * a module-level helper sees none of the caller's).
  */
-export function inlineCall(L: Lowerer, fn: LocalFunction, args: ArgValue[], ctx: CallContext, target: string | null, out: Stmt[], at: Node): Operand | PExpr | null {
+export function inlineCall(L: Lowerer, fn: LocalFunction, args: ArgValue[], ctx: CallContext, target: string | null, out: Stmt[], at: Node, scopes?: Map<string, Binding>[]): Operand | PExpr | null {
   const st = state(L);
   const name = functionName(fn);
   if (st.active.some((f) => f.fn === fn)) {
     fail(at, `the local function ${name} calls itself, and a local function is inlined where it is called`, `move ${name} to module level, export it and mark it @differentiable: recursion is supported there`);
   }
   const named = Node.isFunctionDeclaration(fn) || (Node.isVariableDeclaration(usageParent(fn)) && !isCallbackArgument(fn));
-  const chain = named ? st.chains.get(fn) : L.scopeChain();
+  const chain = scopes ?? (named ? st.chains.get(fn) : L.scopeChain());
   if (!chain) fail(at, `${name} is called before it is defined`, `define ${name} before this line`);
   if (st.count >= MAX_INLINED_CALLS) {
     fail(at, `${L.annotated.name} inlines more than ${MAX_INLINED_CALLS} calls of local functions (each call copies the function's body)`, `move ${name} to module level, export it and mark it @differentiable: it is then called, not copied`);

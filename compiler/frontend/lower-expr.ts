@@ -21,6 +21,7 @@ import { isStructureArray, madeArgument, refuseRecordWrite, structureArrayAlloca
 import { assignedVariables, destructuringAssignment, hasSideEffects, laterAssigned, lowerInOrder, sequencedCondition, snapshot } from './lower-effects.ts';
 import { constantArgument, constantArrayRef, constantCondition, constantNumberOperand, constantNumberRead, lowerNullish, portableOpaqueType } from './lower-constants.ts';
 import { localCall, localCondition } from './lower-closures.ts';
+import { inlinedHelperCall } from './inline-helpers.ts';
 import { callbackAllocation, callbackCondition, callbackPosition, callbackValue } from './lower-callbacks.ts';
 
 const arithmetic: Partial<Record<SyntaxKind, ScalarPrim>> = {
@@ -463,6 +464,9 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
   }
   if (resolved.kind === 'differentiable') {
     const { callee: c } = resolved;
+    // `sigmoid(x)`: a small helper of this file, inlined (inline-helpers.ts).
+    const inlined = inlinedHelperCall(L, e, c, resolved.declaration, out, target);
+    if (inlined) return inlined;
     // Optional and default parameters may be left out: the calls pass `undefined` in their place.
     const declared = Node.isFunctionLikeDeclaration(resolved.declaration) ? resolved.declaration.getParameters() : [];
     const required = declared.filter((p) => !p.isOptional()).length;

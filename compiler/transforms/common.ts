@@ -34,6 +34,8 @@ export interface EmitContext {
    * cotangent that is zero at the point but not around it.
    */
   noZeroGuards?: boolean;
+  /** Reverse code that will be differentiated again: counters not proven integral are recorded, never guarded (tbr-counters.ts). */
+  noCounterGuards?: boolean;
 }
 
 /** Does the function return a tuple or array of numbers rather than one number? */

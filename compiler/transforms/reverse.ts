@@ -72,6 +72,8 @@ interface Env {
   ctx: EmitContext;
   /** The local handle on one of the shared tapes (`valueTape`), declared at the top when used. */
   tape(kind: TapeKind): ts.Identifier;
+  /** The exactness flag of a guarded counter (`liExact`, tbr-counters.ts), or null where the counter is recorded without one. */
+  exact(v: string): ts.Identifier | null;
 }
 
 export function emitVjp(fn: IRFunction, act: Activity, rec: Recording, ctx: EmitContext): ts.FunctionDeclaration {
@@ -90,7 +92,18 @@ export function emitVjp(fn: IRFunction, act: Activity, rec: Recording, ctx: Emit
     }
     return id(n);
   };
-  const env: Env = { fn, act, rec, decls, names, d, seed, valueName: names.fresh('value'), ctx, tape };
+  // Guarded counters get a flag each; the second-order form (ctx.noCounterGuards) records them on block entry always.
+  const flags = new Map<string, string>();
+  const exact = (v: string): ts.Identifier | null => {
+    if (!rec.guardedCounters.has(v) || ctx.noCounterGuards) return null;
+    let n = flags.get(v);
+    if (!n) {
+      n = names.fresh(`${v}Exact`);
+      flags.set(v, n);
+    }
+    return id(n);
+  };
+  const env: Env = { fn, act, rec, decls, names, d, seed, valueName: names.fresh('value'), ctx, tape, exact };
   const wrt = fn.params.filter((p) => p.wrt);
   const params = [...signatureParams(fn, ctx), param(seed, seedType(fn, ctx))];
   const body: ts.Statement[] = [];
@@ -101,6 +114,7 @@ export function emitVjp(fn: IRFunction, act: Activity, rec: Recording, ctx: Emit
   }
   const forward = forwardList(fn.body, env);
   if (forward.length) lineComment(forward[0]!, 'forward sweep', true);
+  const forwardStart = body.length;
   body.push(...forward);
   const adjoint: ts.Statement[] = [];
   for (const p of wrt) {
@@ -121,6 +135,8 @@ export function emitVjp(fn: IRFunction, act: Activity, rec: Recording, ctx: Emit
   adjoint.push(stmt`return [${primalResult(fn, id(env.valueName))}, ${result}];`);
   lineComment(adjoint[0]!, 'adjoint sweep', true);
   body.push(...adjoint);
+  // The flags are named while the sweeps are emitted: declared at the top once known.
+  body.splice(forwardStart, 0, ...[...flags.values()].map((n) => stmt`let ${n} = false;`));
   const handles = (['values', 'control', 'refs'] as const).filter((k) => tapeLocals.has(k));
   if (handles.length) {
     const declarations = handles.map((k) => f.createVariableDeclaration(tapeLocals.get(k)!, undefined, undefined, expr`tape.${id(k)}`));
@@ -185,7 +201,9 @@ function forwardControl(s: Stmt, env: Env): ts.Statement[] {
     if (trips) body.push(stmt`${trips}++;`);
     const block = f.createBlock(body, true);
     out.push(s.test === 'pre' ? f.createWhileStatement(pexpr(s.cond, identity), block) : f.createDoStatement(block, pexpr(s.cond, identity)));
-    if (trips) out.push(stmt`${control()}.push(${trips});`);
+    // A trip count the reverse sweep recomputes from the loop's bound is pushed only where the guard fails (tbr-counters.ts).
+    const bound = tripCountFromBound(s, env);
+    if (trips) out.push(bound ? stmt`if (!(${bound.guard})) { ${control()}.push(${trips}); }` : stmt`${control()}.push(${trips});`);
     // Values the loop reads and does not write, recorded once for all its trips (recording.ts loopSnapshots).
     for (const v of rec.loopSnapshots.get(s) ?? []) out.push(stmt`${env.tape(stackOf(env.fn, v))}.push(${v});`);
   }
@@ -203,7 +221,11 @@ function define(kw: 'const' | 'let' | undefined, name: string, value: ts.Express
 function forwardBlock(plan: BlockPlan, env: Env): ts.Statement[] {
   const { act, d, decls, ctx } = env;
   const out: ts.Statement[] = [];
-  for (const v of plan.snapshots) out.push(stmt`${env.tape(stackOf(env.fn, v))}.push(${v});`);
+  for (const v of plan.snapshots) {
+    const flag = env.exact(v);
+    // A guarded counter is pushed only where it is not an exact integer (its steps are undone otherwise).
+    out.push(flag ? stmt`if (!${flag}) { ${env.tape('values')}.push(${v}); }` : stmt`${env.tape(stackOf(env.fn, v))}.push(${v});`);
+  }
   const calleeName = callNames(ctx);
   plan.stmts.forEach((s, k) => {
     if (s.kind === 'return') {
@@ -226,7 +248,11 @@ function forwardBlock(plan: BlockPlan, env: Env): ts.Statement[] {
       if (act.isActive(s.ref.base)) out.push(stmt`${ref(s.ref, identity, d(s.ref.base))}.push(${pushed});`);
       return;
     }
-    if (plan.counterInits.has(k)) out.push(stmt`${env.tape('values')}.push(${s.target});`);
+    if (plan.counterInits.has(k)) {
+      out.push(stmt`${env.tape('values')}.push(${s.target});`);
+      const flag = env.exact(s.target);
+      if (flag) out.push(stmt`${env.tape('control')}.push(${flag} ? 1 : 0);`);
+    }
     if (plan.reallocations.has(k)) out.push(stmt`${env.tape('refs')}.push(${d(s.target)});`);
     for (const a of plan.argCopies.get(k) ?? []) {
       // A 2-D array is copied row by row: its rows may be written after the call.
@@ -236,6 +262,8 @@ function forwardBlock(plan: BlockPlan, env: Env): ts.Statement[] {
     }
     const kw = decls.declaredAt.get(s);
     out.push(define(kw, s.target, primal(s.expr, identity, calleeName)));
+    const flag = plan.guardInits.has(k) ? env.exact(s.target) : null;
+    if (flag) out.push(stmt`${flag} = Number.isInteger(${s.target}) && Math.abs(${s.target}) <= ${f.createNumericLiteral(EXACT_COUNTER_BOUND)};`);
     const e = s.expr;
     if (e.kind === 'pop' && act.isActive(e.ref.base)) {
       // The adjoint array stays as long as the array: it gives up its (zero) element too.
@@ -309,7 +337,9 @@ function reverseControl(s: Stmt, env: Env): ts.Statement[] {
         const init = primal(e, identity, callNames(env.ctx));
         return c.step > 0 ? stmt`${c.v} = ${init} + ${steps};` : stmt`${c.v} = ${init} - ${steps};`;
       });
-      out = stmt`{ const ${trips} = ${control}.pop(); ${starts}; for (let ${n} = ${trips}; ${n} > 0; ${n}--) { ${reverseList(s.body, env)}; } }`;
+      const bound = tripCountFromBound(s, env);
+      const count = bound ? expr`${bound.guard} ? ${bound.count} : ${control}.pop()` : expr`${control}.pop()`;
+      out = stmt`{ const ${trips} = ${count}; ${starts}; for (let ${n} = ${trips}; ${n} > 0; ${n}--) { ${reverseList(s.body, env)}; } }`;
     } else out = stmt`for (let ${n} = ${control}.pop(); ${n} > 0; ${n}--) { ${reverseList(s.body, env)}; }`;
     const hoisted = env.rec.loopSnapshots.get(s) ?? [];
     if (hoisted.length) {
@@ -318,6 +348,29 @@ function reverseControl(s: Stmt, env: Env): ts.Statement[] {
     }
   }
   return out ? [lineComment(out, sourceComment(env.fn, s.loc))] : [];
+}
+
+/**
+ * For a loop whose trip counter has a bound (`r < d`, tbr-counters.ts): the
+ * guard under which `max(0, d - init)` is its exact trip count, and that
+ * count. Both read only the bound and the counter's initialisation, which
+ * hold the same values after the loop and in its reverse sweep.
+ */
+function tripCountFromBound(s: Stmt, env: Env): { guard: ts.Expression; count: ts.Expression } | null {
+  const c = (env.rec.tripCounters.get(s) ?? []).find((t) => t.bound);
+  if (!c?.bound) return null;
+  const { op, limit } = c.bound;
+  const init = c.init.expr;
+  const initIsZero = init.kind === 'copy' && init.src.kind === 'const' && init.src.value === 0;
+  const b = operand(limit, identity);
+  const i0 = primal(init, identity, callNames(env.ctx));
+  const up = op === '<' || op === '<=';
+  const span = up ? (initIsZero ? b : expr`${b} - (${i0})`) : initIsZero ? expr`-${b}` : expr`${i0} - ${b}`;
+  const safe = expr`Number.isSafeInteger(${span})`;
+  const integralLimit = (limit.kind === 'const' && Number.isInteger(limit.value)) || (up && initIsZero);
+  const guard = integralLimit ? safe : expr`Number.isInteger(${b}) && ${safe}`;
+  const count = op === '<=' || op === '>=' ? expr`Math.max(0, ${span} + 1)` : expr`Math.max(0, ${span})`;
+  return { guard, count };
 }
 
 function reverseBlock(plan: BlockPlan, env: Env): ts.Statement[] {
@@ -347,9 +400,14 @@ function reverseBlock(plan: BlockPlan, env: Env): ts.Statement[] {
   for (let i = events.length - 1; i >= 0; i--) {
     const e = events[i]!;
     switch (e.kind) {
-      case 'snapshot':
-        out.push(stmt`const ${e.v} = ${popFrom(env, e.v)};`);
+      case 'snapshot': {
+        const flag = env.exact(e.v);
+        // A guarded counter: popped into the counter itself where the forward sweep pushed it.
+        if (flag) out.push(stmt`if (!${flag}) { ${e.v} = ${env.tape('values')}.pop(); }`);
+        else if (env.rec.guardedCounters.has(e.v)) out.push(stmt`${e.v} = ${env.tape('values')}.pop();`);
+        else out.push(stmt`const ${e.v} = ${popFrom(env, e.v)};`);
         break;
+      }
       case 'def':
         out.push(stmt`const ${defName(e.k)} = ${popFrom(env, e.v)};`);
         break;
@@ -357,6 +415,12 @@ function reverseBlock(plan: BlockPlan, env: Env): ts.Statement[] {
         const n = names.fresh(`${e.v}_before`);
         popped.set(`init:${e.k}`, n);
         out.push(stmt`const ${n} = ${env.tape('values')}.pop();`);
+        const flag = env.exact(e.v);
+        if (flag) {
+          const was = names.fresh(`${flag.text}_before`);
+          popped.set(`flag:${e.k}`, was);
+          out.push(stmt`const ${was} = ${env.tape('control')}.pop() === 1;`);
+        }
         break;
       }
       case 'realloc': {
@@ -385,8 +449,16 @@ function reverseBlock(plan: BlockPlan, env: Env): ts.Statement[] {
   for (let k = stmtsOf.length - 1; k >= 0; k--) {
     const s = stmtsOf[k]!;
     if (s.kind !== 'assign') continue;
-    if (plan.counterInits.has(k)) out.push(stmt`${s.target} = ${popped.get(`init:${k}`)!};`);
-    if (plan.counterSteps.has(k)) out.push(stmt`${s.target} = ${undoStep(s)};`);
+    const flag = env.exact(s.target);
+    if (plan.counterInits.has(k)) {
+      out.push(stmt`${s.target} = ${popped.get(`init:${k}`)!};`);
+      if (flag) out.push(stmt`${flag} = ${popped.get(`flag:${k}`)!};`);
+    }
+    if (plan.counterSteps.has(k)) {
+      // A guarded counter is undone only while exact; otherwise the blocks that read it popped it.
+      if (flag) out.push(stmt`if (${flag}) { ${s.target} = ${undoStep(s)}; }`);
+      else if (!env.rec.guardedCounters.has(s.target)) out.push(stmt`${s.target} = ${undoStep(s)};`);
+    }
   }
   // 3. recompute the block's intermediate values
   for (const k of [...plan.recompute].sort((a, b) => a - b)) {
@@ -419,6 +491,9 @@ function reverseBlock(plan: BlockPlan, env: Env): ts.Statement[] {
   const block = f.createBlock(out, true);
   return [lineComment(block, blockComment(plan, env))];
 }
+
+/** A guarded counter is an exact integer while its magnitude is at most 2^52 (tbr-counters.ts MAX_GUARDED_STEP). */
+const EXACT_COUNTER_BOUND = 2 ** 52;
 
 function popFrom(env: Env, v: string): ts.Expression {
   if (stackOf(env.fn, v) === 'values') return expr`${env.tape('values')}.pop()`;
