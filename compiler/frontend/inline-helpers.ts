@@ -14,10 +14,10 @@
  *
  * Inlined: a function declared in the same file, marked `@differentiable`,
  * with no user-written derivative (`@derivative vjp(f)`), no local
- * functions, checkpointed loops or `this` in its body, a body of at most
+ * functions, calls of named functions (so no recursion), checkpointed
+ * loops or `this` in its body, a body of at most
  * INLINE_MAX_NODES syntax nodes, parameters that are numbers or arrays of
- * numbers, and a number result; not one already being inlined (recursion is
- * called, not copied). The helper's `wrt` list is kept: a number parameter
+ * numbers, and a number result. The helper's `wrt` list is kept: a number parameter
  * outside it gets a copy no derivative flows through, as the call gave; an
  * array parameter outside it stops the inlining.
  */
@@ -26,22 +26,33 @@ import type { CallExpression, FunctionDeclaration, SourceFile } from 'ts-morph';
 import { varOp, type Callee, type Operand, type Stmt } from '../ir/ir.ts';
 import { readCustom } from './discover.ts';
 import type { Lowerer } from './lower.ts';
-import { callArguments, inlineCall, isInlining } from './lower-closures.ts';
+import { callArguments, inlineCall, parameterAssigned } from './lower-closures.ts';
 
 /** Syntax nodes a helper's body may hold to be inlined (LSTM's sigmoid has 12, GMM's logsumexp 95). */
 export const INLINE_MAX_NODES = 160;
 
 /** `sigmoid(x)` where sigmoid is a small differentiable helper of this file: its body inlined, its result as an operand; or null. */
 export function inlinedHelperCall(L: Lowerer, e: CallExpression, callee: Callee, declaration: Node, out: Stmt[], target: string | null): Operand | null {
-  if (!Node.isFunctionDeclaration(declaration) || !inlineable(declaration, callee, L.sourceFile) || isInlining(L, declaration)) return null;
+  if (!Node.isFunctionDeclaration(declaration) || declaration === L.annotated.node || !inlineable(declaration, callee, L.sourceFile)) return null;
   const args = callArguments(L, declaration, e, out).map((a, i) => {
     if (callee.wrt[i] || a.kind !== 'operand') return a;
-    // Outside the helper's wrt list: a copy the derivative does not flow through, as it did not through the call.
+    // A constant, or a parameter of the caller outside its wrt list and never assigned, carries no derivative: passed as it is.
+    if (a.op.kind === 'const' || (a.op.kind === 'var' && isConstantParameter(L, a.op.name))) return { ...a, direct: 'unassigned' as const };
+    // Otherwise, outside the helper's wrt list: a copy the derivative does not flow through, as it did not through the call.
     const local = L.fresh(declaration.getParameters()[i]!.getName(), { kind: 'number' });
     out.push(L.assignPure(local, { kind: 'operand', op: a.op }, e));
     return { kind: 'operand' as const, op: varOp(local), direct: 'unassigned' as const };
   });
   return inlineCall(L, declaration, args, 'number', target, out, e, []) as Operand;
+}
+
+/** Is `v` a parameter of the function being lowered that is not differentiated and never assigned? */
+function isConstantParameter(L: Lowerer, v: string): boolean {
+  const p = L.fn.params.find((q) => q.name === v);
+  if (!p || p.wrt) return false;
+  const node = L.annotated.node;
+  const decl = 'getParameters' in node ? (node as FunctionDeclaration).getParameters().find((q) => q.getName() === v) : undefined;
+  return decl !== undefined && !parameterAssigned(node as FunctionDeclaration, decl);
 }
 
 function inlineable(fn: FunctionDeclaration, callee: Callee, sf: SourceFile): boolean {
@@ -59,7 +70,9 @@ function inlineable(fn: FunctionDeclaration, callee: Callee, sf: SourceFile): bo
   body.forEachDescendant((n, traversal) => {
     nodes++;
     const k = n.getKind();
-    if (k === SyntaxKind.ArrowFunction || k === SyntaxKind.FunctionExpression || k === SyntaxKind.FunctionDeclaration || k === SyntaxKind.ThisKeyword || nodes > INLINE_MAX_NODES) {
+    // A call of a named function (the helper itself, the caller, another helper) is left to the call machinery.
+    const namedCall = Node.isCallExpression(n) && Node.isIdentifier(n.getExpression());
+    if (namedCall || k === SyntaxKind.ArrowFunction || k === SyntaxKind.FunctionExpression || k === SyntaxKind.FunctionDeclaration || k === SyntaxKind.ThisKeyword || nodes > INLINE_MAX_NODES) {
       refused = true;
       traversal.stop();
     }

@@ -470,11 +470,6 @@ export function callArguments(L: Lowerer, fn: LocalFunction, e: CallExpression, 
   });
 }
 
-/** Is a call of `fn` being inlined here (so that inlining it again would recurse)? */
-export function isInlining(L: Lowerer, fn: LocalFunction): boolean {
-  return state(L).active.some((f) => f.fn === fn);
-}
-
 /**
  * Inlines one call of `fn` with `args` (fewer than its parameters: the
  * rest take their defaults). Returns the result: an operand (number,

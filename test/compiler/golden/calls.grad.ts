@@ -8,7 +8,6 @@
 import { tape } from 'wengert';
 import { jvp_softClip, valueAndVjp_softClip } from './calls-lib.grad.ts';
 import { softClip } from './calls-lib.ts';
-import { bump } from './calls.ts';
 
 // ---- bump (calls.ts:9) ----
 /** Forward mode: [bump(...), its directional derivative along (da, db)]. */
@@ -75,17 +74,35 @@ export function jvp_chain(x: number, y: number, dx: number, dy: number): [number
     const t1 = x + i;
     const t2 = y * s;
     const dt2 = s * dy + y * ds;
-    const [t3, dt3] = jvp_bump(t1, t2, dx, dt2);
-    ds = ds + dt3;
-    s = s + t3;
+    // calls.ts:10
+    const t3 = -t2;
+    const dt3 = -dt2;
+    const t4 = t3 * t2;
+    const dt4 = t2 * dt3 + t3 * dt2;
+    const t5 = Math.exp(t4);
+    const dt5 = t5 * dt4;
+    const bumpResult = t1 * t5;
+    const dbumpResult = t5 * dx + t1 * dt5;
+    // calls.ts:16
+    ds = ds + dbumpResult;
+    s = s + bumpResult;
     i = i + 1;
   }
   // calls.ts:17
-  const [t4, dt4] = jvp_softClip(s, 2, ds, 0);
-  const [t5, dt5] = jvp_bump(y, x, dy, dx);
-  const t6 = t4 + t5;
-  const dt6 = dt4 + dt5;
-  return [t6, dt6];
+  const [t6, dt6] = jvp_softClip(s, 2, ds, 0);
+  // calls.ts:10
+  const t7 = -x;
+  const dt7 = -dx;
+  const t8 = t7 * x;
+  const dt8 = x * dt7 + t7 * dx;
+  const t9 = Math.exp(t8);
+  const dt9 = t9 * dt8;
+  const bumpResult_2 = y * t9;
+  const dbumpResult_2 = t9 * dy + y * dt9;
+  // calls.ts:17
+  const t10 = t6 + bumpResult_2;
+  const dt10 = dt6 + dbumpResult_2;
+  return [t10, dt10];
 }
 
 /** Reverse mode: [chain(...), dout times its gradient with respect to (x, y)]. */
@@ -98,48 +115,63 @@ export function valueAndVjp_chain(x: number, y: number, dout: number): [number, 
   // calls.ts:16
   let trips = 0;
   while (i < 3) {
-    // calls.ts:16
+    // calls.ts:9-16
     valueTape.push(s);
     const t1 = x + i;
     const t2 = y * s;
-    const t3 = bump(t1, t2);
-    s = s + t3;
+    const t3 = -t2;
+    const t4 = t3 * t2;
+    const t5 = Math.exp(t4);
+    const bumpResult = t1 * t5;
+    s = s + bumpResult;
     i = i + 1;
     trips++;
   }
   controlTape.push(trips);
-  // calls.ts:17
-  const t4 = softClip(s, 2);
-  const t5 = bump(y, x);
-  const t6 = t4 + t5;
+  // calls.ts:9-17
+  const t6 = softClip(s, 2);
+  const t7 = -x;
+  const t8 = t7 * x;
+  const t9 = Math.exp(t8);
+  const bumpResult_2 = y * t9;
+  const t10 = t6 + bumpResult_2;
   // adjoint sweep
   let dx = 0;
   let dy = 0;
   let ds = 0;
-  // calls.ts:17
+  // calls.ts:9-17
   {
-    const [, bump_bar] = valueAndVjp_bump(y, x, dout);
-    dy += bump_bar[0];
-    dx += bump_bar[1];
+    const da_2 = dout * t9;
+    const dt9 = dout * y;
+    const dt8 = dt9 * t9;
+    const dt7 = dt8 * x;
+    let db_2 = dt8 * t7;
+    db_2 -= dt7;
+    dx += db_2;
+    dy += da_2;
     const [, softClip_bar] = valueAndVjp_softClip(s, 2, dout);
     ds += softClip_bar[0];
   }
   // calls.ts:16
   for (let trip = controlTape.pop(); trip > 0; trip--) {
-    // calls.ts:16
+    // calls.ts:9-16
     const s = valueTape.pop();
     i = i - 1;
     const t1 = x + i;
     const t2 = y * s;
-    const dt3 = ds;
-    const [, bump_bar2] = valueAndVjp_bump(t1, t2, dt3);
-    const dt1 = bump_bar2[0];
-    const dt2 = bump_bar2[1];
-    dy += dt2 * s;
-    ds += dt2 * y;
-    dx += dt1;
+    const t3 = -t2;
+    const t4 = t3 * t2;
+    const t5 = Math.exp(t4);
+    const jac = t1 * t5;
+    const jac2 = jac * t2;
+    const jac3 = jac * t3 - jac2;
+    const jac4 = 1 + jac3 * y;
+    const jac5 = jac3 * s;
+    dy = dy + (ds === 0 ? 0 : ds * jac5);
+    dx = dx + (ds === 0 ? 0 : ds * t5);
+    ds = ds === 0 ? 0 : ds * jac4;
   }
-  return [t6, [dx, dy]];
+  return [t10, [dx, dy]];
 }
 
 /** Reverse mode: the cotangent dout pulled back to (x, y). */
