@@ -12,7 +12,9 @@
  * the caller's cotangents in place. Its statements keep the helper's source
  * lines in comments and source maps.
  *
- * Inlined: a function declared in the same file, marked `@differentiable`,
+ * Inlined: an exported function declared in the same file (a helper that is
+ * not exported is refused as before, whether or not it would be inlined),
+ * marked `@differentiable`,
  * with no user-written derivative (`@derivative vjp(f)`), no local
  * functions, calls of named functions (so no recursion), checkpointed
  * loops or `this` in its body, a body of at most
@@ -33,7 +35,7 @@ export const INLINE_MAX_NODES = 160;
 
 /** `sigmoid(x)` where sigmoid is a small differentiable helper of this file: its body inlined, its result as an operand; or null. */
 export function inlinedHelperCall(L: Lowerer, e: CallExpression, callee: Callee, declaration: Node, out: Stmt[], target: string | null): Operand | null {
-  if (!Node.isFunctionDeclaration(declaration) || declaration === L.annotated.node || !inlineable(declaration, callee, L.sourceFile)) return null;
+  if (!Node.isFunctionDeclaration(declaration) || declaration === L.annotated.node || !declaration.isExported() || !inlineable(declaration, callee, L.sourceFile)) return null;
   const args = callArguments(L, declaration, e, out).map((a, i) => {
     if (callee.wrt[i] || a.kind !== 'operand') return a;
     // A constant, or a parameter of the caller outside its wrt list and never assigned, carries no derivative: passed as it is.
