@@ -34,7 +34,7 @@ export interface EmitContext {
    * cotangent that is zero at the point but not around it.
    */
   noZeroGuards?: boolean;
-  /** Reverse code that will be differentiated again: counters not proven integral are recorded, never guarded (tbr-counters.ts). */
+  /** Reverse code that will be differentiated again: no run-time guards (tbr-counters.ts); counters not proven integral and trip counts are recorded. */
   noCounterGuards?: boolean;
 }
 

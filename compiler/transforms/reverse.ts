@@ -358,7 +358,7 @@ function reverseControl(s: Stmt, env: Env): ts.Statement[] {
  */
 function tripCountFromBound(s: Stmt, env: Env): { guard: ts.Expression; count: ts.Expression } | null {
   const c = (env.rec.tripCounters.get(s) ?? []).find((t) => t.bound);
-  if (!c?.bound) return null;
+  if (!c?.bound || env.ctx.noCounterGuards) return null;
   const { op, limit } = c.bound;
   const init = c.init.expr;
   const initIsZero = init.kind === 'copy' && init.src.kind === 'const' && init.src.value === 0;
