@@ -13,7 +13,8 @@
  * The result is a syntax tree (compiler/emit/template.ts).
  */
 import { ts } from 'ts-morph';
-import { isStructured, type IRFunction, type Operand, type Param, type Stmt, type VarType } from '../ir/ir.ts';
+import { isStructured, type IRFunction, type Operand, type Param, type Ref, type Stmt, type VarType } from '../ir/ir.ts';
+import { stmtReads } from '../ir/walk.ts';
 import { pushedAdjoint, recordAdjoint, seedRecord, sharedFieldAdjoints, structureAdjointInit } from './structures.ts';
 import type { Activity } from '../analysis/activity.ts';
 import { vjpReads, type BlockPlan, type BlockStmt, type Recording } from '../analysis/recording.ts';
@@ -481,7 +482,8 @@ function reverseBlock(plan: BlockPlan, env: Env): ts.Statement[] {
       const isTensor = env.fn.locals.get(s.target)?.kind === 'tensor';
       out.push(isTensor ? stmt`let ${env.d(s.target)}: Tensor | null = null;` : stmt`let ${env.d(s.target)} = 0;`);
     }
-    for (let k = stmtsOf.length - 1; k >= 0; k--) out.push(...adjoint(stmtsOf[k]!, k, plan, env, nameAt(k), defName, popped));
+    const through = incrementsOf(plan, env);
+    for (let k = stmtsOf.length - 1; k >= 0; k--) out.push(...adjoint(stmtsOf[k]!, k, plan, env, nameAt(k), defName, popped, through));
   }
   // 5. arrays recorded per write get back the elements the block's stores overwrote, last store first
   for (let k = stmtsOf.length - 1; k >= 0; k--) {
@@ -494,6 +496,62 @@ function reverseBlock(plan: BlockPlan, env: Env): ts.Statement[] {
 
 /** A guarded counter is an exact integer while its magnitude is at most 2^52 (tbr-counters.ts MAX_GUARDED_STEP). */
 const EXACT_COUNTER_BOUND = 2 ** 52;
+
+/**
+ * Increments `a[i] = a[i] + e` in a block (`qxc[r] += icf[li] * xc[c]` in
+ * GMM), as the store and the load statements of each. The store's adjoint
+ * takes `da[i]` as the sum's cotangent and would zero it; the load's would
+ * add the same cotangent back (the sum passes it through unchanged). Both
+ * are left out: `da[i]` keeps its value, and the store's adjoint only reads
+ * it. Exact: the other contributions to `da[i]` (loads between the two)
+ * are added either way. Only where the element is a number of a local
+ * array, the load and the sum are read once, by the sum and the store, and
+ * nothing between the load and the store writes memory or calls a function.
+ */
+function incrementsOf(plan: BlockPlan, env: Env): { stores: Set<number>; loads: Set<number> } {
+  const out = { stores: new Set<number>(), loads: new Set<number>() };
+  const b = plan.stmts;
+  const readers = new Map<string, number[]>();
+  b.forEach((s, k) => {
+    for (const v of stmtReads(s)) readers.set(v, [...(readers.get(v) ?? []), k]);
+  });
+  const only = (v: string, k: number) => env.rec.blockLocal.has(v) && readers.get(v)?.length === 1 && readers.get(v)![0] === k;
+  b.forEach((st, ks) => {
+    if (st.kind !== 'store' || st.value.kind !== 'var' || st.ref.path.length !== 1) return;
+    const t = env.fn.locals.get(st.ref.base);
+    if (t?.kind !== 'array' || t.elem.kind !== 'number' || !env.act.isActive(st.ref.base)) return;
+    const sum = st.value.name;
+    const ka = plan.reads[ks]!.get(sum);
+    if (typeof ka !== 'number' || !only(sum, ks)) return;
+    const add = b[ka]!;
+    if (add.kind !== 'assign' || add.expr.kind !== 'prim' || !(add.expr.prim === 'add' || add.expr.prim === 'sub')) return;
+    const first = add.expr.args[0];
+    const second = add.expr.args[1];
+    const candidates = add.expr.prim === 'add' ? [first, second] : [first];
+    for (const c of candidates) {
+      if (c?.kind !== 'var' || (first?.kind === 'var' && second?.kind === 'var' && first.name === second.name)) continue;
+      const kl = plan.reads[ka]!.get(c.name);
+      if (typeof kl !== 'number' || !only(c.name, ka)) continue;
+      const load = b[kl]!;
+      if (load.kind !== 'assign' || load.expr.kind !== 'load' || !sameElement(load.expr.ref, st.ref, plan, kl, ks)) continue;
+      const between = b.slice(kl + 1, ks);
+      if (between.some((x) => x.kind !== 'assign' || x.expr.kind === 'call' || x.expr.kind === 'pop')) continue;
+      out.stores.add(ks);
+      out.loads.add(kl);
+      return;
+    }
+  });
+  return out;
+}
+
+/** Do two one-index refs of a block name the same element (the same index variables, not reassigned between)? */
+function sameElement(a: Ref, b: Ref, plan: BlockPlan, ka: number, kb: number): boolean {
+  const [x, y] = [a.path[0], b.path[0]];
+  if (a.base !== b.base || a.path.length !== 1 || x?.kind !== 'index' || y?.kind !== 'index') return false;
+  if (x.index.kind === 'const') return y.index.kind === 'const' && y.index.value === x.index.value;
+  if (x.index.kind !== 'var' || y.index.kind !== 'var' || x.index.name !== y.index.name) return false;
+  return plan.reads[ka]!.get(x.index.name) === plan.reads[kb]!.get(y.index.name);
+}
 
 function popFrom(env: Env, v: string): ts.Expression {
   if (stackOf(env.fn, v) === 'values') return expr`${env.tape('values')}.pop()`;
@@ -541,6 +599,7 @@ function adjoint(
   name: NameOf,
   defName: (k: number) => string,
   popped: Map<string, string>,
+  through: { stores: Set<number>; loads: Set<number> },
 ): ts.Statement[] {
   const { act, d, rec } = env;
   const out: ts.Statement[] = [];
@@ -560,7 +619,8 @@ function adjoint(
     if (!act.isActive(s.ref.base)) return out;
     const dref = () => ref(s.ref, name, d(s.ref.base));
     if (isActive(s.value)) out.push(stmt`${d(s.value.name)} += ${dref()};`);
-    out.push(stmt`${dref()} = 0;`);
+    // An increment `a[i] = a[i] + e` passes the element's cotangent through (incrementsOf).
+    if (!through.stores.has(k)) out.push(stmt`${dref()} = 0;`);
     return out;
   }
   if (s.kind === 'push') {
@@ -655,7 +715,7 @@ function adjoint(
       const inner: ts.Statement[] = [];
       const targetKind = typeOf(target);
       if (targetKind === 'object' || targetKind === 'tuple') return out; // accumulated in place (3b above)
-      if (act.isActive(e.ref.base)) {
+      if (act.isActive(e.ref.base) && !through.loads.has(k)) {
         const dref = () => ref(e.ref, name, d(e.ref.base));
         inner.push(targetIsTensor ? stmt`${dref()} = addTensor(${dref()}, ${dt});` : accumulate(dref(), id(dt)));
       }
