@@ -40,7 +40,7 @@ import {
   softmaxShortSource,
   softmaxSource,
 } from './kernels/nn.ts';
-import { SGD_ALONE, SGD_PAIRS, adamSource, momentumSource, sgdSource } from './kernels/optim.ts';
+import { SGD_PAIRS, adamSource, momentumSource, sgdSource } from './kernels/optim.ts';
 
 export { WebGpuError, WebGpuUnavailableError } from './device.ts';
 
@@ -768,8 +768,7 @@ export class WebGpuBackend implements Backend {
 
   /**
    * SGD updates are collected and run SGD_PAIRS parameters per dispatch
-   * (an optimizer step calls sgdInPlace once per parameter); a parameter of
-   * SGD_ALONE elements or more gets a dispatch of its own. Pending
+   * (an optimizer step calls sgdInPlace once per parameter). Pending
    * updates are recorded before anything else runs (Runner.beforeOp), so
    * the order of effects is unchanged.
    */
@@ -781,7 +780,6 @@ export class WebGpuBackend implements Backend {
     const q = this.pendingSgd;
     const clash = q.some((u) => u.p.storage === p.storage || u.p.storage === g.storage || u.g.storage === p.storage);
     if (q.length > 0 && (clash || q[0]!.lr !== lr || q[0]!.wd !== weightDecay)) this.flushSgd();
-    if (p.size >= SGD_ALONE) return this.recordSgd([{ p, g, lr, wd: weightDecay }]);
     if (p.size > 0) this.pendingSgd.push({ p, g, lr, wd: weightDecay });
     if (this.pendingSgd.length === SGD_PAIRS) this.flushSgd();
   }
@@ -793,11 +791,6 @@ export class WebGpuBackend implements Backend {
     const q = this.pendingSgd;
     if (q.length === 0) return;
     this.pendingSgd = [];
-    this.recordSgd(q);
-  }
-
-  /** Records the updates `q` as one dispatch (as an op: updates still pending are recorded first). */
-  private recordSgd(q: { p: Tensor; g: Tensor; lr: number; wd: number }[]): void {
     this.gpu.run(
       () => `sgd(${q.map((u) => shapes(u.p, u.g)).join('; ')})`,
       () => {

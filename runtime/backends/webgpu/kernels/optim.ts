@@ -10,15 +10,6 @@ import { MAIN_1D, paramsBlock, storage } from '../wgsl.ts';
 export const SGD_PAIRS = 4;
 
 /**
- * A parameter of at least this many elements is updated by a dispatch of
- * its own (one pair, 2 bindings): batching saves dispatches for small
- * parameters, and a large one fills the device alone. On SwiftShader a
- * shader's cost grows with the buffers it binds: the 784 x 128 weight of
- * the MLP took 14.5 ms in the 4-pair kernel and 2.7 ms alone.
- */
-export const SGD_ALONE = 1 << 16;
-
-/**
  * p_k -= lr (g_k + wd p_k) for `pairs` parameters in one dispatch: the
  * threads cover the parameters one after the other. Parameter words: lr, wd.
  */
