@@ -7,6 +7,10 @@
  * and one submit, and timed up to `onSubmittedWorkDone`. The sum of the
  * kernels' times against the step's time says how much of a step is host
  * work (building commands, bind groups, submits) rather than kernels.
+ * With PROFILE_REPLAY=1 the captured step is also replayed whole, in one
+ * submit and one submit per dispatch. Arguments: the implementations to
+ * profile, comma-separated (default all); env PROFILE_REPEATS, PROFILE_DUMP
+ * (a folder to write each dispatch's WGSL into).
  *
  * On SwiftShader (CPU emulation) the times say how fast SwiftShader runs
  * each kernel, nothing about a GPU; compare implementations within one run.
@@ -97,6 +101,37 @@ async function timeAlone(d: Captured): Promise<number> {
   return best / REPEATS;
 }
 
+/**
+ * ms to replay the captured dispatches in order, all in one pass and one
+ * submit (`together`) or each in its own encoder and submit, as jax-js
+ * records them.
+ */
+async function timeReplay(ds: readonly Captured[], together: boolean): Promise<number> {
+  const device = owner.get(ds[0]!.pipeline)!;
+  let best = Infinity;
+  for (let s = 0; s < 3; s++) {
+    const t0 = performance.now();
+    let enc = device.createCommandEncoder();
+    let pass = enc.beginComputePass();
+    for (const [i, d] of ds.entries()) {
+      pass.setPipeline(d.pipeline);
+      for (const [k, [g, offsets]] of d.groups) pass.setBindGroup(k, g, offsets);
+      pass.dispatchWorkgroups(...d.workgroups);
+      if (!together || i === ds.length - 1) {
+        pass.end();
+        device.queue.submit([enc.finish()]);
+        enc = device.createCommandEncoder();
+        pass = enc.beginComputePass();
+      }
+    }
+    pass.end();
+    enc.finish();
+    await device.queue.onSubmittedWorkDone();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+
 /** A short name for a kernel: its label, or the first interesting line of its WGSL. */
 function kernelName(src: string): string {
   const label = /^\/\/ (.*)/.exec(src);
@@ -167,8 +202,9 @@ for (const [name, make] of impls) {
     rows.push(`  ${ms.toFixed(2).padStart(8)} ms  [${d.workgroups.join(',')}]  ${kernelName(src)}`);
   }
   await s.sync();
+  const replay = process.env.PROFILE_REPLAY ? ` replayed in one submit ${(await timeReplay(captured, true)).toFixed(1)} ms, one submit each ${(await timeReplay(captured, false)).toFixed(1)} ms;` : '';
   console.log(
-    `\n${name}: step ${step.toFixed(1)} ms (host ${host.toFixed(2)} ms); ${captured.length} dispatches, kernels alone ${total.toFixed(1)} ms (${((100 * total) / step).toFixed(0)}% of the step)`,
+    `\n${name}: step ${step.toFixed(1)} ms (host ${host.toFixed(2)} ms); ${captured.length} dispatches, kernels alone ${total.toFixed(1)} ms (${((100 * total) / step).toFixed(0)}% of the step);${replay}`,
   );
   console.log(rows.join('\n'));
 }
