@@ -13,9 +13,9 @@
  * must be balanced after it.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
-import { tape } from 'wengert';
 import { checkDerivatives } from '../helpers/check.ts';
 import { buildFixture, type Built } from '../helpers/generate.ts';
+import { traffic } from '../helpers/tape-traffic.ts';
 
 const source = `
 /** GMM's triangular loop: li starts from a value not proven integral and is stepped in the inner loop. @differentiable wrt(a) */
@@ -62,27 +62,6 @@ let m: Built<any, any>;
 beforeAll(async () => {
   m = await buildFixture('h5-guarded-counters', source);
 });
-
-/** Pushes onto the value and control tapes during one call, and whether the three tapes are as they were after it. */
-function traffic(call: () => unknown): { values: number; control: number; balanced: boolean } {
-  const before = [tape.values.length, tape.control.length, tape.refs.length];
-  const counts = { values: 0, control: 0 };
-  for (const kind of ['values', 'control'] as const) {
-    const push = tape[kind].push;
-    tape[kind].push = function (x: number) {
-      counts[kind]++;
-      push.call(this, x);
-    };
-  }
-  try {
-    call();
-  } finally {
-    delete (tape.values as { push?: unknown }).push;
-    delete (tape.control as { push?: unknown }).push;
-  }
-  const after = [tape.values.length, tape.control.length, tape.refs.length];
-  return { ...counts, balanced: after.every((n, i) => n === before[i]) };
-}
 
 const a6 = () => Float64Array.from([0.3, -0.7, 0.45, 1.1, -0.2, 0.6]);
 

@@ -10,9 +10,9 @@
  * user-written derivative) are checked to stay calls.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
-import { tape } from 'wengert';
 import { checkDerivatives } from '../helpers/check.ts';
 import { buildFixture, type Built } from '../helpers/generate.ts';
+import { traffic } from '../helpers/tape-traffic.ts';
 
 const source = `
 /** @differentiable */
@@ -112,23 +112,6 @@ function body(name: string): string {
   expect(at).toBeGreaterThanOrEqual(0);
   const rest = m.text.slice(at);
   return rest.slice(0, rest.indexOf('\n}\n'));
-}
-
-/** Values pushed on the value tape by one call, and whether the tapes are as they were after it. */
-function traffic(call: () => unknown): { values: number; balanced: boolean } {
-  const before = [tape.values.length, tape.control.length, tape.refs.length];
-  let values = 0;
-  const push = tape.values.push;
-  tape.values.push = function (x: number) {
-    values++;
-    push.call(this, x);
-  };
-  try {
-    call();
-  } finally {
-    delete (tape.values as { push?: unknown }).push;
-  }
-  return { values, balanced: [tape.values.length, tape.control.length, tape.refs.length].every((n, i) => n === before[i]) };
 }
 
 const a5 = () => Float64Array.from([0.3, -0.7, 0.45, 1.1, -0.2]);

@@ -9,9 +9,9 @@
  * pushed. The generated file type-checks under strict (global teardown).
  */
 import { beforeAll, describe, expect, test } from 'vitest';
-import { tape } from 'wengert';
 import { checkDerivatives } from '../helpers/check.ts';
 import { buildFixture, type Built } from '../helpers/generate.ts';
+import { traffic } from '../helpers/tape-traffic.ts';
 
 const source = `
 /** The pattern of docs/compiler-gaps.md (xc in GMM): a scratch array rewritten on every outer trip. @differentiable wrt(a) */
@@ -175,24 +175,6 @@ let m: Built<any, any>;
 beforeAll(async () => {
   m = await buildFixture('h7-recording', source);
 });
-
-/** Values pushed on the value tape by one call, and whether the three tapes are as they were after it. */
-function traffic(call: () => unknown): { values: number; balanced: boolean } {
-  const before = [tape.values.length, tape.control.length, tape.refs.length];
-  let values = 0;
-  const push = tape.values.push;
-  tape.values.push = function (x: number) {
-    values++;
-    push.call(this, x);
-  };
-  try {
-    call();
-  } finally {
-    delete (tape.values as { push?: unknown }).push;
-  }
-  const after = [tape.values.length, tape.control.length, tape.refs.length];
-  return { values, balanced: after.every((n, i) => n === before[i]) };
-}
 
 const a5 = () => Float64Array.from([0.3, -0.7, 0.45, 1.1, -0.2]);
 
