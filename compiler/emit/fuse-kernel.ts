@@ -51,6 +51,10 @@ export interface KernelText {
   cpu: string;
   /** The float32 CPU function where an op has a float32 expression (`tanhF32`), else null. */
   cpuF32: string | null;
+  /** The CPU row loop (`FusedKernel.cpuRows`): the function's body inlined in a loop of its own. */
+  cpuRows: string;
+  /** The float32 row loop, where `cpuF32` differs from `cpu`, else null. */
+  cpuRowsF32: string | null;
   /** `same` when every op keeps int32, else `float`. */
   dtype: 'same' | 'float';
   /** The expression in the ops' own notation, for comments and `inspect`. */
@@ -86,7 +90,38 @@ export function kernelText(root: FusedNode, arity: number): KernelText {
   const fn = (lines: string[]) => `(${params.map((p) => `${p}: number`).join(', ')}): number => {\n${lines.join('\n')}\nreturn ${top.cpu};\n}`;
   const cpu = fn(cpuLines);
   const f32 = fn(cpuF32Lines);
-  return { wgsl, cpu, cpuF32: f32 === cpu ? null : f32, dtype: float ? 'float' : 'same', formula: top.formula };
+  const same = f32 === cpu;
+  return {
+    wgsl,
+    cpu,
+    cpuF32: same ? null : f32,
+    cpuRows: rowsText(cpuLines, top.cpu, arity),
+    cpuRowsF32: same ? null : rowsText(cpuF32Lines, top.cpu, arity),
+    dtype: float ? 'float' : 'same',
+    formula: top.formula,
+  };
+}
+
+/**
+ * The row loop of a kernel whose element function has the body `lines`
+ * returning `result`: `out[o + i]` for i < n, operand j read from `x[j]`
+ * at `p[j] + i * s[j]`. One loop per kernel, so V8 sees one call shape and
+ * no call per element.
+ */
+function rowsText(lines: readonly string[], result: string, arity: number): string {
+  const js = Array.from({ length: arity }, (_, j) => j);
+  return [
+    '(out: TypedArray, o: number, n: number, x: readonly TypedArray[], p: ArrayLike<number>, s: ArrayLike<number>): void => {',
+    ...js.map((j) => `const x${j} = x[${j}]!, s${j} = s[${j}]!;`),
+    ...js.map((j) => `let p${j} = p[${j}]!;`),
+    'for (let i = o, end = o + n; i < end; i++) {',
+    ...js.map((j) => `const v${j} = x${j}[p${j}]!;`),
+    ...lines,
+    `out[i] = ${result};`,
+    ...(arity > 0 ? [js.map((j) => `p${j} += s${j}`).join(', ') + ';'] : []),
+    '}',
+    '}',
+  ].join('\n');
 }
 
 /** A JavaScript literal with the value of x. */

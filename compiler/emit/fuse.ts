@@ -209,7 +209,7 @@ export class FusionContext {
   }
 }
 
-/** `const kernel_f_1: FusedKernel = { name, arity, dtype, wgsl, cpu };` with the formula as its doc comment. */
+/** `const kernel_f_1: FusedKernel = { name, arity, dtype, wgsl, cpu, cpuRows };` with the formula as its doc comment. */
 function kernelDeclaration(constName: string, kernelName: string, text: KernelText, arity: number): ts.Statement {
   const wgsl = f.createNoSubstitutionTemplateLiteral(`\n${text.wgsl}\n`);
   ts.addSyntheticLeadingComment(wgsl, ts.SyntaxKind.MultiLineCommentTrivia, ' wgsl ', false);
@@ -221,6 +221,8 @@ function kernelDeclaration(constName: string, kernelName: string, text: KernelTe
       f.createPropertyAssignment('wgsl', wgsl),
       f.createPropertyAssignment('cpu', parseExpression(text.cpu)),
       ...(text.cpuF32 ? [f.createPropertyAssignment('cpuF32', parseExpression(text.cpuF32))] : []),
+      f.createPropertyAssignment('cpuRows', parseExpression(text.cpuRows)),
+      ...(text.cpuRowsF32 ? [f.createPropertyAssignment('cpuRowsF32', parseExpression(text.cpuRowsF32))] : []),
     ],
     true,
   );
@@ -242,7 +244,7 @@ function parseExpression(text: string): ts.Expression {
   erase(s);
   // The op table's CPU helpers (tanhF32) are runtime exports: the file imports them.
   const helpers = (n: ts.Node): ts.Node => {
-    if (ts.isIdentifier(n) && cpuHelperNames.has(n.text)) return runtimeRef(n.text);
+    if (ts.isIdentifier(n) && (cpuHelperNames.has(n.text) || n.text === 'TypedArray')) return runtimeRef(n.text);
     return ts.visitEachChild(n, helpers, nullContext);
   };
   return helpers((s.expression as ts.ParenthesizedExpression).expression) as ts.Expression;

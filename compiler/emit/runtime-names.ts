@@ -14,7 +14,7 @@ const CORE = [
 ];
 
 /** Fused kernels and inserted lifetimes (compiler/emit/fuse.ts, compiler/analysis/lifetimes.ts). */
-const FUSION = ['fused', 'matmulFused', 'matmulGradAFused', 'matmulGradBFused', 'productLike', 'sumFused', 'meanFused', 'sumAllFused', 'meanAllFused', 'unbroadcastFused', 'fusedLike', 'FusedKernel', 'release', 'beginScope', 'keep', 'endScope', 'handOut', 'handOutGrad', 'seedFor', 'scalarSeed', 'tanhF32'];
+const FUSION = ['fused', 'matmulFused', 'matmulGradAFused', 'matmulGradBFused', 'productLike', 'sumFused', 'meanFused', 'sumAllFused', 'meanAllFused', 'unbroadcastFused', 'fusedLike', 'FusedKernel', 'TypedArray', 'release', 'beginScope', 'keep', 'endScope', 'handOut', 'handOutGrad', 'seedFor', 'scalarSeed', 'tanhF32'];
 
 /** Typed stacks for the local tapes of second-order code (compiler/emit/higher-order.ts). */
 const HIGHER_ORDER = ['F64Stack'];
@@ -32,4 +32,4 @@ export function isRuntimeExport(name: string): boolean {
 }
 
 /** Names exported only as types. */
-export const RUNTIME_TYPES: ReadonlySet<string> = new Set(['Tensor', 'FusedKernel']);
+export const RUNTIME_TYPES: ReadonlySet<string> = new Set(['Tensor', 'FusedKernel', 'TypedArray']);

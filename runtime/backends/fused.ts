@@ -5,8 +5,10 @@
  * built from the elementwise op table. A backend runs it over operands
  * broadcast (NumPy rules) to the output shape: one pass, no intermediates.
  *
- * This file also holds the CPU implementation (`cpuFused`), a loop over the
- * broadcast output that calls `kernel.cpu` once per element.
+ * This file also holds the CPU implementation (`cpuFused`): a walk over the
+ * broadcast output's rows that runs the kernel's own row loop (`cpuRows`,
+ * which the compiler writes with the element function inlined), or, for a
+ * kernel without one, a shared loop that calls `kernel.cpu` per element.
  */
 import type { Operand } from './backend.ts';
 import { shapeSize, typedArrayFor } from '../tensor.ts';
@@ -34,38 +36,63 @@ export interface FusedKernel {
    * than Math.tanh), as the CPU's unfused float32 kernels compute.
    */
   readonly cpuF32?: (...v: number[]) => number;
+  /**
+   * `cpu` as a loop over one row of the output: the CPU backend's fast
+   * path (one call per row, none per element), where present.
+   */
+  readonly cpuRows?: FusedRows;
+  /** `cpuF32` as a row loop, where `cpuF32` is given. */
+  readonly cpuRowsF32?: FusedRows;
 }
 
-type Arr = TypedArray | Float64Array;
+/**
+ * Writes `out[o + i]` for `i < n`, operand `j` read from `x[j]` at
+ * `p[j] + i * s[j]` (a scalar operand is a one-element array with step 0).
+ */
+export type FusedRows = (out: TypedArray, o: number, n: number, x: readonly TypedArray[], p: ArrayLike<number>, s: ArrayLike<number>) => void;
+
+type Arr = TypedArray;
 
 /**
  * The values of `kernel` over `operands` broadcast to `outShape`, in a new
- * typed array of `outDtype` (the CPU backend wraps it in a tensor). Operand
- * shapes are already checked to broadcast to `outShape`.
+ * typed array of `outDtype` (the CPU backend wraps it in a tensor), or in
+ * `into`: the storage of operand 0 when that is a full-size operand whose
+ * values are not needed after (each element reads its own position first).
+ * Operand shapes are already checked to broadcast to `outShape`.
  */
-export function cpuFused(kernel: FusedKernel, operands: readonly Operand[], outShape: Shape, outDtype: DType): TypedArray {
+export function cpuFused(kernel: FusedKernel, operands: readonly Operand[], outShape: Shape, outDtype: DType, into?: TypedArray): TypedArray {
   const size = shapeSize(outShape);
-  const out = typedArrayFor(outDtype, size);
+  const out = into ?? typedArrayFor(outDtype, size);
   const arrays: Arr[] = operands.map((x) => (typeof x === 'number' ? Float64Array.of(x) : (x.storage as TypedArray)));
-  const f = outDtype === 'float32' && kernel.cpuF32 ? kernel.cpuF32 : kernel.cpu;
+  const rows = rowsFor(kernel, outDtype === 'float32');
   // Fast path: every operand is full-size or a scalar (the common case in a sweep).
   if (operands.every((x) => typeof x === 'number' || x.size === size || x.size === 1)) {
     const steps = operands.map((x) => (typeof x === 'number' || x.size === 1 ? 0 : 1));
-    rowLoop(f, arrays, new Array<number>(arrays.length).fill(0), steps, out, 0, size);
+    rows(out, 0, size, arrays, new Array<number>(arrays.length).fill(0), steps);
     return out;
   }
   const strides = operands.map((x) => broadcastStrides(typeof x === 'number' ? [] : x.shape, outShape));
   const inner = innerStrides(outShape, strides);
-  forEachRow(outShape, strides, (offsets, o, n) => rowLoop(f, arrays, offsets, inner, out, o, n));
+  forEachRow(outShape, strides, (offsets, o, n) => rows(out, o, n, arrays, offsets, inner));
   return out;
+}
+
+/** The row loop for a float32 (`f32`) or other result: the kernel's own, else the shared one over its element function. */
+function rowsFor(kernel: FusedKernel, f32: boolean): FusedRows {
+  if (f32 && kernel.cpuF32) return kernel.cpuRowsF32 ?? elementRows(kernel.cpuF32);
+  return kernel.cpuRows ?? elementRows(kernel.cpu);
+}
+
+function elementRows(f: (...v: number[]) => number): FusedRows {
+  return (out, o, n, x, p, s) => rowLoop(f, x, p, s, out, o, n);
 }
 
 /** One inner row; the arity switch is outside the loop so each loop has a fixed call shape. */
 function rowLoop(
   f: (...v: number[]) => number,
-  a: Arr[],
+  a: readonly Arr[],
   offsets: ArrayLike<number>,
-  s: readonly number[],
+  s: ArrayLike<number>,
   out: Arr,
   o: number,
   n: number,

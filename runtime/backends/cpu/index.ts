@@ -285,8 +285,10 @@ class CpuBackend implements Backend {
   }
 
   matmulEpilogue(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean, batchShape: Shape, kernel: FusedKernel, operands: readonly Operand[]): Tensor {
+    // The epilogue runs over the product's rows in place: the product is new and read only there.
     const c = this.matmul(a, b, transposeA, transposeB, batchShape);
-    return this.make(cpuFused(kernel, [c, ...operands], c.shape, c.dtype), c.shape);
+    cpuFused(kernel, [c, ...operands], c.shape, c.dtype, c.storage as TypedArray);
+    return c;
   }
 
   transpose(x: Tensor, perm: readonly number[]): Tensor {
