@@ -176,13 +176,23 @@ describe('Wengert lists of the golden cases', () => {
         while i < 3:  @16
           t1 = add(x, i)  # active  @16
           t2 = mul(y, s)  # active  @16
-          t3 = call bump(t1, t2)  # active  @16
-          s = add(s, t3)  # active  @16
+          a = t1  # active  @9
+          b = t2  # active  @9
+          t3 = neg(b)  # active  @10
+          t4 = mul(t3, b)  # active  @10
+          t5 = exp(t4)  # active  @10
+          bumpResult = mul(a, t5)  # active  @10
+          s = add(s, bumpResult)  # active  @16
           i = add(i, 1)  @16
-        t4 = call softClip(s, 2)  # active  @17
-        t5 = call bump(y, x)  # active  @17
-        t6 = add(t4, t5)  # active  @17
-        return t6  @17
+        t6 = call softClip(s, 2)  # active  @17
+        a_2 = y  # active  @9
+        b_2 = x  # active  @9
+        t7 = neg(b_2)  # active  @10
+        t8 = mul(t7, b_2)  # active  @10
+        t9 = exp(t8)  # active  @10
+        bumpResult_2 = mul(a_2, t9)  # active  @10
+        t10 = add(t6, bumpResult_2)  # active  @17
+        return t10  @17
 
       function softClip(x: number (wrt), scale: number (wrt))
         t1 = div(x, scale)  # active  @9
