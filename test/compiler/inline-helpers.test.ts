@@ -13,6 +13,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { checkDerivatives } from '../helpers/check.ts';
 import { buildFixture, type Built } from '../helpers/generate.ts';
 import { traffic } from '../helpers/tape-traffic.ts';
+import { logsumexpSource } from '../helpers/logsumexp-source.ts';
 
 const source = `
 /** @differentiable */
@@ -27,14 +28,7 @@ export function gates(a: Float64Array, n: number): number {
   return s;
 }
 
-/** @differentiable wrt(v) */
-export function lse(v: Float64Array, n: number): number {
-  let mx = v[0];
-  for (let i = 1; i < n; i++) if (v[i] > mx) mx = v[i];
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += Math.exp(v[i] - mx);
-  return mx + Math.log(sum);
-}
+${logsumexpSource}
 
 /** GMM's pattern: logsumexp of a scratch array rewritten on every trip. @differentiable wrt(x) */
 export function mixture(x: Float64Array, k: number, n: number): number {

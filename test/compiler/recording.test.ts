@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { checkDerivatives } from '../helpers/check.ts';
 import { buildFixture, type Built } from '../helpers/generate.ts';
 import { traffic } from '../helpers/tape-traffic.ts';
+import { logsumexpSource } from '../helpers/logsumexp-source.ts';
 
 const source = `
 /** The pattern of docs/compiler-gaps.md (xc in GMM): a scratch array rewritten on every outer trip. @differentiable wrt(a) */
@@ -45,14 +46,7 @@ export function readThenWrite(a: Float64Array, m: number): number {
   return s;
 }
 
-/** @differentiable wrt(v) */
-export function lse(v: Float64Array, n: number): number {
-  let mx = v[0];
-  for (let i = 1; i < n; i++) if (v[i] > mx) mx = v[i];
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += Math.exp(v[i] - mx);
-  return mx + Math.log(sum);
-}
+${logsumexpSource}
 
 /** A helper called on a scratch array that is rewritten on every trip (main in GMM). @differentiable wrt(x) */
 export function callsOnScratch(x: Float64Array, k: number, n: number): number {
