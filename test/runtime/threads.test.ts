@@ -11,7 +11,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { add, cpuThreads, cpuThreadsReady, matmul, mul, randn, Rng, setCpuThreads, setSimdEnabled, tanh, type Tensor } from 'wengert';
-import { cpuPoolStatus, judgeSplit, THREAD_MIN_WORK_SIMD } from '../../runtime/backends/cpu/threads.ts';
+import { cpuPoolStatus } from '../../runtime/backends/cpu/threads.ts';
+import { THREAD_MIN_WORK_SIMD } from '../../runtime/backends/cpu/threads-gemm.ts';
+import { judgeSplit } from '../../runtime/backends/cpu/threads-judge.ts';
 import { ELEMENTWISE_MIN } from '../../runtime/backends/cpu/threads-elementwise.ts';
 
 const rng = new Rng(7);

@@ -16,7 +16,7 @@ import { broadcastStrides, forEachRow, innerStrides } from './strided.ts';
 import { reduceKernel } from './reduce.ts';
 import { gemmJs, type GemmArgs } from './matmul.ts';
 import { gemmSimd } from './simd-gemm.ts';
-import { gemmThreaded } from './threads.ts';
+import { gemmThreaded } from './threads-gemm.ts';
 import { binaryThreaded, cpuArrayFor, unaryGradThreaded, unaryThreaded } from './threads-elementwise.ts';
 import {
   concatKernel,

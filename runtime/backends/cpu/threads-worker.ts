@@ -1,15 +1,18 @@
 /**
- * A worker thread of the CPU backend's pool (threads.ts): it marks itself
- * loaded in the shared control block, then for each job it is posted claims
- * chunks of its rows until none is left (or marks the job failed).
+ * A worker thread of the CPU backend's pool (threads.ts). It never returns
+ * to its event loop: it sleeps in Atomics.wait on the pool's doorbell, and
+ * after each ring polls its message port (`receiveMessageOnPort`) for up
+ * to JOB_WAIT_MS for the job the caller is preparing; for each job it
+ * claims chunks of rows until none is left (or marks the job failed).
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { GemmArgs } from './matmul.ts';
 import { elementwiseRows, type ElementwiseJob } from './threads-elementwise.ts';
+import { gemmRows, type GemmJob, type SimdGemmJob } from './threads-gemm.ts';
 import { attachSimd, gemmBlocks, type SimdCode, type SimdInstance } from './simd-gemm.ts';
-import { claimChunks, gemmRows, viewOf, type GemmJob, type Job, type SimdGemmJob } from './threads.ts';
+import { claimChunks, DOORBELL, JOB_WAIT_MS, LOADED, viewOf, type Job } from './threads.ts';
 
-const { control, index, simd } = workerData as { control: Int32Array; index: number; simd: SimdCode | null };
+const { control, index, simd, port } = workerData as { control: Int32Array; index: number; simd: SimdCode | null; port: MessagePort };
 /** This thread's instance of the SIMD module over the calling thread's shared memory, made on the first SIMD job. */
 let instance: SimdInstance | null = null;
 
@@ -33,12 +36,29 @@ function rowsOf(job: Job): (from: number, to: number) => void {
   throw new Error(`unknown job ${job.kind}`);
 }
 
-parentPort!.on('message', (job: Job) => {
+function run(job: Job): void {
   try {
     claimChunks(job, rowsOf(job));
   } catch {
     Atomics.store(job.counter, 2, 1);
     Atomics.notify(job.counter, 1);
   }
-});
-Atomics.store(control, 2 + index, 1);
+}
+
+/** Runs the jobs that arrive on the port until `until` (performance.now()) has passed with none waiting. */
+function takeJobs(until: number): void {
+  for (;;) {
+    const received = receiveMessageOnPort(port);
+    if (received) run(received.message as Job);
+    else if (performance.now() >= until) return;
+  }
+}
+
+// Read the doorbell before saying loaded: the caller rings only for loaded workers, so no ring is missed.
+let rung = Atomics.load(control, DOORBELL);
+Atomics.store(control, LOADED + index, 1);
+for (;;) {
+  Atomics.wait(control, DOORBELL, rung);
+  rung = Atomics.load(control, DOORBELL);
+  takeJobs(performance.now() + JOB_WAIT_MS);
+}

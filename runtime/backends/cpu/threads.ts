@@ -1,65 +1,69 @@
 /**
- * The CPU backend's worker pool: large matrix products (and large
- * elementwise kernels, threads-elementwise.ts) are split by rows of the
- * result over Node worker threads and the calling thread, all working on
- * SharedArrayBuffer memory.
+ * The CPU backend's worker pool: large matrix products (threads-gemm.ts)
+ * and large elementwise kernels (threads-elementwise.ts) are split by rows
+ * of the result over Node worker threads and the calling thread, all
+ * working on SharedArrayBuffer memory.
  *
  * - Size: `os.availableParallelism()` threads in all (the caller is one of
  *   them), or `setCpuThreads(n)`, or the WENGERT_THREADS environment
  *   variable; 1 turns threading off. Outside Node (a browser, Deno) the
  *   backend stays on one thread.
- * - Lazy: no worker starts before the first product big enough to share
- *   (THREAD_MIN_WORK multiply-adds), so small programs never pay for one;
- *   workers are unref'd, so they never keep the process alive.
+ * - Lazy: no worker starts before the first job big enough to share, so
+ *   small programs never pay for one; workers are unref'd, so they never
+ *   keep the process alive.
  * - Until a worker has loaded (tens of milliseconds) the caller does its
  *   share itself; no call ever waits for a worker to boot.
  * - Same results as one thread, bit for bit: each element of the result is
- *   computed by one thread with the kernel one thread would use (the SIMD
- *   kernel for float32 when it applies), summing over k in the same order.
- * - float32 products on the SIMD kernel: the module's memory is a shared
- *   WebAssembly memory, and every worker instantiates the module over it
- *   (posted in workerData). The caller copies and packs the operands into it
- *   once, the threads split the blocks of rows of C, the caller copies C
- *   out: the same copies as on one thread.
- * - Other products (float64, TypeScript kernel): operands not already in
- *   shared memory are copied in (only the span the product reads), and the
- *   result is copied out: O(mk + kn + mn) next to O(mkn) work.
+ *   computed by one thread with the kernel one thread would use.
  *
- * Calls are synchronous: the caller posts the job to every loaded worker,
- * then it and the workers claim chunks of rows from a shared counter until
- * none is left, and the caller waits (Atomics.wait) until every chunk is
- * done; on a busy machine a worker that gets no core just takes fewer
- * chunks, and splits that do not pay pause splitting for a while
- * (`judgeSplit`), so threads lose little where other processes hold the
- * cores. A worker that fails or leaves a chunk unfinished for
- * WAIT_LIMIT_MS turns the pool off and the caller computes the product
- * alone.
+ * A split runs in two steps, so that waking the workers overlaps what the
+ * caller does before the rows can be shared (packing a product's
+ * operands): `beginSplit` decides whether to split and rings a doorbell (a
+ * shared counter the idle workers sleep on in Atomics.wait, woken by
+ * Atomics.notify: no event loop between the caller and a worker), then
+ * `runSplit` posts the job on each loaded worker's message port, and it
+ * and the workers claim chunks of rows from a shared counter until none
+ * is left. A woken worker takes the job with `receiveMessageOnPort`,
+ * polling for up to JOB_WAIT_MS after the ring. The caller spins, then
+ * waits (Atomics.wait), until every chunk is done. Chunks are small (about
+ * CHUNKS_PER_THREAD per thread), so a worker that wakes late, or gets no
+ * core on a busy machine, just takes fewer of them; splits that do not pay
+ * pause splitting for a while (threads-judge.ts), so threads lose little
+ * where other processes hold the cores. A worker that fails or leaves a
+ * chunk unfinished for WAIT_LIMIT_MS turns the pool off and the caller
+ * computes the job alone.
  */
 import type { TypedArray } from '../../tensor.ts';
-import { gemmJs, type GemmArgs } from './matmul.ts';
-import { gemmBlocks, gemmSimd, MR, packGemm, simdAvailable, simdCode, unpackC, type PackedGemm } from './simd-gemm.ts';
+import { declinedJobs, judgeSplit, resetBackoff, splitPaused } from './threads-judge.ts';
+import { simdCode } from './simd-gemm.ts';
 
-/**
- * Products with fewer multiply-adds stay on the calling thread: a round trip
- * to a worker (a posted message, the worker's wake-up, the caller's wait)
- * costs tens of microseconds. 2^20 takes about 0.5 ms in the TypeScript
- * kernel; the SIMD kernel does 2^22 (a 128 x 256 x 128 product) in about
- * 0.25 ms.
- */
-export const THREAD_MIN_WORK = 1 << 20;
-export const THREAD_MIN_WORK_SIMD = 1 << 22;
 const WAIT_LIMIT_MS = 10_000;
+/** Chunks per thread a job is cut into (fewer where the rows run out). */
+export const CHUNKS_PER_THREAD = 8;
+/** After a ring, a worker polls its port this long for the job before it sleeps again. */
+export const JOB_WAIT_MS = 1;
+/** The caller spins this long for the workers' last chunks before it sleeps in Atomics.wait. */
+const SPIN_WAIT_MS = 0.25;
+/** The control block: [DOORBELL] counts rings; [LOADED + w] is 1 once worker w has loaded. */
+export const DOORBELL = 0;
+export const LOADED = 1;
 
 interface NodeWorker {
-  postMessage(message: unknown): void;
   unref(): void;
   terminate(): Promise<number>;
   on(event: 'error' | 'exit', listener: (e: unknown) => void): void;
 }
 
+interface NodePort {
+  postMessage(message: unknown): void;
+  unref(): void;
+}
+
 interface Pool {
   workers: NodeWorker[];
-  /** [2 + w]: worker w has loaded. */
+  /** The calling thread's end of each worker's message port. */
+  ports: NodePort[];
+  /** The doorbell and the loaded flags (DOORBELL, LOADED). */
   control: Int32Array;
 }
 
@@ -141,8 +145,13 @@ const { workerData } = require('node:worker_threads');
 })();
 `;
 
+interface WorkerThreads {
+  Worker: new (code: string, options: unknown) => NodeWorker;
+  MessageChannel: new () => { port1: NodePort; port2: unknown };
+}
+
 function startPool(threads: number): Pool | null {
-  const wt = nodeModule<{ Worker: new (code: string, options: unknown) => NodeWorker }>('node:worker_threads');
+  const wt = nodeModule<WorkerThreads>('node:worker_threads');
   const mod = nodeModule<{ createRequire: (from: string) => { resolve: (id: string) => string } }>('node:module');
   const urls = nodeModule<{ pathToFileURL: (path: string) => URL }>('node:url');
   const here = ownUrl();
@@ -157,19 +166,23 @@ function startPool(threads: number): Pool | null {
       return null;
     }
   }
-  const control = new Int32Array(new SharedArrayBuffer(4 * (2 + threads)));
+  const control = new Int32Array(new SharedArrayBuffer(4 * (LOADED + threads)));
   // The SIMD module and its shared memory (null where the memory is not shared): workers run kernels on the packed operands in place.
   const simd = simdCode();
   const workers: NodeWorker[] = [];
+  const ports: NodePort[] = [];
   for (let i = 0; i < threads - 1; i++) {
-    const w = new wt.Worker(BOOTSTRAP, { eval: true, workerData: { url, tsx, control, index: i, simd } });
+    const { port1, port2 } = new wt.MessageChannel();
+    const w = new wt.Worker(BOOTSTRAP, { eval: true, workerData: { url, tsx, control, index: i, simd, port: port2 }, transferList: [port2] });
     w.unref();
+    port1.unref();
     w.on('error', () => {
       broken = true;
     });
     workers.push(w);
+    ports.push(port1);
   }
-  return { workers, control };
+  return { workers, ports, control };
 }
 
 /** The pool for `threads` threads, started on first use; null when threading is off or impossible. */
@@ -185,7 +198,7 @@ function poolFor(threads: number): Pool | null {
 /** The workers of the pool that have loaded (the others' shares go to the calling thread). */
 function readyWorkers(p: Pool): number[] {
   const ready: number[] = [];
-  for (let i = 0; i < p.workers.length; i++) if (Atomics.load(p.control, 2 + i) === 1) ready.push(i);
+  for (let i = 0; i < p.workers.length; i++) if (Atomics.load(p.control, LOADED + i) === 1) ready.push(i);
   return ready;
 }
 
@@ -195,7 +208,7 @@ function readyWorkers(p: Pool): number[] {
  * because the split before did not pay (see `judgeSplit`).
  */
 export function cpuPoolStatus(): { started: boolean; readyWorkers: number; splitJobs: number; declinedJobs: number } {
-  return { started: pool !== null, readyWorkers: pool ? readyWorkers(pool).length : 0, splitJobs, declinedJobs };
+  return { started: pool !== null, readyWorkers: pool ? readyWorkers(pool).length : 0, splitJobs, declinedJobs: declinedJobs() };
 }
 
 /**
@@ -294,82 +307,78 @@ export function claimChunks(job: Job, run: (from: number, to: number) => void): 
   }
 }
 
-// ---- backing off on a busy machine ----
+// ---- running a split ----
 
-/** Splitting stays off until then (performance.now()); `backoffMs` is the next pause. */
-let backoffUntil = 0;
-let backoffMs = 0;
-const BACKOFF_MIN_MS = 50;
-const BACKOFF_MAX_MS = 1600;
-/** Jobs kept on the calling thread because a split just before did not pay (for tests and benchmarks). */
-let declinedJobs = 0;
-
-/**
- * After a split job: it paid when it took less time than the caller, at
- * the pace it ran its own chunks, would have taken for all of them (with a
- * 10% margin). It did not when the workers got no core in time and the
- * caller did every chunk, or waited long for a worker that lost its core
- * mid-chunk (both seen on a 2-core machine other processes load). Then
- * splitting pauses for 50 ms, doubling up to 1.6 s while it keeps not
- * paying, so that threads cost a busy machine about one slow job per
- * pause; a split that pays ends the pause sequence. A job the caller ran
- * no chunk of (a woken worker took them all, often while the caller waited
- * for its core) says nothing either way. (Exported for tests.)
- */
-export function judgeSplit(callerChunks: number, chunks: number, workedMs: number, waitedMs: number): void {
-  if (callerChunks === 0) return;
-  if (workedMs + waitedMs < 0.9 * workedMs * (chunks / callerChunks)) {
-    backoffMs = 0;
-    return;
-  }
-  backoffMs = Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, 2 * backoffMs));
-  backoffUntil = performance.now() + backoffMs;
-}
-
-/** Forgets the pause (setCpuThreads): the next large job is split again. */
-function resetBackoff(): void {
-  backoffUntil = 0;
-  backoffMs = 0;
+/** A split about to run (`beginSplit`): the pool, its loaded workers (already woken), the chunking. */
+export interface Split {
+  pool: Pool;
+  ready: number[];
+  rows: number;
+  chunk: number;
+  chunks: number;
 }
 
 /**
- * Runs `rows` rows in chunks (boundaries at multiples of `align`, about two
- * per thread) claimed by the calling thread (`local`) and by every loaded
- * worker (posted `job`), and waits until all are done. A thread that is
- * slow to get a core (a busy machine) just takes fewer chunks. Returns
- * false, having run nothing, when no worker has loaded or splitting is
- * paused after splits that did not pay (`judgeSplit`).
+ * Whether `rows` rows (chunk boundaries at multiples of `align`) are split
+ * over the pool now; if so, the loaded workers are woken, to take the job
+ * `runSplit` will post. Null (nothing woken) when threads are off, no
+ * worker has loaded, the rows make fewer than two chunks, or splitting is
+ * paused after splits that did not pay (threads-judge.ts). A caller that
+ * gets a split and then cannot run it just drops it: the woken workers
+ * find no job and sleep again.
  */
-export function runChunks(rows: number, align: number, job: { kind: string; [key: string]: unknown }, local: (from: number, to: number) => void): boolean {
+export function beginSplit(rows: number, align: number): Split | null {
   const p = poolFor(cpuThreads());
-  if (!p) return false;
+  if (!p) return null;
   const ready = readyWorkers(p);
-  if (ready.length === 0) return false;
-  const chunk = Math.max(align, Math.ceil(rows / (2 * (ready.length + 1)) / align) * align);
+  if (ready.length === 0) return null;
+  const chunk = Math.max(align, Math.ceil(rows / (CHUNKS_PER_THREAD * (ready.length + 1)) / align) * align);
   const chunks = Math.ceil(rows / chunk);
-  if (chunks < 2) return false;
+  if (chunks < 2 || splitPaused(performance.now())) return null;
+  Atomics.add(p.control, DOORBELL, 1);
+  Atomics.notify(p.control, DOORBELL);
+  return { pool: p, ready, rows, chunk, chunks };
+}
+
+/**
+ * Runs the split's rows: posts `job` to the woken workers, claims chunks
+ * on the calling thread (`local`) until none is left, waits until every
+ * chunk is done and judges whether the split paid. Throws WorkerFailure
+ * (the pool is off from then on) when a worker failed or left a chunk
+ * unfinished for WAIT_LIMIT_MS; the caller then computes the job alone.
+ */
+export function runSplit(s: Split, job: { kind: string; [key: string]: unknown }, local: (from: number, to: number) => void): void {
   const start = performance.now();
-  if (start < backoffUntil) {
-    declinedJobs++;
-    return false;
-  }
   const counter = new Int32Array(new SharedArrayBuffer(12));
-  const posted: Job = { ...job, rows, chunk, chunks, counter };
-  for (const w of ready) p.workers[w]!.postMessage(posted);
+  const posted: Job = { ...job, rows: s.rows, chunk: s.chunk, chunks: s.chunks, counter };
+  for (const w of s.ready) s.pool.ports[w]!.postMessage(posted);
   splitJobs++;
   const ranHere = claimChunks(posted, local);
   const worked = performance.now();
+  waitForChunks(counter, s.chunks, worked);
+  judgeSplit(ranHere, s.chunks, worked - start, performance.now() - worked);
+}
+
+/** Spins, then sleeps in Atomics.wait, until `chunks` chunks of the job are done; throws WorkerFailure on a failure or a chunk that never ends. */
+function waitForChunks(counter: Int32Array, chunks: number, from: number): void {
   for (;;) {
     const done = Atomics.load(counter, 1);
-    if (Atomics.load(counter, 2) !== 0 || performance.now() - worked > WAIT_LIMIT_MS) {
+    if (done >= chunks) return;
+    const waited = performance.now() - from;
+    if (Atomics.load(counter, 2) !== 0 || waited > WAIT_LIMIT_MS) {
       broken = true;
       stopPool();
       throw new WorkerFailure();
     }
-    if (done >= chunks) break;
-    Atomics.wait(counter, 1, done, 100);
+    if (waited > SPIN_WAIT_MS) Atomics.wait(counter, 1, done, 1);
   }
-  judgeSplit(ranHere, chunks, worked - start, performance.now() - worked);
+}
+
+/** `beginSplit` and `runSplit` in one: false, having run nothing, when the rows stay on the calling thread. */
+export function runChunks(rows: number, align: number, job: { kind: string; [key: string]: unknown }, local: (from: number, to: number) => void): boolean {
+  const split = beginSplit(rows, align);
+  if (!split) return false;
+  runSplit(split, job, local);
   return true;
 }
 
@@ -378,90 +387,4 @@ export class WorkerFailure extends Error {
   constructor() {
     super('a CPU worker thread failed; the CPU backend continues on one thread');
   }
-}
-
-// ---- matrix products ----
-
-/** A gemm job: rows of C in chunks. */
-export interface GemmJob extends Job {
-  kind: 'gemm';
-  a: SharedView;
-  b: SharedView;
-  c: SharedView;
-  aOff: number;
-  bOff: number;
-  cOff: number;
-  ars: number;
-  acs: number;
-  brs: number;
-  bcs: number;
-  n: number;
-  k: number;
-  simd: boolean;
-}
-
-/** Rows [from, to) of the product, with the kernel one thread would use. */
-export function gemmRows(g: GemmArgs, simd: boolean, from: number, to: number): void {
-  const part: GemmArgs = { ...g, aOff: g.aOff + from * g.ars, cOff: g.cOff + from * g.n, m: to - from };
-  if (part.m <= 0) return;
-  if (!(simd && gemmSimd(part))) gemmJs(part);
-}
-
-/** A SIMD gemm job: blocks of MR rows of C, in the module's shared memory (packed by the calling thread). */
-export interface SimdGemmJob extends Job {
-  kind: 'gemmSimd';
-  packed: PackedGemm;
-}
-
-/**
- * The SIMD product over the pool, all in the module's shared memory: the
- * calling thread copies and packs the operands once, every thread runs the
- * micro-kernels on its chunks of row blocks, the calling thread copies C
- * out. False (nothing done) when the operands cannot be packed.
- */
-function gemmSimdThreaded(g: GemmArgs): boolean {
-  const packed = packGemm(g);
-  if (!packed) return false;
-  const blocks = packed.mp / MR;
-  const job = { kind: 'gemmSimd', packed };
-  let split = false;
-  try {
-    split = runChunks(blocks, 1, job, (from, to) => gemmBlocks(packed, from, to));
-  } catch (e) {
-    if (!(e instanceof WorkerFailure)) throw e;
-  }
-  // Not split (no worker ready) or a worker failed: every block on this thread (a block's kernels overwrite it).
-  if (!split) gemmBlocks(packed, 0, blocks);
-  unpackC(packed, g);
-  return true;
-}
-
-/**
- * C = A B over the pool when the product is big enough and threads are on;
- * false (nothing done) otherwise, and the caller runs its one-thread path.
- */
-export function gemmThreaded(g: GemmArgs, useSimd: boolean): boolean {
-  const { m, n, k } = g;
-  // Whether the calling thread would take the SIMD kernel (setSimdEnabled is per thread): the workers do as it does.
-  const simd = useSimd && simdAvailable() && g.a instanceof Float32Array && g.b instanceof Float32Array && g.c instanceof Float32Array;
-  if (m * n * k < (simd ? THREAD_MIN_WORK_SIMD : THREAD_MIN_WORK) || m < 2 * MR || cpuThreads() <= 1 || broken) return false;
-  if (simd && simdCode() && poolFor(cpuThreads()) && gemmSimdThreaded(g)) return true;
-  const aSpan = (m - 1) * g.ars + (k - 1) * g.acs + 1;
-  const bSpan = (k - 1) * g.brs + (n - 1) * g.bcs + 1;
-  const a = sharedSpan('gemm.a', g.a, g.aOff, aSpan);
-  const b = sharedSpan('gemm.b', g.b, g.bOff, bSpan);
-  const c = sharedOutput('gemm.c', g.c, g.cOff, m * n);
-  const shared: GemmArgs = { ...g, a: viewOf(a.view), aOff: a.offset, b: viewOf(b.view), bOff: b.offset, c: viewOf(c.view), cOff: c.offset };
-  const job = {
-    kind: 'gemm', a: a.view, b: b.view, c: c.view, aOff: a.offset, bOff: b.offset, cOff: c.offset,
-    ars: g.ars, acs: g.acs, brs: g.brs, bcs: g.bcs, n, k, simd,
-  };
-  try {
-    if (!runChunks(m, MR, job, (from, to) => gemmRows(shared, simd, from, to))) return false;
-  } catch (e) {
-    if (e instanceof WorkerFailure) return false;
-    throw e;
-  }
-  if (c.copyBack) g.c.set(shared.c.subarray(c.offset, c.offset + m * n), g.cOff);
-  return true;
 }
