@@ -50,7 +50,7 @@ async function generatedValueAndGrad(): Promise<ValueAndGrad | null> {
 /**
  * A wengert step run with `threads` CPU threads (set before a step when the
  * count in use differs: setting it also ends the pool's pause after splits
- * that did not pay, which the bench must see like any program).
+ * that lost time, which the bench must see like any program).
  */
 function onThreads(step: StepFn, threads: number): StepFn {
   return () => {
@@ -112,7 +112,7 @@ export const mlpBench: BenchModule = {
     }
     setCpuThreads(null);
     const pool = cpuPoolStatus();
-    console.log(`  CPU pool: ${pool.splitJobs} jobs split, ${pool.declinedJobs} kept on the calling thread after a split that did not pay`);
+    console.log(`  CPU pool: ${pool.splitJobs} jobs split, ${pool.declinedJobs} kept on the calling thread after a split that lost time`);
     const report = (title: string, caseName: string, ns: Map<string, number>) => {
       const rows: TableRow[] = ready.map(({ impl }) => ({ impl, nsPerCall: ns.get(impl)! }));
       for (const r of rows) ctx.record({ case: caseName, impl: r.impl, nsPerCall: r.nsPerCall });

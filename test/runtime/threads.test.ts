@@ -91,12 +91,12 @@ describe('matrix products over the pool', () => {
     expect(worst).toBe(0);
   });
 
-  test('after a split that did not pay, large products stay on the calling thread for a while; setCpuThreads ends the pause', () => {
+  test('after a split that lost time, large products stay on the calling thread for a while; setCpuThreads ends the pause', () => {
     const a = f32([130, 600]);
     const b = f32([600, 70]);
     setCpuThreads(3);
-    // Four splits in a row in which the caller ran both chunks (the workers none): a pause of 400 ms.
-    for (let i = 0; i < 4; i++) judgeSplit(2, 2, 1, 0);
+    // Four splits in a row in which the caller ran 1 of 2 chunks in 1 ms, then waited 5 ms (alone: 2 ms): a pause of 400 ms.
+    for (let i = 0; i < 4; i++) judgeSplit(1, 2, 1, 5);
     const before = cpuPoolStatus();
     const paused = matmul(a, b).dataSync();
     const during = cpuPoolStatus();
@@ -106,6 +106,33 @@ describe('matrix products over the pool', () => {
     const split = matmul(a, b).dataSync();
     expect(cpuPoolStatus().splitJobs).toBe(during.splitJobs + 1);
     expect(Array.from(split)).toEqual(Array.from(paused));
+  });
+
+  test('a split whose workers got no core (the caller ran every chunk, waiting for none) does not pause splitting', () => {
+    const a = f32([130, 600]);
+    const b = f32([600, 70]);
+    setCpuThreads(3);
+    for (let i = 0; i < 4; i++) judgeSplit(16, 16, 1, 0);
+    const before = cpuPoolStatus();
+    matmul(a, b);
+    expect(cpuPoolStatus().splitJobs).toBe(before.splitJobs + 1);
+    expect(cpuPoolStatus().declinedJobs).toBe(before.declinedJobs);
+  });
+
+  test('a split that paid ends the pause sequence: the next lost split pauses for the shortest time again', async () => {
+    const a = f32([130, 600]);
+    const b = f32([600, 70]);
+    setCpuThreads(3);
+    // Lost splits doubling the pause up to 1.6 s, then one that paid (1 of 4 chunks, no wait), then one lost split: 50 ms.
+    for (let i = 0; i < 6; i++) judgeSplit(1, 2, 1, 5);
+    judgeSplit(1, 4, 1, 0);
+    judgeSplit(1, 2, 1, 5);
+    const before = cpuPoolStatus();
+    matmul(a, b);
+    expect(cpuPoolStatus().declinedJobs).toBe(before.declinedJobs + 1);
+    await new Promise((r) => setTimeout(r, 120));
+    matmul(a, b);
+    expect(cpuPoolStatus().splitJobs).toBe(before.splitJobs + 1);
   });
 
   test('a product below the threshold stays on the calling thread', () => {

@@ -1,9 +1,9 @@
 /**
  * A worker thread of the CPU backend's pool (threads.ts). It never returns
  * to its event loop: it sleeps in Atomics.wait on the pool's doorbell, and
- * after each ring polls its message port (`receiveMessageOnPort`) for up
- * to JOB_WAIT_MS for the job the caller is preparing; for each job it
- * claims chunks of rows until none is left (or marks the job failed).
+ * after each ring polls its message port (`receiveMessageOnPort`) for the
+ * job the caller is preparing (up to JOB_WAIT_MS); for each job it claims
+ * chunks of rows until none is left (or marks the job failed).
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { GemmArgs } from './matmul.ts';
@@ -45,12 +45,20 @@ function run(job: Job): void {
   }
 }
 
-/** Runs the jobs that arrive on the port until `until` (performance.now()) has passed with none waiting. */
+/**
+ * Runs the jobs waiting on the port, polling for the first one until
+ * `until` (performance.now()): once a job has been taken, or the time has
+ * passed, an empty port sends the worker back to sleep. A worker that
+ * wakes after the job was posted (a busy machine) does not spin at all.
+ */
 function takeJobs(until: number): void {
+  let took = false;
   for (;;) {
     const received = receiveMessageOnPort(port);
-    if (received) run(received.message as Job);
-    else if (performance.now() >= until) return;
+    if (received) {
+      run(received.message as Job);
+      took = true;
+    } else if (took || performance.now() >= until) return;
   }
 }
 

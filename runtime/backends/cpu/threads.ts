@@ -27,7 +27,7 @@
  * polling for up to JOB_WAIT_MS after the ring. The caller spins, then
  * waits (Atomics.wait), until every chunk is done. Chunks are small (about
  * CHUNKS_PER_THREAD per thread), so a worker that wakes late, or gets no
- * core on a busy machine, just takes fewer of them; splits that do not pay
+ * core on a busy machine, just takes fewer of them; splits that lose time
  * pause splitting for a while (threads-judge.ts), so threads lose little
  * where other processes hold the cores. A worker that fails or leaves a
  * chunk unfinished for WAIT_LIMIT_MS turns the pool off and the caller
@@ -205,7 +205,7 @@ function readyWorkers(p: Pool): number[] {
 /**
  * How the pool stands: whether it started, how many workers have loaded,
  * how many jobs it has split, and how many it kept on the calling thread
- * because the split before did not pay (see `judgeSplit`).
+ * because a split just before lost time (see `judgeSplit`).
  */
 export function cpuPoolStatus(): { started: boolean; readyWorkers: number; splitJobs: number; declinedJobs: number } {
   return { started: pool !== null, readyWorkers: pool ? readyWorkers(pool).length : 0, splitJobs, declinedJobs: declinedJobs() };
@@ -323,7 +323,7 @@ export interface Split {
  * over the pool now; if so, the loaded workers are woken, to take the job
  * `runSplit` will post. Null (nothing woken) when threads are off, no
  * worker has loaded, the rows make fewer than two chunks, or splitting is
- * paused after splits that did not pay (threads-judge.ts). A caller that
+ * paused after splits that lost time (threads-judge.ts). A caller that
  * gets a split and then cannot run it just drops it: the woken workers
  * find no job and sleep again.
  */
