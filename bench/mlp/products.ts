@@ -2,8 +2,9 @@
  * The five matrix products of the MLP step (bench/mlp) on the CPU
  * backend's kernels, one thread: `npx tsx bench/mlp/products.ts`.
  * For each product: process CPU time per product (min over rounds) for the
- * whole SIMD path and for its three steps (packing the operands into the
- * module's memory, the micro-kernels, copying C out), and for the
+ * whole SIMD path and for its three steps (copying the operands into the
+ * module's memory and packing B; packing A block by block and the
+ * micro-kernels; copying C out), and for the
  * TypeScript kernel; GMAC/s = multiply-adds per ns. CPU time, not wall
  * time, so that other processes loading the machine disturb it less.
  */

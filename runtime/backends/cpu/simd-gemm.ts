@@ -4,10 +4,10 @@
  * module's memory (the code and its layout: simd-gemm-kernels.ts). Falls
  * back to matmul.ts (pure TypeScript) where WebAssembly SIMD is missing.
  *
- * A product runs in three steps, so that threads.ts can split the middle
- * one: `packGemm` copies and packs both operands into the module's memory,
- * `gemmBlocks` computes blocks of MR rows of C there, `unpackC` copies C
- * out. The memory is a shared WebAssembly memory where SharedArrayBuffer
+ * A product runs in three steps, so that threads-gemm.ts can split the
+ * middle one: `packGemm` copies both operands into the module's memory and
+ * packs B, `gemmBlocks` packs blocks of MR rows of A and computes those
+ * rows of C there, `unpackC` copies C out. The memory is a shared WebAssembly memory where SharedArrayBuffer
  * exists (Node; a cross-origin isolated page), so worker threads
  * instantiate the same module over it (`simdCode`, `attachSimd`) and work
  * on the packed operands without a copy; else an ordinary one.
@@ -121,13 +121,23 @@ function ensureBytes(memory: WebAssembly.Memory, bytes: number): boolean {
 
 const roundUp = (n: number, to: number) => Math.ceil(n / to) * to;
 
-/** A product packed in the module's memory: where its parts are (bytes) and its sizes; plain numbers, so it can be posted to workers. */
+/**
+ * A product in the module's memory: where its parts are (bytes) and its
+ * sizes; plain numbers, so it can be posted to workers. B is packed; A is
+ * copied in as given (at `aRaw`) and each block of A is packed by the
+ * thread that computes its rows of C, just before (`gemmBlocks`), so that
+ * threads share the packing of A as they share the products.
+ */
 export interface PackedGemm {
   pAp: number;
   pBp: number;
   pC: number;
   aStride: number;
   bStride: number;
+  /** A as given: its address, and the strides between its rows and between its columns (elements). */
+  aRaw: number;
+  ars: number;
+  acs: number;
   /** Rows of C computed (m rounded up to MR), its row length (n rounded up to 4), k. */
   mp: number;
   n4: number;
@@ -135,22 +145,29 @@ export interface PackedGemm {
 }
 
 /**
- * Packs the operand whose element (line l, kk) is at `off + l sl + kk sk` of
- * `src` (lines: rows of A, columns of B) into blocks of `width` lines, one
- * every `stride` bytes from byte `dst`, from a copy at byte `raw`.
+ * Packs blocks [from, to) of `width` lines of the operand copied at byte
+ * `raw`, whose element (line l, kk) is at `l sl + kk sk` from there (lines:
+ * rows of A, columns of B), to one block every `stride` bytes from byte
+ * `dst`.
  */
-function pack(heap: Float32Array, p: Packers, width: number, src: Float32Array, off: number, lines: number, k: number, sl: number, sk: number, raw: number, dst: number, stride: number): void {
+function packBlocks(p: Packers, width: number, raw: number, k: number, sl: number, sk: number, dst: number, stride: number, from: number, to: number): void {
+  const src = raw + 4 * width * from * sl;
+  const at = dst + from * stride;
+  if (sl === 1) (k <= COPY_BLOCK_OUTER_K ? p.copyByBlock : p.copyByRow)(src, at, k, to - from, 4 * sk, stride);
+  else p.transpose(src, at, k, to - from, 4 * sl, stride);
+}
+
+/** Copies `lines` lines of k elements of `src` from `off` (strides `sl`, `sk`) to byte `raw` of the heap. */
+function copyIn(heap: Float32Array, src: Float32Array, off: number, lines: number, k: number, sl: number, sk: number, raw: number): void {
   const span = (lines - 1) * sl + (k - 1) * sk + 1;
   heap.set(src.subarray(off, off + span), raw >> 2);
-  const blocks = Math.ceil(lines / width);
-  if (sl === 1) (k <= COPY_BLOCK_OUTER_K ? p.copyByBlock : p.copyByRow)(raw, dst, k, blocks, 4 * sk, stride);
-  else p.transpose(raw, dst, k, blocks, 4 * sl, stride);
 }
 
 /**
- * Copies and packs A and B of `g` into the calling thread's module memory;
- * null (nothing done) when SIMD is off or unavailable, an operand is not
- * float32, neither of an operand's strides is 1, or a size is 0.
+ * Copies A and B of `g` into the calling thread's module memory and packs
+ * B (A is packed block by block in `gemmBlocks`); null (nothing done) when
+ * SIMD is off or unavailable, an operand is not float32, neither of an
+ * operand's strides is 1, or a size is 0.
  */
 export function packGemm(g: GemmArgs): PackedGemm | null {
   if (!(g.a instanceof Float32Array && g.b instanceof Float32Array && g.c instanceof Float32Array)) return null;
@@ -175,14 +192,19 @@ export function packGemm(g: GemmArgs): PackedGemm | null {
   const end = pB + 4 * ((k - 1) * g.brs + (n - 1) * g.bcs + 1 + NR * Math.max(g.brs, g.bcs) + 4);
   if (!ensureBytes(mod.memory, end)) return null;
   const heap = new Float32Array(mod.memory.buffer);
-  pack(heap, mod.packA, MR, g.a, g.aOff, m, k, g.ars, g.acs, pA, pAp, aStride);
-  pack(heap, mod.packB, NR, g.b, g.bOff, n, k, g.bcs, g.brs, pB, pBp, bStride);
-  return { pAp, pBp, pC, aStride, bStride, mp, n4, k };
+  copyIn(heap, g.a, g.aOff, m, k, g.ars, g.acs, pA);
+  copyIn(heap, g.b, g.bOff, n, k, g.bcs, g.brs, pB);
+  packBlocks(mod.packB, NR, pB, k, g.bcs, g.brs, pBp, bStride, 0, np / NR);
+  return { pAp, pBp, pC, aStride, bStride, aRaw: pA, ars: g.ars, acs: g.acs, mp, n4, k };
 }
 
-/** Blocks [from, to) of MR rows of C, on `on` (the calling thread's instance by default). */
+/**
+ * Blocks [from, to) of MR rows of C, on `on` (the calling thread's
+ * instance by default): packs those blocks of A, then runs the kernels.
+ */
 export function gemmBlocks(p: PackedGemm, from: number, to: number, on: SimdInstance = mainInstance()!.instance): void {
   const { k, n4 } = p;
+  packBlocks(on.packA, MR, p.aRaw, k, p.ars, p.acs, p.pAp, p.aStride, from, to);
   const ldc = 4 * n4;
   for (let j0 = 0; j0 < n4; j0 += NR) {
     const kernel = on.kernels[Math.min(NV, (n4 - j0) / 4)]!;
