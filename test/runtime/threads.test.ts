@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { add, cpuThreads, cpuThreadsReady, matmul, mul, randn, Rng, setCpuThreads, setSimdEnabled, tanh, type Tensor } from 'wengert';
-import { cpuPoolStatus } from '../../runtime/backends/cpu/threads.ts';
+import { beginSplit, chunkRows, cpuPoolStatus, JOB_WAIT_MS } from '../../runtime/backends/cpu/threads.ts';
 import { THREAD_MIN_WORK_SIMD } from '../../runtime/backends/cpu/threads-gemm.ts';
 import { judgeSplit } from '../../runtime/backends/cpu/threads-judge.ts';
 import { ELEMENTWISE_MIN } from '../../runtime/backends/cpu/threads-elementwise.ts';
@@ -69,6 +69,50 @@ describe('matrix products over the pool', () => {
     const x = f64([3, 65, 200]);
     const w = f64([200, 90]);
     sameOnThreads(() => matmul(x, w));
+  });
+
+  test('row counts around the chunk edges (one or two blocks of 4 rows, a ragged last block), bit-identical to one thread', () => {
+    for (const m of [8, 9, 11, 12, 13, 17, 31, 33, 63, 65, 127, 129]) {
+      const k = 389;
+      const n = Math.ceil(THREAD_MIN_WORK_SIMD / (m * k)) + 3;
+      const a = f32([m, k]);
+      const b = f32([k, n]);
+      sameOnThreads(() => matmul(a, b));
+      const a64 = f64([m, k]);
+      const b64 = f64([k, n]);
+      sameOnThreads(() => matmul(a64, b64));
+    }
+  });
+
+  test('a split begun and dropped (the workers woken, no job posted) leaves the pool working: the next products split and agree', async () => {
+    const a = f32([130, 600]);
+    const b = f32([600, 70]);
+    setCpuThreads(3);
+    expect(beginSplit(100, 1)).not.toBeNull();
+    sameOnThreads(() => matmul(a, b));
+    // (setCpuThreads ends a pause the split just judged may have begun.)
+    setCpuThreads(3);
+    expect(beginSplit(100, 1)).not.toBeNull();
+    // Past the time a woken worker polls for the job: it has gone back to sleep, and the next ring wakes it again.
+    await new Promise((r) => setTimeout(r, 4 * JOB_WAIT_MS));
+    sameOnThreads(() => matmul(a, b));
+  });
+
+  test('guided chunks: aligned, at least one alignment long, covering the rows once, shorter and shorter', () => {
+    for (const [rows, align, threads] of [[32, 1, 2], [196, 1, 2], [33, 1, 3], [130, 4, 3], [1001, 64, 2], [2, 1, 16]] as const) {
+      const sizes: number[] = [];
+      for (let next = 0; next < rows; next += sizes[sizes.length - 1]!) sizes.push(chunkRows(rows, next, align, threads));
+      expect(sizes.reduce((x, y) => x + y, 0)).toBe(rows);
+      for (let i = 0; i < sizes.length; i++) {
+        const last = i === sizes.length - 1;
+        if (!last) expect(sizes[i]! % align).toBe(0);
+        expect(sizes[i]! >= align || last).toBe(true);
+        if (i > 0) expect(sizes[i]!).toBeLessThanOrEqual(sizes[i - 1]!);
+      }
+    }
+    // The first chunk of 32 row blocks over 2 threads is a quarter of them; the last ones are one block.
+    expect(chunkRows(32, 0, 1, 2)).toBe(8);
+    expect(chunkRows(32, 31, 1, 2)).toBe(1);
   });
 
   test('the result is right, not only the same: against a plain triple loop in float64', () => {

@@ -17,7 +17,7 @@ let declined = 0;
 
 /**
  * After a split job, against the time the caller alone would have taken
- * (`solo`: all the chunks at the pace it ran its own):
+ * (`solo`: all the rows at the pace it ran its own):
  * - it paid when it took under 0.9 solo: a paying split ends the pause
  *   sequence;
  * - it lost when it took over 1.1 solo: the caller waited for a worker
@@ -25,15 +25,15 @@ let declined = 0;
  *   processes load). Splitting then pauses for 50 ms, doubling up to
  *   1.6 s while splits keep losing;
  * - anything between changes nothing. That includes the caller running
- *   every chunk because no worker got a core in time: chunks are small,
- *   so that cost the caller nothing but the ring.
- * A job the caller ran no chunk of (a woken worker took them all, often
+ *   every row because no worker got a core in time: that cost the caller
+ *   nothing but the ring.
+ * A job the caller ran no row of (a woken worker took them all, often
  * while the caller waited for its core) says nothing either way.
  * (Exported for tests.)
  */
-export function judgeSplit(callerChunks: number, chunks: number, workedMs: number, waitedMs: number): void {
-  if (callerChunks === 0) return;
-  const soloMs = workedMs * (chunks / callerChunks);
+export function judgeSplit(callerRows: number, rows: number, workedMs: number, waitedMs: number): void {
+  if (callerRows === 0) return;
+  const soloMs = workedMs * (rows / callerRows);
   const tookMs = workedMs + waitedMs;
   if (tookMs < 0.9 * soloMs) backoffMs = 0;
   else if (tookMs > 1.1 * soloMs) {

@@ -25,11 +25,12 @@
  * and the workers claim chunks of rows from a shared counter until none
  * is left. A woken worker takes the job with `receiveMessageOnPort`,
  * polling for up to JOB_WAIT_MS after the ring. The caller spins, then
- * waits (Atomics.wait), until every chunk is done. Chunks are small (about
- * CHUNKS_PER_THREAD per thread), so a worker that wakes late, or gets no
- * core on a busy machine, just takes fewer of them; splits that lose time
- * pause splitting for a while (threads-judge.ts), so threads lose little
- * where other processes hold the cores. A worker that fails or leaves a
+ * waits (Atomics.wait), until every chunk is done. Chunks are guided
+ * (`chunkRows`: long first, for the kernels' cache reuse, then shorter and
+ * shorter), so a worker that wakes late, or gets no core on a busy
+ * machine, just takes fewer rows, and the threads finish together. Splits
+ * that lose time pause splitting for a while (threads-judge.ts), so
+ * threads lose little where other processes hold the cores. A worker that fails or leaves a
  * chunk unfinished for WAIT_LIMIT_MS turns the pool off and the caller
  * computes the job alone.
  */
@@ -38,8 +39,8 @@ import { declinedJobs, judgeSplit, resetBackoff, splitPaused } from './threads-j
 import { simdCode } from './simd-gemm.ts';
 
 const WAIT_LIMIT_MS = 10_000;
-/** Chunks per thread a job is cut into (fewer where the rows run out). */
-export const CHUNKS_PER_THREAD = 8;
+/** Each chunk takes 1 / (GUIDED_SHARE threads) of the rows not yet claimed (`chunkRows`). */
+export const GUIDED_SHARE = 2;
 /** After a ring, a worker polls its port this long for the job before it sleeps again. */
 export const JOB_WAIT_MS = 1;
 /** The caller spins this long for the workers' last chunks before it sleeps in Atomics.wait. */
@@ -280,42 +281,59 @@ export function sharedOutput(slot: string, a: TypedArray, from: number, length: 
 // ---- jobs ----
 
 /**
- * One piece of work as posted to the workers (threads-worker.ts): its rows
- * are cut into `chunks` chunks of `chunk` rows, which the threads claim one
- * at a time from `counter` ([0]: the next chunk, [1]: chunks done, [2]: a
- * worker failed), a fresh shared counter per job, so a worker that wakes
- * late finds its job's chunks gone and does nothing.
+ * One piece of work as posted to the workers (threads-worker.ts): `rows`
+ * rows, which the threads claim in chunks from `counter` ([0]: the first
+ * row not yet claimed, [1]: rows done, [2]: a worker failed), a fresh
+ * shared counter per job, so a worker that wakes late finds its job's rows
+ * gone and does nothing. Chunk boundaries fall at multiples of `align`.
  */
 export interface Job {
   kind: string;
   rows: number;
-  chunk: number;
-  chunks: number;
+  align: number;
+  /** Threads that may claim rows (the caller and the workers posted the job). */
+  threads: number;
   counter: Int32Array;
   [key: string]: unknown;
 }
 
-/** The chunks a worker (or the calling thread) claims, run through `run`, until none is left; returns how many it ran. */
+/**
+ * The rows of the next chunk, from `next` of `rows`: guided, a share
+ * 1 / (GUIDED_SHARE threads) of the rows not yet claimed, at least `align`.
+ * Early chunks are long (a kernel that runs over a chunk's rows keeps its
+ * other operand in cache across them: a matrix product's chunk of row
+ * blocks reads all of packed B once), later ones short, so threads finish
+ * together even when one starts late or loses its core for a while.
+ */
+export function chunkRows(rows: number, next: number, align: number, threads: number): number {
+  const share = Math.ceil((rows - next) / (GUIDED_SHARE * threads) / align) * align;
+  return Math.min(rows - next, Math.max(align, share));
+}
+
+/** The chunks a worker (or the calling thread) claims, run through `run`, until none is left; returns how many rows it ran. */
 export function claimChunks(job: Job, run: (from: number, to: number) => void): number {
-  const { counter, chunk, chunks, rows } = job;
-  for (let ran = 0; ; ran++) {
-    const c = Atomics.add(counter, 0, 1);
-    if (c >= chunks) return ran;
-    run(c * chunk, Math.min(rows, (c + 1) * chunk));
-    Atomics.add(counter, 1, 1);
+  const { counter, rows, align, threads } = job;
+  let ran = 0;
+  for (;;) {
+    const from = Atomics.load(counter, 0);
+    if (from >= rows) return ran;
+    const to = from + chunkRows(rows, from, align, threads);
+    if (Atomics.compareExchange(counter, 0, from, to) !== from) continue;
+    run(from, to);
+    ran += to - from;
+    Atomics.add(counter, 1, to - from);
     Atomics.notify(counter, 1);
   }
 }
 
 // ---- running a split ----
 
-/** A split about to run (`beginSplit`): the pool, its loaded workers (already woken), the chunking. */
+/** A split about to run (`beginSplit`): the pool, its loaded workers (already woken), the rows. */
 export interface Split {
   pool: Pool;
   ready: number[];
   rows: number;
-  chunk: number;
-  chunks: number;
+  align: number;
 }
 
 /**
@@ -331,39 +349,36 @@ export function beginSplit(rows: number, align: number): Split | null {
   const p = poolFor(cpuThreads());
   if (!p) return null;
   const ready = readyWorkers(p);
-  if (ready.length === 0) return null;
-  const chunk = Math.max(align, Math.ceil(rows / (CHUNKS_PER_THREAD * (ready.length + 1)) / align) * align);
-  const chunks = Math.ceil(rows / chunk);
-  if (chunks < 2 || splitPaused(performance.now())) return null;
+  if (ready.length === 0 || rows < 2 * align || splitPaused(performance.now())) return null;
   Atomics.add(p.control, DOORBELL, 1);
   Atomics.notify(p.control, DOORBELL);
-  return { pool: p, ready, rows, chunk, chunks };
+  return { pool: p, ready, rows, align };
 }
 
 /**
  * Runs the split's rows: posts `job` to the woken workers, claims chunks
  * on the calling thread (`local`) until none is left, waits until every
- * chunk is done and judges whether the split paid. Throws WorkerFailure
+ * row is done and judges whether the split paid. Throws WorkerFailure
  * (the pool is off from then on) when a worker failed or left a chunk
  * unfinished for WAIT_LIMIT_MS; the caller then computes the job alone.
  */
 export function runSplit(s: Split, job: { kind: string; [key: string]: unknown }, local: (from: number, to: number) => void): void {
   const start = performance.now();
   const counter = new Int32Array(new SharedArrayBuffer(12));
-  const posted: Job = { ...job, rows: s.rows, chunk: s.chunk, chunks: s.chunks, counter };
+  const posted: Job = { ...job, rows: s.rows, align: s.align, threads: s.ready.length + 1, counter };
   for (const w of s.ready) s.pool.ports[w]!.postMessage(posted);
   splitJobs++;
   const ranHere = claimChunks(posted, local);
   const worked = performance.now();
-  waitForChunks(counter, s.chunks, worked);
-  judgeSplit(ranHere, s.chunks, worked - start, performance.now() - worked);
+  waitForRows(counter, s.rows, worked);
+  judgeSplit(ranHere, s.rows, worked - start, performance.now() - worked);
 }
 
-/** Spins, then sleeps in Atomics.wait, until `chunks` chunks of the job are done; throws WorkerFailure on a failure or a chunk that never ends. */
-function waitForChunks(counter: Int32Array, chunks: number, from: number): void {
+/** Spins, then sleeps in Atomics.wait, until `rows` rows of the job are done; throws WorkerFailure on a failure or a chunk that never ends. */
+function waitForRows(counter: Int32Array, rows: number, from: number): void {
   for (;;) {
     const done = Atomics.load(counter, 1);
-    if (done >= chunks) return;
+    if (done >= rows) return;
     const waited = performance.now() - from;
     if (Atomics.load(counter, 2) !== 0 || waited > WAIT_LIMIT_MS) {
       broken = true;
