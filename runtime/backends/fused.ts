@@ -61,20 +61,56 @@ type Arr = TypedArray;
  * Operand shapes are already checked to broadcast to `outShape`.
  */
 export function cpuFused(kernel: FusedKernel, operands: readonly Operand[], outShape: Shape, outDtype: DType, into?: TypedArray): TypedArray {
-  const size = shapeSize(outShape);
-  const out = into ?? typedArrayFor(outDtype, size);
-  const arrays: Arr[] = operands.map((x) => (typeof x === 'number' ? Float64Array.of(x) : (x.storage as TypedArray)));
-  const rows = rowsFor(kernel, outDtype === 'float32');
-  // Fast path: every operand is full-size or a scalar (the common case in a sweep).
-  if (operands.every((x) => typeof x === 'number' || x.size === size || x.size === 1)) {
-    const steps = operands.map((x) => (typeof x === 'number' || x.size === 1 ? 0 : 1));
-    rows(out, 0, size, arrays, new Array<number>(arrays.length).fill(0), steps);
-    return out;
+  const out = into ?? typedArrayFor(outDtype, shapeSize(outShape));
+  const arrays = operands.map((x) => (typeof x === 'number' ? Float64Array.of(x) : (x.storage as TypedArray)));
+  const shapes = operands.map((x) => (typeof x === 'number' ? null : x.shape));
+  runFused(kernel, arrays, shapes, outShape, out, outDtype === 'float32');
+  return out;
+}
+
+/**
+ * A matrix product's epilogue in place, on the slices [from, to) of
+ * `outShape`'s first dimension only (rows of the product): `kernel` over
+ * (`out`, ...`rest`) broadcast to `outShape`, into `out`, as `cpuFused`
+ * with `into` = operand 0 = `out` computes those slices. The CPU backend
+ * runs it on the rows of a threaded product as they are done. Each other
+ * operand is read from its own slices where it runs along that dimension,
+ * else whole.
+ */
+export function cpuEpilogueRows(kernel: FusedKernel, out: TypedArray, outShape: Shape, rest: readonly Operand[], from: number, to: number): void {
+  const rowSize = shapeSize(outShape.slice(1));
+  const sliceShape = [to - from, ...outShape.slice(1)];
+  const slice = out.subarray(from * rowSize, to * rowSize);
+  const arrays: Arr[] = [slice];
+  const shapes: (Shape | null)[] = [sliceShape];
+  for (const x of rest) {
+    if (typeof x === 'number') {
+      arrays.push(Float64Array.of(x));
+      shapes.push(null);
+      continue;
+    }
+    const alongRows = x.shape.length === outShape.length && x.shape[0] === outShape[0] && outShape[0] !== 1;
+    const storage = x.storage as TypedArray;
+    arrays.push(alongRows ? storage.subarray(from * (x.size / outShape[0]!)) : storage);
+    shapes.push(alongRows ? [to - from, ...x.shape.slice(1)] : x.shape);
   }
-  const strides = operands.map((x) => broadcastStrides(typeof x === 'number' ? [] : x.shape, outShape));
+  runFused(kernel, arrays, shapes, sliceShape, slice, out instanceof Float32Array);
+}
+
+/** The kernel over operand arrays of `shapes` (null: one number) broadcast to `outShape`, into `out`. */
+function runFused(kernel: FusedKernel, arrays: Arr[], shapes: (Shape | null)[], outShape: Shape, out: TypedArray, f32: boolean): void {
+  const size = shapeSize(outShape);
+  const rows = rowsFor(kernel, f32);
+  const sizes = shapes.map((s) => (s === null ? 1 : shapeSize(s)));
+  // Fast path: every operand is full-size or a scalar (the common case in a sweep).
+  if (sizes.every((n) => n === size || n === 1)) {
+    const steps = sizes.map((n) => (n === 1 ? 0 : 1));
+    rows(out, 0, size, arrays, new Array<number>(arrays.length).fill(0), steps);
+    return;
+  }
+  const strides = shapes.map((s) => broadcastStrides(s ?? [], outShape));
   const inner = innerStrides(outShape, strides);
   forEachRow(outShape, strides, (offsets, o, n) => rows(out, o, n, arrays, offsets, inner));
-  return out;
 }
 
 /** The row loop for a float32 (`f32`) or other result: the kernel's own, else the shared one over its element function. */

@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { add, cpuThreads, cpuThreadsReady, matmul, mul, randn, Rng, setCpuThreads, setSimdEnabled, tanh, type Tensor } from 'wengert';
+import { add, cpuThreads, cpuThreadsReady, matmul, matmulFused, mul, randn, Rng, setCpuThreads, setSimdEnabled, tanh, tanhF32, type FusedKernel, type Tensor } from 'wengert';
 import { beginSplit, chunkRows, cpuPoolStatus, JOB_WAIT_MS } from '../../runtime/backends/cpu/threads.ts';
 import { THREAD_MIN_WORK_SIMD } from '../../runtime/backends/cpu/threads-gemm.ts';
 import { judgeSplit } from '../../runtime/backends/cpu/threads-judge.ts';
@@ -82,6 +82,40 @@ describe('matrix products over the pool', () => {
       const b64 = f64([k, n]);
       sameOnThreads(() => matmul(a64, b64));
     }
+  });
+
+  test('a product with a fused epilogue, run on the rows as they are done: bit-identical to one thread, operands broadcast every way', () => {
+    // tanh(c + v1) * v2, as the compiler writes such kernels (float32 results use tanhF32).
+    const kernel: FusedKernel = {
+      name: 'test_epilogue',
+      arity: 3,
+      wgsl: '',
+      cpu: (c: number, v1: number, v2: number) => Math.tanh(c + v1) * v2,
+      cpuF32: (c: number, v1: number, v2: number) => tanhF32(c + v1) * v2,
+    };
+    for (const [m, k, n] of [[128, 784, 128], [130, 600, 70], [37, 901, 129]] as const) {
+      const a = f32([m, k]);
+      const b = f32([k, n]);
+      // A bias row, a full matrix, a column, a [1, n] row and plain numbers.
+      for (const [v1, v2] of [[f32([n]), f32([m, n])], [f32([m, 1]), 0.5], [2, f32([1, n])]] as const) {
+        sameOnThreads(() => matmulFused(kernel, a, b, [v1, v2]));
+      }
+      const c = f64([m, k]);
+      const d = f64([k, n]);
+      const bias = f64([n]);
+      sameOnThreads(() => matmulFused(kernel, c, d, [bias, 3]));
+    }
+    // Against the product and the kernel run apart.
+    setCpuThreads(3);
+    const a = f32([130, 600]);
+    const b = f32([600, 70]);
+    const bias = f32([70]);
+    const fused = matmulFused(kernel, a, b, [bias, 1]).dataSync();
+    const product = matmul(a, b).dataSync();
+    const biasValues = bias.dataSync();
+    let differ = 0;
+    for (let i = 0; i < product.length; i++) if (!Object.is(fused[i], Math.fround(tanhF32(product[i]! + biasValues[i % 70]!)))) differ++;
+    expect(differ).toBe(0);
   });
 
   test('a split begun and dropped (the workers woken, no job posted) leaves the pool working: the next products split and agree', async () => {

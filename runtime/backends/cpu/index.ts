@@ -9,7 +9,7 @@ import { Tensor, dtypeOfArray, shapeSize, stridesOf, typedArrayFor } from '../..
 import { middleDims, reducedShape } from '../../shape.ts';
 import type { DType, Shape, TypedArray } from '../../tensor.ts';
 import { Rng } from '../../rng.ts';
-import { cpuFused, type FusedKernel } from '../fused.ts';
+import { cpuEpilogueRows, cpuFused, type FusedKernel } from '../fused.ts';
 import { binaryRow, unaryGradKernel, unaryKernel } from './elementwise.ts';
 import { resultDtype, unaryOps } from '../op-table.ts';
 import { broadcastStrides, forEachRow, innerStrides } from './strided.ts';
@@ -231,6 +231,24 @@ class CpuBackend implements Backend {
   }
 
   matmul(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean, batchShape: Shape): Tensor {
+    return this.product(a, b, transposeA, transposeB, batchShape).c;
+  }
+
+  /**
+   * C = A B (batched). `epilogue`, for a product without batch dimensions,
+   * is run on rows [from, to) of C (of shape `shape`) as soon as they are
+   * final where the product is split over threads, so that the caller's
+   * rows overlap the workers' chunks; `epilogueDone` says whether it ran
+   * on every row (else it ran on none).
+   */
+  private product(
+    a: Tensor,
+    b: Tensor,
+    transposeA: boolean,
+    transposeB: boolean,
+    batchShape: Shape,
+    epilogue?: (c: TypedArray, shape: Shape, from: number, to: number) => void,
+  ): { c: Tensor; epilogueDone: boolean } {
     const ra = a.rank;
     const rb = b.rank;
     const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
@@ -266,6 +284,7 @@ class CpuBackend implements Backend {
     const bMat = b.shape[rb - 2]! * bCols;
     const bStrides = stridesOf(batchShape);
     const useSimd = m * n * k >= SIMD_MIN_WORK;
+    let epilogueDone = false;
     for (let t = 0; t < batch; t++) {
       let ao = 0;
       let bo = 0;
@@ -279,15 +298,18 @@ class CpuBackend implements Backend {
       args.aOff = ao * aMat;
       args.bOff = bo * bMat;
       args.cOff = t * m * n;
-      if (!gemmThreaded(args, useSimd) && !(useSimd && gemmSimd(args))) gemmJs(args);
+      const done = epilogue && batchShape.length === 0 ? (from: number, to: number) => epilogue(c, [m, n], from, to) : undefined;
+      if (gemmThreaded(args, useSimd, done)) epilogueDone = done !== undefined;
+      else if (!(useSimd && gemmSimd(args))) gemmJs(args);
     }
-    return this.make(c, [...batchShape, m, n]);
+    return { c: this.make(c, [...batchShape, m, n]), epilogueDone };
   }
 
   matmulEpilogue(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean, batchShape: Shape, kernel: FusedKernel, operands: readonly Operand[]): Tensor {
     // The epilogue runs over the product's rows in place: the product is new and read only there.
-    const c = this.matmul(a, b, transposeA, transposeB, batchShape);
-    cpuFused(kernel, [c, ...operands], c.shape, c.dtype, c.storage as TypedArray);
+    const rows = (c: TypedArray, shape: Shape, from: number, to: number) => cpuEpilogueRows(kernel, c, shape, operands, from, to);
+    const { c, epilogueDone } = this.product(a, b, transposeA, transposeB, batchShape, rows);
+    if (!epilogueDone) cpuFused(kernel, [c, ...operands], c.shape, c.dtype, c.storage as TypedArray);
     return c;
   }
 

@@ -218,11 +218,16 @@ export function gemmBlocks(p: PackedGemm, from: number, to: number, on: SimdInst
 
 /** Copies C (m rows of n) out of the module's memory into `g.c`. */
 export function unpackC(p: PackedGemm, g: GemmArgs): void {
+  unpackRows(p, g, 0, g.m);
+}
+
+/** Copies rows [from, to) of C out of the module's memory into `g.c`. */
+export function unpackRows(p: PackedGemm, g: GemmArgs, from: number, to: number): void {
   const heap = new Float32Array(mainInstance()!.instance.memory.buffer);
-  const { m, n } = g;
+  const { n } = g;
   const cBase = p.pC >> 2;
-  if (p.n4 === n) g.c.set(heap.subarray(cBase, cBase + m * n), g.cOff);
-  else for (let i = 0; i < m; i++) g.c.set(heap.subarray(cBase + i * p.n4, cBase + i * p.n4 + n), g.cOff + i * n);
+  if (p.n4 === n) g.c.set(heap.subarray(cBase + from * n, cBase + to * n), g.cOff + from * n);
+  else for (let i = from; i < to; i++) g.c.set(heap.subarray(cBase + i * p.n4, cBase + i * p.n4 + n), g.cOff + i * n);
 }
 
 /**

@@ -16,7 +16,7 @@
  * one thread, bit for bit.
  */
 import { gemmJs, type GemmArgs } from './matmul.ts';
-import { gemmBlocks, gemmSimd, MR, packGemm, simdAvailable, simdCode, unpackC, type PackedGemm } from './simd-gemm.ts';
+import { gemmBlocks, gemmSimd, MR, packGemm, simdAvailable, simdCode, unpackC, unpackRows, type PackedGemm } from './simd-gemm.ts';
 import { beginSplit, cpuThreads, runSplit, sharedOutput, sharedSpan, viewOf, WorkerFailure, type Job, type SharedView } from './threads.ts';
 
 /**
@@ -61,39 +61,82 @@ export interface SimdGemmJob extends Job {
 }
 
 /**
- * The SIMD product over the pool, all in the module's shared memory: the
- * workers are woken, the calling thread copies and packs the operands
- * once, every thread runs the micro-kernels on its chunks of row blocks,
- * the calling thread copies C out. False (nothing done) when the product
- * is not split or the operands cannot be packed.
+ * What the caller runs on rows [from, to) of C once they hold their final
+ * values (the CPU backend's product epilogue), while the pool still works
+ * on other rows; `gemmThreaded` calls it once for every row of C.
  */
-function gemmSimdThreaded(g: GemmArgs): boolean {
+export type RowsDone = (from: number, to: number) => void;
+
+/**
+ * The SIMD product over the pool, all in the module's shared memory: the
+ * workers are woken, the calling thread copies the operands in and packs
+ * B, every thread packs its chunks of row blocks of A and runs the
+ * micro-kernels on them, the calling thread copies C out. False (nothing
+ * done) when the product is not split or the operands cannot be packed.
+ *
+ * With `done`, the caller copies out the rows of each chunk it computed at
+ * once and runs `done` on them, so that the epilogue of its rows overlaps
+ * the workers' chunks (the workers then take more of the rows); it copies
+ * out and finishes the workers' rows at the end. The time it spends there
+ * is not counted as its pace in judging the split.
+ */
+function gemmSimdThreaded(g: GemmArgs, done?: RowsDone): boolean {
   const blocks = Math.ceil(g.m / MR);
   const split = beginSplit(blocks, 1);
   if (!split) return false;
   const packed = packGemm(g);
   if (!packed) return false;
+  const rowsOf = (block: number) => Math.min(g.m, block * MR);
+  /** finished[b]: block b is copied out and through `done`. */
+  const finished = new Uint8Array(blocks);
+  const finish = (from: number, to: number) => {
+    unpackRows(packed, g, rowsOf(from), rowsOf(to));
+    done!(rowsOf(from), rowsOf(to));
+    finished.fill(1, from, to);
+  };
+  const local = (from: number, to: number) => {
+    gemmBlocks(packed, from, to);
+    if (!done) return;
+    const start = performance.now();
+    finish(from, to);
+    split.asideMs += performance.now() - start;
+  };
   try {
-    runSplit(split, { kind: 'gemmSimd', packed }, (from, to) => gemmBlocks(packed, from, to));
+    runSplit(split, { kind: 'gemmSimd', packed }, local);
   } catch (e) {
     if (!(e instanceof WorkerFailure)) throw e;
-    // A worker failed: every block on this thread (a block's kernels overwrite it).
-    gemmBlocks(packed, 0, blocks);
+    // A worker failed: every block not yet finished on this thread (a block's kernels overwrite it).
+    for (let b = 0; b < blocks; b++) if (!finished[b]) gemmBlocks(packed, b, b + 1);
   }
-  unpackC(packed, g);
+  if (!done) {
+    unpackC(packed, g);
+    return true;
+  }
+  for (let b = 0; b < blocks; ) {
+    if (finished[b]) {
+      b++;
+      continue;
+    }
+    let end = b;
+    while (end < blocks && !finished[end]) end++;
+    finish(b, end);
+    b = end;
+  }
   return true;
 }
 
 /**
- * C = A B over the pool when the product is big enough and threads are on;
- * false (nothing done) otherwise, and the caller runs its one-thread path.
+ * C = A B over the pool when the product is big enough and threads are on,
+ * `done` (when given) run on every row of C once it is final; false
+ * (nothing done, `done` not run) otherwise, and the caller runs its
+ * one-thread path.
  */
-export function gemmThreaded(g: GemmArgs, useSimd: boolean): boolean {
+export function gemmThreaded(g: GemmArgs, useSimd: boolean, done?: RowsDone): boolean {
   const { m, n, k } = g;
   // Whether the calling thread would take the SIMD kernel (setSimdEnabled is per thread): the workers do as it does.
   const simd = useSimd && simdAvailable() && g.a instanceof Float32Array && g.b instanceof Float32Array && g.c instanceof Float32Array;
   if (m * n * k < (simd ? THREAD_MIN_WORK_SIMD : THREAD_MIN_WORK) || m < 2 * MR || cpuThreads() <= 1) return false;
-  if (simd && simdCode()) return gemmSimdThreaded(g);
+  if (simd && simdCode()) return gemmSimdThreaded(g, done);
   const split = beginSplit(m, MR);
   if (!split) return false;
   const aSpan = (m - 1) * g.ars + (k - 1) * g.acs + 1;
@@ -113,5 +156,6 @@ export function gemmThreaded(g: GemmArgs, useSimd: boolean): boolean {
     throw e;
   }
   if (c.copyBack) g.c.set(shared.c.subarray(c.offset, c.offset + m * n), g.cOff);
+  done?.(0, m);
   return true;
 }

@@ -334,6 +334,8 @@ export interface Split {
   ready: number[];
   rows: number;
   align: number;
+  /** Time the caller's chunks spent on other work than the rows (added by its `local`), left out of its pace. */
+  asideMs: number;
 }
 
 /**
@@ -352,7 +354,7 @@ export function beginSplit(rows: number, align: number): Split | null {
   if (ready.length === 0 || rows < 2 * align || splitPaused(performance.now())) return null;
   Atomics.add(p.control, DOORBELL, 1);
   Atomics.notify(p.control, DOORBELL);
-  return { pool: p, ready, rows, align };
+  return { pool: p, ready, rows, align, asideMs: 0 };
 }
 
 /**
@@ -371,7 +373,7 @@ export function runSplit(s: Split, job: { kind: string; [key: string]: unknown }
   const ranHere = claimChunks(posted, local);
   const worked = performance.now();
   waitForRows(counter, s.rows, worked);
-  judgeSplit(ranHere, s.rows, worked - start, performance.now() - worked);
+  judgeSplit(ranHere, s.rows, worked - start - s.asideMs, performance.now() - worked);
 }
 
 /** Spins, then sleeps in Atomics.wait, until `rows` rows of the job are done; throws WorkerFailure on a failure or a chunk that never ends. */
