@@ -4,6 +4,7 @@ export type { Differentiable } from './structure.ts';
 export { asTensor, addTensor, addTensorsInto, addTensorOrNull, addCotangentInto } from './typed.ts';
 export { addArrayInto, basisLike, countNumbers, dotAll, jacobianByColumns, jacobianByRows, pullbackFromJvp } from './jacobian.ts';
 export { jacobianByColumnChunks, jacobianRow } from './jacobian.ts';
+export { JacobianScratch } from './jacobian-scratch.ts';
 export { differentiable, stopGradient } from './differentiable.ts';
 export { RecursionDepthError, recursionFailed, tapeMark } from './recursion.ts';
 export { LoopCheckpoints, checkpointMemory, binomial, repetitions, revolveCost, revolveSplit } from './checkpoint.ts';

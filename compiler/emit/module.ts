@@ -24,6 +24,7 @@ import { RUNTIME_TYPES } from './runtime-names.ts';
 import { hoistRows } from './hoist-rows.ts';
 import { simplify } from './simplify.ts';
 import { localAccumulators } from './local-accumulators.ts';
+import { scratchBuffers } from './scratch-buffers.ts';
 import { VectorModes } from './vector-wrappers.ts';
 import { expr, runtimeRef, runtimeRefOf, stmts, type, typeFromText } from './template.ts';
 
@@ -120,7 +121,8 @@ export function moduleStatements(fns: CompiledFunction[], names: ModuleNames, us
     body.push(c.jvp, c.vjp, ...vectorModes.withVectorModes(c, wrappers(c.fn, c.ctx)));
   }
   body.push(...vectorModes.declarations());
-  const { statements, used } = resolveRuntime(guardRecursive(fuseAndRelease(hoistRows(localAccumulators(simplify(body))), names), fns), names);
+  const passed = guardRecursive(fuseAndRelease(hoistRows(localAccumulators(simplify(body))), names), fns);
+  const { statements, used } = resolveRuntime(scratchBuffers(passed, vectorModes.scratchSweeps(), vectorModes.intoVariantNames()), names);
   const runtimeValues: [string, string][] = [];
   const runtimeTypes: [string, string][] = [];
   for (const [exported, local] of names.runtimeImports()) {

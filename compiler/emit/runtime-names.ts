@@ -10,7 +10,7 @@ import { tensorRules, tensorRuntimeNames } from '../rules/tensor.ts';
 const CORE = [
   'tape', 'zerosLike', 'lazyZerosLike', 'fillZeros', 'addInto', 'addArrayInto', 'flatten', 'basisLike', 'countNumbers', 'jacobianByRows',
   'jacobianByColumns', 'dotAll', 'pullbackFromJvp', 'asTensor', 'addTensor', 'addTensorsInto', 'addTensorOrNull', 'addCotangentInto', 'Tensor', 'tapeMark', 'recursionFailed',
-  'jacobianByColumnChunks', 'jacobianRow', 'LoopCheckpoints',
+  'jacobianByColumnChunks', 'jacobianRow', 'JacobianScratch', 'LoopCheckpoints',
 ];
 
 /** Fused kernels and inserted lifetimes (compiler/emit/fuse.ts, compiler/analysis/lifetimes.ts). */

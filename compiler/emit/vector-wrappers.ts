@@ -26,6 +26,7 @@ import { exportName, forwardedArgs, param, signatureParams } from '../transforms
 import { forwardVector } from '../transforms/forward-vector.ts';
 import { LanesUnsupported, type LaneCallee, type LaneInto } from '../transforms/lanes.ts';
 import { reverseVector, reverseVectorInto } from '../transforms/reverse-vector.ts';
+import { jacobianSweep } from './jacobian-sweep.ts';
 import { id } from './nodes.ts';
 import { docComment } from './printer.ts';
 import { expr, stmts, type } from './template.ts';
@@ -54,6 +55,8 @@ export class VectorModes {
   private readonly variants = new Map<string, Variant | 'pending'>();
   private readonly intoVariants = new Map<string, (LaneInto & { made: boolean }) | 'pending'>();
   private readonly made: ts.FunctionDeclaration[] = [];
+  /** private Jacobian sweep -> its JacobianScratch (see `scratchSweeps`) */
+  private readonly sweeps = new Map<string, string>();
 
   constructor(
     fns: readonly CompiledFunction[],
@@ -152,11 +155,23 @@ export class VectorModes {
     const jacobian = this.jacobian(c);
     if (!jacobian) return wrappers;
     const name = exportName(c.fn, 'jacobian');
-    return wrappers.map((s) => (ts.isFunctionDeclaration(s) && s.name?.text === name ? jacobian : s));
+    return wrappers.flatMap((s) => (ts.isFunctionDeclaration(s) && s.name?.text === name ? jacobian : [s]));
   }
 
-  /** `jacobian_f` from the vector modes, or null. */
-  private jacobian(c: CompiledFunction): ts.FunctionDeclaration | null {
+  /** The private Jacobian sweeps made so far (jacobian-sweep.ts), each with the name of its module-level JacobianScratch. */
+  scratchSweeps(): ReadonlyMap<string, string> {
+    return this.sweeps;
+  }
+
+  /** The accumulate-into lane variants made so far: they only add into their container arguments (scratch-buffers.ts). */
+  intoVariantNames(): ReadonlySet<string> {
+    const names = new Set<string>();
+    for (const v of this.intoVariants.values()) if (v !== 'pending' && v.made) names.add(v.name);
+    return names;
+  }
+
+  /** `jacobian_f` from the vector modes (after the declaration of its scratch, where it has a private sweep), or null. */
+  private jacobian(c: CompiledFunction): ts.Statement[] | null {
     const { fn, ctx } = c;
     const k = tupleOutputs(fn);
     if (k === null || k > MAX_LANES || c.specializationOf) return null;
@@ -171,10 +186,16 @@ export class VectorModes {
     const [nIn, inputs, rows, row, j, t] = ['nIn', 'inputs', 'rows', 'row', 'j', 't'].map((n) => jn.fresh(n)) as [string, string, string, string, string, string];
     const count = wrt.map((p) => (p.type.kind === 'number' ? f.createNumericLiteral(1) : expr`countNumbers(${p.name})`)).reduce((a, b) => f.createBinaryExpression(a, ts.SyntaxKind.PlusToken, b));
     const unit = (i: number) => f.createArrayLiteralExpression(Array.from({ length: k }, (_, r) => f.createNumericLiteral(r === i ? 1 : 0)));
+    const units = f.createArrayLiteralExpression(Array.from({ length: k }, (_, i) => unit(i)));
+    const sweep = reverse ? this.scratchSweep(c, k) : null;
+    const scratchUnits = sweep ? expr`${sweep.scratch}.units` : units;
     const byRows = reverse
-      ? stmts`
-          const [, ${rows}] = ${call(reverse.name, [f.createArrayLiteralExpression(Array.from({ length: k }, (_, i) => unit(i)))])};
-          return ${f.createArrayLiteralExpression(Array.from({ length: k }, (_, i) => expr`jacobianRow(${rows}[${i}])`))};`
+      ? [
+          ...(sweep ? this.scratchCall(sweep, call(sweep.name, [expr`${sweep.scratch}.units`])) : []),
+          ...stmts`
+            const [, ${rows}] = ${call(reverse.name, [scratchUnits])};
+            return ${f.createArrayLiteralExpression(Array.from({ length: k }, (_, i) => expr`jacobianRow(${rows}[${i}])`))};`,
+        ]
       : stmts`return jacobianByRows(${k}, ${f.createArrowFunction(undefined, undefined, [param(row)], undefined, undefined, expr`flatten(${call(exportName(fn, 'vjp'), [id(row)])})`)});`;
     const inputList = f.createAsExpression(f.createArrayLiteralExpression(wrt.map((p) => id(p.name))), f.createTypeReferenceNode('const'));
     const lanes = Array.from({ length: k }, (_, r) => jn.fresh(`unit${r}`));
@@ -202,7 +223,44 @@ export class VectorModes {
     const columnsHow = forward ? `one forward sweep carrying the unit directions (jvps_${fn.name})` : 'one forward sweep per input';
     const how = `${rowsHow} when there are at least ${k} input numbers, else ${columnsHow}`;
     const decl = f.createFunctionDeclaration([f.createModifier(ts.SyntaxKind.ExportKeyword)], undefined, exportName(fn, 'jacobian'), undefined, signatureParams(fn, ctx, true), type`number[][]`, f.createBlock(body, true));
-    return docComment(decl, `The Jacobian of ${fn.name}: one row per output, one column per number of (${wrtList}), flattened in order.\nUses ${how}.`);
+    const scratchNote = sweep ? `\nThe rows come from ${sweep.name}, over module scratch; a call made while it runs (re-entry) takes ${reverse!.name}.` : '';
+    const jacobian = docComment(decl, `The Jacobian of ${fn.name}: one row per output, one column per number of (${wrtList}), flattened in order.\nUses ${how}.${scratchNote}`);
+    return sweep ? [this.scratchDeclaration(sweep, units), jacobian] : [jacobian];
+  }
+
+  /**
+   * The private sweep of `jacobian_f` (jacobian-sweep.ts) made from its k-lane reverse sweep, with the
+   * names of the sweep and of its module-level JacobianScratch, or null where it does not pay.
+   */
+  private scratchSweep(c: CompiledFunction, k: number): { name: string; scratch: string } | null {
+    const made = this.variants.get(`${c.vjp.name!.text}:${k}`);
+    if (!made || made === 'pending' || !made.decl) return null;
+    const name = this.names.moduleLevelName(`jacobianSweep_${c.fn.name}`);
+    const decl = jacobianSweep(made.decl, name, k, exportName(c.fn, 'jacobian'));
+    if (!decl) return null;
+    const scratch = this.names.moduleLevelName(`jacobianScratch_${c.fn.name}`);
+    this.made.push(decl);
+    this.sweeps.set(name, scratch);
+    return { name, scratch };
+  }
+
+  /** `const jacobianScratch_f = new JacobianScratch(units);`: the scratch of one private sweep, and the unit cotangents. */
+  private scratchDeclaration(sweep: { name: string; scratch: string }, units: ts.Expression): ts.Statement {
+    const [s] = stmts`const ${sweep.scratch} = new JacobianScratch(${f.createAsExpression(units, f.createTypeReferenceNode('const'))});`;
+    return docComment(s!, `The buffers ${sweep.name}'s sweep reuses from call to call, its busy flag, and the unit cotangents.`);
+  }
+
+  /** The private sweep's call, behind the scratch's busy flag (cleared however the sweep ends). */
+  private scratchCall(sweep: { scratch: string }, sweepCall: ts.Expression): ts.Statement[] {
+    return stmts`
+      if (!${sweep.scratch}.busy) {
+        ${sweep.scratch}.busy = true;
+        try {
+          return ${sweepCall};
+        } finally {
+          ${sweep.scratch}.busy = false;
+        }
+      }`;
   }
 }
 

@@ -213,7 +213,10 @@ describe('ADBench BA: the reprojection error (2 outputs, 15 inputs) and the Rodr
 
   test('the Jacobian takes one reverse sweep with both cotangents, the rotation inside it once with two', () => {
     const jac = /export function jacobian_baReprojectionError[^]*?\n}/.exec(ba.text)![0];
-    expect(jac).toContain('valueAndVjps_baReprojectionError(cam, x, w, featX, featY, [[1, 0], [0, 1]])');
+    // The rows come from the private sweep over module scratch, the exported sweep when re-entered (jacobian-scratch.test.ts).
+    expect(jac).toContain('return jacobianSweep_baReprojectionError(cam, x, w, featX, featY, jacobianScratch_baReprojectionError.units);');
+    expect(jac).toContain('valueAndVjps_baReprojectionError(cam, x, w, featX, featY, jacobianScratch_baReprojectionError.units)');
+    expect(ba.text).toContain('const jacobianScratch_baReprojectionError = new JacobianScratch([[1, 0], [0, 1]] as const);');
     expect(jac).not.toContain('jacobianByRows');
     const reverse = /export function valueAndVjps_baReprojectionError[^]*?\n}/.exec(ba.text)![0];
     // The rotation's pullbacks are added straight into the caller's containers: no tuple, no addInto after the call.
