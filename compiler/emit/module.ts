@@ -122,7 +122,7 @@ export function moduleStatements(fns: CompiledFunction[], names: ModuleNames, us
   }
   body.push(...vectorModes.declarations());
   const passed = guardRecursive(fuseAndRelease(hoistRows(localAccumulators(simplify(body))), names), fns);
-  const { statements, used } = resolveRuntime(scratchBuffers(passed, vectorModes.scratchSweeps(), vectorModes.intoVariantNames()), names);
+  const { statements, used } = resolveRuntime(scratchBuffers(passed, vectorModes.scratchSweeps(), vectorModes.nonRetainingFunctions()), names);
   const runtimeValues: [string, string][] = [];
   const runtimeTypes: [string, string][] = [];
   for (const [exported, local] of names.runtimeImports()) {

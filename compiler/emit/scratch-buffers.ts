@@ -18,7 +18,8 @@
  * call: every mention of it reads or writes an element, reads its length,
  * passes it to a callee that only adds into it or reads it (`addInto`,
  * `addArrayInto`, a lane variant `valueAndVjpsIntoK_g` of this file), or
- * hands it to `jacobianRow`, which copies it into the returned row; none sits
+ * hands it to `jacobianRow` or the sweep's row copy, which copy it into the
+ * returned row; none sits
  * inside a nested function. Anything else (a buffer stored, returned as it
  * is, or passed to another function) keeps its allocation. jacobian_f runs
  * the sweep only while no other run of it uses the scratch (its `busy` flag).
@@ -41,31 +42,31 @@ interface BufferDeclaration {
   likeParameter?: string;
 }
 
-/** Is `s` a buffer declaration this pass could take from the scratch (see the file comment)? */
-export function allocatesBuffer(s: ts.Statement): boolean {
-  return bufferDeclaration(s) !== null;
+/** Does `fn` declare, at the top of its body, a buffer this pass could take from the scratch (see the file comment)? */
+export function declaresBuffer(fn: ts.FunctionDeclaration): boolean {
+  const float64Params = float64Parameters(fn);
+  return !!fn.body && fn.body.statements.some((s) => candidate(s, float64Params) !== null);
 }
 
 /**
  * Rewrites the sweeps in `statements`: `sweeps` maps a sweep's name to the name of its
- * module-level JacobianScratch; `intoVariants` are the lane variants that only add into their
- * container arguments.
+ * module-level JacobianScratch; `nonRetaining` are the functions of this file that keep no
+ * reference to their array arguments (lane variants that add into them, row copies).
  */
-export function scratchBuffers(statements: readonly ts.Statement[], sweeps: ReadonlyMap<string, string>, intoVariants: ReadonlySet<string>): ts.Statement[] {
+export function scratchBuffers(statements: readonly ts.Statement[], sweeps: ReadonlyMap<string, string>, nonRetaining: ReadonlySet<string>): ts.Statement[] {
   if (sweeps.size === 0) return [...statements];
   return statements.map((s) => {
     const scratch = ts.isFunctionDeclaration(s) && s.name && s.body ? sweeps.get(s.name.text) : undefined;
-    return scratch === undefined ? s : rewriteSweep(s as ts.FunctionDeclaration, scratch, intoVariants);
+    return scratch === undefined ? s : rewriteSweep(s as ts.FunctionDeclaration, scratch, nonRetaining);
   });
 }
 
-function rewriteSweep(fn: ts.FunctionDeclaration, scratch: string, intoVariants: ReadonlySet<string>): ts.FunctionDeclaration {
-  const float64Params = new Set(fn.parameters.filter(isFloat64Parameter).map((p) => (p.name as ts.Identifier).text));
+function rewriteSweep(fn: ts.FunctionDeclaration, scratch: string, nonRetaining: ReadonlySet<string>): ts.FunctionDeclaration {
+  const float64Params = float64Parameters(fn);
   const slots = { float64: 0, numbers: 0 };
   const body = fn.body!.statements.map((s) => {
-    const buffer = bufferDeclaration(s);
-    if (!buffer || (buffer.likeParameter !== undefined && !float64Params.has(buffer.likeParameter))) return s;
-    if (!staysInCall(fn.body!, buffer.name, intoVariants)) return s;
+    const buffer = candidate(s, float64Params);
+    if (!buffer || !staysInCall(fn.body!, buffer.name, nonRetaining)) return s;
     const take = f.createCallExpression(
       f.createPropertyAccessExpression(f.createIdentifier(scratch), buffer.kind),
       undefined,
@@ -78,6 +79,12 @@ function rewriteSweep(fn: ts.FunctionDeclaration, scratch: string, intoVariants:
     return f.updateVariableStatement(declaration, declaration.modifiers, taken);
   });
   return f.updateFunctionDeclaration(fn, fn.modifiers, fn.asteriskToken, fn.name, fn.typeParameters, fn.parameters, fn.type, f.updateBlock(fn.body!, body));
+}
+
+/** The buffer `s` declares, where its type and length let the scratch hold it (zerosLike of a Float64Array parameter), or null. */
+function candidate(s: ts.Statement, float64Params: ReadonlySet<string>): BufferDeclaration | null {
+  const buffer = bufferDeclaration(s);
+  return buffer && (buffer.likeParameter === undefined || float64Params.has(buffer.likeParameter)) ? buffer : null;
 }
 
 /** The buffer `s` declares, or null. */
@@ -108,12 +115,12 @@ function bufferDeclaration(s: ts.Statement): BufferDeclaration | null {
 }
 
 /** Does every mention of `name` in `body` keep the buffer inside the call (see the file comment)? */
-function staysInCall(body: ts.Block, name: string, intoVariants: ReadonlySet<string>): boolean {
+function staysInCall(body: ts.Block, name: string, nonRetaining: ReadonlySet<string>): boolean {
   const fine = (n: ts.Identifier, parent: ts.Node, grandparent: ts.Node | undefined): boolean => {
     if (ts.isVariableDeclaration(parent) && parent.name === n) return ts.isVariableDeclarationList(grandparent!) && grandparent.declarations.length === 1;
     if (ts.isElementAccessExpression(parent) && parent.expression === n) return true;
     if (ts.isPropertyAccessExpression(parent) && parent.expression === n) return parent.name.text === 'length';
-    if (ts.isCallExpression(parent) && parent.expression !== n) return isNonRetainingCallee(parent.expression, intoVariants);
+    if (ts.isCallExpression(parent) && parent.expression !== n) return isNonRetainingCallee(parent.expression, nonRetaining);
     // jacobianRow([dcam_0, dx_0, dw_0]): the row copies each part.
     if (ts.isArrayLiteralExpression(parent) && grandparent && ts.isCallExpression(grandparent) && grandparent.arguments.includes(parent)) {
       return ts.isIdentifier(grandparent.expression) && runtimeRefOf(grandparent.expression) === 'jacobianRow';
@@ -138,14 +145,20 @@ function staysInCall(body: ts.Block, name: string, intoVariants: ReadonlySet<str
 }
 
 /** A callee that reads or adds into its array arguments and keeps no reference to them. */
-function isNonRetainingCallee(callee: ts.Expression, intoVariants: ReadonlySet<string>): boolean {
+function isNonRetainingCallee(callee: ts.Expression, nonRetaining: ReadonlySet<string>): boolean {
   if (!ts.isIdentifier(callee)) return false;
   const runtime = runtimeRefOf(callee);
-  return runtime !== undefined ? NON_RETAINING_HELPERS.has(runtime) : intoVariants.has(callee.text);
+  return runtime !== undefined ? NON_RETAINING_HELPERS.has(runtime) : nonRetaining.has(callee.text);
 }
 
-function isFloat64Parameter(p: ts.ParameterDeclaration): boolean {
-  return ts.isIdentifier(p.name) && !!p.type && ts.isTypeReferenceNode(p.type) && ts.isIdentifier(p.type.typeName) && p.type.typeName.text === 'Float64Array' && !p.type.typeArguments;
+/** The parameters of `fn` declared `Float64Array`. */
+function float64Parameters(fn: ts.FunctionDeclaration): Set<string> {
+  const names = new Set<string>();
+  for (const p of fn.parameters) {
+    const t = p.type;
+    if (ts.isIdentifier(p.name) && t && ts.isTypeReferenceNode(t) && ts.isIdentifier(t.typeName) && t.typeName.text === 'Float64Array' && !t.typeArguments) names.add(p.name.text);
+  }
+  return names;
 }
 
 /** A length the scratch can take as it is: a non-negative integer literal, or `x.length`. */

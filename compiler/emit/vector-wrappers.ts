@@ -19,14 +19,14 @@
  * g inside 2 lanes) are made on demand and kept module-local.
  */
 import { ts } from 'ts-morph';
-import type { IRFunction } from '../ir/ir.ts';
+import type { IRFunction, Param } from '../ir/ir.ts';
 import { forEachStmt } from '../ir/walk.ts';
 import type { ModuleNames } from './names.ts';
 import { exportName, forwardedArgs, param, signatureParams } from '../transforms/common.ts';
 import { forwardVector } from '../transforms/forward-vector.ts';
 import { LanesUnsupported, type LaneCallee, type LaneInto } from '../transforms/lanes.ts';
 import { reverseVector, reverseVectorInto } from '../transforms/reverse-vector.ts';
-import { jacobianSweep } from './jacobian-sweep.ts';
+import { jacobianSweep, rowCopyFunction, type RowPart } from './jacobian-sweep.ts';
 import { id } from './nodes.ts';
 import { docComment } from './printer.ts';
 import { expr, stmts, type } from './template.ts';
@@ -57,6 +57,8 @@ export class VectorModes {
   private readonly made: ts.FunctionDeclaration[] = [];
   /** private Jacobian sweep -> its JacobianScratch (see `scratchSweeps`) */
   private readonly sweeps = new Map<string, string>();
+  /** the row copies of the private sweeps (jacobian-sweep.ts) */
+  private readonly rowCopies: string[] = [];
 
   constructor(
     fns: readonly CompiledFunction[],
@@ -163,9 +165,12 @@ export class VectorModes {
     return this.sweeps;
   }
 
-  /** The accumulate-into lane variants made so far: they only add into their container arguments (scratch-buffers.ts). */
-  intoVariantNames(): ReadonlySet<string> {
-    const names = new Set<string>();
+  /**
+   * The functions made here that keep no reference to their array arguments (scratch-buffers.ts): the
+   * accumulate-into lane variants (they add into their containers) and the row copies (they copy).
+   */
+  nonRetainingFunctions(): ReadonlySet<string> {
+    const names = new Set<string>(this.rowCopies);
     for (const v of this.intoVariants.values()) if (v !== 'pending' && v.made) names.add(v.name);
     return names;
   }
@@ -235,10 +240,17 @@ export class VectorModes {
   private scratchSweep(c: CompiledFunction, k: number): { name: string; scratch: string } | null {
     const made = this.variants.get(`${c.vjp.name!.text}:${k}`);
     if (!made || made === 'pending' || !made.decl) return null;
+    const jacobian = exportName(c.fn, 'jacobian');
+    const parts = c.fn.self ? null : rowParts(c.fn.params.filter((p) => p.wrt));
+    const rowCopy = parts ? { name: this.names.moduleLevelName(`jacobianRowOf_${c.fn.name}`), parts } : null;
     const name = this.names.moduleLevelName(`jacobianSweep_${c.fn.name}`);
-    const decl = jacobianSweep(made.decl, name, k, exportName(c.fn, 'jacobian'));
+    const decl = jacobianSweep(made.decl, name, k, jacobian, rowCopy);
     if (!decl) return null;
     const scratch = this.names.moduleLevelName(`jacobianScratch_${c.fn.name}`);
+    if (rowCopy) {
+      this.made.push(rowCopyFunction(rowCopy, c.ctx.module.forFunction([]), jacobian));
+      this.rowCopies.push(rowCopy.name);
+    }
     this.made.push(decl);
     this.sweeps.set(name, scratch);
     return { name, scratch };
@@ -262,6 +274,19 @@ export class VectorModes {
         }
       }`;
   }
+}
+
+/** How a row copies each wrt parameter's gradient (jacobian-sweep.ts), or null when one is neither a number, a Float64Array nor a number[]. */
+function rowParts(wrt: readonly Param[]): RowPart[] | null {
+  const parts: RowPart[] = [];
+  for (const p of wrt) {
+    const t = p.type;
+    const numbersOf = t.kind === 'array' && t.elem.kind === 'number' ? t.ctor : null;
+    const kind = t.kind === 'number' ? 'number' : numbersOf === 'Float64Array' ? 'float64' : numbersOf === 'Array' ? 'numbers' : null;
+    if (!kind) return null;
+    parts.push({ name: p.name, kind });
+  }
+  return parts;
 }
 
 /**

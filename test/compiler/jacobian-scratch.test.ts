@@ -144,7 +144,9 @@ describe('BA: jacobian_baReprojectionError over module scratch', () => {
     // xo goes to the user's rodriguesRotate, which could keep it: it stays a fresh array.
     expect(sweep).toContain('const xo = new Float64Array(3);');
     expect(sweep).not.toContain('zerosLike');
-    expect(sweep).toContain('return [jacobianRow([dcam_0, dx_0, dw_0]), jacobianRow([dcam_1, dx_1, dw_1])];');
+    // Each row is copied out of the scratch by the row copy (the numbers of cam, then x, then w) before the sweep returns.
+    expect(sweep).toContain('return [jacobianRowOf_baReprojectionError(dcam_0, dx_0, dw_0), jacobianRowOf_baReprojectionError(dcam_1, dx_1, dw_1)];');
+    expect(ba.text).toContain('function jacobianRowOf_baReprojectionError(dcam: Float64Array, dx: Float64Array, dw: number): number[] {');
     const exported = /export function valueAndVjps_baReprojectionError[^]*?\n}/.exec(ba.text)![0];
     expect(exported).toContain('const dcam_0 = zerosLike(cam);');
     expect(exported).not.toContain('jacobianScratch');
