@@ -25,6 +25,7 @@ import { hoistRows } from './hoist-rows.ts';
 import { simplify } from './simplify.ts';
 import { localAccumulators } from './local-accumulators.ts';
 import { scratchBuffers } from './scratch-buffers.ts';
+import { sweepResults } from './sweep-results.ts';
 import { VectorModes } from './vector-wrappers.ts';
 import { expr, runtimeRef, runtimeRefOf, stmts, type, typeFromText } from './template.ts';
 
@@ -122,7 +123,8 @@ export function moduleStatements(fns: CompiledFunction[], names: ModuleNames, us
   }
   body.push(...vectorModes.declarations());
   const passed = guardRecursive(fuseAndRelease(hoistRows(localAccumulators(simplify(body))), names), fns);
-  const { statements, used } = resolveRuntime(scratchBuffers(passed, vectorModes.scratchSweeps(), vectorModes.nonRetainingFunctions()), names);
+  const sweeps = sweepResults(scratchBuffers(passed, vectorModes.scratchSweeps(), vectorModes.nonRetainingFunctions()), vectorModes.sweepLanes());
+  const { statements, used } = resolveRuntime(sweeps, names);
   const runtimeValues: [string, string][] = [];
   const runtimeTypes: [string, string][] = [];
   for (const [exported, local] of names.runtimeImports()) {

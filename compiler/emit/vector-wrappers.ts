@@ -56,7 +56,7 @@ export class VectorModes {
   private readonly intoVariants = new Map<string, (LaneInto & { made: boolean }) | 'pending'>();
   private readonly made: ts.FunctionDeclaration[] = [];
   /** private Jacobian sweep -> its JacobianScratch (see `scratchSweeps`) */
-  private readonly sweeps = new Map<string, string>();
+  private readonly sweeps = new Map<string, { scratch: string; k: number }>();
   /** the row copies of the private sweeps (jacobian-sweep.ts) */
   private readonly rowCopies: string[] = [];
 
@@ -162,7 +162,12 @@ export class VectorModes {
 
   /** The private Jacobian sweeps made so far (jacobian-sweep.ts), each with the name of its module-level JacobianScratch. */
   scratchSweeps(): ReadonlyMap<string, string> {
-    return this.sweeps;
+    return new Map([...this.sweeps].map(([name, sweep]) => [name, sweep.scratch]));
+  }
+
+  /** The private Jacobian sweeps made so far, each with its lane count k (its cotangents are the k unit cotangents). */
+  sweepLanes(): ReadonlyMap<string, number> {
+    return new Map([...this.sweeps].map(([name, sweep]) => [name, sweep.k]));
   }
 
   /**
@@ -252,7 +257,7 @@ export class VectorModes {
       this.rowCopies.push(rowCopy.name);
     }
     this.made.push(decl);
-    this.sweeps.set(name, scratch);
+    this.sweeps.set(name, { scratch, k });
     return { name, scratch };
   }
 

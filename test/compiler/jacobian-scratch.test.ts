@@ -1,6 +1,6 @@
 /**
  * The private Jacobian sweep over module scratch (compiler/emit/jacobian-sweep.ts,
- * compiler/emit/scratch-buffers.ts, runtime/jacobian-scratch.ts): `jacobian_f`
+ * scratch-buffers.ts, sweep-results.ts, runtime/jacobian-scratch.ts): `jacobian_f`
  * takes its rows from a copy of `valueAndVjps_f` whose gradient containers and
  * lane buffers live in module scratch, behind a busy flag, and falls back to
  * the exported allocating sweep when re-entered. Checked here:
@@ -137,6 +137,7 @@ describe('BA: jacobian_baReprojectionError over module scratch', () => {
 
   test('the generated sweep takes containers and lane buffers from the scratch; the exported sweep still allocates', () => {
     const sweep = /\nfunction jacobianSweep_baReprojectionError[^]*?\n}/.exec(ba.text)![0];
+    const exported = /export function valueAndVjps_baReprojectionError[^]*?\n}/.exec(ba.text)![0];
     for (const [buffer, slot, like] of [['dcam_0', 2, 'cam'], ['dcam_1', 3, 'cam'], ['dx_0', 4, 'x'], ['dx_1', 5, 'x'], ['dxo_0', 0, 'xo'], ['dxo_1', 1, 'xo']]) {
       expect(sweep).toContain(`const ${buffer} = jacobianScratch_baReprojectionError.float64(${slot}, ${like}.length);`);
     }
@@ -144,10 +145,14 @@ describe('BA: jacobian_baReprojectionError over module scratch', () => {
     // xo goes to the user's rodriguesRotate, which could keep it: it stays a fresh array.
     expect(sweep).toContain('const xo = new Float64Array(3);');
     expect(sweep).not.toContain('zerosLike');
+    // The result tuple's cotangents are read from the unit cotangents in place (sweep-results.ts): no arrays pushed and popped.
+    expect(sweep).toContain('const dt28_0 = dy_0[1];');
+    expect(sweep).toContain('const dt26_1 = dy_1[0];');
+    expect(sweep).not.toMatch(/\bd?t29\b|addArrayInto|const value/);
+    expect(exported).toContain('addArrayInto(dt29_0, dy_0);');
     // Each row is copied out of the scratch by the row copy (the numbers of cam, then x, then w) before the sweep returns.
     expect(sweep).toContain('return [jacobianRowOf_baReprojectionError(dcam_0, dx_0, dw_0), jacobianRowOf_baReprojectionError(dcam_1, dx_1, dw_1)];');
     expect(ba.text).toContain('function jacobianRowOf_baReprojectionError(dcam: Float64Array, dx: Float64Array, dw: number): number[] {');
-    const exported = /export function valueAndVjps_baReprojectionError[^]*?\n}/.exec(ba.text)![0];
     expect(exported).toContain('const dcam_0 = zerosLike(cam);');
     expect(exported).not.toContain('jacobianScratch');
   });
