@@ -53,12 +53,7 @@ function rewriteFunction(fn: ts.FunctionDeclaration): ts.FunctionDeclaration {
 
 /** The `const` names declared in `fn` that hold a Float64Array no other name can alias. */
 function freshArrays(fn: ts.FunctionDeclaration): Set<string> {
-  const float64Params = new Set<string>();
-  for (const p of fn.parameters) {
-    if (ts.isIdentifier(p.name) && p.type && ts.isTypeReferenceNode(p.type) && ts.isIdentifier(p.type.typeName) && p.type.typeName.text === 'Float64Array' && !p.type.typeArguments) {
-      float64Params.add(p.name.text);
-    }
-  }
+  const float64Params = float64Parameters(fn);
   const out = new Set<string>();
   const visit = (n: ts.Node): void => {
     if (ts.isVariableDeclarationList(n) && (n.flags & ts.NodeFlags.Const) !== 0) {
@@ -70,6 +65,17 @@ function freshArrays(fn: ts.FunctionDeclaration): Set<string> {
   };
   visit(fn);
   return out;
+}
+
+/** The parameters of `fn` declared `Float64Array` (also used by scratch-buffers.ts). */
+export function float64Parameters(fn: ts.FunctionDeclaration): Set<string> {
+  const names = new Set<string>();
+  for (const p of fn.parameters) {
+    if (ts.isIdentifier(p.name) && p.type && ts.isTypeReferenceNode(p.type) && ts.isIdentifier(p.type.typeName) && p.type.typeName.text === 'Float64Array' && !p.type.typeArguments) {
+      names.add(p.name.text);
+    }
+  }
+  return names;
 }
 
 function isFreshFloat64(e: ts.Expression, float64Params: ReadonlySet<string>): boolean {

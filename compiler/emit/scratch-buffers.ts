@@ -25,6 +25,7 @@
  * the sweep only while no other run of it uses the scratch (its `busy` flag).
  */
 import { ts } from 'ts-morph';
+import { float64Parameters } from './local-accumulators.ts';
 import { runtimeRefOf } from './template.ts';
 
 const f = ts.factory;
@@ -151,15 +152,6 @@ function isNonRetainingCallee(callee: ts.Expression, nonRetaining: ReadonlySet<s
   return runtime !== undefined ? NON_RETAINING_HELPERS.has(runtime) : nonRetaining.has(callee.text);
 }
 
-/** The parameters of `fn` declared `Float64Array`. */
-function float64Parameters(fn: ts.FunctionDeclaration): Set<string> {
-  const names = new Set<string>();
-  for (const p of fn.parameters) {
-    const t = p.type;
-    if (ts.isIdentifier(p.name) && t && ts.isTypeReferenceNode(t) && ts.isIdentifier(t.typeName) && t.typeName.text === 'Float64Array' && !t.typeArguments) names.add(p.name.text);
-  }
-  return names;
-}
 
 /** A length the scratch can take as it is: a non-negative integer literal, or `x.length`. */
 function isLength(e: ts.Expression): boolean {
