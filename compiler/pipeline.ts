@@ -31,6 +31,7 @@ import { emitJvp } from './transforms/forward.ts';
 import { emitVjp } from './transforms/reverse.ts';
 import { emitCustom } from './transforms/custom.ts';
 import { checkCheckpointedLoops } from './transforms/checkpoint.ts';
+import { fuseLoops } from './transforms/fuse-loops.ts';
 import { exportName, type EmitContext } from './transforms/common.ts';
 
 export interface CompileOptions {
@@ -343,6 +344,7 @@ export function analyzeFunction(a: Annotated, sf: SourceFile): { ir: IRFunction;
   const lowerer = new Lowerer(a, sf);
   const ir = lowerer.lowerBody();
   verify(ir);
+  fuseLoops(ir);
   reuseRepeatedLoads(ir);
   const activity = analyzeActivity(ir);
   checkNonDifferentiableUses(ir, lowerer, activity);

@@ -10,7 +10,8 @@
  * Runs on the IR after lowering, before the analyses; exact (the second
  * read would give the same number).
  */
-import type { Access, IRFunction, Operand, Ref, Stmt } from '../ir/ir.ts';
+import { sameRef } from '../ir/equal.ts';
+import type { IRFunction, Ref, Stmt } from '../ir/ir.ts';
 
 export function reuseRepeatedLoads(fn: IRFunction): void {
   const assignedOnce = new Map<string, number>();
@@ -82,19 +83,4 @@ function writtenBy(s: Stmt): Set<string> {
 
 function indexVars(ref: Ref): string[] {
   return ref.path.flatMap((a) => (a.kind === 'index' && a.index.kind === 'var' ? [a.index.name] : []));
-}
-
-function sameRef(a: Ref, b: Ref): boolean {
-  return a.base === b.base && a.path.length === b.path.length && a.path.every((step, i) => sameAccess(step, b.path[i]!));
-}
-
-function sameAccess(a: Access, b: Access): boolean {
-  if (a.kind === 'prop' || b.kind === 'prop') return a.kind === 'prop' && b.kind === 'prop' && a.name === b.name;
-  return sameOperand(a.index, b.index);
-}
-
-function sameOperand(a: Operand, b: Operand): boolean {
-  if (a.kind === 'var' && b.kind === 'var') return a.name === b.name;
-  if (a.kind === 'const' && b.kind === 'const') return Object.is(a.value, b.value);
-  return false;
 }

@@ -17,6 +17,8 @@ import type { TensorPrim } from '../rules/tensor.ts';
 export interface Loc {
   line: number;
   column: number;
+  /** For a loop made of several source loops (transforms/fuse-loops.ts): the last source line it spans. */
+  lastLine?: number;
 }
 
 /**

@@ -50,7 +50,7 @@ export function printStmts(list: readonly Stmt[], act: Activity | null, indent =
   const lines: string[] = [];
   const mark = (v: string) => (act && act.isActive(v) ? '  # active' : '');
   for (const s of list) {
-    const at = `  @${s.loc.line}`;
+    const at = `  @${s.loc.line}${s.loc.lastLine === undefined ? '' : `-${s.loc.lastLine}`}`;
     switch (s.kind) {
       case 'assign':
         lines.push(`${indent}${s.target}${typeNote(fnLocals, s.target)} = ${printExpr(s.expr)}${mark(s.target)}${at}`);

@@ -96,8 +96,9 @@ export function forwardedArgs(fn: IRFunction): ts.Expression[] {
   return [...(fn.self ? [id(fn.self.name)] : []), ...fn.params.map((p) => id(p.name))];
 }
 
+/** `model.ts:37`, or `model.ts:64-65` for a loop fused from loops on several lines. */
 export function sourceComment(fn: IRFunction, loc: Loc): string {
-  return `${fn.sourceFile}:${loc.line}`;
+  return `${fn.sourceFile}:${loc.line}${loc.lastLine === undefined ? '' : `-${loc.lastLine}`}`;
 }
 
 /** The exported names of a function's generated derivatives. */
