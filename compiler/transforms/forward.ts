@@ -68,12 +68,13 @@ function hoisted(env: Env): ts.Statement[] {
 
 function list(items: readonly Stmt[], env: Env): ts.Statement[] {
   const out: ts.Statement[] = [];
-  let lastLine = -1;
+  let lastComment = '';
   for (const s of items) {
     const emitted = statement(s, env);
-    if (emitted.length && s.loc.line !== lastLine) {
-      lineComment(emitted[0]!, sourceComment(env.fn, s.loc));
-      lastLine = s.loc.line;
+    const comment = sourceComment(env.fn, s.loc);
+    if (emitted.length && comment !== lastComment) {
+      lineComment(emitted[0]!, comment);
+      lastComment = comment;
     }
     out.push(...emitted);
   }
