@@ -38,9 +38,9 @@
  */
 import { fusionConflict, loopFacts, privateArrays } from '../analysis/loop-dependences.ts';
 import { samePExpr, samePureExpr } from '../ir/equal.ts';
-import type { Expr, IRFunction, Loc, PExpr, Stmt } from '../ir/ir.ts';
+import type { Expr, IRFunction, Loc, Stmt } from '../ir/ir.ts';
 import { renameVariable } from '../ir/rename.ts';
-import { exprReads, forEachStmt, pexprVars, stmtReads } from '../ir/walk.ts';
+import { exprReads, forEachStmt, pexprReadsRef, pexprVars, stmtReads } from '../ir/walk.ts';
 
 type Assign = Extract<Stmt, { kind: 'assign' }>;
 type Loop = Extract<Stmt, { kind: 'loop' }>;
@@ -146,26 +146,7 @@ function isStep(e: Expr, counter: string): boolean {
 /** Arithmetic on variables and constants, reading no memory. */
 function isArithmetic(e: Expr): boolean {
   if (e.kind === 'prim' || e.kind === 'copy') return true;
-  return e.kind === 'pure' && !readsMemory(e.expr);
-}
-
-function readsMemory(p: PExpr): boolean {
-  switch (p.kind) {
-    case 'load':
-    case 'element':
-    case 'length':
-      return true;
-    case 'binary':
-      return readsMemory(p.left) || readsMemory(p.right);
-    case 'unary':
-      return readsMemory(p.expr);
-    case 'math':
-      return p.args.some(readsMemory);
-    case 'cond':
-      return readsMemory(p.test) || readsMemory(p.whenTrue) || readsMemory(p.whenFalse);
-    default:
-      return false;
-  }
+  return e.kind === 'pure' && !pexprReadsRef(e.expr, () => true);
 }
 
 /** The second loop with its counter, start, condition and step renamed to `counter`. */
