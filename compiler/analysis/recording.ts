@@ -26,6 +26,7 @@ import { literal } from '../rules/algebra.ts';
 import type { Activity } from './activity.ts';
 import { copyTrafficAt, restorableArrays, trafficAt } from './tbr-arrays.ts';
 import { guardedCounterCandidates, tripCounters, type TripCounter } from './tbr-counters.ts';
+import { expensiveToRecord } from './tbr-results.ts';
 
 export type BlockStmt = SimpleStmt | Extract<Stmt, { kind: 'return' }>;
 
@@ -566,40 +567,61 @@ function planBlock(
   });
 
   // Close over recomputation: a needed value defined in the block is recomputed from its own inputs, or taped.
-  const recompute = new Set<number>();
-  const tapedAtDef = new Set<number>();
-  const available = new Set<number>();
-  const entryNeeds = new Set<string>();
-  while (queue.length) {
-    const [v, ver] = queue.pop()!;
-    if (ver === 'entry') {
-      entryNeeds.add(v);
-      continue;
-    }
-    const s = b[ver] as Extract<SimpleStmt, { kind: 'assign' }>;
-    if (isAvailable(s)) {
-      available.add(ver);
-      continue;
-    }
-    const e = s.expr;
-    const r = reads[ver]!;
-    const recomputable =
-      e.kind === 'prim' ||
-      e.kind === 'copy' ||
-      (e.kind === 'load' && (!isLocalArray(e.ref.base) || frozenAt(e.ref.base, s))) ||
-      (e.kind === 'pure' &&
-        !pexprReadsRef(e.expr, (base) => isLocalArray(base) && mutableArrays.has(base)) &&
-        pexprVars(e.expr).every((v) => (fn.locals.get(v) ?? fn.params.find((p) => p.name === v)?.type)?.kind !== 'bool'));
-    if (recomputable) {
-      recompute.add(ver);
-      for (const [rv, rver] of r) {
-        if (fn.locals.get(rv)?.kind === 'array' || fn.params.some((p) => p.name === rv && p.type.kind !== 'number')) continue;
-        need(rv, rver);
+  // An expensive result whose recomputation would read a taped value is taped itself (tbr-results.ts).
+  const roots = [...queue];
+  const rootKeys = new Set(needed);
+  const close = (forced: ReadonlySet<number>) => {
+    needed.clear();
+    rootKeys.forEach((key) => needed.add(key));
+    queue.length = 0;
+    queue.push(...roots);
+    const recompute = new Set<number>();
+    const tapedAtDef = new Set<number>();
+    const available = new Set<number>();
+    const entryNeeds = new Set<string>();
+    while (queue.length) {
+      const [v, ver] = queue.pop()!;
+      if (ver === 'entry') {
+        entryNeeds.add(v);
+        continue;
       }
-    } else {
-      tapedAtDef.add(ver);
+      const s = b[ver] as Extract<SimpleStmt, { kind: 'assign' }>;
+      if (isAvailable(s)) {
+        available.add(ver);
+        continue;
+      }
+      const e = s.expr;
+      const r = reads[ver]!;
+      const recomputable =
+        !forced.has(ver) &&
+        (e.kind === 'prim' ||
+          e.kind === 'copy' ||
+          (e.kind === 'load' && (!isLocalArray(e.ref.base) || frozenAt(e.ref.base, s))) ||
+          (e.kind === 'pure' &&
+            !pexprReadsRef(e.expr, (base) => isLocalArray(base) && mutableArrays.has(base)) &&
+            pexprVars(e.expr).every((v) => (fn.locals.get(v) ?? fn.params.find((p) => p.name === v)?.type)?.kind !== 'bool')));
+      if (recomputable) {
+        recompute.add(ver);
+        for (const [rv, rver] of r) {
+          if (fn.locals.get(rv)?.kind === 'array' || fn.params.some((p) => p.name === rv && p.type.kind !== 'number')) continue;
+          need(rv, rver);
+        }
+      } else {
+        tapedAtDef.add(ver);
+      }
     }
+    return { recompute, tapedAtDef, available, entryNeeds };
+  };
+  const exprs = b.map((s) => (s.kind === 'assign' ? s.expr : null));
+  const forced = new Set<number>();
+  let closed = close(forced);
+  for (;;) {
+    const more = [...expensiveToRecord(exprs, reads, closed.recompute, closed.tapedAtDef)].filter((k) => !forced.has(k));
+    if (more.length === 0) break;
+    more.forEach((k) => forced.add(k));
+    closed = close(forced);
   }
+  const { recompute, tapedAtDef, available, entryNeeds } = closed;
   return {
     plan: {
       stmts: b,
