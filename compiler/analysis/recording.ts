@@ -27,6 +27,7 @@ import type { Activity } from './activity.ts';
 import { copyTrafficAt, restorableArrays, trafficAt } from './tbr-arrays.ts';
 import { guardedCounterCandidates, tripCounters, type TripCounter } from './tbr-counters.ts';
 import { expensiveToRecord } from './tbr-results.ts';
+import { lastTakenBranches, type LastTaken } from './last-taken.ts';
 
 export type BlockStmt = SimpleStmt | Extract<Stmt, { kind: 'return' }>;
 
@@ -81,6 +82,8 @@ export interface Recording {
   /** Values pushed once after a loop that does not write them, for every block inside it that reads them. */
   loopSnapshots: ReadonlyMap<Stmt, readonly string[]>;
   plans: Map<BlockStmt[], BlockPlan>;
+  /** Branches in loops whose reverse code runs only on the last trip that took them (last-taken.ts): one control entry per loop instead of one per trip. */
+  lastTaken: LastTaken;
   /** Blocks of a statement list, in order, each keyed by its first statement. */
   blocksOf(list: readonly Stmt[]): (BlockStmt[] | Stmt)[];
   /** Does this control statement (or list) need anything in the reverse sweep? */
@@ -443,7 +446,9 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
     return r;
   };
 
-  return { invariant, blockLocal, restoredCounters, guardedCounters, mutableArrays, reallocated, restoredArrays, tripCounters: trips, loopSnapshots, plans, blocksOf, hasReverse };
+  const lastTaken = lastTakenBranches({ fn, act, plans, blocksOf, hasReverse, blockLocal, counters: new Set([...restoredCounters, ...guardedCounters]) });
+
+  return { invariant, blockLocal, restoredCounters, guardedCounters, mutableArrays, reallocated, restoredArrays, tripCounters: trips, loopSnapshots, plans, lastTaken, blocksOf, hasReverse };
 }
 
 /** The signed step of `v = v ± c` / `v = c + v`, or null for any other assignment. */

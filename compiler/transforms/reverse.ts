@@ -75,6 +75,13 @@ interface Env {
   tape(kind: TapeKind): ts.Identifier;
   /** The exactness flag of a guarded counter (`liExact`, tbr-counters.ts), or null where the counter is recorded without one. */
   exact(v: string): ts.Identifier | null;
+  /**
+   * Branches whose reverse code runs on the last trip that took them only (analysis/last-taken.ts): the
+   * local holding that trip's number, by `if`, in the sweep being emitted; and the trip counter of each
+   * loop, by loop (`trips` in the forward sweep, `trip` in the reverse one).
+   */
+  taken: Map<Stmt, string>;
+  tripOf: Map<Stmt, string>;
 }
 
 export function emitVjp(fn: IRFunction, act: Activity, rec: Recording, ctx: EmitContext): ts.FunctionDeclaration {
@@ -104,7 +111,7 @@ export function emitVjp(fn: IRFunction, act: Activity, rec: Recording, ctx: Emit
     }
     return id(n);
   };
-  const env: Env = { fn, act, rec, decls, names, d, seed, valueName: names.fresh('value'), ctx, tape, exact };
+  const env: Env = { fn, act, rec, decls, names, d, seed, valueName: names.fresh('value'), ctx, tape, exact, taken: new Map(), tripOf: new Map() };
   const wrt = fn.params.filter((p) => p.wrt);
   const params = [...signatureParams(fn, ctx), param(seed, seedType(fn, ctx))];
   const body: ts.Statement[] = [];
@@ -190,7 +197,12 @@ function forwardControl(s: Stmt, env: Env): ts.Statement[] {
   if (s.kind === 'if') {
     const then = forwardList(s.then, env);
     const otherwise = forwardList(s.else, env);
-    if (record) {
+    const last = rec.lastTaken.get(s);
+    if (last) {
+      // The number of the trip that takes the branch, kept for the reverse sweep (pushed after the loop).
+      const trips = env.tripOf.get(last.loop)!;
+      (last.branch === 'then' ? then : otherwise).push(stmt`${env.taken.get(s)!} = ${trips} + 1;`);
+    } else if (record) {
       then.push(stmt`${control()}.push(1);`);
       otherwise.push(stmt`${control()}.push(0);`);
     }
@@ -198,6 +210,9 @@ function forwardControl(s: Stmt, env: Env): ts.Statement[] {
   } else if (s.kind === 'loop') {
     const trips = record ? env.names.fresh('trips') : null;
     if (trips) out.push(stmt`let ${trips} = 0;`);
+    const taken = takenIn(s, env);
+    for (const t of taken) out.push(stmt`let ${t} = 0;`);
+    if (trips) env.tripOf.set(s, trips);
     const body = forwardList(s.body, env);
     if (trips) body.push(stmt`${trips}++;`);
     const block = f.createBlock(body, true);
@@ -205,6 +220,7 @@ function forwardControl(s: Stmt, env: Env): ts.Statement[] {
     // A trip count the reverse sweep recomputes from the loop's bound is pushed only where the guard fails (tbr-counters.ts).
     const bound = tripCountFromBound(s, env);
     if (trips) out.push(bound ? stmt`if (!(${bound.guard})) { ${control()}.push(${trips}); }` : stmt`${control()}.push(${trips});`);
+    for (const t of taken) out.push(stmt`${control()}.push(${t});`);
     // Values the loop reads and does not write, recorded once for all its trips (recording.ts loopSnapshots).
     for (const v of rec.loopSnapshots.get(s) ?? []) out.push(stmt`${env.tape(stackOf(env.fn, v))}.push(${v});`);
   }
@@ -323,10 +339,17 @@ function reverseControl(s: Stmt, env: Env): ts.Statement[] {
   const control = env.tape('control');
   let out: ts.Statement | null = null;
   if (s.kind === 'if') {
+    const last = env.rec.lastTaken.get(s);
     const otherwise = env.rec.hasReverse(s.else) ? reverseList(s.else, env) : [];
-    out = f.createIfStatement(expr`${control}.pop() === 1`, f.createBlock(reverseList(s.then, env), true), otherwise.length ? f.createBlock(otherwise, true) : undefined);
+    if (last) {
+      // Only the last trip that took the branch has anything to do (analysis/last-taken.ts).
+      const branch = last.branch === 'then' ? reverseList(s.then, env) : otherwise;
+      out = f.createIfStatement(expr`${env.tripOf.get(last.loop)!} === ${env.taken.get(s)!}`, f.createBlock(branch, true));
+    } else out = f.createIfStatement(expr`${control}.pop() === 1`, f.createBlock(reverseList(s.then, env), true), otherwise.length ? f.createBlock(otherwise, true) : undefined);
   } else if (s.kind === 'loop') {
     const n = env.names.fresh('trip');
+    env.tripOf.set(s, n);
+    const taken = takenIn(s, env);
     const counters = env.rec.tripCounters.get(s) ?? [];
     if (counters.length) {
       // Counters nothing outside the loop reads start from their exit value, init + trips * step (tbr-counters.ts).
@@ -342,6 +365,11 @@ function reverseControl(s: Stmt, env: Env): ts.Statement[] {
       const count = bound ? expr`${bound.guard} ? ${bound.count} : ${control}.pop()` : expr`${control}.pop()`;
       out = stmt`{ const ${trips} = ${count}; ${starts}; for (let ${n} = ${trips}; ${n} > 0; ${n}--) { ${reverseList(s.body, env)}; } }`;
     } else out = stmt`for (let ${n} = ${control}.pop(); ${n} > 0; ${n}--) { ${reverseList(s.body, env)}; }`;
+    // The trips that last took a branch were pushed after the trip count: popped before it, newest first.
+    if (taken.length) {
+      const pops = [...taken].reverse().map((t) => stmt`const ${t} = ${control}.pop();`);
+      out = f.createBlock(ts.isBlock(out) ? [...pops, ...out.statements] : [...pops, out], true);
+    }
     const hoisted = env.rec.loopSnapshots.get(s) ?? [];
     if (hoisted.length) {
       const pops = [...hoisted].reverse().map((v) => stmt`const ${v} = ${popFrom(env, v)};`);
@@ -349,6 +377,18 @@ function reverseControl(s: Stmt, env: Env): ts.Statement[] {
     }
   }
   return out ? [lineComment(out, sourceComment(env.fn, s.loc))] : [];
+}
+
+/** Fresh names, in the sweep being emitted, for the last taken trips of the branches directly in `loop`. */
+function takenIn(loop: Stmt, env: Env): string[] {
+  const out: string[] = [];
+  for (const [s, last] of env.rec.lastTaken) {
+    if (last.loop !== loop) continue;
+    const n = env.names.fresh('taken');
+    env.taken.set(s, n);
+    out.push(n);
+  }
+  return out;
 }
 
 /**
