@@ -40,6 +40,26 @@ export function rosenA(xs: number[]): number {
 }
 
 /**
+ * logsumexp of each row of x after a rewrite into a scratch row: a running
+ * maximum recorded by its last taken trip, and exp results pushed instead of
+ * recomputed (compiler/analysis/last-taken.ts, tbr-results.ts).
+ * @differentiable wrt(x) order(2)
+ */
+export function rowsLse2(x: Float64Array, k: number): number {
+  const row = new Float64Array(k);
+  let s = 0;
+  for (let i = 0; i * k < x.length; i++) {
+    for (let j = 0; j < k; j++) row[j] = x[i * k + j] * (i + 1);
+    let mx = row[0]!;
+    for (let j = 1; j < k; j++) if (row[j]! > mx) mx = row[j]!;
+    let sum = 0;
+    for (let j = 0; j < k; j++) sum += Math.exp(row[j]! - mx);
+    s += mx + Math.log(sum);
+  }
+  return s;
+}
+
+/**
  * A tiny MLP (2 inputs, 3 tanh units, 1 output) on a fixed batch, its 13
  * weights packed in w: the squared error.
  * @differentiable wrt(w) order(2)
@@ -168,6 +188,7 @@ const cases: { name: string; args: unknown[]; wrt: number[]; tol?: number }[] = 
     ],
     wrt: [0],
   },
+  { name: 'rowsLse2', args: [Float64Array.from([0.2, -1.3, 0.8, 0.5, 1.7, -0.4]), 3], wrt: [0] },
   { name: 'zeroCotangent', args: [0, 1], wrt: [0, 1] },
   { name: 'cube', args: [0.7], wrt: [0] },
 ];
