@@ -307,7 +307,9 @@ export function analyzeRecording(fn: IRFunction, act: Activity): Recording {
   const entryNeeds = new Map<BlockStmt[], Set<string>>();
   const planAll = () => {
     for (const b of allBlocks) {
-      const plan = planBlock(b, fn, act, mutableArrays, (s) => s.kind === 'assign' && invariant.has(s.target) && topLevel.has(s), frozenAt, restoredArrays);
+      // A block input that is neither invariant, nor left in place, nor a counter is snapshotted: pushed on entry.
+      const snapshotted = (v: string) => !invariant.has(v) && !scalarFrozenAt(v, b) && !counters.has(v) && !guardCandidates.has(v);
+      const plan = planBlock(b, fn, act, mutableArrays, (s) => s.kind === 'assign' && invariant.has(s.target) && topLevel.has(s), frozenAt, restoredArrays, snapshotted);
       plans.set(b, plan.plan);
       // Values nothing overwrites after the block starts are read in place: no snapshot, no restoring.
       entryNeeds.set(b, new Set([...plan.entryNeeds].filter((v) => invariant.has(v) || !scalarFrozenAt(v, b))));
@@ -479,6 +481,7 @@ function planBlock(
   isAvailable: (s: BlockStmt) => boolean,
   frozenAt: (base: string, at: Stmt) => boolean,
   restoredArrays: ReadonlySet<string>,
+  snapshotted: (v: string) => boolean,
 ): { plan: BlockPlan; entryNeeds: Set<string> } {
   // SSA versions inside the block.
   const current = new Map<string, Version>();
@@ -621,7 +624,7 @@ function planBlock(
   const forced = new Set<number>();
   let closed = close(forced);
   for (;;) {
-    const more = [...expensiveToRecord(exprs, reads, closed.recompute, closed.tapedAtDef)].filter((k) => !forced.has(k));
+    const more = [...expensiveToRecord(exprs, reads, closed.recompute, closed.tapedAtDef, snapshotted)].filter((k) => !forced.has(k));
     if (more.length === 0) break;
     more.forEach((k) => forced.add(k));
     closed = close(forced);

@@ -6,9 +6,10 @@
  * is the wrong trade for a transcendental (`Math.exp`, `Math.log`,
  * `Math.tanh`, ...) whose inputs cannot be recomputed either, because one of
  * them is a value pushed where it is made (a load from an array written
- * later, the result of a call). Recomputing then costs that push and pop
- * plus the transcendental; pushing the result instead costs one push and
- * one pop. In GMM's inlined logsumexp, `t41 = Math.exp(main[i] - mx)` was
+ * later, the result of a call) or a block input that is snapshotted (a
+ * loop-carried scalar). Recomputing then costs that push and pop plus the
+ * transcendental; pushing the result instead costs one push and one pop,
+ * and the input is no longer pushed unless another adjoint reads it. In GMM's inlined logsumexp, `t41 = Math.exp(main[i] - mx)` was
  * recomputed from a pushed `main[i]`; now `t41` itself is pushed, and
  * neither `main[i]` nor `mx` is recorded for it any more.
  *
@@ -34,13 +35,15 @@ export function isExpensive(e: Expr): boolean {
 /**
  * The recomputed statements of a block to push instead: the expensive ones
  * whose recomputation reads, directly or through other recomputed
- * statements of the block, a value pushed where it is made.
+ * statements of the block, a value pushed where it is made or a block
+ * input that is snapshotted (pushed when the block starts).
  */
 export function expensiveToRecord(
   exprs: readonly (Expr | null)[],
   reads: readonly ReadonlyMap<string, Version>[],
   recompute: ReadonlySet<number>,
   tapedAtDef: ReadonlySet<number>,
+  snapshotted: (v: string) => boolean,
 ): Set<number> {
   const readsTaped = new Map<number, boolean>();
   const dependsOnTape = (k: number): boolean => {
@@ -48,9 +51,10 @@ export function expensiveToRecord(
     if (known !== undefined) return known;
     readsTaped.set(k, false);
     let found = false;
-    for (const ver of reads[k]!.values()) {
-      if (typeof ver !== 'number') continue;
-      if (tapedAtDef.has(ver) || (recompute.has(ver) && dependsOnTape(ver))) found = true;
+    for (const [v, ver] of reads[k]!) {
+      if (ver === 'entry') {
+        if (snapshotted(v)) found = true;
+      } else if (tapedAtDef.has(ver) || (recompute.has(ver) && dependsOnTape(ver))) found = true;
     }
     readsTaped.set(k, found);
     return found;

@@ -111,13 +111,16 @@ function body(name: string): string {
 const a5 = () => Float64Array.from([0.3, -0.7, 0.45, 1.1, -0.2]);
 
 describe('inlined helpers', () => {
-  test('sigmoid in a loop: exact gradients, its value recomputed, nothing of it pushed', () => {
+  test('sigmoid in a loop: exact gradients, its exp pushed, not called again', () => {
     for (const n of [0, 1, 5]) checkDerivatives(m, 'gates', [a5(), n], { wrt: [0] });
     for (const name of ['valueAndVjp_gates', 'jvp_gates']) expect(body(name)).not.toMatch(/\bsig\(|_sig\(/);
     const t = traffic(() => m.grad.grad_gates(a5(), 5));
     expect(t.balanced).toBe(true);
-    // Only s, which its own update reads, once per trip; a call would push its result too.
-    expect(t.values).toBe(5);
+    // s, which its own update reads, and the exp of the inlined sigmoid, whose input reads s
+    // (compiler/analysis/tbr-results.ts), once per trip each.
+    expect(t.values).toBe(10);
+    const adjoint = body('valueAndVjp_gates').slice(body('valueAndVjp_gates').indexOf('// adjoint sweep'));
+    expect(adjoint).not.toMatch(/Math\.exp/);
   });
 
   test("logsumexp of a scratch array: the adjoint adds into the caller's cotangent, no array or tuple per call", () => {

@@ -1,8 +1,8 @@
 /**
  * Expensive results pushed instead of recomputed (compiler/analysis/
  * tbr-results.ts, issue #11): a transcendental whose recomputation would
- * read a value pushed where it is made is pushed itself, and the reverse
- * sweep does not call it again. Every function is checked against central
+ * read a value pushed where it is made, or a snapshotted block input, is
+ * pushed itself, and the reverse sweep does not call it again. Every function is checked against central
  * finite differences and forward against reverse mode; tapes must be
  * balanced and the tape traffic of one call is counted.
  */
@@ -42,6 +42,13 @@ export function chain(a: Float64Array, m: number): number {
     for (let r = 0; r < a.length; r++) w[r] = a[r] * a[r] + j;
     for (let r = 0; r < a.length; r++) s += Math.tanh(Math.log(w[r] + 2) * 0.5);
   }
+  return s;
+}
+
+/** exp of a loop-carried scalar (snapshotted on every trip): exp's result is pushed instead of s. @differentiable wrt(a) */
+export function expOfCarried(a: Float64Array): number {
+  let s = 0.1;
+  for (let i = 0; i < a.length; i++) s = Math.exp(0.5 * s) * a[i];
   return s;
 }
 
@@ -92,6 +99,16 @@ describe('expensive results recorded instead of recomputed', () => {
     for (const mm of [1, 3]) checkDerivatives(m, 'chain', [a5(), mm], { wrt: [0] });
     expect(traffic(() => m.grad.grad_chain(a5(), 3)).balanced).toBe(true);
     expect(adjointPart('chain')).not.toMatch(/Math\.(log|tanh)\(/);
+  });
+
+  test('exp of a snapshotted loop-carried value: the result is pushed instead of the value', () => {
+    checkDerivatives(m, 'expOfCarried', [a5()], { wrt: [0] });
+    const t = traffic(() => m.grad.grad_expOfCarried(a5()));
+    expect(t.balanced).toBe(true);
+    // One value per trip, as before (s then, exp(0.5 s) now), and exp is not called again.
+    expect(t.values).toBe(5);
+    expect(body('expOfCarried')).not.toMatch(/valueTape\.push\(s\)/);
+    expect(adjointPart('expOfCarried')).not.toMatch(/Math\.exp/);
   });
 
   test('refused: exp of values that can be recomputed without the tape is recomputed', () => {

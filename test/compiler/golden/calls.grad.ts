@@ -122,6 +122,7 @@ export function valueAndVjp_chain(x: number, y: number, dout: number): [number, 
     const t3 = -t2;
     const t4 = t3 * t2;
     const t5 = Math.exp(t4);
+    valueTape.push(t5);
     const bumpResult = t1 * t5;
     s = s + bumpResult;
     i = i + 1;
@@ -155,13 +156,12 @@ export function valueAndVjp_chain(x: number, y: number, dout: number): [number, 
   // calls.ts:16
   for (let trip = controlTape.pop(); trip > 0; trip--) {
     // calls.ts:9-16
+    const t5 = valueTape.pop();
     const s = valueTape.pop();
     i = i - 1;
     const t1 = x + i;
     const t2 = y * s;
     const t3 = -t2;
-    const t4 = t3 * t2;
-    const t5 = Math.exp(t4);
     const jac = t1 * t5;
     const jac2 = jac * t2;
     const jac3 = jac * t3 - jac2;
