@@ -43,6 +43,24 @@ export function minAndArg(a: Float64Array): number {
   return mn * 3 + sq + a[arg];
 }
 
+/** A running maximum inside a checkpointed loop (transforms/checkpoint.ts re-runs its trips), and in a do-while. @differentiable wrt(a) */
+export function checkpointedMax(a: Float64Array, m: number): number {
+  let s = 0;
+  /** @checkpoint every(2) */
+  for (let j = 0; j < m; j++) {
+    let mx = a[0] * s;
+    for (let i = 1; i < a.length; i++) if (a[i] * (j + 1) > mx) mx = a[i] * (j + 1);
+    let p = 0;
+    let mn = mx;
+    do {
+      if (a[p] < mn) mn = a[p];
+      p++;
+    } while (p < a.length);
+    s = s * 0.5 + Math.sin(mx) + mn;
+  }
+  return s;
+}
+
 /** Refused: the maximum is read by another statement of the loop. @differentiable wrt(a) */
 export function maxReadInLoop(a: Float64Array): number {
   let mx = a[0];
@@ -103,6 +121,12 @@ describe('the last taken trip recorded once per loop', () => {
     expect(t.balanced).toBe(true);
     expect(t.control).toBe(2);
   });
+});
+
+test('inside a checkpointed loop, and in a do-while loop', () => {
+  for (const mm of [0, 1, 2, 5]) checkDerivatives(m, 'checkpointedMax', [a6(), mm], { wrt: [0] });
+  expect(traffic(() => m.grad.grad_checkpointedMax(a6(), 5)).balanced).toBe(true);
+  expect(m.text.slice(m.text.indexOf('export function valueAndVjp_checkpointedMax('))).toMatch(/if \(trip\d* === taken\d*\)/);
 });
 
 describe('refused', () => {
