@@ -6,11 +6,12 @@
  *
  *   npx tsx bench/tape-peak.ts           (after `node bin/wengert.js build examples`)
  *
- * It wraps the push and pop methods of the three tape instances for the
- * measured call only, so the generated code and the runtime are the ones
+ * It watches the value and control tapes' storage (`watchStack`, which also
+ * sees the loops that keep a tape's top in locals) and wraps the reference
+ * tape's push and pop, for the measured call only, so the generated code and the runtime are the ones
  * timed elsewhere; nothing here is timed.
  */
-import { tape } from '../runtime/tape.ts';
+import { tape, watchStack } from '../runtime/tape.ts';
 import { grad_gmmObjective } from '../examples/adbench/gmm.grad.ts';
 import { grad_logistic } from '../examples/seed/model.grad.ts';
 import { adbenchPath, readGmm } from '../examples/adbench/io.ts';
@@ -34,31 +35,11 @@ export function measureTapePeak(call: () => unknown): TapePeak {
   let peakBytes = 0;
   const pushes = { values: 0, control: 0, refs: 0 };
   const refSizes: number[] = [];
-  const v = tape.values;
-  const c = tape.control;
   const r = tape.refs;
-  const saved = { vPush: v.push, vPop: v.pop, cPush: c.push, cPop: c.pop, rPush: r.push, rPop: r.pop };
+  const saved = { rPush: r.push, rPop: r.pop };
   const grow = (n: number) => {
     bytes += n;
     if (bytes > peakBytes) peakBytes = bytes;
-  };
-  v.push = function (x: number) {
-    pushes.values++;
-    grow(8);
-    saved.vPush.call(this, x);
-  };
-  v.pop = function () {
-    bytes -= 8;
-    return saved.vPop.call(this);
-  };
-  c.push = function (x: number) {
-    pushes.control++;
-    grow(4);
-    saved.cPush.call(this, x);
-  };
-  c.pop = function () {
-    bytes -= 4;
-    return saved.cPop.call(this);
   };
   r.push = function (x: unknown) {
     pushes.refs++;
@@ -71,14 +52,14 @@ export function measureTapePeak(call: () => unknown): TapePeak {
     bytes -= refSizes.pop() ?? 8;
     return saved.rPop.call(this) as T;
   };
+  const values = { push: () => (pushes.values++, grow(8)), pop: () => void (bytes -= 8) };
+  const control = { push: () => (pushes.control++, grow(4)), pop: () => void (bytes -= 4) };
   try {
-    call();
+    watchStack(tape.values, values, () => watchStack(tape.control, control, call));
   } finally {
     // Delete the instance properties: the prototype's methods are seen again.
-    for (const stack of [v, c, r] as object[]) {
-      delete (stack as { push?: unknown }).push;
-      delete (stack as { pop?: unknown }).pop;
-    }
+    delete (r as { push?: unknown }).push;
+    delete (r as { pop?: unknown }).pop;
   }
   return { peakBytes, pushes };
 }

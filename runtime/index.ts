@@ -1,4 +1,4 @@
-export { F64Stack, I32Stack, RefStack, tape } from './tape.ts';
+export { F64Stack, I32Stack, RefStack, tape, watchStack } from './tape.ts';
 export { zerosLike, lazyZerosLike, fillZeros, mapLike, flatten, unflatten, addInto } from './structure.ts';
 export type { Differentiable } from './structure.ts';
 export { asTensor, addTensor, addTensorsInto, addTensorOrNull, addCotangentInto } from './typed.ts';

@@ -96,7 +96,7 @@ describe('the source map of a generated file', () => {
     // Reverse mode: the loop, the recorded body, the return.
     expect(primalLineOf('while (i < n) {', 'valueAndVjp_f')).toBe(8);
     expect(primalLineOf('const value = s;', 'valueAndVjp_f')).toBe(12);
-    expect(primalLineOf('for (let trip = controlTape.pop(); trip > 0; trip--) {', 'valueAndVjp_f')).toBe(8);
+    expect(primalLineOf('for (let trip = controlTapeBuf[--controlTapeTop]!; trip > 0; trip--) {', 'valueAndVjp_f')).toBe(8);
     // Forward mode has one comment per source line.
     expect(primalLineOf('dp = x * dp + p * dx;', 'jvp_f')).toBe(9);
     expect(primalLineOf('const dt1 = Math.cos(p) * dp;', 'jvp_f')).toBe(10);

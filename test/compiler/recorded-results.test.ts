@@ -9,7 +9,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { checkDerivatives } from '../helpers/check.ts';
 import { buildFixture, type Built } from '../helpers/generate.ts';
-import { traffic } from '../helpers/tape-traffic.ts';
+import { tapeCallsText, traffic } from '../helpers/tape-traffic.ts';
 
 const source = `
 /** exp of a scratch array element read after the array is rewritten (recorded per read): exp's result is pushed. @differentiable wrt(a) */
@@ -68,7 +68,8 @@ beforeAll(async () => {
 const a5 = () => Float64Array.from([0.3, -0.7, 0.45, 1.1, -0.2]);
 /** The text of one generated function. */
 const body = (name: string) => {
-  const rest = m.text.slice(m.text.indexOf(`export function valueAndVjp_${name}(`));
+  const text = tapeCallsText(m.text);
+  const rest = text.slice(text.indexOf(`export function valueAndVjp_${name}(`));
   return rest.slice(0, rest.indexOf('\n}\n'));
 };
 const adjointPart = (name: string) => body(name).slice(body(name).indexOf('// adjoint sweep'));

@@ -97,31 +97,39 @@ export function valueAndVjp_roughness(xs: Float64Array, dy: number): [number, Fl
   const value = s;
   // adjoint sweep
   const dxs = zerosLike(xs);
-  // arrays.ts:12
-  for (let trip = controlTape.pop(); trip > 0; trip--) {
+  {
+    let controlTapeBuf = controlTape.buf, controlTapeTop = controlTape.length;
     // arrays.ts:12
-    i_2 = i_2 - 1;
-    const t6 = diffs[i_2];
-    const t8 = t6 * t6;
-    const t9 = xs[i_2];
-    const dt8 = dy * t9;
-    const dt9 = dy * t8;
-    dxs[i_2] += dt9;
-    let dt6 = dt8 * t6;
-    const dt7 = dt8 * t6;
-    dt6 += dt7;
-    ddiffs[i_2] += dt6;
+    for (let trip = controlTapeBuf[--controlTapeTop]!; trip > 0; trip--) {
+      // arrays.ts:12
+      i_2 = i_2 - 1;
+      const t6 = diffs[i_2];
+      const t8 = t6 * t6;
+      const t9 = xs[i_2];
+      const dt8 = dy * t9;
+      const dt9 = dy * t8;
+      dxs[i_2] += dt9;
+      let dt6 = dt8 * t6;
+      const dt7 = dt8 * t6;
+      dt6 += dt7;
+      ddiffs[i_2] += dt6;
+    }
+    controlTape.length = controlTapeTop;
   }
-  // arrays.ts:10
-  for (let trip2 = controlTape.pop(); trip2 > 0; trip2--) {
+  {
+    let controlTapeBuf = controlTape.buf, controlTapeTop = controlTape.length;
     // arrays.ts:10
-    i = i - 1;
-    const t2 = i + 1;
-    const dt5 = ddiffs[i];
-    ddiffs[i] = 0;
-    const dt4 = -dt5;
-    dxs[i] += dt4;
-    dxs[t2] += dt5;
+    for (let trip2 = controlTapeBuf[--controlTapeTop]!; trip2 > 0; trip2--) {
+      // arrays.ts:10
+      i = i - 1;
+      const t2 = i + 1;
+      const dt5 = ddiffs[i];
+      ddiffs[i] = 0;
+      const dt4 = -dt5;
+      dxs[i] += dt4;
+      dxs[t2] += dt5;
+    }
+    controlTape.length = controlTapeTop;
   }
   return [value, dxs];
 }

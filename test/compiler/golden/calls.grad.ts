@@ -114,19 +114,29 @@ export function valueAndVjp_chain(x: number, y: number, dout: number): [number, 
   let i = 0;
   // calls.ts:16
   let trips = 0;
-  while (i < 3) {
-    // calls.ts:9-16
-    valueTape.push(s);
-    const t1 = x + i;
-    const t2 = y * s;
-    const t3 = -t2;
-    const t4 = t3 * t2;
-    const t5 = Math.exp(t4);
-    valueTape.push(t5);
-    const bumpResult = t1 * t5;
-    s = s + bumpResult;
-    i = i + 1;
-    trips++;
+  {
+    let valueTapeBuf = valueTape.buf, valueTapeTop = valueTape.length;
+    while (i < 3) {
+      // calls.ts:9-16
+      if (valueTapeTop === valueTapeBuf.length) {
+        valueTapeBuf = valueTape.grow(valueTapeTop);
+      }
+      valueTapeBuf[valueTapeTop++] = s;
+      const t1 = x + i;
+      const t2 = y * s;
+      const t3 = -t2;
+      const t4 = t3 * t2;
+      const t5 = Math.exp(t4);
+      if (valueTapeTop === valueTapeBuf.length) {
+        valueTapeBuf = valueTape.grow(valueTapeTop);
+      }
+      valueTapeBuf[valueTapeTop++] = t5;
+      const bumpResult = t1 * t5;
+      s = s + bumpResult;
+      i = i + 1;
+      trips++;
+    }
+    valueTape.length = valueTapeTop;
   }
   controlTape.push(trips);
   // calls.ts:9-17
@@ -153,23 +163,28 @@ export function valueAndVjp_chain(x: number, y: number, dout: number): [number, 
     const [, softClip_bar] = valueAndVjp_softClip(s, 2, dout);
     ds += softClip_bar[0];
   }
-  // calls.ts:16
-  for (let trip = controlTape.pop(); trip > 0; trip--) {
-    // calls.ts:9-16
-    const t5 = valueTape.pop();
-    const s = valueTape.pop();
-    i = i - 1;
-    const t1 = x + i;
-    const t2 = y * s;
-    const t3 = -t2;
-    const jac = t1 * t5;
-    const jac2 = jac * t2;
-    const jac3 = jac * t3 - jac2;
-    const jac4 = 1 + jac3 * y;
-    const jac5 = jac3 * s;
-    dy = dy + (ds === 0 ? 0 : ds * jac5);
-    dx = dx + (ds === 0 ? 0 : ds * t5);
-    ds = ds === 0 ? 0 : ds * jac4;
+  {
+    let controlTapeBuf = controlTape.buf, controlTapeTop = controlTape.length, valueTapeBuf = valueTape.buf, valueTapeTop = valueTape.length;
+    // calls.ts:16
+    for (let trip = controlTapeBuf[--controlTapeTop]!; trip > 0; trip--) {
+      // calls.ts:9-16
+      const t5 = valueTapeBuf[--valueTapeTop]!;
+      const s = valueTapeBuf[--valueTapeTop]!;
+      i = i - 1;
+      const t1 = x + i;
+      const t2 = y * s;
+      const t3 = -t2;
+      const jac = t1 * t5;
+      const jac2 = jac * t2;
+      const jac3 = jac * t3 - jac2;
+      const jac4 = 1 + jac3 * y;
+      const jac5 = jac3 * s;
+      dy = dy + (ds === 0 ? 0 : ds * jac5);
+      dx = dx + (ds === 0 ? 0 : ds * t5);
+      ds = ds === 0 ? 0 : ds * jac4;
+    }
+    controlTape.length = controlTapeTop;
+    valueTape.length = valueTapeTop;
   }
   return [t10, [dx, dy]];
 }

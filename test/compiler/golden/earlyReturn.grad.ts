@@ -60,32 +60,52 @@ export function valueAndVjp_firstAbove(xs: Float64Array, limit: number, dy: numb
   let i = 0;
   // earlyReturn.ts:9
   let trips = 0;
-  while (!returned && i < xs.length) {
-    // earlyReturn.ts:10
-    const t1 = xs[i];
-    const t3 = t1 * t1;
-    acc = acc + t3;
-    // earlyReturn.ts:11
-    if (acc > limit) {
+  {
+    let controlTapeBuf = controlTape.buf, controlTapeTop = controlTape.length, valueTapeBuf = valueTape.buf, valueTapeTop = valueTape.length;
+    while (!returned && i < xs.length) {
+      // earlyReturn.ts:10
+      const t1 = xs[i];
+      const t3 = t1 * t1;
+      acc = acc + t3;
       // earlyReturn.ts:11
-      valueTape.push(acc);
-      result = Math.sqrt(acc);
-      returned = true;
-      controlTape.push(1);
-    }
-    else {
-      controlTape.push(0);
-    }
-    // earlyReturn.ts:9
-    if (!returned) {
+      if (acc > limit) {
+        // earlyReturn.ts:11
+        if (valueTapeTop === valueTapeBuf.length) {
+          valueTapeBuf = valueTape.grow(valueTapeTop);
+        }
+        valueTapeBuf[valueTapeTop++] = acc;
+        result = Math.sqrt(acc);
+        returned = true;
+        if (controlTapeTop === controlTapeBuf.length) {
+          controlTapeBuf = controlTape.grow(controlTapeTop);
+        }
+        controlTapeBuf[controlTapeTop++] = 1;
+      }
+      else {
+        if (controlTapeTop === controlTapeBuf.length) {
+          controlTapeBuf = controlTape.grow(controlTapeTop);
+        }
+        controlTapeBuf[controlTapeTop++] = 0;
+      }
       // earlyReturn.ts:9
-      i = i + 1;
-      controlTape.push(1);
+      if (!returned) {
+        // earlyReturn.ts:9
+        i = i + 1;
+        if (controlTapeTop === controlTapeBuf.length) {
+          controlTapeBuf = controlTape.grow(controlTapeTop);
+        }
+        controlTapeBuf[controlTapeTop++] = 1;
+      }
+      else {
+        if (controlTapeTop === controlTapeBuf.length) {
+          controlTapeBuf = controlTape.grow(controlTapeTop);
+        }
+        controlTapeBuf[controlTapeTop++] = 0;
+      }
+      trips++;
     }
-    else {
-      controlTape.push(0);
-    }
-    trips++;
+    controlTape.length = controlTapeTop;
+    valueTape.length = valueTapeTop;
   }
   controlTape.push(trips);
   // earlyReturn.ts:13
@@ -111,31 +131,36 @@ export function valueAndVjp_firstAbove(xs: Float64Array, limit: number, dy: numb
     dacc = dacc + dresult;
     dresult = 0;
   }
-  // earlyReturn.ts:9
-  for (let trip = controlTape.pop(); trip > 0; trip--) {
+  {
+    let controlTapeBuf = controlTape.buf, controlTapeTop = controlTape.length, valueTapeBuf = valueTape.buf, valueTapeTop = valueTape.length;
     // earlyReturn.ts:9
-    if (controlTape.pop() === 1) {
+    for (let trip = controlTapeBuf[--controlTapeTop]!; trip > 0; trip--) {
       // earlyReturn.ts:9
-      i = i - 1;
-    }
-    // earlyReturn.ts:11
-    if (controlTape.pop() === 1) {
+      if (controlTapeBuf[--controlTapeTop]! === 1) {
+        // earlyReturn.ts:9
+        i = i - 1;
+      }
       // earlyReturn.ts:11
-      const acc = valueTape.pop();
-      const result_1 = Math.sqrt(acc);
-      const jac = 0.5 / result_1;
-      dacc = dacc + (dresult === 0 ? 0 : dresult * jac);
-      dresult = 0;
+      if (controlTapeBuf[--controlTapeTop]! === 1) {
+        // earlyReturn.ts:11
+        const acc = valueTapeBuf[--valueTapeTop]!;
+        const result_1 = Math.sqrt(acc);
+        const jac = 0.5 / result_1;
+        dacc = dacc + (dresult === 0 ? 0 : dresult * jac);
+        dresult = 0;
+      }
+      // earlyReturn.ts:10
+      {
+        const t1 = xs[i];
+        const dt3 = dacc;
+        let dt1 = dt3 * t1;
+        const dt2 = dt3 * t1;
+        dt1 += dt2;
+        dxs[i] += dt1;
+      }
     }
-    // earlyReturn.ts:10
-    {
-      const t1 = xs[i];
-      const dt3 = dacc;
-      let dt1 = dt3 * t1;
-      const dt2 = dt3 * t1;
-      dt1 += dt2;
-      dxs[i] += dt1;
-    }
+    controlTape.length = controlTapeTop;
+    valueTape.length = valueTapeTop;
   }
   return [value, [dxs, dlimit]];
 }

@@ -38,14 +38,21 @@ export function valueAndVjp_logistic(x: number, n: number, dy: number): [number,
   let i = 0;
   // logistic.ts:9
   let trips = 0;
-  while (i < n) {
-    // logistic.ts:9
-    valueTape.push(v);
-    const t1 = 4 * v;
-    const t2 = 1 - v;
-    v = t1 * t2;
-    i = i + 1;
-    trips++;
+  {
+    let valueTapeBuf = valueTape.buf, valueTapeTop = valueTape.length;
+    while (i < n) {
+      // logistic.ts:9
+      if (valueTapeTop === valueTapeBuf.length) {
+        valueTapeBuf = valueTape.grow(valueTapeTop);
+      }
+      valueTapeBuf[valueTapeTop++] = v;
+      const t1 = 4 * v;
+      const t2 = 1 - v;
+      v = t1 * t2;
+      i = i + 1;
+      trips++;
+    }
+    valueTape.length = valueTapeTop;
   }
   controlTape.push(trips);
   // logistic.ts:10
@@ -53,14 +60,19 @@ export function valueAndVjp_logistic(x: number, n: number, dy: number): [number,
   // adjoint sweep
   // logistic.ts:10
   let dv = dy;
-  // logistic.ts:9
-  for (let trip = controlTape.pop(); trip > 0; trip--) {
+  {
+    let controlTapeBuf = controlTape.buf, controlTapeTop = controlTape.length, valueTapeBuf = valueTape.buf, valueTapeTop = valueTape.length;
     // logistic.ts:9
-    const v = valueTape.pop();
-    const t1 = 4 * v;
-    const t2 = 1 - v;
-    const jac = -t1 + t2 * 4;
-    dv = dv === 0 ? 0 : dv * jac;
+    for (let trip = controlTapeBuf[--controlTapeTop]!; trip > 0; trip--) {
+      // logistic.ts:9
+      const v = valueTapeBuf[--valueTapeTop]!;
+      const t1 = 4 * v;
+      const t2 = 1 - v;
+      const jac = -t1 + t2 * 4;
+      dv = dv === 0 ? 0 : dv * jac;
+    }
+    controlTape.length = controlTapeTop;
+    valueTape.length = valueTapeTop;
   }
   // logistic.ts:8-9
   const dx = dv;

@@ -51,20 +51,27 @@ export function valueAndVjp_damped(x: number, limit: number, dy: number): [numbe
   let broke1 = false;
   // loops.ts:10
   let trips = 0;
-  while (!broke1 && steps < 10) {
-    // loops.ts:11-12
-    valueTape.push(v);
-    const t1 = 0.5 * v;
-    const t2 = x * v;
-    const t3 = Math.sin(t2);
-    v = t1 + t3;
-    steps = steps + 1;
-    // loops.ts:13
-    if (v > limit) {
+  {
+    let valueTapeBuf = valueTape.buf, valueTapeTop = valueTape.length;
+    while (!broke1 && steps < 10) {
+      // loops.ts:11-12
+      if (valueTapeTop === valueTapeBuf.length) {
+        valueTapeBuf = valueTape.grow(valueTapeTop);
+      }
+      valueTapeBuf[valueTapeTop++] = v;
+      const t1 = 0.5 * v;
+      const t2 = x * v;
+      const t3 = Math.sin(t2);
+      v = t1 + t3;
+      steps = steps + 1;
       // loops.ts:13
-      broke1 = true;
+      if (v > limit) {
+        // loops.ts:13
+        broke1 = true;
+      }
+      trips++;
     }
-    trips++;
+    valueTape.length = valueTapeTop;
   }
   controlTape.push(trips);
   // loops.ts:15
@@ -73,16 +80,21 @@ export function valueAndVjp_damped(x: number, limit: number, dy: number): [numbe
   let dx = 0;
   // loops.ts:15
   let dv = dy === 0 ? 0 : dy * steps;
-  // loops.ts:10
-  for (let trip = controlTape.pop(); trip > 0; trip--) {
-    // loops.ts:11-12
-    const v = valueTape.pop();
-    const t2 = x * v;
-    const jac = Math.cos(t2);
-    const jac2 = jac * x + 0.5;
-    const jac3 = jac * v;
-    dx = dx + (dv === 0 ? 0 : dv * jac3);
-    dv = dv === 0 ? 0 : dv * jac2;
+  {
+    let controlTapeBuf = controlTape.buf, controlTapeTop = controlTape.length, valueTapeBuf = valueTape.buf, valueTapeTop = valueTape.length;
+    // loops.ts:10
+    for (let trip = controlTapeBuf[--controlTapeTop]!; trip > 0; trip--) {
+      // loops.ts:11-12
+      const v = valueTapeBuf[--valueTapeTop]!;
+      const t2 = x * v;
+      const jac = Math.cos(t2);
+      const jac2 = jac * x + 0.5;
+      const jac3 = jac * v;
+      dx = dx + (dv === 0 ? 0 : dv * jac3);
+      dv = dv === 0 ? 0 : dv * jac2;
+    }
+    controlTape.length = controlTapeTop;
+    valueTape.length = valueTapeTop;
   }
   // loops.ts:8-10
   dx = dx + dv;
