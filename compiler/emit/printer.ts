@@ -18,6 +18,34 @@ export function lineComment<T extends ts.Node>(node: T, text: string, first = fa
   return ts.setSyntheticLeadingComments(node, [comment, ...existing]);
 }
 
+/**
+ * `s` on a new node with `comments` before its own, dropping a comment that repeats the one after it
+ * (a statement moved onto another of the same source line). A new node, because passes that copy
+ * statement lists share the unchanged statements between the copies.
+ */
+export function withLeadingComments(s: ts.Statement, comments: readonly ts.SynthesizedComment[]): ts.Statement {
+  if (!comments.length) return s;
+  const all = [...comments, ...(ts.getSyntheticLeadingComments(s) ?? [])].filter((c, i, list) => i + 1 >= list.length || c.text !== list[i + 1]!.text || c.kind !== list[i + 1]!.kind);
+  return ts.setSyntheticLeadingComments(shallowCopy(s), all);
+}
+
+function shallowCopy(s: ts.Statement): ts.Statement {
+  const f = ts.factory;
+  if (ts.isExpressionStatement(s)) return f.createExpressionStatement(s.expression);
+  if (ts.isVariableStatement(s)) return f.createVariableStatement(s.modifiers, s.declarationList);
+  if (ts.isBlock(s)) return f.createBlock(s.statements, true);
+  if (ts.isIfStatement(s)) return f.createIfStatement(s.expression, s.thenStatement, s.elseStatement);
+  if (ts.isForStatement(s)) return f.createForStatement(s.initializer, s.condition, s.incrementor, s.statement);
+  if (ts.isWhileStatement(s)) return f.createWhileStatement(s.expression, s.statement);
+  if (ts.isDoStatement(s)) return f.createDoStatement(s.statement, s.expression);
+  if (ts.isBreakStatement(s)) return f.createBreakStatement(s.label);
+  if (ts.isContinueStatement(s)) return f.createContinueStatement(s.label);
+  if (ts.isReturnStatement(s)) return f.createReturnStatement(s.expression);
+  if (ts.isThrowStatement(s)) return f.createThrowStatement(s.expression);
+  // Anything else: the comments go on a block around it.
+  return f.createBlock([s], true);
+}
+
 /** A `/** text *\/` doc comment before `node` (several lines when `text` holds newlines). */
 export function docComment<T extends ts.Node>(node: T, text: string): T {
   const lines = text.split('\n');
