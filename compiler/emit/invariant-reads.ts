@@ -31,7 +31,8 @@
  *   - L stores nothing else (no property or nested-element stores, no
  *     destructuring), calls nothing but `Math.*`, `Number.*` and the tapes'
  *     push and pop, makes no object (`new`), reads no property but `length`
- *     and those, holds no function, no `return` and no label.
+ *     and those, runs no iterator (`for...of`, spreads) or template, and
+ *     holds no function, no `return` and no label.
  * Names are compared by text, so every name the rules rely on must be
  * declared once in the function (no other binding of it hides it anywhere).
  *
@@ -375,7 +376,8 @@ function effectsOf(loop: Loop, facts: Facts): LoopEffects | null {
   };
   const visit = (n: ts.Node): void => {
     if (!ok) return;
-    if (ts.isFunctionLike(n) || ts.isClassLike(n) || ts.isReturnStatement(n) || ts.isLabeledStatement(n) || ts.isNewExpression(n) || ts.isDeleteExpression(n) || ts.isAwaitExpression(n) || ts.isYieldExpression(n) || ts.isTaggedTemplateExpression(n)) {
+    if (ts.isFunctionLike(n) || ts.isClassLike(n) || ts.isReturnStatement(n) || ts.isLabeledStatement(n) || ts.isNewExpression(n) || ts.isDeleteExpression(n) || ts.isAwaitExpression(n) || ts.isYieldExpression(n) || ts.isTaggedTemplateExpression(n) || ts.isTemplateExpression(n) || ts.isForOfStatement(n) || ts.isForInStatement(n) || ts.isSpreadElement(n) || ts.isSpreadAssignment(n)) {
+      // (and nothing that runs user code through an iterator or a toString)
       ok = false;
       return;
     }
