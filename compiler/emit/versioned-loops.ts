@@ -31,8 +31,8 @@
  *     mentioned in no nested function, and the loop (header included)
  *     neither assigns nor declares it, so every trip sees the value it had
  *     before the loop;
- *   - the loop holds no function and no label, and has at most
- *     MAX_VERSIONED_NODES syntax nodes (each version is a copy).
+ *   - the loop is not labelled, holds no function and no label, and has at
+ *     most MAX_VERSIONED_NODES syntax nodes (each version is a copy).
  * Reading a name has no effect, so testing it once before the loop instead
  * of on each trip computes the same. In each copy, every `if` on the flag
  * is replaced by the branch that the flag's value takes.
@@ -112,6 +112,8 @@ function list(statements: readonly ts.Statement[], flags: ReadonlySet<string>, s
 
 /** `s` with its loops versioned, outer loops first. */
 function statement(s: ts.Statement, flags: ReadonlySet<string>, scope: Scope): ts.Statement {
+  // A labelled loop stays a loop (`continue label` needs one): only the loops inside it are versioned.
+  if (ts.isLabeledStatement(s)) return f.updateLabeledStatement(s, s.label, isLoop(s.statement) ? nested(s.statement, flags, scope) : statement(s.statement, flags, scope));
   if (isLoop(s)) {
     const flag = testedFlag(s, flags, scope);
     if (flag !== null) {

@@ -239,6 +239,24 @@ describe('the pass on hand-written loops', () => {
     expect(sameResults(source, 'f', 0)).not.toMatch(/if \(late\) \{\n\s*for/);
   });
 
+  test('a labelled loop stays a loop; the loops inside it are versioned', () => {
+    const source = `function f(flag: boolean, n: number): number {
+  let s = 0;
+  outer: for (let i = 0; i < n; i++) {
+    if (flag) s += 1;
+    for (let j = 0; j < n; j++) {
+      if (!flag) s += 2;
+      if (j > i) continue outer;
+    }
+  }
+  return s;
+}`;
+    for (const flag of [true, false]) sameResults(source, 'f', flag, 3);
+    const after = versioned(source);
+    expect(after).toMatch(/outer: for \(let i = 0/);
+    expect(after).toMatch(/if \(flag\) \{\n\s*for \(let j = 0/);
+  });
+
   test('a loop larger than the limit is not copied', () => {
     const lines = Array.from({ length: MAX_VERSIONED_NODES / 8 }, (_, k) => `    s = s + Math.sin(s + ${k});`).join('\n');
     const source = `function f(flag: boolean, n: number): number {
