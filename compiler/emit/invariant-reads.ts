@@ -45,6 +45,7 @@
  */
 import { ts } from 'ts-morph';
 import { freshName, identifiersOf, nullContext } from '../transforms/lanes.ts';
+import { assignedNames, bindingNames, forHeaderScope, isAssignment, isIncrement, isLoop, skipParens, type Loop, type Scope } from './loop-scopes.ts';
 import { withLeadingComments } from './printer.ts';
 import { runtimeRefOf } from './template.ts';
 
@@ -107,8 +108,8 @@ function factsOf(fn: ts.FunctionDeclaration): Facts {
         if (isTapeHandle(d.initializer)) tapes.add(d.name.text);
       }
     }
-    if (ts.isBinaryExpression(n) && n.operatorToken.kind >= K.FirstAssignment && n.operatorToken.kind <= K.LastAssignment) assignedNames(n.left, assigned);
-    if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && (n.operator === K.PlusPlusToken || n.operator === K.MinusMinusToken)) assignedNames(n.operand, assigned);
+    if (isAssignment(n)) assignedNames(n.left, assigned);
+    if (isIncrement(n)) assignedNames(n.operand, assigned);
     ts.forEachChild(n, visit);
   };
   for (const p of fn.parameters) declare(p.name);
@@ -207,36 +208,8 @@ function onlyIndexed(body: ts.Block, name: string): boolean {
   return ok;
 }
 
-function skipParens(e: ts.Expression): ts.Expression {
-  while (ts.isParenthesizedExpression(e)) e = e.expression;
-  return e;
-}
-
-function assignedNames(target: ts.Expression, into: Set<string>): void {
-  target = skipParens(target);
-  if (ts.isIdentifier(target)) into.add(target.text);
-  else if (ts.isArrayLiteralExpression(target)) target.elements.forEach((e) => assignedNames(ts.isSpreadElement(e) ? e.expression : e, into));
-  else if (ts.isObjectLiteralExpression(target)) {
-    for (const p of target.properties) {
-      if (ts.isShorthandPropertyAssignment(p)) into.add(p.name.text);
-      else if (ts.isPropertyAssignment(p)) assignedNames(p.initializer, into);
-      else if (ts.isSpreadAssignment(p)) assignedNames(p.expression, into);
-    }
-  } else if (ts.isNonNullExpression(target) || ts.isAsExpression(target)) assignedNames(target.expression, into);
-}
-
-type Loop = ts.ForStatement | ts.WhileStatement | ts.DoStatement;
-
-function isLoop(s: ts.Node): s is Loop {
-  return ts.isForStatement(s) || ts.isWhileStatement(s) || ts.isDoStatement(s);
-}
-
-/**
- * The names declared before a point in the lists around it (parameters included): the bindings a
- * loop at that point sees, initialised by the time it runs. A read is hoisted only when its array
- * and index are among them, so the facts about a name are about the binding the loop reads.
- */
-type Scope = ReadonlySet<string>;
+// A read is hoisted only when its array and index are in scope (loop-scopes.ts), so the facts about a
+// name are about the binding the loop reads.
 
 function list(statements: readonly ts.Statement[], facts: Facts, scope: Scope): ts.Statement[] {
   const local = new Set(scope);
@@ -254,11 +227,6 @@ function list(statements: readonly ts.Statement[], facts: Facts, scope: Scope): 
     for (const p of produced) if (ts.isVariableStatement(p)) for (const d of p.declarationList.declarations) bindingNames(d.name, local);
   });
   return out;
-}
-
-function bindingNames(name: ts.BindingName, into: Set<string>): void {
-  if (ts.isIdentifier(name)) into.add(name.text);
-  else for (const e of name.elements) if (!ts.isOmittedExpression(e)) bindingNames(e.name, into);
 }
 
 /**
@@ -333,12 +301,7 @@ function inner<T extends ts.Statement>(s: T, facts: Facts, scope: Scope): T {
   };
   if (ts.isBlock(s)) return f.updateBlock(s, list(s.statements, facts, scope)) as ts.Statement as T;
   // The names a `for` header declares are in scope in its body, a catch binding in its block.
-  let own = scope;
-  if (ts.isForStatement(s) && s.initializer && ts.isVariableDeclarationList(s.initializer)) {
-    const names = new Set(scope);
-    for (const d of s.initializer.declarations) bindingNames(d.name, names);
-    own = names;
-  }
+  const own = forHeaderScope(s, scope);
   if (ts.isTryStatement(s) && s.catchClause?.variableDeclaration) {
     const names = new Set(scope);
     bindingNames(s.catchClause.variableDeclaration.name, names);
@@ -385,12 +348,12 @@ function effectsOf(loop: Loop, facts: Facts): LoopEffects | null {
       ok = false;
       return;
     }
-    if (ts.isBinaryExpression(n) && n.operatorToken.kind >= K.FirstAssignment && n.operatorToken.kind <= K.LastAssignment) {
+    if (isAssignment(n)) {
       target(n.left);
       visit(n.right);
       return;
     }
-    if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && (n.operator === K.PlusPlusToken || n.operator === K.MinusMinusToken)) {
+    if (isIncrement(n)) {
       target(n.operand);
       return;
     }

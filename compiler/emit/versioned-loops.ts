@@ -39,6 +39,7 @@
  */
 import { ts } from 'ts-morph';
 import { nullContext } from '../transforms/lanes.ts';
+import { assignedNames, bindingNames, forHeaderScope, isAssignment, isIncrement, isLoop, skipParens, type Loop, type Scope } from './loop-scopes.ts';
 import { withLeadingComments } from './printer.ts';
 
 const f = ts.factory;
@@ -57,7 +58,7 @@ function versionInFunction(fn: ts.FunctionDeclaration): ts.FunctionDeclaration {
   if (flags.size === 0) return fn;
   const before = fn.body!.statements;
   const params = new Set<string>();
-  for (const p of fn.parameters) bound(p.name, params);
+  for (const p of fn.parameters) bindingNames(p.name, params);
   const after = list(before, flags, params);
   if (after.every((s, i) => s === before[i])) return fn;
   return f.updateFunctionDeclaration(fn, fn.modifiers, fn.asteriskToken, fn.name, fn.typeParameters, fn.parameters, fn.type, f.updateBlock(fn.body!, after));
@@ -89,23 +90,13 @@ function flagCandidates(fn: ts.FunctionDeclaration): Set<string> {
   return new Set([...count].filter(([name, c]) => c === 1 && !inNested.has(name)).map(([name]) => name));
 }
 
-type Loop = ts.ForStatement | ts.WhileStatement | ts.DoStatement;
-
-function isLoop(n: ts.Node): n is Loop {
-  return ts.isForStatement(n) || ts.isWhileStatement(n) || ts.isDoStatement(n);
-}
-
-/**
- * The names declared before a point in the lists around it (parameters included): the bindings
- * a loop there sees, initialised by the time it runs. A loop is versioned only on a flag among them.
- */
-type Scope = ReadonlySet<string>;
+// A loop is versioned only on a flag in scope before it (loop-scopes.ts).
 
 function list(statements: readonly ts.Statement[], flags: ReadonlySet<string>, scope: Scope): ts.Statement[] {
   const local = new Set(scope);
   return statements.map((s) => {
     const out = statement(s, flags, local);
-    if (ts.isVariableStatement(s)) for (const d of s.declarationList.declarations) bound(d.name, local);
+    if (ts.isVariableStatement(s)) for (const d of s.declarationList.declarations) bindingNames(d.name, local);
     return out;
   });
 }
@@ -128,13 +119,7 @@ function statement(s: ts.Statement, flags: ReadonlySet<string>, scope: Scope): t
 /** `s` with the statements inside it processed; nested functions are left alone. */
 function nested<T extends ts.Statement>(s: T, flags: ReadonlySet<string>, scope: Scope): T {
   if (ts.isBlock(s)) return f.updateBlock(s, list(s.statements, flags, scope)) as ts.Statement as T;
-  // The names a `for` header declares are in scope in its body.
-  let own = scope;
-  if (ts.isForStatement(s) && s.initializer && ts.isVariableDeclarationList(s.initializer)) {
-    const names = new Set(scope);
-    for (const d of s.initializer.declarations) bound(d.name, names);
-    own = names;
-  }
+  const own = forHeaderScope(s, scope);
   const visit = (n: ts.Node): ts.Node => {
     if (ts.isFunctionLike(n) || ts.isClassLike(n)) return n;
     if (ts.isBlock(n)) return f.updateBlock(n, list(n.statements, flags, own));
@@ -155,9 +140,9 @@ function testedFlag(loop: Loop, flags: ReadonlySet<string>, scope: Scope): strin
   const visit = (n: ts.Node, depth: number): void => {
     size++;
     if (ts.isFunctionLike(n) || ts.isClassLike(n) || ts.isLabeledStatement(n)) blocked = true;
-    if (ts.isVariableDeclaration(n)) bound(n.name, written);
-    if (ts.isBinaryExpression(n) && n.operatorToken.kind >= K.FirstAssignment && n.operatorToken.kind <= K.LastAssignment) assigned(n.left, written);
-    if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && (n.operator === K.PlusPlusToken || n.operator === K.MinusMinusToken)) assigned(n.operand, written);
+    if (ts.isVariableDeclaration(n)) bindingNames(n.name, written);
+    if (isAssignment(n)) assignedNames(n.left, written);
+    if (isIncrement(n)) assignedNames(n.operand, written);
     if (ts.isIfStatement(n) && depth === 0) {
       const flag = flagOf(n.expression);
       if (flag && flags.has(flag.name)) tested.push(flag.name);
@@ -171,31 +156,13 @@ function testedFlag(loop: Loop, flags: ReadonlySet<string>, scope: Scope): strin
 
 /** `flag` or `!flag` (parenthesized or not): the name and whether it is negated. */
 function flagOf(e: ts.Expression): { name: string; negated: boolean } | null {
-  while (ts.isParenthesizedExpression(e)) e = e.expression;
+  e = skipParens(e);
   if (ts.isIdentifier(e)) return { name: e.text, negated: false };
   if (ts.isPrefixUnaryExpression(e) && e.operator === K.ExclamationToken) {
     const inner = flagOf(e.operand);
     return inner && { name: inner.name, negated: !inner.negated };
   }
   return null;
-}
-
-function bound(name: ts.BindingName, into: Set<string>): void {
-  if (ts.isIdentifier(name)) into.add(name.text);
-  else for (const e of name.elements) if (!ts.isOmittedExpression(e)) bound(e.name, into);
-}
-
-function assigned(target: ts.Expression, into: Set<string>): void {
-  while (ts.isParenthesizedExpression(target) || ts.isNonNullExpression(target) || ts.isAsExpression(target)) target = target.expression;
-  if (ts.isIdentifier(target)) into.add(target.text);
-  else if (ts.isArrayLiteralExpression(target) || ts.isObjectLiteralExpression(target)) {
-    // Destructuring: every name in it counts (over-approximating keeps more loops as they are).
-    const all = (n: ts.Node): void => {
-      if (ts.isIdentifier(n)) into.add(n.text);
-      ts.forEachChild(n, all);
-    };
-    all(target);
-  }
 }
 
 /**

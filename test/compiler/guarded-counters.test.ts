@@ -15,24 +15,10 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { checkDerivatives } from '../helpers/check.ts';
 import { buildFixture, type Built } from '../helpers/generate.ts';
+import { triangularCounterSource } from '../helpers/triangular-sources.ts';
 import { tapeCallsText, traffic } from '../helpers/tape-traffic.ts';
 
-const source = `
-/** GMM's triangular loop: li starts from a value not proven integral and is stepped in the inner loop. @differentiable wrt(a) */
-export function triangular(a: Float64Array, d: number, start: number, m: number): number {
-  let s = 0;
-  for (let j = 0; j < m; j++) {
-    let li = j * start;
-    for (let c = 0; c < d; c++) {
-      for (let r = c + 1; r < d; r++) {
-        s += Math.sin(li * a[r]) * a[c];
-        li++;
-      }
-    }
-  }
-  return s;
-}
-
+const source = `${triangularCounterSource}
 /** A downward counter from a parameter, a step of 3, and a counter read after its loop. @differentiable wrt(a) */
 export function downward(a: Float64Array, n: number, h: number): number {
   let s = 0;

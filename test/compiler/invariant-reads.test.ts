@@ -22,27 +22,11 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { ts } from 'ts-morph';
 import { checkDerivatives } from '../helpers/check.ts';
 import { buildFixture, type Built } from '../helpers/generate.ts';
+import { triangularProductSource } from '../helpers/triangular-sources.ts';
 import { hoistInvariantReads } from '../../compiler/emit/invariant-reads.ts';
 import { printStatements } from '../../compiler/emit/printer.ts';
 
-const source = `
-/** GMM's triangular product: xc[c] is the same on every trip of the loop over r. @differentiable wrt(x, L) */
-export function triangular(x: Float64Array, L: Float64Array, d: number): number {
-  const xc = new Float64Array(d);
-  const qxc = new Float64Array(d);
-  for (let r = 0; r < d; r++) xc[r] = Math.sin(x[r]);
-  let li = 0;
-  for (let c = 0; c < d; c++) {
-    for (let r = c + 1; r < d; r++) {
-      qxc[r] += L[li] * xc[c];
-      li++;
-    }
-  }
-  let s = 0;
-  for (let r = 0; r < d; r++) s += qxc[r] * qxc[r];
-  return s;
-}
-
+const source = `${triangularProductSource}
 /** A parameter's element at a fixed index, and at a literal one, through two loops. @differentiable wrt(v) */
 export function twoLoops(v: Float64Array, c: number, n: number, m: number): number {
   let s = 0;

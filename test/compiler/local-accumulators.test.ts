@@ -11,25 +11,9 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { checkDerivatives } from '../helpers/check.ts';
 import { buildFixture, type Built } from '../helpers/generate.ts';
+import { triangularProductSource } from '../helpers/triangular-sources.ts';
 
-const source = `
-/** GMM's triangular product: qxc[r] += L[li] * xc[c] over r > c. @differentiable wrt(x, L) */
-export function triangular(x: Float64Array, L: Float64Array, d: number): number {
-  const xc = new Float64Array(d);
-  const qxc = new Float64Array(d);
-  for (let r = 0; r < d; r++) xc[r] = Math.sin(x[r]);
-  let li = 0;
-  for (let c = 0; c < d; c++) {
-    for (let r = c + 1; r < d; r++) {
-      qxc[r] += L[li] * xc[c];
-      li++;
-    }
-  }
-  let s = 0;
-  for (let r = 0; r < d; r++) s += qxc[r] * qxc[r];
-  return s;
-}
-
+const source = `${triangularProductSource}
 /** A fixed element of a parameter read in a loop: its cotangent dv[c] is the local. @differentiable wrt(v) */
 export function fixedElement(v: Float64Array, c: number, n: number): number {
   let s = 0;

@@ -19,26 +19,12 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { ts } from 'ts-morph';
 import { checkDerivatives } from '../helpers/check.ts';
 import { buildFixture, type Built } from '../helpers/generate.ts';
+import { triangularCounterSource } from '../helpers/triangular-sources.ts';
 import { traffic } from '../helpers/tape-traffic.ts';
 import { MAX_VERSIONED_NODES, versionLoops } from '../../compiler/emit/versioned-loops.ts';
 import { printStatements } from '../../compiler/emit/printer.ts';
 
-const source = `
-/** GMM's triangular loop: li starts from a value not proven integral and is stepped in the inner loop. @differentiable wrt(a) */
-export function triangular(a: Float64Array, d: number, start: number, m: number): number {
-  let s = 0;
-  for (let j = 0; j < m; j++) {
-    let li = j * start;
-    for (let c = 0; c < d; c++) {
-      for (let r = c + 1; r < d; r++) {
-        s += Math.sin(li * a[r]) * a[c];
-        li++;
-      }
-    }
-  }
-  return s;
-}
-
+const source = `${triangularCounterSource}
 /** A flag of the user's code, the same on every trip. @differentiable wrt(v) */
 export function flagged(v: Float64Array, n: number, mode: number): number {
   const up = mode > 0;
