@@ -31,7 +31,7 @@
  *   - L stores nothing else (no property or nested-element stores, no
  *     destructuring), calls nothing but `Math.*`, `Number.*` and the tapes'
  *     push and pop, makes no object (`new`), reads no property but `length`
- *     and those, runs no iterator (`for...of`, spreads) or template, and
+ *     and those (nor `o['name']`), runs no iterator (`for...of`, spreads) or template, and
  *     holds no function, no `return` and no label.
  * Names are compared by text, so every name the rules rely on must be
  * declared once in the function (no other binding of it hides it anywhere).
@@ -373,6 +373,11 @@ function effectsOf(loop: Loop, facts: Facts): LoopEffects | null {
     if (ts.isPropertyAccessExpression(n)) {
       // `x.length`, and `Math.PI`-like constants.
       if (n.name.text === 'length' || (ts.isIdentifier(n.expression) && isGlobal(n.expression, facts))) return visit(n.expression);
+      ok = false;
+      return;
+    }
+    // `o['name']` may be a property with a getter; arrays are indexed by numbers.
+    if (ts.isElementAccessExpression(n) && (ts.isStringLiteral(n.argumentExpression) || ts.isNoSubstitutionTemplateLiteral(n.argumentExpression))) {
       ok = false;
       return;
     }
