@@ -20,7 +20,7 @@ import { ts } from 'ts-morph';
 import { checkDerivatives } from '../helpers/check.ts';
 import { buildFixture, type Built } from '../helpers/generate.ts';
 import { triangularCounterSource } from '../helpers/triangular-sources.ts';
-import { traffic } from '../helpers/tape-traffic.ts';
+import { tapeCallsText, traffic } from '../helpers/tape-traffic.ts';
 import { MAX_VERSIONED_NODES, versionLoops } from '../../compiler/emit/versioned-loops.ts';
 import { printStatements } from '../../compiler/emit/printer.ts';
 
@@ -64,7 +64,7 @@ function body(name: string): string {
 
 /**
  * The `if` statements on `flag` (or `!flag`) in `text`: the number of loops around each, whether
- * each of its branches is one loop (in a block of its own, as the tape cursors leave it, or not),
+ * each of its branches is one loop (in a block of its own, as compiler/emit/tape-cursors.ts leaves it, or not),
  * and the text of its branches.
  */
 function flagTests(text: string, flag: string): { depth: number; versions: boolean; then: string; otherwise: string }[] {
@@ -87,28 +87,24 @@ function flagTests(text: string, flag: string): { depth: number; versions: boole
   return out;
 }
 
-/** A push of li onto the value tape, through the tape or its cursor (compiler/emit/tape-cursors.ts). */
-const pushesLi = /valueTape\.push\(li\)|valueTapeBuf\[valueTapeTop\+\+\] = li;/;
-/** A pop of li from the value tape. */
-const popsLi = /li = valueTape(\.pop\(\)|Buf\[--valueTapeTop\]!);/;
 
 const a6 = () => Float64Array.from([0.3, -0.7, 0.45, 1.1, -0.2, 0.6]);
 
 describe('loops versioned on a guarded counter', () => {
   test("the triangular loop tests liExact once per entry, in both sweeps; nothing tests it per trip", () => {
-    const vjp = body('valueAndVjp_triangular');
-    const tests = flagTests(vjp, 'liExact');
+    // Tape cursors (compiler/emit/tape-cursors.ts) read back as the pushes and pops they stand for.
+    const tests = flagTests(tapeCallsText(body('valueAndVjp_triangular')), 'liExact');
     expect(tests).toHaveLength(2);
     // Each test is inside the loops over j and c, and its two branches are the two copies of the loop over r.
     expect(tests.every((t) => t.versions && t.depth === 2)).toBe(true);
     // The exact copies neither push nor pop li; the inexact ones do. The forward sweep's pair first.
-    const [forward, reverse] = tests as [(typeof tests)[0], (typeof tests)[0]];
-    expect(forward.then).not.toMatch(pushesLi);
-    expect(forward.otherwise).toMatch(pushesLi);
-    expect(reverse.then).not.toMatch(popsLi);
-    expect(reverse.then).toMatch(/li = li - 1;/);
-    expect(reverse.otherwise).toMatch(popsLi);
-    expect(reverse.otherwise).not.toMatch(/li = li - 1;/);
+    const [forward, reverse] = tests;
+    expect(forward!.then).not.toMatch(/valueTape\.push\(li\)/);
+    expect(forward!.otherwise).toMatch(/valueTape\.push\(li\)/);
+    expect(reverse!.then).not.toMatch(/li = valueTape\.pop\(\)/);
+    expect(reverse!.then).toMatch(/li = li - 1;/);
+    expect(reverse!.otherwise).toMatch(/li = valueTape\.pop\(\)/);
+    expect(reverse!.otherwise).not.toMatch(/li = li - 1;/);
   });
 
   test('exact and inexact starts: exact gradients, the same tape traffic as the unversioned loops, balanced tapes', () => {
