@@ -33,6 +33,8 @@
  * Loops that do not qualify are searched for inner loops that do.
  */
 import { ts } from 'ts-morph';
+import { freshName, identifiersOf, nullContext } from '../transforms/lanes.ts';
+import { isLoop } from './loop-scopes.ts';
 import { runtimeRefOf } from './template.ts';
 
 const f = ts.factory;
@@ -52,8 +54,7 @@ interface Cursor {
 function rewriteFunction(fn: ts.FunctionDeclaration): ts.FunctionDeclaration {
   const handles = tapeHandles(fn.body!);
   if (handles.size === 0) return fn;
-  const taken = new Set<string>();
-  collectIdentifiers(fn, taken);
+  const taken = identifiersOf(fn);
   // One pair of names per handle: each rewritten loop declares them in its own block, and no two such loops nest.
   const cursors = new Map<string, Cursor>();
   for (const h of [...handles].sort()) cursors.set(h, { buf: freshName(`${h}Buf`, taken), top: freshName(`${h}Top`, taken) });
@@ -86,10 +87,6 @@ function rewriteList(list: readonly ts.Statement[], cursors: ReadonlyMap<string,
     return r;
   });
   return changed ? out : null;
-}
-
-function isLoop(s: ts.Statement): s is ts.ForStatement | ts.WhileStatement | ts.DoStatement {
-  return ts.isForStatement(s) || ts.isWhileStatement(s) || ts.isDoStatement(s);
 }
 
 function rewriteStatement(s: ts.Statement, cursors: ReadonlyMap<string, Cursor>): ts.Statement {
@@ -224,19 +221,4 @@ function withCursors(loop: ts.Statement, cursors: ReadonlyMap<string, Cursor>): 
   const stores = [...cursors].map(([h, { top }]) => f.createExpressionStatement(f.createAssignment(f.createPropertyAccessExpression(f.createIdentifier(h), 'length'), f.createIdentifier(top))));
   const rewritten = ts.visitNode(loop, replace) as ts.Statement;
   return f.createBlock([f.createVariableStatement(undefined, f.createVariableDeclarationList(declarations, ts.NodeFlags.Let)), rewritten, ...stores], true);
-}
-
-const nullContext: ts.TransformationContext = (ts as unknown as { nullTransformationContext: ts.TransformationContext }).nullTransformationContext;
-
-function collectIdentifiers(n: ts.Node, out: Set<string>): void {
-  if (ts.isIdentifier(n)) out.add(n.text);
-  ts.forEachChild(n, (c) => collectIdentifiers(c, out));
-}
-
-/** `base`, or `base2`, `base3`, ...: the first not in `taken`, which it joins. */
-function freshName(base: string, taken: Set<string>): string {
-  let name = base;
-  for (let i = 2; taken.has(name); i++) name = `${base}${i}`;
-  taken.add(name);
-  return name;
 }
