@@ -57,6 +57,8 @@ function hoisted(env: Env): ts.Statement[] {
     if (p.wrt || !act.isActive(p.name)) continue;
     if (p.type.kind === 'number') out.push(stmt`let ${d(p.name)} = 0;`);
     else if (p.type.kind === 'tensor') out.push(stmt`let ${d(p.name)}: Tensor = zerosLike(${p.name});`);
+    // An array the function fills (or writes) without differentiating its input values: zero tangents, written and dropped.
+    else if (p.type.kind === 'array') out.push(stmt`const ${d(p.name)} = zerosLike(${p.name});`);
   }
   for (const v of decls.hoisted) {
     const t = fn.locals.get(v)!;

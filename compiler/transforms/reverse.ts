@@ -136,6 +136,9 @@ export function emitVjp(fn: IRFunction, act: Activity, rec: Recording, ctx: Emit
     if (t.kind === 'number') adjoint.push(stmt`let ${d(v)} = 0;`);
     else if (t.kind === 'tensor') adjoint.push(stmt`let ${d(v)}: Tensor | null = null;`);
   }
+  // An array parameter outside wrt(...) that is written (a filled array whose input values are not
+  // differentiated): its cotangents start at zero, and what reaches its input values is dropped.
+  for (const [v, t] of nonWrtParams) if (t.kind === 'array') adjoint.push(stmt`const ${d(v)} = zerosLike(${v});`);
   adjoint.push(...reverseList(fn.body, env));
   const gradOf = (p: (typeof wrt)[number]) =>
     p.type.kind === 'tensor' ? expr`${d(p.name)} ?? zerosLike(${p.name})` : holdsTensors(p.type) ? expr`fillZeros(${d(p.name)}, ${p.name})` : id(d(p.name));

@@ -60,6 +60,11 @@ export function integrate(y0: number[], k: number, steps: number): number {
   return s;
 }
 
+/** Fills out with a[c] x_i + out_i; out's old contents are not differentiated (out is outside wrt). @differentiable wrt(x) */
+export function scaleInto(x: Float64Array, a: Float64Array, c: number, out: Float64Array): void {
+  for (let i = 0; i < x.length; i++) out[i] = a[c]! * x[i]! + out[i]!;
+}
+
 /** Fills out from its old contents and v (the fuzzer's fillOut). @differentiable */
 export function fillOut(v: number, out: number[]): void {
   for (let i = 0; i < out.length; i++) out[i] = out[i]! * Math.tanh(v) + (i + 1) * v * v;
@@ -112,6 +117,31 @@ describe('functions that fill an array argument', () => {
     expect(m.grad.vjp_squares([0.5, 2], 1.5, [9, 9], [1, 1])).toEqual([[1.5, 6], 4.25, [0, 0]]);
     const [, dout] = m.grad.vjp_accumulate(Float64Array.from([0.5]), Float64Array.from([2]), [1]);
     expect(dout[0]).toBeCloseTo(1 + Math.sin(0.5), 14);
+  });
+
+  test('a filled array outside wrt(...): zero tangents and cotangents for its old contents, none asked of the caller', () => {
+    const x = Float64Array.from([0.5, -1, 2]);
+    const a = Float64Array.from([3, 4]);
+    const dx = Float64Array.from([0.1, 0.2, -0.3]);
+    const out = Float64Array.from([1, 1, 1]);
+    const [value, tangent] = m.grad.jvp_scaleInto(x, a, 1, out, dx);
+    expect(Array.from(value)).toEqual([3, -3, 9]);
+    expect(Array.from(out)).toEqual([3, -3, 9]);
+    // d out_i = a[1] dx_i: the old contents carry no tangent.
+    for (let i = 0; i < 3; i++) expect(tangent[i]).toBeCloseTo(4 * dx[i]!, 14);
+    // Against central differences of the source function along dx.
+    const h = 1e-6;
+    const plus = Float64Array.from([1, 1, 1]);
+    const minus = Float64Array.from([1, 1, 1]);
+    m.source.scaleInto(x.map((t, i) => t + h * dx[i]!), a, 1, plus);
+    m.source.scaleInto(x.map((t, i) => t - h * dx[i]!), a, 1, minus);
+    for (let i = 0; i < 3; i++) expect(tangent[i]).toBeCloseTo((plus[i]! - minus[i]!) / (2 * h), 8);
+    // Reverse against forward: <dy, J dx> = <J^T dy, dx>.
+    const dy = Float64Array.from([1, -2, 0.5]);
+    const pulled = m.grad.vjp_scaleInto(x, a, 1, Float64Array.from([1, 1, 1]), dy);
+    expect(Array.from(pulled)).toEqual([4, -8, 2]);
+    const dot = (u: ArrayLike<number>, v: ArrayLike<number>) => Array.from(u).reduce((acc, ui, i) => acc + ui * v[i]!, 0);
+    expect(dot(dy, tangent)).toBeCloseTo(dot(pulled, dx), 14);
   });
 
   test("the derivatives' signatures return the filled array's type", () => {
