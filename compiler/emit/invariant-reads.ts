@@ -47,7 +47,7 @@ import { ts } from 'ts-morph';
 import { freshName, identifiersOf, nullContext } from '../transforms/lanes.ts';
 import { assignedNames, bindingNames, forHeaderScope, isAssignment, isIncrement, isLoop, skipParens, type Loop, type Scope } from './loop-scopes.ts';
 import { withLeadingComments } from './printer.ts';
-import { runtimeRefOf } from './template.ts';
+import { runtimeRefOf, tapeHandleKind } from './template.ts';
 
 const f = ts.factory;
 const K = ts.SyntaxKind;
@@ -105,7 +105,7 @@ function factsOf(fn: ts.FunctionDeclaration): Facts {
       for (const d of n.declarations) {
         if (!ts.isIdentifier(d.name) || !d.initializer) continue;
         consts.set(d.name.text, d.initializer);
-        if (isTapeHandle(d.initializer)) tapes.add(d.name.text);
+        if (tapeHandleKind(d.initializer) !== null) tapes.add(d.name.text);
       }
     }
     if (isAssignment(n)) assignedNames(n.left, assigned);
@@ -140,11 +140,6 @@ function factsOf(fn: ts.FunctionDeclaration): Facts {
   }
   const priv = new Set([...fresh].filter((a) => onlyIndexed(fn.body!, a)));
   return { declarations, params, fresh, private: priv, tapes, taken: identifiersOf(fn) };
-}
-
-/** `tape.values`, `tape.control` or `tape.refs` of the runtime's `tape`. */
-function isTapeHandle(e: ts.Expression): boolean {
-  return ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.expression) && runtimeRefOf(e.expression) === 'tape' && ['values', 'control', 'refs'].includes(e.name.text);
 }
 
 /** A typed array type or an array of numbers (`number[]`, `readonly number[]`, `Array<number>`, `ReadonlyArray<number>`). */

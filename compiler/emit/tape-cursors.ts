@@ -35,7 +35,7 @@
 import { ts } from 'ts-morph';
 import { freshName, identifiersOf, nullContext } from '../transforms/lanes.ts';
 import { isLoop } from './loop-scopes.ts';
-import { runtimeRefOf } from './template.ts';
+import { tapeHandleKind } from './template.ts';
 
 const f = ts.factory;
 const K = ts.SyntaxKind;
@@ -70,9 +70,9 @@ function tapeHandles(body: ts.Block): Set<string> {
   for (const s of body.statements) {
     if (!ts.isVariableStatement(s) || (s.declarationList.flags & ts.NodeFlags.Const) === 0) continue;
     for (const d of s.declarationList.declarations) {
-      const init = d.initializer;
-      if (!ts.isIdentifier(d.name) || !init || !ts.isPropertyAccessExpression(init)) continue;
-      if (ts.isIdentifier(init.expression) && runtimeRefOf(init.expression) === 'tape' && (init.name.text === 'values' || init.name.text === 'control')) out.add(d.name.text);
+      const kind = d.initializer && tapeHandleKind(d.initializer);
+      // The reference tape is an array of objects, pushed and popped through its methods.
+      if (ts.isIdentifier(d.name) && (kind === 'values' || kind === 'control')) out.add(d.name.text);
     }
   }
   return out;

@@ -32,6 +32,13 @@ export function runtimeRefOf(ident: ts.Identifier): string | undefined {
   return runtimeRefs.get(ident);
 }
 
+/** Which shared tape `tape.values`, `tape.control` or `tape.refs` (of the runtime's `tape`) names; null for any other expression. */
+export function tapeHandleKind(e: ts.Expression): 'values' | 'control' | 'refs' | null {
+  if (!ts.isPropertyAccessExpression(e) || !ts.isIdentifier(e.expression) || runtimeRefOf(e.expression) !== 'tape') return null;
+  const kind = e.name.text;
+  return kind === 'values' || kind === 'control' || kind === 'refs' ? kind : null;
+}
+
 /** A reference to the runtime export `name` (imported from 'wengert' by the module emitter). */
 export function runtimeRef(name: string): ts.Identifier {
   if (!isRuntimeExport(name)) throw new Error(`internal: ${name} is not a runtime export`);
