@@ -33,10 +33,17 @@ import { emitCustom } from './transforms/custom.ts';
 import { checkCheckpointedLoops } from './transforms/checkpoint.ts';
 import { fuseLoops } from './transforms/fuse-loops.ts';
 import { exportName, type EmitContext } from './transforms/common.ts';
+import { typecheckOutputs } from './typecheck-outputs.ts';
 
 export interface CompileOptions {
   /** tsconfig.json to resolve types and imports with; found next to the sources when omitted. */
   tsConfigFilePath?: string;
+  /**
+   * Type-check every generated file under strict before returning it (typecheck-outputs.ts):
+   * a file that fails is left out of `files` and reported as a located error. The build,
+   * watch mode and the plugins turn it on; tests that compile fixtures check them in bulk instead.
+   */
+  typecheck?: boolean;
 }
 
 export interface GeneratedFile {
@@ -124,6 +131,11 @@ export function compileFiles(paths: string[], options: CompileOptions = {}): Com
       const message = isStackOverflow(e) ? 'the file is nested too deeply for the compiler (its stack overflowed)' : `internal compiler error: ${(e as Error).message}`;
       result.diagnostics.push({ file: p, line: 1, column: 1, message, hint: isStackOverflow(e) ? 'split deeply nested expressions or calls into smaller functions' : 'please report this with the file that caused it' });
     }
+  }
+  if (options.typecheck) {
+    const checked = typecheckOutputs(project, result.files);
+    result.files = checked.passed;
+    result.diagnostics.push(...checked.diagnostics);
   }
   return result;
 }

@@ -88,7 +88,7 @@ export function build(paths: readonly string[], options: BuildOptions = {}): Bui
       const result =
         candidates.length === 0
           ? { files: [], diagnostics: [] }
-          : compileFiles(candidates, tsConfigFilePath === undefined ? {} : { tsConfigFilePath });
+          : compileFiles(candidates, { typecheck: true, ...(tsConfigFilePath === undefined ? {} : { tsConfigFilePath }) });
       diagnostics.push(...result.diagnostics);
       writeOutputs(files, result, report);
     } catch (error) {

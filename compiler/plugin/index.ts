@@ -139,7 +139,7 @@ function userSourceFiles(program: ts.Program): string[] {
 function compileSafely(sources: string[], tsConfigFilePath: string | undefined): { result?: CompileResult; problems: BuildMessage[] } {
   if (sources.length === 0) return { result: { files: [], diagnostics: [] }, problems: [] };
   try {
-    const result = compileFiles(sources, tsConfigFilePath === undefined ? {} : { tsConfigFilePath });
+    const result = compileFiles(sources, { typecheck: true, ...(tsConfigFilePath === undefined ? {} : { tsConfigFilePath }) });
     return { result, problems: [...result.diagnostics] };
   } catch (error) {
     const problem: BuildMessage =

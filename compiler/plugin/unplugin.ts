@@ -143,7 +143,7 @@ class GeneratedModules {
   private run(source: string): Outcome {
     let result: CompileResult;
     try {
-      result = compileFiles([source], this.options.project === undefined ? {} : { tsConfigFilePath: this.options.project });
+      result = compileFiles([source], { typecheck: true, ...(this.options.project === undefined ? {} : { tsConfigFilePath: this.options.project }) });
     } catch (error) {
       // A tsconfig TypeScript cannot read, or a compiler crash: reported like the build reports it.
       const diagnostic = error instanceof CompileError ? error.diagnostic : { file: source, message: `internal compiler error: ${(error as Error).message}`, hint: 'please report this with the file that caused it' };
