@@ -30,6 +30,20 @@ describe('optimizers', () => {
     expect(vals(q.w)[0]).toBeCloseTo(1 - 0.1 * (0.5 + 0.5), 15);
   });
 
+  test('SGD on float32 tensors of every length modulo 4 gives each element exactly the one-element update', () => {
+    for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9, 1001]) {
+      for (const weightDecay of [0, 0.01]) {
+        const rng = new W.Rng(n);
+        const p0 = Float32Array.from({ length: n }, () => rng.normal());
+        const g = Float32Array.from({ length: n }, () => rng.normal());
+        const p = W.fromTypedArray(p0.slice());
+        new W.SGD({ lr: 0.3, weightDecay }).step({ p }, { p: W.fromTypedArray(g) });
+        const expected = Array.from(p0, (v, i) => Math.fround(v - 0.3 * (weightDecay === 0 ? g[i]! : g[i]! + weightDecay * v)));
+        expect(vals(p), `n = ${n}, weight decay ${weightDecay}`).toEqual(expected);
+      }
+    }
+  });
+
   test('momentum and Nesterov accumulate a velocity', () => {
     for (const nesterov of [false, true]) {
       const p = params();
