@@ -44,6 +44,38 @@ describe('optimizers', () => {
     }
   });
 
+  test('momentum and Adam on float32 tensors, after float64 ones, give each element exactly the one-element update', () => {
+    const f = Math.fround;
+    const rng = new W.Rng(11);
+    const n = 37;
+    const p0 = Float32Array.from({ length: n }, () => rng.normal());
+    const g = Float32Array.from({ length: n }, () => rng.normal());
+    for (const nesterov of [false, true]) {
+      // A float64 step first, so a kernel shared by both storage types would have seen both.
+      new W.Momentum({ lr: 0.1, momentum: 0.9, nesterov }).step({ p: W.fromArray([1, 2], undefined, 'float64') }, { p: W.fromArray([3, 4], undefined, 'float64') });
+      const p = W.fromTypedArray(p0.slice());
+      const opt = new W.Momentum({ lr: 0.1, momentum: 0.9, nesterov });
+      opt.step({ p }, { p: W.fromTypedArray(g) });
+      opt.step({ p }, { p: W.fromTypedArray(g) });
+      const expected = Array.from(p0, (v, i) => {
+        const v1 = f(0.9 * 0 + g[i]!);
+        const p1 = f(v - 0.1 * (nesterov ? g[i]! + 0.9 * v1 : v1));
+        const v2 = 0.9 * v1 + g[i]!;
+        return f(p1 - 0.1 * (nesterov ? g[i]! + 0.9 * v2 : v2));
+      });
+      expect(vals(p), `nesterov ${nesterov}`).toEqual(expected);
+    }
+    new W.Adam({ lr: 0.01 }).step({ p: W.fromArray([1, 2], undefined, 'float64') }, { p: W.fromArray([3, 4], undefined, 'float64') });
+    const p = W.fromTypedArray(p0.slice());
+    new W.Adam({ lr: 0.01 }).step({ p }, { p: W.fromTypedArray(g) });
+    const expected = Array.from(p0, (v, i) => {
+      const mi = (1 - 0.9) * g[i]!;
+      const vi = (1 - 0.999) * g[i]! * g[i]!;
+      return f(v - (0.01 * mi * (1 / (1 - 0.9))) / (Math.sqrt(vi * (1 / (1 - 0.999))) + 1e-8));
+    });
+    expect(vals(p)).toEqual(expected);
+  });
+
   test('momentum and Nesterov accumulate a velocity', () => {
     for (const nesterov of [false, true]) {
       const p = params();

@@ -109,7 +109,13 @@ function sgdAny(p: TypedArray, g: TypedArray, lr: number, wd: number): void {
   else for (let i = 0; i < n; i++) p[i] = p[i]! - lr * (g[i]! + wd * p[i]!);
 }
 
+/** v = mu v + g, p -= lr (v, or g + mu v with Nesterov), in place; one loop per storage type, as `sgdKernel`. */
 export function momentumKernel(p: TypedArray, g: TypedArray, v: TypedArray, lr: number, mu: number, nesterov: boolean): void {
+  if (p instanceof Float32Array && g instanceof Float32Array && v instanceof Float32Array) momentumF32(p, g, v, lr, mu, nesterov);
+  else momentumAny(p, g, v, lr, mu, nesterov);
+}
+
+function momentumF32(p: Float32Array, g: Float32Array, v: Float32Array, lr: number, mu: number, nesterov: boolean): void {
   for (let i = 0; i < p.length; i++) {
     const vi = mu * v[i]! + g[i]!;
     v[i] = vi;
@@ -117,6 +123,19 @@ export function momentumKernel(p: TypedArray, g: TypedArray, v: TypedArray, lr: 
   }
 }
 
+function momentumAny(p: TypedArray, g: TypedArray, v: TypedArray, lr: number, mu: number, nesterov: boolean): void {
+  for (let i = 0; i < p.length; i++) {
+    const vi = mu * v[i]! + g[i]!;
+    v[i] = vi;
+    p[i] = p[i]! - lr * (nesterov ? g[i]! + mu * vi : vi);
+  }
+}
+
+/**
+ * Adam's update in place; one loop per storage type, as `sgdKernel` (the
+ * 784 x 128 float32 update took 638 us in a loop that had also seen
+ * float64 parameters, 450 us in its own).
+ */
 export function adamKernel(
   p: TypedArray,
   g: TypedArray,
@@ -130,6 +149,22 @@ export function adamKernel(
 ): void {
   const c1 = 1 / (1 - Math.pow(b1, t));
   const c2 = 1 / (1 - Math.pow(b2, t));
+  if (p instanceof Float32Array && g instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array) adamF32(p, g, m, v, lr, b1, b2, eps, c1, c2);
+  else adamAny(p, g, m, v, lr, b1, b2, eps, c1, c2);
+}
+
+function adamF32(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void {
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i]!;
+    const mi = b1 * m[i]! + (1 - b1) * gi;
+    const vi = b2 * v[i]! + (1 - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p[i]! - (lr * mi * c1) / (Math.sqrt(vi * c2) + eps);
+  }
+}
+
+function adamAny(p: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void {
   for (let i = 0; i < p.length; i++) {
     const gi = g[i]!;
     const mi = b1 * m[i]! + (1 - b1) * gi;
