@@ -51,8 +51,8 @@ function rewriteFunction(fn: ts.FunctionDeclaration): ts.FunctionDeclaration {
   return f.updateFunctionDeclaration(fn, fn.modifiers, fn.asteriskToken, fn.name, fn.typeParameters, fn.parameters, fn.type, block);
 }
 
-/** The `const` names declared in `fn` that hold a Float64Array no other name can alias. */
-function freshArrays(fn: ts.FunctionDeclaration): Set<string> {
+/** The `const` names declared in `fn` that hold a Float64Array no other name can alias (also used by fold-increments.ts). */
+export function freshArrays(fn: ts.FunctionDeclaration): Set<string> {
   const float64Params = float64Parameters(fn);
   const out = new Set<string>();
   const visit = (n: ts.Node): void => {

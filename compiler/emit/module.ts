@@ -24,6 +24,7 @@ import { RUNTIME_TYPES } from './runtime-names.ts';
 import { hoistRows } from './hoist-rows.ts';
 import { simplify } from './simplify.ts';
 import { localAccumulators } from './local-accumulators.ts';
+import { foldIncrements } from './fold-increments.ts';
 import { hoistInvariantReads } from './invariant-reads.ts';
 import { versionLoops } from './versioned-loops.ts';
 import { tapeCursors } from './tape-cursors.ts';
@@ -125,7 +126,7 @@ export function moduleStatements(fns: CompiledFunction[], names: ModuleNames, us
     body.push(c.jvp, c.vjp, ...vectorModes.withVectorModes(c, wrappers(c.fn, c.ctx)));
   }
   body.push(...vectorModes.declarations());
-  const passed = guardRecursive(fuseAndRelease(versionLoops(hoistInvariantReads(hoistRows(localAccumulators(simplify(body))))), names), fns);
+  const passed = guardRecursive(fuseAndRelease(versionLoops(hoistInvariantReads(hoistRows(foldIncrements(localAccumulators(simplify(body)))))), names), fns);
   // Tape cursors last: the passes before it read the tapes' push and pop calls.
   const sweeps = tapeCursors(sweepResults(scratchBuffers(passed, vectorModes.scratchSweeps(), vectorModes.nonRetainingFunctions()), vectorModes.sweepLanes()));
   const { statements, used } = resolveRuntime(sweeps, names);
