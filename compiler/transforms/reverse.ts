@@ -15,6 +15,8 @@
 import { ts } from 'ts-morph';
 import { isStructured, type IRFunction, type Operand, type Param, type Ref, type Stmt, type VarType } from '../ir/ir.ts';
 import { stmtReads } from '../ir/walk.ts';
+import { sameOperand } from '../ir/equal.ts';
+import type { TripCounter } from '../analysis/tbr-counters.ts';
 import { pushedAdjoint, recordAdjoint, seedRecord, sharedFieldAdjoints, structureAdjointInit } from './structures.ts';
 import type { Activity } from '../analysis/activity.ts';
 import { vjpReads, type BlockPlan, type BlockStmt, type Recording } from '../analysis/recording.ts';
@@ -403,6 +405,13 @@ function takenIn(loop: Stmt, env: Env): string[] {
 function tripCountFromBound(s: Stmt, env: Env): { guard: ts.Expression; count: ts.Expression } | null {
   const c = (env.rec.tripCounters.get(s) ?? []).find((t) => t.bound);
   if (!c?.bound || env.ctx.noCounterGuards) return null;
+  const own = ownTripGuard({ ...c, bound: c.bound }, env);
+  const outer = impliedBy(s, c, env);
+  // The enclosing loop's guard implies this one (below): tested first, it settles the common case in one test of an invariant.
+  return outer ? { guard: expr`${outer} || (${own.guard})`, count: own.count } : own;
+}
+
+function ownTripGuard(c: TripCounter & { bound: NonNullable<TripCounter['bound']> }, env: Env): { guard: ts.Expression; count: ts.Expression } {
   const { op, limit } = c.bound;
   const init = c.init.expr;
   const initIsZero = init.kind === 'copy' && init.src.kind === 'const' && init.src.value === 0;
@@ -415,6 +424,54 @@ function tripCountFromBound(s: Stmt, env: Env): { guard: ts.Expression; count: t
   const guard = integralLimit ? safe : expr`Number.isInteger(${b}) && ${safe}`;
   const count = op === '<=' || op === '>=' ? expr`Math.max(0, ${span} + 1)` : expr`Math.max(0, ${span})`;
   return { guard, count };
+}
+
+/**
+ * The guard of an enclosing loop that implies the trip-count guard of loop
+ * `s`, or null. GMM's triangle, `for (c = 0; c < d; c++) for (r = c + 1;
+ * r < d; r++)`: where `Number.isSafeInteger(d)` (the outer loop's guard), c
+ * takes the integers 0 .. d - 1, so d is an integer and d - (c + 1) lies in
+ * [0, d - 1], a safe integer: the inner guard holds. So it does for an
+ * inner loop `r = c + k; r < d; r++` (k a constant >= 0) inside any loop
+ * `c = 0; c < d; c++` over the same bound. Either way the guard is the
+ * same truth value, so both sweeps still agree on whether the count was
+ * pushed.
+ */
+function impliedBy(s: Stmt, inner: TripCounter, env: Env): ts.Expression | null {
+  const init = inner.init.expr;
+  const bound = inner.bound;
+  if (!bound || bound.op !== '<' || inner.step !== 1) return null;
+  let on: string | null = null;
+  let k = 0;
+  if (init.kind === 'copy' && init.src.kind === 'var') on = init.src.name;
+  else if (init.kind === 'prim' && init.prim === 'add' && init.args[0]?.kind === 'var' && init.args[1]?.kind === 'const') [on, k] = [init.args[0].name, init.args[1].value];
+  if (on === null || !(Number.isInteger(k) && k >= 0)) return null;
+  for (const loop of enclosingLoops(env.fn, s)) {
+    const outer = (env.rec.tripCounters.get(loop) ?? []).find((t) => t.v === on);
+    if (!outer) continue;
+    const start = outer.init.expr;
+    const fromZero = start.kind === 'copy' && start.src.kind === 'const' && start.src.value === 0;
+    const same = outer.bound?.op === '<' && sameOperand(outer.bound.limit, bound.limit);
+    return fromZero && same && outer.step === 1 ? ownTripGuard({ ...outer, bound: outer.bound! }, env).guard : null;
+  }
+  return null;
+}
+
+/** The loops around `s` in `fn`, innermost first. */
+function enclosingLoops(fn: IRFunction, s: Stmt): Stmt[] {
+  const path: Stmt[] = [];
+  const find = (list: readonly Stmt[]): boolean => {
+    for (const t of list) {
+      if (t === s) return true;
+      if (t.kind === 'loop' || t.kind === 'if') {
+        if (t.kind === 'loop') path.push(t);
+        if (t.kind === 'loop' ? find(t.body) : find(t.then) || find(t.else)) return true;
+        if (t.kind === 'loop') path.pop();
+      }
+    }
+    return false;
+  };
+  return find(fn.body) ? path.reverse() : [];
 }
 
 function reverseBlock(plan: BlockPlan, env: Env): ts.Statement[] {
