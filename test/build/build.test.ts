@@ -3,20 +3,13 @@
 // and never runs user code.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { build, type BuildOptions } from '../../compiler/build/build.ts';
 import { isGeneratedText } from '../../compiler/emit/header.ts';
-import { makeTempDir, removeDir, writeFiles } from './helpers/temp.ts';
+import { tempProjects, writeFiles } from './helpers/temp.ts';
 import { modelSource, plainSource, sideEffectSource, unsupportedSource } from './helpers/sources.ts';
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach(removeDir));
-
-function project(files: Record<string, string>): string {
-  const dir = makeTempDir(files);
-  dirs.push(dir);
-  return dir;
-}
+const project = tempProjects();
 
 /** Runs the build with its printed lines captured. */
 function buildIn(dir: string, paths: string[] = ['.'], options: BuildOptions = {}) {

@@ -3,18 +3,11 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
-import { makeTempDir, removeDir, repoRoot, runWengert } from './helpers/temp.ts';
+import { describe, expect, test } from 'vitest';
+import { repoRoot, runWengert, tempProjects } from './helpers/temp.ts';
 import { modelSource, unsupportedSource } from './helpers/sources.ts';
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach(removeDir));
-
-function project(files: Record<string, string>): string {
-  const dir = makeTempDir(files);
-  dirs.push(dir);
-  return dir;
-}
+const project = tempProjects();
 
 describe('wengert build', () => {
   test('writes the generated file, prints it, exits 0', () => {

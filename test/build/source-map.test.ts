@@ -8,22 +8,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { SourceMapConsumer } from 'source-map-js';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { build } from '../../compiler/build/build.ts';
 import { removeSourceMap, writeSourceMap } from '../../compiler/build/safe-write.ts';
 import { lineSourceMap } from '../../compiler/emit/source-map.ts';
 import { compileSourceText } from '../../compiler/pipeline.ts';
-import { makeTempDir, removeDir, repoRoot, writeFiles } from './helpers/temp.ts';
+import { repoRoot, tempProjects, writeFiles } from './helpers/temp.ts';
 import { plainSource } from './helpers/sources.ts';
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach(removeDir));
-
-function project(files: Record<string, string>): string {
-  const dir = makeTempDir(files);
-  dirs.push(dir);
-  return dir;
-}
+const project = tempProjects();
 
 /** Builds `dir` quietly; returns the result. */
 function buildIn(dir: string) {

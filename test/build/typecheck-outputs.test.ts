@@ -3,21 +3,14 @@
 // source line it came from, saying whose fault it is.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { build } from '../../compiler/build/build.ts';
 import { generatedHeader } from '../../compiler/emit/header.ts';
 import { createProject, type GeneratedFile } from '../../compiler/pipeline.ts';
 import { sourceLineAbove, typecheckOutputs } from '../../compiler/typecheck-outputs.ts';
-import { makeTempDir, removeDir, writeFiles } from './helpers/temp.ts';
+import { tempProjects, writeFiles } from './helpers/temp.ts';
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach(removeDir));
-
-function project(files: Record<string, string>): string {
-  const dir = makeTempDir(files);
-  dirs.push(dir);
-  return dir;
-}
+const project = tempProjects();
 
 function buildIn(dir: string, paths: string[]) {
   const err: string[] = [];

@@ -16,10 +16,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import wengert from 'wengert/esbuild';
 import { checkDerivatives } from '../helpers/check.ts';
-import { makeTempDir, removeDir, repoRoot } from './helpers/temp.ts';
+import { repoRoot, tempProjects } from './helpers/temp.ts';
 
 const runtimeEntry = path.join(repoRoot, 'runtime', 'index.ts');
 
@@ -54,14 +54,7 @@ export * as grad from './model.grad';
 export { default as generatedText } from './model.grad.ts?raw';
 `;
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach(removeDir));
-
-function project(files: Record<string, string>): string {
-  const dir = makeTempDir(files);
-  dirs.push(dir);
-  return dir;
-}
+const project = tempProjects();
 
 function buildOptions(dir: string, options: Parameters<typeof wengert>[0] = {}): esbuild.BuildOptions {
   return {

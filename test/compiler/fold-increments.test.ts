@@ -18,11 +18,10 @@
  *     the rule: the rewritten function returns another value).
  */
 import { beforeAll, describe, expect, test } from 'vitest';
-import { ts } from 'ts-morph';
 import { checkDerivatives } from '../helpers/check.ts';
-import { buildFixture, type Built } from '../helpers/generate.ts';
+import { buildFixture, functionText, type Built } from '../helpers/generate.ts';
 import { foldIncrements } from '../../compiler/emit/fold-increments.ts';
-import { printStatements } from '../../compiler/emit/printer.ts';
+import { applyPass, sameResults as sameAfterPass } from '../helpers/emit-pass.ts';
 
 const source = `
 /** GMM's residual: xc[r] stored, then read back by the fused second loop. @differentiable wrt(x, mu, q) */
@@ -43,12 +42,7 @@ beforeAll(async () => {
 });
 
 /** The text of one generated function. */
-function body(name: string): string {
-  const at = m.text.indexOf(`export function ${name}(`);
-  expect(at, name).toBeGreaterThanOrEqual(0);
-  const rest = m.text.slice(at);
-  return rest.slice(0, rest.indexOf('\n}\n') + 3);
-}
+const body = (name: string): string => functionText(m.text, name);
 
 const v = (...xs: number[]) => Float64Array.from(xs);
 
@@ -64,24 +58,8 @@ describe('folded increments in generated code', () => {
   });
 });
 
-/** Parses `source` (function declarations), folds its increments and prints it back. */
-function folded(source: string): string {
-  const file = ts.createSourceFile('t.ts', source, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
-  return printStatements(foldIncrements(file.statements));
-}
-
-/** Runs function `name` of `source` on `args`. */
-function run(source: string, name: string, ...args: unknown[]): unknown {
-  const js = ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText;
-  return new Function(`${js}\nreturn ${name};`)()(...args);
-}
-
-/** Runs `name` before and after the pass on fresh copies of the same arguments; both must agree. */
-function sameResults(src: string, name: string, args: () => unknown[]): string {
-  const after = folded(src);
-  expect(run(after, name, ...args())).toEqual(run(src, name, ...args()));
-  return after;
-}
+const folded = (src: string): string => applyPass(foldIncrements, src);
+const sameResults = (src: string, name: string, args: () => unknown[]): string => sameAfterPass(foldIncrements, src, name, args);
 
 describe('the pass on hand-written code', () => {
   test('increments into a fresh array fold into its read-and-empty, in their order', () => {

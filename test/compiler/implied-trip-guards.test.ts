@@ -14,7 +14,7 @@
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { checkDerivatives } from '../helpers/check.ts';
-import { buildFixture, type Built } from '../helpers/generate.ts';
+import { buildFixture, functionText, type Built } from '../helpers/generate.ts';
 import { traffic } from '../helpers/tape-traffic.ts';
 
 const source = `
@@ -59,12 +59,7 @@ beforeAll(async () => {
 });
 
 /** The text of one generated function. */
-function body(name: string): string {
-  const at = m.text.indexOf(`export function ${name}(`);
-  expect(at, name).toBeGreaterThanOrEqual(0);
-  const rest = m.text.slice(at);
-  return rest.slice(0, rest.indexOf('\n}\n') + 3);
-}
+const body = (name: string): string => functionText(m.text, name);
 
 const xs = (n: number) => Float64Array.from({ length: n }, (_, i) => 0.3 + 0.17 * i);
 

@@ -21,10 +21,10 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { ts } from 'ts-morph';
 import { checkDerivatives } from '../helpers/check.ts';
-import { buildFixture, type Built } from '../helpers/generate.ts';
+import { buildFixture, functionText, type Built } from '../helpers/generate.ts';
 import { triangularProductSource } from '../helpers/triangular-sources.ts';
 import { hoistInvariantReads } from '../../compiler/emit/invariant-reads.ts';
-import { printStatements } from '../../compiler/emit/printer.ts';
+import { applyPass, sameResults as sameAfterPass } from '../helpers/emit-pass.ts';
 
 const source = `${triangularProductSource}
 /** A parameter's element at a fixed index, and at a literal one, through two loops. @differentiable wrt(v) */
@@ -89,12 +89,7 @@ beforeAll(async () => {
 });
 
 /** The text of one generated function. */
-function body(name: string): string {
-  const at = m.text.indexOf(`export function ${name}(`);
-  expect(at, name).toBeGreaterThanOrEqual(0);
-  const rest = m.text.slice(at);
-  return rest.slice(0, rest.indexOf('\n}\n') + 3);
-}
+const body = (name: string): string => functionText(m.text, name);
 
 /** For each read `read` (as printed) in generated function `name`: how many loops are around it. */
 function loopDepths(name: string, read: string): number[] {
@@ -173,24 +168,8 @@ describe('invariant reads in generated code', () => {
   });
 });
 
-/** Parses `source` (function declarations), hoists its reads and prints it back. */
-function hoisted(source: string): string {
-  const file = ts.createSourceFile('t.ts', source, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
-  return printStatements(hoistInvariantReads(file.statements));
-}
-
-/** Runs function `name` of `source` on `args`. */
-function run(source: string, name: string, ...args: unknown[]): unknown {
-  const js = ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText;
-  return new Function(`${js}\nreturn ${name};`)()(...args);
-}
-
-/** Runs `name` before and after the pass on fresh copies of the same arguments; both must agree. */
-function sameResults(source: string, name: string, args: () => unknown[]): string {
-  const after = hoisted(source);
-  expect(run(after, name, ...args())).toEqual(run(source, name, ...args()));
-  return after;
-}
+const hoisted = (src: string): string => applyPass(hoistInvariantReads, src);
+const sameResults = (src: string, name: string, args: () => unknown[]): string => sameAfterPass(hoistInvariantReads, src, name, args);
 
 describe('the pass on hand-written loops', () => {
   test('a read of a parameter while the loop stores into a fresh array moves before the loop', () => {

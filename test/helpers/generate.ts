@@ -48,3 +48,11 @@ export async function buildFixture<M = any, G = any>(name: string, code: string)
   const grad = (await import(/* @vite-ignore */ file.outputPath)) as G;
   return { source, grad, text: file.text, sourcePath };
 }
+
+/** The text of the generated function `name` in generated `text`, up to its closing brace; throws when there is none. */
+export function functionText(text: string, name: string): string {
+  const at = text.indexOf(`export function ${name}(`);
+  if (at < 0) throw new Error(`no function ${name} in the generated text`);
+  const rest = text.slice(at);
+  return rest.slice(0, rest.indexOf('\n}\n') + 3);
+}

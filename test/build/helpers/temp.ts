@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -28,6 +29,20 @@ export function writeFiles(dir: string, files: Record<string, string>): void {
 
 export function removeDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * For one test file: `project(files)` makes a temporary folder holding
+ * `files` and returns its path; all of them are removed after the file's tests.
+ */
+export function tempProjects(): (files: Record<string, string>) => string {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach(removeDir));
+  return (files) => {
+    const dir = makeTempDir(files);
+    dirs.push(dir);
+    return dir;
+  };
 }
 
 export interface RunResult {
