@@ -2,7 +2,9 @@
  * ADBench with wengert: for every GMM, LSTM and BA input file, time the
  * objective and the derivative wengert generates (the gradient, or for BA the
  * sparse Jacobian) the way ADBench times tools, and print J/f; for GMM also
- * time the hand-written gradient and print wengert's time over it.
+ * time the hand-written gradient and print wengert's time over it. The
+ * functions of one file are timed together, their batches interleaved
+ * (timing.ts `measureTogether`).
  *
  *   npm run bench:adbench -- [--json FILE] [--filter REGEX] [--quick] [--ba-max-obs N|all] [--no-generate]
  *
@@ -20,30 +22,16 @@
  * for bench/harness.ts) }. The two test.txt files are "adbench/gmm_test" and
  * "adbench/ba_test".
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { type BaDerivatives, allocateBaJacobian, baJacobian, baObjective } from '../../examples/adbench/ba-sparse.ts';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type AdbenchModel, generateAdbenchDerivatives, gradPath } from '../../examples/adbench/generate.ts';
-import { gmmObjective } from '../../examples/adbench/gmm.ts';
-import { gmmGradient } from '../../examples/adbench/gmm-manual.ts';
-import { adbenchPath, readBa, readGmm, readLstm } from '../../examples/adbench/io.ts';
-import { lstmObjective } from '../../examples/adbench/lstm.ts';
+import { adbenchPath } from '../../examples/adbench/io.ts';
 import { type BenchModule, QUICK_MEASURE_OPTIONS, writeJsonResults } from '../harness.ts';
-import { type Timing, type TimingOptions, adbenchTiming, measure, quickTiming } from './timing.ts';
+import { type AdbenchEntry, type FileOptions, type FileResult, caseName } from './one-file.ts';
+import { type TimingOptions, adbenchTiming, quickTiming } from './timing.ts';
 
-export interface AdbenchEntry {
-  case: string;
-  impl: 'wengert' | 'hand-written';
-  objectiveMs: number;
-  derivativeMs: number;
-  /** derivativeMs / objectiveMs (ADBench's J/f). */
-  ratio: number;
-  /** derivativeMs in nanoseconds: the field bench/harness.ts records. */
-  nsPerCall: number;
-  /** BA only: the observations timed (fewer than the file's when cut, see the top comment). */
-  observations?: number;
-}
+export type { AdbenchEntry } from './one-file.ts';
 
 export interface AdbenchOptions {
   /** Write the entries to this JSON file. */
@@ -62,23 +50,24 @@ export interface AdbenchOptions {
 /** BA files are cut to this many observations unless told otherwise (see the top comment). */
 const DEFAULT_BA_MAX_OBSERVATIONS = 20_000;
 
-type GmmGrad = {
-  grad_gmmObjective(...args: Parameters<typeof gmmObjective>): [Float64Array, Float64Array, Float64Array];
-};
-type LstmGrad = {
-  grad_lstmObjective(...args: Parameters<typeof lstmObjective>): [Float64Array, Float64Array];
-};
-
-/** The generated module of a model, or why there is none (compiler stub, diagnostics). */
-async function loadGenerated<T>(model: AdbenchModel, generate: boolean): Promise<T | string> {
+/** Null when the generated module of `model` is there (generating it first unless told not to), else why not. */
+function generatedOrWhy(model: AdbenchModel, generate: boolean): string | null {
   try {
-    if (!generate && !existsSync(gradPath(model))) return `${gradPath(model)} does not exist (--no-generate)`;
-    const result = generate ? generateAdbenchDerivatives([model]) : { ok: true as const };
-    if (!result.ok) return result.reason;
-    return (await import(pathToFileURL(gradPath(model)).href)) as T;
+    if (!generate) return existsSync(gradPath(model)) ? null : `${gradPath(model)} does not exist (--no-generate)`;
+    const result = generateAdbenchDerivatives([model]);
+    return result.ok ? null : result.reason;
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }
+}
+
+/** Times one file in a child process (one-file.ts): the same loader (tsx), a fresh V8. */
+function timeInChild(model: AdbenchModel, file: string, options: FileOptions): FileResult {
+  const script = fileURLToPath(new URL('./one-file.ts', import.meta.url));
+  const child = spawnSync(process.execPath, [...process.execArgv, script, model, file, JSON.stringify(options)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (child.status !== 0) throw new Error(`timing ${model}/${file} failed (exit ${child.status}): ${child.stderr.trim()}`);
+  const last = child.stdout.trim().split('\n').pop()!;
+  return JSON.parse(last) as FileResult;
 }
 
 function dataFiles(folder: string): string[] {
@@ -87,115 +76,28 @@ function dataFiles(folder: string): string[] {
     .sort();
 }
 
-/** `adbench/gmm_d2_K5`; the two `test.txt` files become `adbench/gmm_test` and `adbench/ba_test`. */
-function caseName(folder: string, file: string): string {
-  const base = path.basename(file, '.txt');
-  return `adbench/${base === 'test' ? `${folder}_test` : base}`;
-}
-const fmt = (ms: number) => (ms < 0.01 ? ms.toExponential(2) : ms.toPrecision(4));
-
-function row(name: string, objective: Timing, derivative?: Timing, extra = ''): string {
-  const f = `${name.padEnd(34)} f ${fmt(objective.ms).padStart(10)} ms`;
-  if (derivative === undefined) return `${f}${extra}`;
-  const ratio = (derivative.ms / objective.ms).toFixed(2);
-  return `${f}  J ${fmt(derivative.ms).padStart(10)} ms  J/f ${ratio.padStart(6)}${extra}`;
-}
-
-/** Largest relative difference between two flat vectors. */
-function maxRelativeDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
-  }
-  return worst;
-}
-
-function flat(parts: ArrayLike<number>[]): number[] {
-  return parts.flatMap((p) => Array.from(p));
-}
-
 export async function run(options: AdbenchOptions = {}): Promise<AdbenchEntry[]> {
   const timing = options.timing ?? adbenchTiming;
   const log = options.log ?? ((line: string) => console.log(line));
   const wanted = (name: string) => options.filter === undefined || options.filter.test(name);
   const entries: AdbenchEntry[] = [];
-  const add = (name: string, impl: AdbenchEntry['impl'], f: Timing, j: Timing, observations?: number) =>
-    entries.push({
-      case: name,
-      impl,
-      objectiveMs: f.ms,
-      derivativeMs: j.ms,
-      ratio: j.ms / f.ms,
-      nsPerCall: j.ms * 1e6,
-      ...(observations === undefined ? {} : { observations }),
-    });
   const started = performance.now();
 
   log(
-    `ADBench timing: batches doubled to >= ${timing.minBatchSeconds} s, min of up to ${timing.maxSamples} batches ` +
-      `(sampling stops after ${timing.timeLimitSeconds} s)`,
+    `ADBench timing: each file in a process of its own, its functions' batches interleaved; batches doubled to >= ${timing.minBatchSeconds} s, ` +
+      `min of up to ${timing.maxSamples} batches (sampling stops after ${timing.timeLimitSeconds} s per function)`,
   );
-
-  // GMM: objective, wengert's gradient, the hand-written gradient.
-  const gmmGen = await loadGenerated<GmmGrad>('gmm', !options.noGenerate);
-  if (typeof gmmGen === 'string') log(`GMM: no wengert gradient (${gmmGen}); timing the hand-written one only`);
-  for (const file of dataFiles('gmm')) {
-    const name = caseName('gmm', file);
-    if (!wanted(name)) continue;
-    const g = readGmm(adbenchPath(`gmm/${file}`));
-    const args: Parameters<typeof gmmObjective> = [g.d, g.k, g.n, g.alpha, g.means, g.icf, g.x, g.gamma, g.m];
-    const objective = measure(() => gmmObjective(...args), timing);
-    const manual = measure(() => gmmGradient(...args), timing);
-    add(name, 'hand-written', objective, manual);
-    if (typeof gmmGen === 'string') {
-      log(row(`${name} (hand-written)`, objective, manual));
-      continue;
+  const about = { gmm: 'GMM: no wengert gradient (%s); timing the hand-written one only', lstm: 'LSTM: no wengert gradient (%s); timing the objective only', ba: 'BA: no wengert Jacobian (%s); timing the objective only' };
+  for (const model of ['gmm', 'lstm', 'ba'] as const) {
+    const files = dataFiles(model).filter((file) => wanted(caseName(model, file)));
+    if (files.length === 0) continue;
+    const missing = generatedOrWhy(model, !options.noGenerate);
+    if (missing !== null) log(about[model].replace('%s', missing));
+    for (const file of files) {
+      const result = timeInChild(model, file, { timing, baMaxObservations: Number.isFinite(options.baMaxObservations ?? DEFAULT_BA_MAX_OBSERVATIONS) ? (options.baMaxObservations ?? DEFAULT_BA_MAX_OBSERVATIONS) : null, missing });
+      entries.push(...result.entries);
+      log(result.line);
     }
-    const diff = maxRelativeDifference(flat(gmmGen.grad_gmmObjective(...args)), flat(gmmGradient(...args)));
-    if (!(diff < 1e-8)) throw new Error(`${name}: wengert's gradient differs from the hand-written one by ${diff}`);
-    const wengert = measure(() => gmmGen.grad_gmmObjective(...args), timing);
-    add(name, 'wengert', objective, wengert);
-    log(row(name, objective, wengert, `  hand-written ${fmt(manual.ms)} ms  wengert/hand-written ${(wengert.ms / manual.ms).toFixed(2)}`));
-  }
-
-  // LSTM: objective and wengert's gradient.
-  const lstmGen = await loadGenerated<LstmGrad>('lstm', !options.noGenerate);
-  if (typeof lstmGen === 'string') log(`LSTM: no wengert gradient (${lstmGen}); timing the objective only`);
-  for (const file of dataFiles('lstm')) {
-    const name = caseName('lstm', file);
-    if (!wanted(name)) continue;
-    const s = readLstm(adbenchPath(`lstm/${file}`));
-    const args: Parameters<typeof lstmObjective> = [s.l, s.c, s.b, s.mainParams, s.extraParams, s.state, s.sequence];
-    const objective = measure(() => lstmObjective(...args), timing);
-    if (typeof lstmGen === 'string') {
-      log(row(name, objective));
-      continue;
-    }
-    const wengert = measure(() => lstmGen.grad_lstmObjective(...args), timing);
-    add(name, 'wengert', objective, wengert);
-    log(row(name, objective, wengert));
-  }
-
-  // BA: all residuals, and the sparse Jacobian from wengert's per-observation Jacobians.
-  const baGen = await loadGenerated<BaDerivatives>('ba', !options.noGenerate);
-  if (typeof baGen === 'string') log(`BA: no wengert Jacobian (${baGen}); timing the objective only`);
-  for (const file of dataFiles('ba')) {
-    const name = caseName('ba', file);
-    if (!wanted(name)) continue;
-    const input = readBa(adbenchPath(`ba/${file}`), options.baMaxObservations ?? DEFAULT_BA_MAX_OBSERVATIONS);
-    const total = Number(/_p(\d+)/.exec(file)?.[1] ?? input.p);
-    const note = total > input.p ? `  (first ${input.p} of ${total} observations)` : '';
-    const reproj = new Float64Array(2 * input.p);
-    const weightErr = new Float64Array(input.p);
-    const objective = measure(() => baObjective(input, reproj, weightErr), timing);
-    if (typeof baGen === 'string') {
-      log(row(name, objective, undefined, note));
-      continue;
-    }
-    const jacobian = allocateBaJacobian(input);
-    const wengert = measure(() => baJacobian(input, baGen, jacobian), timing);
-    add(name, 'wengert', objective, wengert, input.p);
-    log(row(name, objective, wengert, note));
   }
 
   log(`ADBench done in ${((performance.now() - started) / 1000).toFixed(0)} s`);

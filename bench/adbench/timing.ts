@@ -2,7 +2,8 @@
  * Timing the way ADBench times tools: double the repeat count until one
  * batch of calls takes at least `minBatchSeconds`, then keep the minimum
  * per-call time over up to `maxSamples` such batches, stopping early once
- * `timeLimitSeconds` have been spent on the samples.
+ * `timeLimitSeconds` have been spent on the samples. `measureTogether` does
+ * it for several functions at once, their batches interleaved.
  */
 
 export interface TimingOptions {
@@ -48,25 +49,41 @@ function freshBatchLoop(): BatchLoop {
 
 /** The ADBench measurement of `fn`. */
 export function measure(fn: () => unknown, options: TimingOptions = adbenchTiming): Timing {
-  const loop = freshBatchLoop();
-  const batchSeconds = (f: () => unknown, repeats: number): number => {
+  return measureTogether([fn], options)[0]!;
+}
+
+/**
+ * The ADBench measurement of each of `fns`, their batches interleaved: each
+ * gets its repeat count the ADBench way, then rounds of one batch of each
+ * run until each has `maxSamples` batches or `timeLimitSeconds` per function
+ * have passed. A change of machine load during the run then moves them all
+ * alike, so the ratios between them (J/f, wengert / hand-written) hold
+ * better than when each is timed in its own stretch of time.
+ */
+export function measureTogether(fns: readonly (() => unknown)[], options: TimingOptions = adbenchTiming): Timing[] {
+  const loops = fns.map(() => freshBatchLoop());
+  const batchSeconds = (k: number, repeats: number): number => {
     const start = process.hrtime.bigint();
-    sink = loop(f, repeats);
+    sink = loops[k]!(fns[k]!, repeats);
     return Number(process.hrtime.bigint() - start) / 1e9;
   };
-  let repeats = 1;
-  let seconds = batchSeconds(fn, repeats);
-  while (seconds < options.minBatchSeconds) {
-    repeats *= 2;
-    seconds = batchSeconds(fn, repeats);
-  }
-  let best = seconds / repeats;
+  const best: number[] = [];
+  const repeats = fns.map((_, k) => {
+    let r = 1;
+    let seconds = batchSeconds(k, r);
+    while (seconds < options.minBatchSeconds) {
+      r *= 2;
+      seconds = batchSeconds(k, r);
+    }
+    best[k] = seconds / r;
+    return r;
+  });
   let samples = 1;
   const start = process.hrtime.bigint();
   const elapsed = () => Number(process.hrtime.bigint() - start) / 1e9;
-  while (samples < options.maxSamples && elapsed() < options.timeLimitSeconds) {
-    best = Math.min(best, batchSeconds(fn, repeats) / repeats);
+  while (samples < options.maxSamples && elapsed() < options.timeLimitSeconds * fns.length) {
+    for (let k = 0; k < fns.length; k++) best[k] = Math.min(best[k]!, batchSeconds(k, repeats[k]!) / repeats[k]!);
     samples++;
   }
-  return { ms: best * 1000, repeats, samples };
+  return fns.map((_, k) => ({ ms: best[k]! * 1000, repeats: repeats[k]!, samples }));
 }
