@@ -85,7 +85,12 @@ export function typecheckOutputs(project: Project, files: readonly GeneratedFile
   const diagnostics: Diagnostic[] = [];
   for (const file of files) {
     const sf = program.getSourceFile(path.resolve(file.outputPath));
-    const errors = sf ? [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)].filter((d) => d.category === ts.DiagnosticCategory.Error) : [];
+    if (!sf) {
+      // Never expected (each text is a root of the program); a file the check did not see is not passed.
+      diagnostics.push({ file: file.sourcePath, line: 1, column: 1, message: `internal error: the type check did not load the generated ${path.basename(file.outputPath)}`, hint: 'this is a wengert bug; the file was not written' });
+      continue;
+    }
+    const errors = [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)].filter((d) => d.category === ts.DiagnosticCategory.Error);
     if (errors.length === 0) {
       passed.push(file);
       continue;
