@@ -433,7 +433,9 @@ function ownTripGuard(c: TripCounter & { bound: NonNullable<TripCounter['bound']
  * takes the integers 0 .. d - 1, so d is an integer and d - (c + 1) lies in
  * [0, d - 1], a safe integer: the inner guard holds. So it does for an
  * inner loop `r = c + k; r < d; r++` (k a constant >= 0) inside any loop
- * `c = 0; c < d; c++` over the same bound. Either way the guard is the
+ * `c = 0; c < d; c++` over the same bound (c is a trip counter there: set
+ * once before the loop and stepped once per trip, so it stays an integer in
+ * [0, d] wherever the inner loop starts). Either way the guard is the
  * same truth value, so both sweeps still agree on whether the count was
  * pushed.
  */
@@ -445,7 +447,7 @@ function impliedBy(s: Stmt, inner: TripCounter, env: Env): ts.Expression | null 
   let k = 0;
   if (init.kind === 'copy' && init.src.kind === 'var') on = init.src.name;
   else if (init.kind === 'prim' && init.prim === 'add' && init.args[0]?.kind === 'var' && init.args[1]?.kind === 'const') [on, k] = [init.args[0].name, init.args[1].value];
-  if (on === null || !(Number.isInteger(k) && k >= 0)) return null;
+  if (on === null || !(Number.isInteger(k) && k >= 0 && k < 2 ** 52)) return null;
   for (const loop of enclosingLoops(env.fn, s)) {
     const outer = (env.rec.tripCounters.get(loop) ?? []).find((t) => t.v === on);
     if (!outer) continue;
