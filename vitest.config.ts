@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^wengert\/compiler$/, replacement: here('./compiler/index.ts') },
+      { find: /^wengert\/build$/, replacement: here('./compiler/build/index.ts') },
       { find: /^wengert$/, replacement: here('./runtime/index.ts') },
     ],
   },
