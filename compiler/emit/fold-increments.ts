@@ -32,7 +32,7 @@
  * `(dxc[r] + e1) + e2`, the order of the increments.
  */
 import { ts } from 'ts-morph';
-import { freshArrays } from './local-accumulators.ts';
+import { collectIdentifiers, freshArrays, writtenOrDeclared } from './local-accumulators.ts';
 
 const f = ts.factory;
 const K = ts.SyntaxKind;
@@ -108,7 +108,7 @@ function incrementOf(s: ts.Statement, fresh: ReadonlySet<string>): Increment | n
   const element = elementOf(s.expression.left);
   if (!element || !fresh.has(element.array)) return null;
   const reads = new Set<string>();
-  collectNames(s.expression.right, reads);
+  collectIdentifiers(s.expression.right, reads);
   return { ...element, added: s.expression.right, reads };
 }
 
@@ -124,7 +124,7 @@ function nextMention(list: readonly ts.Statement[], k: number, inc: Increment): 
     const s = list[m]!;
     if (mentions(s, inc.array)) return isReadAndEmpty(s, list[m + 1], inc) ? m : null;
     // Only simple statements between: no loop, branch, jump or block that could skip the read.
-    if (!(ts.isExpressionStatement(s) || ts.isVariableStatement(s)) || assignsAny(s, guarded)) return null;
+    if (!(ts.isExpressionStatement(s) || ts.isVariableStatement(s)) || [...writtenOrDeclared(s)].some((n) => guarded.has(n))) return null;
   }
   return null;
 }
@@ -172,20 +172,4 @@ function elementOf(e: ts.Expression): { array: string; index: string } | null {
 function mentions(n: ts.Node, name: string): boolean {
   if (ts.isIdentifier(n)) return n.text === name;
   return ts.forEachChild(n, (c) => mentions(c, name) || undefined) ?? false;
-}
-
-function collectNames(n: ts.Node, into: Set<string>): void {
-  if (ts.isIdentifier(n)) into.add(n.text);
-  ts.forEachChild(n, (c) => collectNames(c, into));
-}
-
-const ASSIGNMENTS = new Set([K.EqualsToken, K.PlusEqualsToken, K.MinusEqualsToken, K.AsteriskEqualsToken, K.SlashEqualsToken, K.PercentEqualsToken, K.AsteriskAsteriskEqualsToken, K.LessThanLessThanEqualsToken, K.GreaterThanGreaterThanEqualsToken, K.GreaterThanGreaterThanGreaterThanEqualsToken, K.AmpersandEqualsToken, K.BarEqualsToken, K.CaretEqualsToken, K.BarBarEqualsToken, K.AmpersandAmpersandEqualsToken, K.QuestionQuestionEqualsToken]);
-
-/** Whether `n` assigns (or declares, or increments) one of `names`, or holds a function that could. */
-function assignsAny(n: ts.Node, names: ReadonlySet<string>): boolean {
-  if (ts.isFunctionLike(n)) return true;
-  if (ts.isBinaryExpression(n) && ASSIGNMENTS.has(n.operatorToken.kind) && ts.isIdentifier(n.left) && names.has(n.left.text)) return true;
-  if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && (n.operator === K.PlusPlusToken || n.operator === K.MinusMinusToken) && ts.isIdentifier(n.operand) && names.has(n.operand.text)) return true;
-  if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && names.has(n.name.text)) return true;
-  return ts.forEachChild(n, (c) => assignsAny(c, names) || undefined) ?? false;
 }

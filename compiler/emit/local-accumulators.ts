@@ -198,8 +198,8 @@ function safeToHoistFrom(loop: Loop): boolean {
   return safe;
 }
 
-/** The names assigned (`=`, `+=`, `++`, ...) or declared anywhere in `node`. */
-function writtenOrDeclared(node: ts.Node): Set<string> {
+/** The names assigned (`=`, `+=`, `++`, ...) or declared anywhere in `node` (also used by fold-increments.ts). */
+export function writtenOrDeclared(node: ts.Node): Set<string> {
   const out = new Set<string>();
   const visit = (n: ts.Node): void => {
     if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name)) out.add(n.name.text);
@@ -215,7 +215,8 @@ function writtenOrDeclared(node: ts.Node): Set<string> {
   return out;
 }
 
-function collectIdentifiers(n: ts.Node, out: Set<string>): void {
+/** Every identifier in `n`, added to `out` (also used by fold-increments.ts). */
+export function collectIdentifiers(n: ts.Node, out: Set<string>): void {
   if (ts.isIdentifier(n)) out.add(n.text);
   ts.forEachChild(n, (c) => collectIdentifiers(c, out));
 }
