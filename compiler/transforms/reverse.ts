@@ -459,21 +459,29 @@ function impliedBy(s: Stmt, inner: TripCounter, env: Env): ts.Expression | null 
   return null;
 }
 
-/** The loops around `s` in `fn`, innermost first. */
+/** Per function, the loops around each loop, innermost first (one walk, kept for both sweeps). */
+const loopsAround = new WeakMap<IRFunction, Map<Stmt, Stmt[]>>();
+
+/** The loops around loop `s` in `fn`, innermost first. */
 function enclosingLoops(fn: IRFunction, s: Stmt): Stmt[] {
-  const path: Stmt[] = [];
-  const find = (list: readonly Stmt[]): boolean => {
-    for (const t of list) {
-      if (t === s) return true;
-      if (t.kind === 'loop' || t.kind === 'if') {
-        if (t.kind === 'loop') path.push(t);
-        if (t.kind === 'loop' ? find(t.body) : find(t.then) || find(t.else)) return true;
-        if (t.kind === 'loop') path.pop();
+  let around = loopsAround.get(fn);
+  if (!around) {
+    const found = new Map<Stmt, Stmt[]>();
+    const walk = (list: readonly Stmt[], outer: Stmt[]): void => {
+      for (const t of list) {
+        if (t.kind === 'loop') {
+          found.set(t, outer);
+          walk(t.body, [t, ...outer]);
+        } else if (t.kind === 'if') {
+          walk(t.then, outer);
+          walk(t.else, outer);
+        }
       }
-    }
-    return false;
-  };
-  return find(fn.body) ? path.reverse() : [];
+    };
+    walk(fn.body, []);
+    loopsAround.set(fn, (around = found));
+  }
+  return around.get(s) ?? [];
 }
 
 function reverseBlock(plan: BlockPlan, env: Env): ts.Statement[] {
