@@ -33,6 +33,17 @@ export class F64Stack {
     return this.buf[--this.length]!;
   }
 
+  /**
+   * Sets the top to `top` and makes room for `n` more entries, doubling the storage as often as needed;
+   * returns the storage. A counted loop of generated code reserves what it will push, then pushes
+   * without testing for a full buffer (compiler/emit/tape-cursors.ts).
+   */
+  reserve(top: number, n: number): Float64Array {
+    while (this.buf.length - top < n) this.grow(top);
+    this.length = top;
+    return this.buf;
+  }
+
   /** Sets the top to `top` (default: where it is), doubles the storage, and returns the new storage. */
   grow(top: number = this.length): Float64Array {
     this.length = top;
@@ -64,6 +75,17 @@ export class I32Stack {
 
   pop(): number {
     return this.buf[--this.length]!;
+  }
+
+  /**
+   * Sets the top to `top` and makes room for `n` more entries, doubling the storage as often as needed;
+   * returns the storage. A counted loop of generated code reserves what it will push, then pushes
+   * without testing for a full buffer (compiler/emit/tape-cursors.ts).
+   */
+  reserve(top: number, n: number): Int32Array {
+    while (this.buf.length - top < n) this.grow(top);
+    this.length = top;
+    return this.buf;
   }
 
   /** Sets the top to `top` (default: where it is), doubles the storage, and returns the new storage. */

@@ -31,6 +31,8 @@ import { tapeCursors } from './tape-cursors.ts';
 import { scratchBuffers } from './scratch-buffers.ts';
 import { sweepResults } from './sweep-results.ts';
 import { VectorModes } from './vector-wrappers.ts';
+import { valueFreeVjp } from './value-free.ts';
+import { recursiveFunctions } from './recursion.ts';
 import { expr, runtimeRef, runtimeRefOf, stmts, type, typeFromText } from './template.ts';
 
 const f = ts.factory;
@@ -106,6 +108,7 @@ function compareModules(a: string, b: string): number {
 export function moduleStatements(fns: CompiledFunction[], names: ModuleNames, user: UserImports): ts.Statement[] {
   const body: ts.Statement[] = [];
   const vectorModes = new VectorModes(fns, names);
+  const recursive = recursiveFunctions(fns.map((c) => c.fn));
   for (const c of fns) {
     if (c.specializationOf) {
       // Module-local: the calls in this file that differentiate only these parameters use them.
@@ -123,7 +126,8 @@ export function moduleStatements(fns: CompiledFunction[], names: ModuleNames, us
     }
     const first = c.jvp;
     lineComment(first, `---- ${c.fn.name} (${c.fn.sourceFile}:${c.fn.loc.line}) ----`, true);
-    body.push(c.jvp, c.vjp, ...vectorModes.withVectorModes(c, wrappers(c.fn, c.ctx)));
+    // A recursive f's vjp_f would need the recursion guard of its valueAndVjp_f (recursion.ts): it delegates.
+    body.push(c.jvp, c.vjp, ...vectorModes.withVectorModes(c, wrappers(c.fn, c.ctx, recursive.has(c.fn.name) ? undefined : c.vjp)));
   }
   body.push(...vectorModes.declarations());
   const passed = guardRecursive(fuseAndRelease(versionLoops(hoistInvariantReads(hoistRows(foldIncrements(localAccumulators(simplify(body)))))), names), fns);
@@ -159,8 +163,12 @@ export function emitModule(sourceBaseName: string, fns: CompiledFunction[], name
   return `${generatedHeader(sourceBaseName)}\n${printStatements(statements)}\n`;
 }
 
-/** `vjp_f`, `grad_f`, `valueAndGrad_f` (or `jacobian_f`) in terms of `valueAndVjp_f` and `jvp_f`. */
-export function wrappers(fn: IRFunction, ctx: EmitContext): ts.Statement[] {
+/**
+ * `vjp_f`, `grad_f`, `valueAndGrad_f` (or `jacobian_f`) in terms of `valueAndVjp_f` and `jvp_f`. Given the
+ * declaration of `valueAndVjp_f`, a number-valued f without tensors or auxiliary results gets a `vjp_f` of its own
+ * that does not compute the value, where that saves work (value-free.ts); `grad_f` calls it.
+ */
+export function wrappers(fn: IRFunction, ctx: EmitContext, valueAndVjpDecl?: ts.FunctionDeclaration): ts.Statement[] {
   if (isStructureValued(fn)) return structureWrappers(fn, ctx);
   if (isVectorValued(fn)) return vectorWrappers(fn, ctx);
   if (isTensorValued(fn)) return tensorWrappers(fn, ctx);
@@ -170,9 +178,17 @@ export function wrappers(fn: IRFunction, ctx: EmitContext): ts.Statement[] {
   const exported = (name: string, params: ts.ParameterDeclaration[], result: ts.TypeNode, body: ts.Statement[], doc: string) =>
     docComment(f.createFunctionDeclaration([f.createModifier(ts.SyntaxKind.ExportKeyword)], undefined, name, undefined, params, result, f.createBlock(body, true)), doc);
   const seed = ctx.module.forFunction(ctx.userNames).seed();
+  const vjpDoc = `Reverse mode: the cotangent ${seed} pulled back to (${wrt}).`;
+  const ownVjp = valueAndVjpDecl && !fn.aux && !fn.self && !handsOutTensors(fn) && !fn.params.some((p) => holdsTensors(p.type)) ? valueFreeVjp(valueAndVjpDecl, exportName(fn, 'vjp'), grads()) : null;
+  const vjp = ownVjp
+    ? docComment(ownVjp, `${vjpDoc}\nThe adjoint sweep of valueAndVjp_${fn.name} without what only the value needs.`)
+    : exported(exportName(fn, 'vjp'), [...signatureParams(fn, ctx), param(seed, type`number`)], grads(), stmts`return ${valueAndVjp(id(seed))}[1];`, vjpDoc);
+  const gradCall = ownVjp
+    ? f.createCallExpression(id(ctx.module.ownExport(exportName(fn, 'vjp'))), undefined, [...forwardedArgs(fn), f.createNumericLiteral(1)])
+    : handedOut(fn, ctx, 'grad', valueAndVjp(f.createNumericLiteral(1)));
   return [
-    exported(exportName(fn, 'vjp'), [...signatureParams(fn, ctx), param(seed, type`number`)], grads(), stmts`return ${valueAndVjp(id(seed))}[1];`, `Reverse mode: the cotangent ${seed} pulled back to (${wrt}).`),
-    exported(exportName(fn, 'grad'), signatureParams(fn, ctx, true), grads(), stmts`return ${handedOut(fn, ctx, 'grad', valueAndVjp(f.createNumericLiteral(1)))};`, `The gradient of ${fn.name}${transientDoc(fn)}`),
+    vjp,
+    exported(exportName(fn, 'grad'), signatureParams(fn, ctx, true), grads(), stmts`return ${gradCall};`, `The gradient of ${fn.name}${transientDoc(fn)}`),
     exported(
       exportName(fn, 'valueAndGrad'),
       signatureParams(fn, ctx, true),

@@ -529,8 +529,8 @@ function writeCounts(body: readonly ts.Statement[]): Map<string, number> {
   return counts;
 }
 
-/** Applies `fn` to the statement lists nested in `s` (blocks, branches, loop bodies). */
-function mapNestedLists(s: ts.Statement, fn: (list: readonly ts.Statement[]) => ts.Statement[]): ts.Statement {
+/** Applies `fn` to the statement lists nested in `s` (blocks, branches, loop bodies); also used by value-free.ts. */
+export function mapNestedLists(s: ts.Statement, fn: (list: readonly ts.Statement[]) => ts.Statement[]): ts.Statement {
   // Unchanged lists keep their nodes, so a round that changes nothing is seen as a fixed point.
   const updated = (b: ts.Block): ts.Block => {
     const list = fn(b.statements);
@@ -622,8 +622,8 @@ function writesOfOutsideDeclaration(body: readonly ts.Statement[], name: string,
   return found;
 }
 
-/** The statement lists directly inside `s`. */
-function nestedLists(s: ts.Statement): (readonly ts.Statement[])[] {
+/** The statement lists directly inside `s` (also used by value-free.ts). */
+export function nestedLists(s: ts.Statement): (readonly ts.Statement[])[] {
   const of = (b: ts.Statement | undefined): (readonly ts.Statement[])[] => (!b ? [] : ts.isBlock(b) ? [b.statements] : [[b]]);
   if (ts.isBlock(s)) return [s.statements];
   if (ts.isIfStatement(s)) return [...of(s.thenStatement), ...of(s.elseStatement)];

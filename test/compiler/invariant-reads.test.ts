@@ -21,7 +21,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { ts } from 'ts-morph';
 import { checkDerivatives } from '../helpers/check.ts';
-import { buildFixture, functionText, type Built } from '../helpers/generate.ts';
+import { buildFixture, functionText, withoutReservations, type Built } from '../helpers/generate.ts';
 import { triangularProductSource } from '../helpers/triangular-sources.ts';
 import { hoistInvariantReads } from '../../compiler/emit/invariant-reads.ts';
 import { applyPass, sameResults as sameAfterPass } from '../helpers/emit-pass.ts';
@@ -89,7 +89,7 @@ beforeAll(async () => {
 });
 
 /** The text of one generated function. */
-const body = (name: string): string => functionText(m.text, name);
+const body = (name: string): string => functionText(withoutReservations(m.text), name);
 
 /** For each read `read` (as printed) in generated function `name`: how many loops are around it. */
 function loopDepths(name: string, read: string): number[] {

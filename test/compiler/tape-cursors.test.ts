@@ -40,6 +40,17 @@ export function clash(x: number, n: number): number {
   return valueTapeBuf;
 }
 
+/** Counted inner loops that push on every trip, inside an outer loop: they reserve. @differentiable wrt(a) */
+export function countedInner(a: Float64Array, m: number, lim: number): number {
+  const w = new Float64Array(a.length);
+  let s = 0;
+  for (let j = 0; j < m; j++) {
+    for (let r = 0; r < lim; r++) w[r] = a[r] * (j + 1) + 0.1 * s;
+    for (let r = 0; r < lim; r++) s += Math.sin(w[r]) * w[r];
+  }
+  return s;
+}
+
 /** Nested loops and a branch recorded per trip: one rewritten loop, the outer one. @differentiable wrt(a) */
 export function nested(a: Float64Array, m: number): number {
   let s = 0;
@@ -110,6 +121,63 @@ describe('tape cursors in loops', () => {
     expect(text).toMatch(/valueTapeBuf2\[valueTapeTop\+\+\] = valueTapeBuf;/);
   });
 
+  test('a counted loop reserves what it pushes and pushes without the full-buffer test', () => {
+    for (const mm of [0, 1, 3]) for (const lim of [0, 1, 5]) checkDerivatives(m, 'countedInner', [a5(), mm, lim], { wrt: [0] });
+    const text = body('countedInner');
+    const reserving = /if \(Number\.isSafeInteger\(lim\) && Number\.isSafeInteger\(r(_\d+)?\)\) \{\s*(\/\/[^\n]*\n\s*)?valueTapeBuf = valueTape\.reserve\(valueTapeTop, 2 \* Math\.max\(0, lim - r(_\d+)?\)\);\s*while \(r(_\d+)? < lim\) \{([^}]*)\}\s*\}\s*else \{\s*while/g;
+    const copies = [...text.matchAll(reserving)];
+    // The second inner loop of the forward sweep pushes w[r] and its sine on every trip; the first pushes nothing.
+    expect(copies).toHaveLength(1);
+    for (const c of copies) {
+      expect(c[5]).toMatch(/valueTapeBuf\[valueTapeTop\+\+\] = /);
+      expect(c[5]).not.toMatch(/grow|valueTapeBuf\.length/);
+    }
+  });
+
+  test('a bound that is not an integer takes the copy that tests for a full buffer, with the same values pushed', () => {
+    // r = 0, 1, 2 either way.
+    checkDerivatives(m, 'countedInner', [a5(), 2, 2.5], { wrt: [0] });
+    const exact = traffic(() => m.grad.grad_countedInner(a5(), 2, 3));
+    const checked = traffic(() => m.grad.grad_countedInner(a5(), 2, 2.5));
+    expect(checked.balanced && exact.balanced).toBe(true);
+    expect(checked.values).toBe(exact.values);
+    expect(m.grad.grad_countedInner(a5(), 2, 2.5)).toEqual(m.grad.grad_countedInner(a5(), 2, 3));
+  });
+
+  test('reserving at every amount of room left on the tape, and past its storage, keeps every value', () => {
+    const values = tape.values as unknown as { buf: Float64Array; length: number; push(v: number): void; pop(): number };
+    expect(values.length).toBe(0);
+    const storage = values.buf;
+    const expected = Array.from(m.grad.grad_countedInner(a5(), 3, 5));
+    try {
+      // 0 to 34 entries left in a small storage. Each of the 3 outer trips reserves 2 x 5 entries on top of what
+      // the trips before pushed: the storage must grow where fewer than 30 are left, and only there.
+      for (let room = 0; room <= 34; room++) {
+        values.buf = new Float64Array(64);
+        for (let i = 0; i < 64 - room; i++) values.push(i);
+        const got = Array.from(m.grad.grad_countedInner(a5(), 3, 5));
+        const grew = values.buf.length > 64;
+        for (let i = 64 - room - 1; i >= 0; i--) expect(values.pop()).toBe(i);
+        expect(got).toEqual(expected);
+        expect(grew).toBe(room < 30);
+      }
+      // One reservation of more than the whole storage: grown by several doublings at once.
+      values.buf = new Float64Array(64);
+      const n = 300;
+      const big = Float64Array.from({ length: n }, (_, i) => Math.sin(i) * 0.1);
+      const dir = Float64Array.from({ length: n }, (_, i) => (i % 3) - 1);
+      const [, dfwd] = m.grad.jvp_countedInner(big, 1, n, dir);
+      const g = m.grad.grad_countedInner(big, 1, n) as Float64Array;
+      expect(values.buf.length).toBe(1024);
+      let dot = 0;
+      for (let i = 0; i < n; i++) dot += g[i]! * dir[i]!;
+      expect(Math.abs(dot - dfwd)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(dfwd)));
+    } finally {
+      values.buf = storage;
+      values.length = 0;
+    }
+  });
+
   test('nested loops with a branch: the outermost loop is rewritten once, branch flags and values through locals', () => {
     for (const mm of [0, 1, 3]) checkDerivatives(m, 'nested', [a5(), mm], { wrt: [0] });
     const t = traffic(() => m.grad.grad_nested(a5(), 3));
@@ -118,5 +186,7 @@ describe('tape cursors in loops', () => {
     // One block for the forward nest and one for the reverse one.
     expect(text.match(/let controlTapeBuf = controlTape\.buf, controlTapeTop = controlTape\.length/g)).toHaveLength(2);
     expect(text).toMatch(/controlTapeBuf\[controlTapeTop\+\+\] = 1;/);
+    // Refused: the inner loop pushes its branch flags under an if, not the same number on every trip.
+    expect(text).not.toMatch(/reserve\(/);
   });
 });

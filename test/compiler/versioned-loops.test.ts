@@ -18,7 +18,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { ts } from 'ts-morph';
 import { checkDerivatives } from '../helpers/check.ts';
-import { buildFixture, functionText, type Built } from '../helpers/generate.ts';
+import { buildFixture, functionText, withoutReservations, type Built } from '../helpers/generate.ts';
 import { triangularCounterSource } from '../helpers/triangular-sources.ts';
 import { tapeCallsText, traffic } from '../helpers/tape-traffic.ts';
 import { MAX_VERSIONED_NODES, versionLoops } from '../../compiler/emit/versioned-loops.ts';
@@ -55,7 +55,7 @@ beforeAll(async () => {
 });
 
 /** The text of one generated function. */
-const body = (name: string): string => functionText(m.text, name);
+const body = (name: string): string => functionText(withoutReservations(m.text), name);
 
 /**
  * The `if` statements on `flag` (or `!flag`) in `text`: the number of loops around each, whether

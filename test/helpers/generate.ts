@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ts } from 'ts-morph';
 import { compileFiles, formatDiagnostic, type CompileResult } from 'wengert/compiler';
 
 export const generatedDir = fileURLToPath(new URL('../.generated/', import.meta.url));
@@ -55,4 +56,28 @@ export function functionText(text: string, name: string): string {
   if (at < 0) throw new Error(`no function ${name} in the generated text`);
   const rest = text.slice(at);
   return rest.slice(0, rest.indexOf('\n}\n') + 3);
+}
+
+/**
+ * Generated `text` with each counted loop's reserving copy (compiler/emit/tape-cursors.ts: `if (safe) {
+ * reserve; while ... } else { while ... }`) replaced by its other copy, the loop that tests for a full
+ * buffer: for tests that count or match the loops a pass made, which are the same in both copies.
+ */
+export function withoutReservations(text: string): string {
+  const file = ts.createSourceFile('generated.ts', text, ts.ScriptTarget.ES2022, true);
+  const cuts: [number, number, string][] = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isIfStatement(n) && ts.isBlock(n.thenStatement) && n.elseStatement && ts.isBlock(n.elseStatement) && n.elseStatement.statements.length === 1) {
+      const first = n.thenStatement.statements[0];
+      if (first && /^\w+ = \w+\.reserve\(/.test(first.getText(file))) {
+        cuts.push([n.getStart(file), n.end, n.elseStatement.statements[0]!.getText(file)]);
+        return;
+      }
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(file);
+  let out = text;
+  for (const [start, end, replacement] of cuts.sort((a, b) => b[0] - a[0])) out = out.slice(0, start) + replacement + out.slice(end);
+  return out;
 }

@@ -134,14 +134,82 @@ export function valueAndVjp_roughness(xs: Float64Array, dy: number): [number, Fl
   return [value, dxs];
 }
 
-/** Reverse mode: the cotangent dy pulled back to (xs). */
+/**
+ * Reverse mode: the cotangent dy pulled back to (xs).
+ * The adjoint sweep of valueAndVjp_roughness without what only the value needs.
+ */
 export function vjp_roughness(xs: Float64Array, dy: number): Float64Array {
-  return valueAndVjp_roughness(xs, dy)[1];
+  const controlTape = tape.control;
+  // forward sweep
+  // arrays.ts:8-10
+  const n = xs.length;
+  const t1 = n - 1;
+  const diffs = new Array<number>(t1).fill(0);
+  const ddiffs = new Array<number>(diffs.length).fill(0);
+  let i = 0;
+  // arrays.ts:10
+  let trips = 0;
+  while (i + 1 < n) {
+    // arrays.ts:10
+    const t2 = i + 1;
+    const t3 = xs[t2];
+    const t4 = xs[i];
+    const t5 = t3 - t4;
+    diffs[i] = t5;
+    i = i + 1;
+    trips++;
+  }
+  controlTape.push(trips);
+  let i_2 = 0;
+  // arrays.ts:12
+  let trips2 = 0;
+  while (i_2 < diffs.length) {
+    i_2 = i_2 + 1;
+    trips2++;
+  }
+  controlTape.push(trips2);
+  // adjoint sweep
+  const dxs = zerosLike(xs);
+  {
+    let controlTapeBuf = controlTape.buf, controlTapeTop = controlTape.length;
+    // arrays.ts:12
+    for (let trip = controlTapeBuf[--controlTapeTop]!; trip > 0; trip--) {
+      // arrays.ts:12
+      i_2 = i_2 - 1;
+      const t6 = diffs[i_2];
+      const t8 = t6 * t6;
+      const t9 = xs[i_2];
+      const dt8 = dy * t9;
+      const dt9 = dy * t8;
+      dxs[i_2] += dt9;
+      let dt6 = dt8 * t6;
+      const dt7 = dt8 * t6;
+      dt6 += dt7;
+      ddiffs[i_2] += dt6;
+    }
+    controlTape.length = controlTapeTop;
+  }
+  {
+    let controlTapeBuf = controlTape.buf, controlTapeTop = controlTape.length;
+    // arrays.ts:10
+    for (let trip2 = controlTapeBuf[--controlTapeTop]!; trip2 > 0; trip2--) {
+      // arrays.ts:10
+      i = i - 1;
+      const t2 = i + 1;
+      const dt5 = ddiffs[i];
+      ddiffs[i] = 0;
+      const dt4 = -dt5;
+      dxs[i] += dt4;
+      dxs[t2] += dt5;
+    }
+    controlTape.length = controlTapeTop;
+  }
+  return dxs;
 }
 
 /** The gradient of roughness. */
 export function grad_roughness(xs: Float64Array): Float64Array {
-  return valueAndVjp_roughness(xs, 1)[1];
+  return vjp_roughness(xs, 1);
 }
 
 /** [roughness(...), its gradient] from one forward and one reverse sweep. */

@@ -116,25 +116,45 @@ export function valueAndVjp_chain(x: number, y: number, dout: number): [number, 
   let trips = 0;
   {
     let valueTapeBuf = valueTape.buf, valueTapeTop = valueTape.length;
-    while (i < 3) {
-      // calls.ts:9-16
-      if (valueTapeTop === valueTapeBuf.length) {
-        valueTapeBuf = valueTape.grow(valueTapeTop);
+    if (Number.isSafeInteger(i)) {
+      // 3 - i trips exactly: room for their pushes is made once, and no push tests for it
+      valueTapeBuf = valueTape.reserve(valueTapeTop, 2 * Math.max(0, 3 - i));
+      while (i < 3) {
+        // calls.ts:9-16
+        valueTapeBuf[valueTapeTop++] = s;
+        const t1 = x + i;
+        const t2 = y * s;
+        const t3 = -t2;
+        const t4 = t3 * t2;
+        const t5 = Math.exp(t4);
+        valueTapeBuf[valueTapeTop++] = t5;
+        const bumpResult = t1 * t5;
+        s = s + bumpResult;
+        i = i + 1;
+        trips++;
       }
-      valueTapeBuf[valueTapeTop++] = s;
-      const t1 = x + i;
-      const t2 = y * s;
-      const t3 = -t2;
-      const t4 = t3 * t2;
-      const t5 = Math.exp(t4);
-      if (valueTapeTop === valueTapeBuf.length) {
-        valueTapeBuf = valueTape.grow(valueTapeTop);
+    }
+    else {
+      while (i < 3) {
+        // calls.ts:9-16
+        if (valueTapeTop === valueTapeBuf.length) {
+          valueTapeBuf = valueTape.grow(valueTapeTop);
+        }
+        valueTapeBuf[valueTapeTop++] = s;
+        const t1 = x + i;
+        const t2 = y * s;
+        const t3 = -t2;
+        const t4 = t3 * t2;
+        const t5 = Math.exp(t4);
+        if (valueTapeTop === valueTapeBuf.length) {
+          valueTapeBuf = valueTape.grow(valueTapeTop);
+        }
+        valueTapeBuf[valueTapeTop++] = t5;
+        const bumpResult = t1 * t5;
+        s = s + bumpResult;
+        i = i + 1;
+        trips++;
       }
-      valueTapeBuf[valueTapeTop++] = t5;
-      const bumpResult = t1 * t5;
-      s = s + bumpResult;
-      i = i + 1;
-      trips++;
     }
     valueTape.length = valueTapeTop;
   }

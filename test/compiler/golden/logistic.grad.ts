@@ -40,17 +40,32 @@ export function valueAndVjp_logistic(x: number, n: number, dy: number): [number,
   let trips = 0;
   {
     let valueTapeBuf = valueTape.buf, valueTapeTop = valueTape.length;
-    while (i < n) {
-      // logistic.ts:9
-      if (valueTapeTop === valueTapeBuf.length) {
-        valueTapeBuf = valueTape.grow(valueTapeTop);
+    if (Number.isSafeInteger(n) && Number.isSafeInteger(i)) {
+      // n - i trips exactly: room for their pushes is made once, and no push tests for it
+      valueTapeBuf = valueTape.reserve(valueTapeTop, Math.max(0, n - i));
+      while (i < n) {
+        // logistic.ts:9
+        valueTapeBuf[valueTapeTop++] = v;
+        const t1 = 4 * v;
+        const t2 = 1 - v;
+        v = t1 * t2;
+        i = i + 1;
+        trips++;
       }
-      valueTapeBuf[valueTapeTop++] = v;
-      const t1 = 4 * v;
-      const t2 = 1 - v;
-      v = t1 * t2;
-      i = i + 1;
-      trips++;
+    }
+    else {
+      while (i < n) {
+        // logistic.ts:9
+        if (valueTapeTop === valueTapeBuf.length) {
+          valueTapeBuf = valueTape.grow(valueTapeTop);
+        }
+        valueTapeBuf[valueTapeTop++] = v;
+        const t1 = 4 * v;
+        const t2 = 1 - v;
+        v = t1 * t2;
+        i = i + 1;
+        trips++;
+      }
     }
     valueTape.length = valueTapeTop;
   }
