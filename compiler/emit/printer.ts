@@ -88,10 +88,22 @@ export function normalizeParentheses<T extends ts.Node>(node: T): T {
       }
       if (left !== rebuilt.left || right !== rebuilt.right) return ts.factory.updateBinaryExpression(rebuilt, left, rebuilt.operatorToken, right);
     }
+    // `c !== 'a' as string ? x : y` does not parse (`string ?` reads as a type): the condition gets its own.
+    if (ts.isConditionalExpression(rebuilt) && endsInTypeAssertion(rebuilt.condition)) {
+      return ts.factory.updateConditionalExpression(rebuilt, ts.factory.createParenthesizedExpression(rebuilt.condition), rebuilt.questionToken, rebuilt.whenTrue, rebuilt.colonToken, rebuilt.whenFalse);
+    }
     if (ts.isTupleTypeNode(rebuilt) || ts.isTypeLiteralNode(rebuilt)) ts.setEmitFlags(rebuilt, ts.EmitFlags.SingleLine);
     return rebuilt;
   };
   return visit(node) as T;
+}
+
+/** Does the text of `e` end in `as T` or `satisfies T` (unparenthesized)? */
+function endsInTypeAssertion(e: ts.Expression): boolean {
+  if (ts.isAsExpression(e) || ts.isSatisfiesExpression(e)) return true;
+  if (ts.isBinaryExpression(e)) return endsInTypeAssertion(e.right);
+  if (ts.isPrefixUnaryExpression(e)) return endsInTypeAssertion(e.operand);
+  return false;
 }
 
 const ASSOCIATIVE_IN_TS = new Set([ts.SyntaxKind.AsteriskToken, ts.SyntaxKind.AmpersandToken, ts.SyntaxKind.BarToken, ts.SyntaxKind.CaretToken]);

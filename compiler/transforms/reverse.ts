@@ -285,7 +285,8 @@ function forwardBlock(plan: BlockPlan, env: Env): ts.Statement[] {
     const kw = decls.declaredAt.get(s);
     out.push(define(kw, s.target, primal(s.expr, identity, calleeName)));
     const flag = plan.guardInits.has(k) ? env.exact(s.target) : null;
-    if (flag) out.push(stmt`${flag} = Number.isInteger(${s.target}) && Math.abs(${s.target}) <= ${f.createNumericLiteral(EXACT_COUNTER_BOUND)};`);
+    // `(v | 0) === v` first: the same truth value for an int32 (an integer far below the bound), one instruction.
+    if (flag) out.push(stmt`${flag} = (${s.target} | 0) === ${s.target} || Number.isInteger(${s.target}) && Math.abs(${s.target}) <= ${f.createNumericLiteral(EXACT_COUNTER_BOUND)};`);
     const e = s.expr;
     if (e.kind === 'pop' && act.isActive(e.ref.base)) {
       // The adjoint array stays as long as the array: it gives up its (zero) element too.

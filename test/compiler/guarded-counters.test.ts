@@ -58,7 +58,7 @@ describe('counters not proven integral', () => {
     expect(t.balanced).toBe(true);
     // One old li per outer trip (its initialisation), not one per inner trip (6 per outer trip at d = 4).
     expect(t.values).toBe(3);
-    expect(m.text).toMatch(/liExact = Number\.isInteger\(li\) && Math\.abs\(li\) <= 4503599627370496;/);
+    expect(m.text).toMatch(/liExact = \(li \| 0\) === li \|\| Number\.isInteger\(li\) && Math\.abs\(li\) <= 4503599627370496;/);
   });
 
   test('non-integral starts: the counter is pushed where it is read, and the gradient is still exact', () => {
@@ -72,6 +72,21 @@ describe('counters not proven integral', () => {
   test('flags that change from one initialisation to the next (0, 0.5, 1, 1.5)', () => {
     checkDerivatives(m, 'triangular', [a6(), 5, 0.5, 4], { wrt: [0] });
     expect(traffic(() => m.grad.grad_triangular(a6(), 5, 0.5, 4)).balanced).toBe(true);
+  });
+
+  test('an integral start beyond int32 (2^40) is exact too: the second test of the flag holds where its int32 test fails', () => {
+    // sin(li * a[r]) with li near 2^40 is beyond finite differences: reverse mode against forward mode per input.
+    const start = 2 ** 40 + 3;
+    const g = m.grad.grad_triangular(a6(), 4, start, 2) as Float64Array;
+    for (let i = 0; i < 6; i++) {
+      const e = new Float64Array(6);
+      e[i] = 1;
+      const [, dot] = m.grad.jvp_triangular(a6(), 4, start, 2, e) as [number, number];
+      expect(Math.abs(g[i]! - dot)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(dot)));
+    }
+    expect(Math.abs(g[1]!)).toBeGreaterThan(1e6);
+    // Only the 2 old values of li: nothing per inner trip, as at a small start.
+    expect(traffic(() => m.grad.grad_triangular(a6(), 4, start, 2)).values).toBe(2);
   });
 
   test('a start beyond 2^52 takes the recorded path', () => {

@@ -39,6 +39,15 @@ export function f(x: number): number {
   return s;
 }
 `,
+  assertionInTernaryCondition: `const MODE_A: string = 'a';
+
+/** @differentiable */
+export function f(x: number, mode: 'a' | 'b'): number {
+  let s = x;
+  if (x > (mode !== MODE_A ? 0 : 1)) s = s * x;
+  return s;
+}
+`,
   negatedNegativeLiteral: `/** @differentiable */
 export function f(x: number): number {
   if (x < -(-0.5)) return x * x;
@@ -213,6 +222,16 @@ describe('compiler bugs found by fuzzing (open)', () => {
   test('fixed #3 -(-i) in a condition is emitted as --i, a decrement: the derivative loops forever', () => {
     // Not run: it would hang. The emitted condition must not decrement i.
     expect(fs.readFileSync(path.join(dir, 'negatedNegativeVariable.grad.ts'), 'utf8')).not.toMatch(/--i\b/);
+  });
+
+  test("fixed #14 a string constant declared 'string' in a ternary's condition: `'a' as string ? ...` does not parse", async () => {
+    clean('assertionInTernaryCondition');
+    const { g, text } = await load('assertionInTernaryCondition');
+    expect(text).toMatch(/\(mode !== 'a' as string\) \?/);
+    // b: 0.5 > 0, s = x * x; a: 0.5 > 1 fails, s = x.
+    expect(g.grad_f(0.5, 'b')).toBe(1);
+    expect(g.grad_f(0.5, 'a')).toBe(1);
+    expect(g.grad_f(1.5, 'a')).toBe(3);
   });
 
   test('#4 sanity: copies of a parameter array of the other kind give the right gradient', async () => {
