@@ -68,8 +68,8 @@ export function withoutReservations(text: string): string {
   const cuts: [number, number, string][] = [];
   const visit = (n: ts.Node): void => {
     if (ts.isIfStatement(n) && ts.isBlock(n.thenStatement) && n.elseStatement && ts.isBlock(n.elseStatement) && n.elseStatement.statements.length === 1) {
-      const first = n.thenStatement.statements[0];
-      if (first && /^\w+ = \w+\.reserve\(/.test(first.getText(file))) {
+      const then = n.thenStatement.getText(file);
+      if (/\b\w+ = \w+\.reserve\(/.test(then) && ts.isWhileStatement(n.elseStatement.statements[0]!)) {
         cuts.push([n.getStart(file), n.end, n.elseStatement.statements[0]!.getText(file)]);
         return;
       }

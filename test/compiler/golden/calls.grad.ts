@@ -118,7 +118,10 @@ export function valueAndVjp_chain(x: number, y: number, dout: number): [number, 
     let valueTapeBuf = valueTape.buf, valueTapeTop = valueTape.length;
     if (Number.isSafeInteger(i)) {
       // 3 - i trips exactly: room for their pushes is made once, and no push tests for it
-      valueTapeBuf = valueTape.reserve(valueTapeTop, 2 * Math.max(0, 3 - i));
+      const valueTapePushes = 2 * Math.max(0, 3 - i);
+      if (valueTapeBuf.length - valueTapeTop < valueTapePushes) {
+        valueTapeBuf = valueTape.reserve(valueTapeTop, valueTapePushes);
+      }
       while (i < 3) {
         // calls.ts:9-16
         valueTapeBuf[valueTapeTop++] = s;

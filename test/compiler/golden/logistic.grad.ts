@@ -42,7 +42,10 @@ export function valueAndVjp_logistic(x: number, n: number, dy: number): [number,
     let valueTapeBuf = valueTape.buf, valueTapeTop = valueTape.length;
     if (Number.isSafeInteger(n) && Number.isSafeInteger(i)) {
       // n - i trips exactly: room for their pushes is made once, and no push tests for it
-      valueTapeBuf = valueTape.reserve(valueTapeTop, Math.max(0, n - i));
+      const valueTapePushes = Math.max(0, n - i);
+      if (valueTapeBuf.length - valueTapeTop < valueTapePushes) {
+        valueTapeBuf = valueTape.reserve(valueTapeTop, valueTapePushes);
+      }
       while (i < n) {
         // logistic.ts:9
         valueTapeBuf[valueTapeTop++] = v;
