@@ -46,7 +46,7 @@
  *     while (c < B) { ...; if (valueTapeTop === valueTapeBuf.length) ...; valueTapeBuf[valueTapeTop++] = e; ... }
  *   }
  *
- * With B and c safe integers and c stepped by exactly 1 (the only write of
+ * B is a name or an integer literal. With B and c safe integers and c stepped by exactly 1 (the only write of
  * c in the body; B not written there), the loop runs max(0, B - c) trips,
  * so it pushes exactly that many times P values, and no more fit than were
  * reserved. The body holds no loop, `break` or `continue` (which would make
@@ -267,7 +267,8 @@ interface CountedPushes {
 function countedPushes(loop: ts.WhileStatement, handles: ReadonlySet<string>): CountedPushes | null {
   const cond = loop.expression;
   if (!ts.isBinaryExpression(cond) || cond.operatorToken.kind !== K.LessThanToken || !ts.isIdentifier(cond.left)) return null;
-  if (!ts.isIdentifier(cond.right) && !ts.isNumericLiteral(cond.right)) return null;
+  // A literal bound must be a safe integer itself: `r < 2.5` runs 3 trips where B - c reads 2.5.
+  if (!ts.isIdentifier(cond.right) && !(ts.isNumericLiteral(cond.right) && Number.isSafeInteger(Number(cond.right.text)))) return null;
   if (!ts.isBlock(loop.statement)) return null;
   const counter = cond.left.text;
   const bound = cond.right;

@@ -10,7 +10,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { tape } from 'wengert';
 import { checkDerivatives } from '../helpers/check.ts';
-import { buildFixture, type Built } from '../helpers/generate.ts';
+import { buildFixture, type Built, withoutReservations } from '../helpers/generate.ts';
 import { traffic } from '../helpers/tape-traffic.ts';
 
 const source = `
@@ -47,6 +47,16 @@ export function countedInner(a: Float64Array, m: number, lim: number): number {
   for (let j = 0; j < m; j++) {
     for (let r = 0; r < lim; r++) w[r] = a[r] * (j + 1) + 0.1 * s;
     for (let r = 0; r < lim; r++) s += Math.sin(w[r]) * w[r];
+  }
+  return s;
+}
+
+/** Literal bounds: 3 reserves (only the counter is tested); 2.5 does not (B - c would read 2.5 for 3 trips). @differentiable wrt(a) */
+export function literalBounds(a: Float64Array, m: number): number {
+  let s = 0;
+  for (let j = 0; j < m; j++) {
+    for (let r = 0; r < 3; r++) s += Math.sin(a[r] * s + j) * a[r];
+    for (let r = 0; r < 2.5; r++) s += Math.cos(a[r] + s) * a[r];
   }
   return s;
 }
@@ -132,6 +142,16 @@ describe('tape cursors in loops', () => {
       expect(c[5]).toMatch(/valueTapeBuf\[valueTapeTop\+\+\] = /);
       expect(c[5]).not.toMatch(/grow|valueTapeBuf\.length/);
     }
+  });
+
+  test('literal bounds: an integer one reserves, 2.5 keeps the test on every push', () => {
+    for (const mm of [0, 1, 3]) checkDerivatives(m, 'literalBounds', [a5(), mm], { wrt: [0] });
+    const text = withoutReservations(body('literalBounds'));
+    expect(body('literalBounds')).toMatch(/if \(Number\.isSafeInteger\(r(_\d+)?\)\) \{\s*(\/\/[^\n]*\n\s*)?const valueTapePushes = 2 \* Math\.max\(0, 3 - r(_\d+)?\);/);
+    expect(body('literalBounds')).not.toMatch(/2\.5 - r/);
+    expect(text).not.toMatch(/reserve\(/);
+    // Both loops push two values per trip, 3 trips each: 12 per outer trip, the same with and without reserving.
+    expect(traffic(() => m.grad.grad_literalBounds(a5(), 2)).values).toBe(24);
   });
 
   test('a bound that is not an integer takes the copy that tests for a full buffer, with the same values pushed', () => {
