@@ -11,7 +11,7 @@ import { literal } from '../rules/algebra.ts';
 import { scalarRules } from '../rules/scalar.ts';
 import { tensorRules } from '../rules/tensor.ts';
 import type { Rule } from '../rules/types.ts';
-import { exprWithNamedHoles, numberNode, runtimeRef, typeFromText, userExpression } from './template.ts';
+import { exprWithNamedHoles, markPureCall, numberNode, runtimeRef, typeFromText, userExpression } from './template.ts';
 
 const f = ts.factory;
 
@@ -191,8 +191,10 @@ export function primal(e: Expr, name: NameOf, calls: CallNames = sourceCallNames
       return ref(e.ref, name);
     case 'pure':
       return pexpr(e.expr, name);
-    case 'opaqueCall':
-      return f.createCallExpression(id(calls.plain(e.fn)), undefined, e.args.map((a) => operand(a, name)));
+    case 'opaqueCall': {
+      const call = f.createCallExpression(id(calls.plain(e.fn)), undefined, e.args.map((a) => operand(a, name)));
+      return e.pure ? markPureCall(call) : call;
+    }
     case 'call': {
       if (e.callee.method) return methodCall(e.callee.method, e.args, name);
       const call = f.createCallExpression(id(calls.callee(e.callee)), undefined, e.args.map((a) => operand(a, name)));

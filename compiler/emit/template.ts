@@ -39,6 +39,19 @@ export function tapeHandleKind(e: ts.Expression): 'values' | 'control' | 'refs' 
   return kind === 'values' || kind === 'control' || kind === 'refs' ? kind : null;
 }
 
+/** Calls of plain functions that have no effect (compiler/frontend/pure-functions.ts), for value-free.ts. */
+const pureCalls = new WeakSet<ts.CallExpression>();
+
+/** `call`, marked as a call with no effect. */
+export function markPureCall(call: ts.CallExpression): ts.CallExpression {
+  pureCalls.add(call);
+  return call;
+}
+
+export function isPureCall(call: ts.CallExpression): boolean {
+  return pureCalls.has(call);
+}
+
 /** A reference to the runtime export `name` (imported from 'wengert' by the module emitter). */
 export function runtimeRef(name: string): ts.Identifier {
   if (!isRuntimeExport(name)) throw new Error(`internal: ${name} is not a runtime export`);

@@ -11,7 +11,8 @@
  * every loop (flow-insensitive, so it keeps more, never less):
  *   - a *definition* is `const x = e`, `let x = e`, `let x`, `x = e`,
  *     `x op= e` or `x++` where `e` has no side effect (names, literals,
- *     arithmetic, element reads, Math functions but `Math.random`);
+ *     arithmetic, element reads, Math functions but `Math.random`, and
+ *     calls of plain functions found pure, compiler/frontend/pure-functions.ts);
  *   - every other statement is a *root*: stores into arrays, tape pushes and
  *     pops, calls, returns, the conditions and headers of `if` and loops,
  *     and any statement this pass does not take apart (`try`, `switch`,
@@ -29,7 +30,7 @@ import { ts } from 'ts-morph';
 import { nullContext } from '../transforms/lanes.ts';
 import { isLoop } from './loop-scopes.ts';
 import { mapNestedLists, nestedLists } from './simplify.ts';
-import { runtimeRef, runtimeRefOf } from './template.ts';
+import { isPureCall, markPureCall, runtimeRef, runtimeRefOf } from './template.ts';
 
 const f = ts.factory;
 const K = ts.SyntaxKind;
@@ -194,12 +195,13 @@ function copyTree<T extends ts.Node>(node: T): T {
       const comments = ts.getSyntheticLeadingComments(n);
       return comments ? ts.setSyntheticLeadingComments(copy, comments.slice()) : copy;
     }
-    return ts.visitEachChild(n, visit, nullContext);
+    const copy = ts.visitEachChild(n, visit, nullContext);
+    return ts.isCallExpression(n) && isPureCall(n) ? markPureCall(copy as ts.CallExpression) : copy;
   };
   return visit(node) as T;
 }
 
-/** Expressions without side effects: names, literals, arithmetic, element and property reads, Math functions. */
+/** Expressions without side effects: names, literals, arithmetic, element and property reads, Math functions, calls of pure plain functions. */
 function isPure(e: ts.Expression): boolean {
   if (ts.isIdentifier(e) || ts.isNumericLiteral(e) || ts.isStringLiteral(e)) return true;
   if (e.kind === K.NullKeyword || e.kind === K.TrueKeyword || e.kind === K.FalseKeyword) return true;
@@ -209,7 +211,7 @@ function isPure(e: ts.Expression): boolean {
   if (ts.isPropertyAccessExpression(e)) return isPure(e.expression);
   if (ts.isElementAccessExpression(e)) return isPure(e.expression) && isPure(e.argumentExpression);
   if (ts.isConditionalExpression(e)) return isPure(e.condition) && isPure(e.whenTrue) && isPure(e.whenFalse);
-  if (ts.isCallExpression(e)) return isMathFunction(e.expression) && e.arguments.every(isPure);
+  if (ts.isCallExpression(e)) return (isMathFunction(e.expression) || isPureCall(e)) && e.arguments.every(isPure);
   return false;
 }
 

@@ -20,6 +20,7 @@ import type { Lowerer } from './lower.ts';
 import { classifyType, isDifferentiable } from './types.ts';
 import { outParameter, returnsVoid } from './out-params.ts';
 import { isGeneratedModule, resolveGeneratedCall } from './generated-callees.ts';
+import { isPureFunction } from './pure-functions.ts';
 
 export type ResolvedCall =
   | {
@@ -30,7 +31,7 @@ export type ResolvedCall =
       /** For a method call, the instance (`this`, or a parameter) and its class: it goes first (addReceiver). */
       receiver?: { node: Expression; className: string };
     }
-  | { kind: 'plain'; name: string; primalImport: PrimalImport | null }
+  | { kind: 'plain'; name: string; primalImport: PrimalImport | null; /** Its calls have no effect (pure-functions.ts). */ pure: boolean }
   | { kind: 'unknown' };
 
 /** Where the generated file imports a called function's primal from. */
@@ -85,7 +86,7 @@ export function resolveCall(call: CallExpression, sf: SourceFile): ResolvedCall 
   const declSf = decl.getSourceFile();
   if (!tag) {
     // Functions from node_modules / lib files are plain library calls.
-    return { kind: 'plain', name: localName, primalImport: declSf === sf || module !== null ? primalImport : null };
+    return { kind: 'plain', name: localName, primalImport: declSf === sf || module !== null ? primalImport : null, pure: declSf === sf && isPureFunction(fnNode) };
   }
   const params = (fnNode as import('ts-morph').FunctionDeclaration).getParameters();
   const types = params.map((p) => classifyType(p.getType()));

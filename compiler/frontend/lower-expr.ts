@@ -562,7 +562,7 @@ function lowerCall(L: Lowerer, e: CallExpression, out: Stmt[], target: string | 
   }
   L.imports.push(resolved.primalImport);
   L.plainCalls.push({ node: e, name: callee.getText(), deps });
-  return L.emit(out, dest(), { kind: 'opaqueCall', fn: callee.getText(), args: ops }, e);
+  return L.emit(out, dest(), { kind: 'opaqueCall', fn: callee.getText(), args: ops, ...(resolved.pure ? { pure: true as const } : {}) }, e);
 }
 
 /**

@@ -114,7 +114,8 @@ export type Expr =
   | { kind: 'load'; ref: Ref }
   | { kind: 'pure'; expr: PExpr }
   /** Call of a function the compiler does not differentiate; only allowed with constant arguments. */
-  | { kind: 'opaqueCall'; fn: string; args: Operand[] }
+  /** A call of a plain function; `pure`: it has no effect (compiler/frontend/pure-functions.ts). */
+  | { kind: 'opaqueCall'; fn: string; args: Operand[]; pure?: true }
   | { kind: 'call'; callee: Callee; args: Operand[] }
   /** `elem`: the element type of an empty `[]` that holds arrays (`number[][]`); numbers when absent. */
   | { kind: 'newArray'; ctor: ArrayCtor; size: Operand | null; elems: Operand[]; elem?: VarType }

@@ -29,6 +29,33 @@ export function rowsLse(w: Float64Array, rows: number, cols: number, lambda: num
   return total + lambda * penalty + Math.log(2 * Math.PI) * rows;
 }
 
+/** Not differentiable, and pure: Math only, a loop, recursion, a module-level table, a pure helper. */
+const TABLE = [1, 0.5, 0.25];
+export function logFactorial(n: number): number {
+  if (n <= 1) return 0;
+  let s = 0;
+  for (let i = 0; i < TABLE.length; i++) s += TABLE[i] * 0;
+  return Math.log(n) + logFactorial(n - 1) + s + twice(0);
+}
+const twice = (v: number): number => 2 * v;
+
+/** Not differentiable, and not pure: it counts its calls in a module-level variable. */
+let counted = 0;
+export function countedConstant(n: number): number {
+  counted++;
+  return n * 0.5;
+}
+export function callsOfCountedConstant(): number {
+  return counted;
+}
+
+/** A value with a constant term from pure and impure plain calls: only the pure one leaves vjp_. @differentiable wrt(w) */
+export function withConstants(w: Float64Array, n: number): number {
+  let s = 0;
+  for (let i = 0; i < w.length; i++) s += w[i] * w[i] + Math.log(1 + w[i] * w[i]);
+  return s - logFactorial(n) + countedConstant(n);
+}
+
 /** Nothing but arithmetic outside loops only feeds the value: vjp_ delegates. @differentiable */
 export function plain(x: number, y: number): number {
   const a = x * y;
@@ -63,6 +90,17 @@ describe('vjp_f without the value', () => {
     const t = traffic(() => m.grad.vjp_rowsLse(w6(), 2, 3, 0.3, 1.5));
     expect(t.balanced).toBe(true);
     expect(traffic(() => m.grad.valueAndVjp_rowsLse(w6(), 2, 3, 0.3, 1.5))).toEqual(t);
+  });
+
+  test('a call of a pure plain function that only the value needs goes; an impure one stays and runs', () => {
+    checkDerivatives(m, 'withConstants', [w6(), 5], { wrt: [0] });
+    const vjp = functionText(m.text, 'vjp_withConstants');
+    expect(vjp).not.toMatch(/logFactorial\(/);
+    expect(functionText(m.text, 'valueAndVjp_withConstants')).toMatch(/logFactorial\(n\)/);
+    expect(vjp).toMatch(/countedConstant\(n\)/);
+    const before = m.source.callsOfCountedConstant();
+    m.grad.vjp_withConstants(w6(), 5, 1);
+    expect(m.source.callsOfCountedConstant()).toBe(before + 1);
   });
 
   test('refused: vjp_f delegates where only straight-line arithmetic would go, and for a recursive f', () => {
