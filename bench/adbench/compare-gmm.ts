@@ -1,8 +1,8 @@
 /**
  * GMM gradients compared in one process, interleaved: the objective, the
  * hand-written gradient (examples/adbench/gmm-manual.ts) and one or more
- * generated gmm.grad.ts files, timed in rounds for SECONDS, each keeping
- * its minimum CPU time per call. Changes of machine load move them all
+ * generated gmm.grad.ts files, timed in rounds for SECONDS (timing.ts
+ * measureTogether), each keeping its minimum time per call. Changes of machine load move them all
  * alike, so two versions of the generated code can be told apart by a few
  * percent, which the bench's process per file (index.ts) cannot do.
  *
@@ -21,6 +21,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gmmGradient } from '../../examples/adbench/gmm-manual.ts';
 import { gmmObjective } from '../../examples/adbench/gmm.ts';
 import { adbenchPath, readGmm } from '../../examples/adbench/io.ts';
+import { measureTogether } from './timing.ts';
 
 const examples = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples/adbench');
 const [file, seconds, ...given] = process.argv.slice(2);
@@ -41,17 +42,6 @@ const modules = await Promise.all(
 const input = readGmm(adbenchPath(`gmm/${file === 'gmm_test' ? 'test' : file}.txt`));
 const args = [input.d, input.k, input.n, input.alpha, input.means, input.icf, input.x, input.gamma, input.m] as const;
 
-/** CPU ms per call: repetitions doubled until a batch takes over 60 ms. */
-function cpuMs(run: () => unknown): number {
-  for (let reps = 1; ; reps *= 2) {
-    const start = process.cpuUsage();
-    for (let i = 0; i < reps; i++) run();
-    const used = process.cpuUsage(start);
-    const ms = (used.user + used.system) / 1000;
-    if (ms > 60) return ms / reps;
-  }
-}
-
 const reference = gmmGradient(...args);
 const errors = modules.map((m) => {
   const got = m.grad_gmmObjective(...args);
@@ -59,14 +49,12 @@ const errors = modules.map((m) => {
   for (let q = 0; q < 3; q++) for (let i = 0; i < got[q].length; i++) err = Math.max(err, Math.abs(got[q][i]! - reference[q][i]!) / (1 + Math.abs(reference[q][i]!)));
   return err;
 });
-let objective = Infinity;
-let hand = Infinity;
-const best = modules.map(() => Infinity);
-for (const end = Date.now() + Number(seconds) * 1000; Date.now() < end; ) {
-  objective = Math.min(objective, cpuMs(() => gmmObjective(...args)));
-  hand = Math.min(hand, cpuMs(() => gmmGradient(...args)));
-  modules.forEach((m, q) => (best[q] = Math.min(best[q]!, cpuMs(() => m.grad_gmmObjective(...args)))));
-}
+// Batches of at least 60 ms, interleaved round after round (timing.ts), for SECONDS in all.
+const runs = [() => gmmObjective(...args), () => gmmGradient(...args), ...modules.map((m) => () => m.grad_gmmObjective(...args))];
+const [objectiveTiming, handTiming, ...generated] = measureTogether(runs, { minBatchSeconds: 0.06, maxSamples: Infinity, timeLimitSeconds: Number(seconds) / runs.length });
+const objective = objectiveTiming!.ms;
+const hand = handTiming!.ms;
+const best = generated.map((t) => t.ms);
 console.log(`${file}: f ${objective.toPrecision(4)} ms, hand-written ${hand.toPrecision(4)} ms (hand-written/f ${(hand / objective).toFixed(2)})`);
 gradFiles.forEach((g, q) => {
   const j = best[q]!;

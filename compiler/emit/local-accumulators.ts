@@ -30,6 +30,7 @@
  * stays exact.
  */
 import { ts } from 'ts-morph';
+import { bindingNames } from './loop-scopes.ts';
 import { runtimeRefOf } from './template.ts';
 
 const f = ts.factory;
@@ -198,11 +199,11 @@ function safeToHoistFrom(loop: Loop): boolean {
   return safe;
 }
 
-/** The names assigned (`=`, `+=`, `++`, ...) or declared anywhere in `node` (also used by fold-increments.ts). */
+/** The names assigned (`=`, `+=`, `++`, ...) or declared anywhere in `node` (also used by fold-increments.ts and tape-cursors.ts). */
 export function writtenOrDeclared(node: ts.Node): Set<string> {
   const out = new Set<string>();
   const visit = (n: ts.Node): void => {
-    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name)) out.add(n.name.text);
+    if (ts.isVariableDeclaration(n)) bindingNames(n.name, out);
     if (ts.isBinaryExpression(n) && n.operatorToken.kind >= K.FirstAssignment && n.operatorToken.kind <= K.LastAssignment) {
       // A destructuring target counts every name in it (over-approximating keeps more loops as they are).
       if (ts.isIdentifier(n.left)) out.add(n.left.text);

@@ -55,7 +55,8 @@
  */
 import { ts } from 'ts-morph';
 import { freshName, identifiersOf, nullContext } from '../transforms/lanes.ts';
-import { assignedNames, bindingNames, isIncrement, isLoop } from './loop-scopes.ts';
+import { writtenOrDeclared } from './local-accumulators.ts';
+import { isLoop } from './loop-scopes.ts';
 import { tapeHandleKind } from './template.ts';
 
 const f = ts.factory;
@@ -286,8 +287,8 @@ function countedPushes(loop: ts.WhileStatement, handles: ReadonlySet<string>): C
       continue;
     }
     if (mentionsHandlePush(s, handles) || hasLoopOrJump(s)) return null;
-    const written = new Set<string>();
-    writesIn(s, written);
+    // A store into an element writes no name.
+    const written = writtenOrDeclared(s);
     if (written.has(counter) || (ts.isIdentifier(bound) && written.has(bound.text))) return null;
   }
   return steps === 1 && perTrip.size > 0 ? { counter, bound, perTrip } : null;
@@ -308,14 +309,6 @@ function mentionsHandlePush(n: ts.Node, handles: ReadonlySet<string>): boolean {
 function hasLoopOrJump(n: ts.Node): boolean {
   if (isLoop(n) || ts.isBreakStatement(n) || ts.isContinueStatement(n)) return true;
   return ts.forEachChild(n, hasLoopOrJump) === true;
-}
-
-/** Names assigned (`x = `, `x += `, destructuring), incremented or declared in `n`; a store into an element writes no name. */
-function writesIn(n: ts.Node, out: Set<string>): void {
-  if (ts.isVariableDeclaration(n)) bindingNames(n.name, out);
-  if (ts.isBinaryExpression(n) && n.operatorToken.kind >= K.FirstAssignment && n.operatorToken.kind <= K.LastAssignment) assignedNames(n.left, out);
-  if (isIncrement(n)) assignedNames(n.operand, out);
-  ts.forEachChild(n, (c) => writesIn(c, out));
 }
 
 /** The counted loop twice: reserving and pushing without the test where its trip count is exact, as before otherwise. */
